@@ -1,0 +1,65 @@
+// Assembles the HTTP server (express for media files, the Django-style URL router for the API) and the
+// WebSocket upgrade routes.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import type { AppContext } from './context.ts';
+import { UrlRouter } from './drf/router.ts';
+import { WsRouter } from './ws.ts';
+import { registerRoutes, registerSockets } from './routes.ts';
+
+export interface RunningServer {
+  server: http.Server;
+  router: UrlRouter;
+  ws: WsRouter;
+  port: number;
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+export function createHttpServer(ctx: AppContext): { server: http.Server; router: UrlRouter; ws: WsRouter } {
+  const router = new UrlRouter();
+  registerRoutes(router);
+  const ws = new WsRouter(ctx);
+  registerSockets(ws);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('trust proxy', ctx.config.trustProxy);
+  app.use(router.handler(ctx));
+  if (ctx.storage.kind === 'local') {
+    app.use('/media', express.static(ctx.config.mediaRoot, { index: false, dotfiles: 'deny', fallthrough: true }));
+  }
+  app.use((_req, res) => {
+    res.status(404).setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.end();
+  });
+
+  const server = http.createServer({ keepAliveTimeout: 65000 }, app);
+  server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
+  return { server, router, ws };
+}
+
+export async function listen(ctx: AppContext, port: number, host = '127.0.0.1'): Promise<RunningServer> {
+  const { server, router, ws } = createHttpServer(ctx);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    server,
+    router,
+    ws,
+    port: actual,
+    baseUrl: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actual}`,
+    async close() {
+      for (const client of ws.wss.clients) client.terminate();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,145 @@
+// Configuration from the environment, using the Django settings' variable names so that one
+// .env file serves both servers during the migration.
+import path from 'node:path';
+
+export interface CloudinaryConfig {
+  cloudName: string;
+  apiKey: string;
+  apiSecret: string;
+  secure: boolean;
+}
+
+export interface EmailConfig {
+  host: string;
+  port: number;
+  useTls: boolean;
+  useSsl: boolean;
+  user: string;
+  password: string;
+  from: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | null;
+  dataDir: string;
+  redisUrl: string | null;
+  channelLayer: 'core' | 'pubsub';
+  secretKey: string;
+  debug: boolean;
+  allowedHosts: string[];
+  trustProxy: boolean;
+  cloudinary: CloudinaryConfig | null;
+  /** Cloud name used to render stored CloudinaryField values as URLs, even without upload credentials. */
+  cloudinaryCloudName: string;
+  email: EmailConfig | null;
+  mediaRoot: string;
+  maxUploadBytes: number;
+  wsMaxFrameBytes: number;
+  wsRateLimit: { perSecond: number; burst: number };
+  wsSendBufferLimit: number;
+  firebaseCredentials: string | null;
+  googleClientIds: string[];
+  loadDemoData: boolean;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got ${JSON.stringify(raw)}`);
+  const n = Number(raw.trim());
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${name} must be a boolean (true/false), got ${JSON.stringify(raw)}`);
+}
+
+function url(env: Env, name: string, protocols: string[]): string | null {
+  const raw = str(env, name);
+  if (raw === undefined) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.map((p) => p + '//').join(' or ')}, got ${parsed.protocol}//`);
+  }
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const cloudName = str(env, 'CLOUDINARY_CLOUD_NAME');
+  const apiKey = str(env, 'CLOUDINARY_API_KEY');
+  const apiSecret = str(env, 'CLOUDINARY_API_SECRET');
+  const someCloudinary = cloudName || apiKey || apiSecret;
+  if (someCloudinary && !(cloudName && apiKey && apiSecret)) {
+    const missing = ['CLOUDINARY_CLOUD_NAME', 'CLOUDINARY_API_KEY', 'CLOUDINARY_API_SECRET'].filter((n) => !str(env, n));
+    throw new ConfigError(`${missing[0]} must be set together with the other CLOUDINARY_* variables`);
+  }
+  const emailUser = str(env, 'EMAIL_HOST_USER');
+  const emailPassword = str(env, 'EMAIL_HOST_PASSWORD');
+  const emailHost = str(env, 'EMAIL_HOST') ?? (emailUser ? 'smtp.gmail.com' : undefined);
+  const channelLayer = (str(env, 'CHANNEL_LAYER') ?? 'core').toLowerCase();
+  if (channelLayer !== 'core' && channelLayer !== 'pubsub') {
+    throw new ConfigError(`CHANNEL_LAYER must be "core" or "pubsub", got ${JSON.stringify(channelLayer)}`);
+  }
+  const dataDir = path.resolve(str(env, 'DATA_DIR') ?? './data');
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const debug = bool(env, 'DEBUG', false);
+  return {
+    port: int(env, 'PORT', 8000, 0, 65535),
+    host: str(env, 'HOST') ?? '0.0.0.0',
+    databaseUrl,
+    dataDir,
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    channelLayer,
+    secretKey: str(env, 'SECRET_KEY') ?? 'csi-chat-insecure-development-key',
+    debug,
+    allowedHosts: (str(env, 'ALLOWED_HOSTS') ?? '*').split(',').map((h) => h.trim()).filter(Boolean),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    cloudinary: cloudName && apiKey && apiSecret
+      ? { cloudName, apiKey, apiSecret, secure: bool(env, 'CLOUDINARY_SECURE', false) }
+      : null,
+    cloudinaryCloudName: cloudName ?? 'dcbla9zbl',
+    email: emailHost
+      ? {
+          host: emailHost,
+          port: int(env, 'EMAIL_PORT', 587, 1, 65535),
+          useTls: bool(env, 'EMAIL_USE_TLS', true),
+          useSsl: bool(env, 'EMAIL_USE_SSL', false),
+          user: emailUser ?? '',
+          password: emailPassword ?? '',
+          from: str(env, 'DEFAULT_FROM_EMAIL') ?? emailUser ?? 'webmaster@localhost',
+        }
+      : null,
+    mediaRoot: path.resolve(str(env, 'MEDIA_ROOT') ?? path.join(dataDir, 'media')),
+    maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 10 * 1024 * 1024, 1),
+    wsMaxFrameBytes: int(env, 'WS_MAX_FRAME_BYTES', 64 * 1024, 128),
+    wsRateLimit: { perSecond: int(env, 'WS_RATE_PER_SECOND', 20, 1), burst: int(env, 'WS_RATE_BURST', 40, 1) },
+    wsSendBufferLimit: int(env, 'WS_SEND_BUFFER_BYTES', 4 * 1024 * 1024, 1024),
+    firebaseCredentials: str(env, 'FIREBASE_CREDENTIALS') ?? str(env, 'GOOGLE_APPLICATION_CREDENTIALS') ?? null,
+    googleClientIds: [str(env, 'GOOGLE_ANDROID_CLIENT_ID'), str(env, 'GOOGLE_IOS_CLIENT_ID')].filter((v): v is string => !!v),
+    loadDemoData: bool(env, 'LOAD_DEMO_DATA', !databaseUrl),
+    logLevel: str(env, 'LOG_LEVEL') ?? (debug ? 'debug' : 'info'),
+  };
+}

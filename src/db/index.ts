@@ -1,0 +1,144 @@
+// Database handle: knex over node-postgres when DATABASE_URL is set, otherwise PGlite (Postgres in
+// WASM, file-backed) through knex-pglite. Both return timestamps as the server's text so that
+// microseconds survive (a JS Date would truncate them to milliseconds), with the session in UTC.
+import fs from 'node:fs';
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import ClientPgLite from 'knex-pglite';
+
+export type DatabaseKind = 'pg' | 'pglite';
+
+export interface Database {
+  knex: Knex;
+  kind: DatabaseKind;
+  /** Human-readable description for the start-up log (no credentials). */
+  description: string;
+  /** Runs a multi-statement SQL script (simple query protocol). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const OID = { INT8: 20, DATE: 1082, TIMESTAMP: 1114, TIMESTAMPTZ: 1184, NUMERIC: 1700, INT8_ARRAY: 1016 } as const;
+
+const keepText = (v: string) => v;
+const toNumber = (v: string) => Number(v);
+
+function parseIntArray(v: string): number[] {
+  const inner = v.slice(1, -1);
+  return inner === '' ? [] : inner.split(',').map(Number);
+}
+
+/** Type parsers shared by both drivers: ids (bigint) as numbers, dates and timestamps as text. */
+export const TYPE_PARSERS: Record<number, (v: string) => unknown> = {
+  [OID.INT8]: toNumber,
+  [OID.DATE]: keepText,
+  [OID.TIMESTAMP]: keepText,
+  [OID.TIMESTAMPTZ]: keepText,
+  [OID.NUMERIC]: keepText,
+  [OID.INT8_ARRAY]: parseIntArray,
+};
+
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    const parser = TYPE_PARSERS[oid];
+    if (parser && format !== 'binary') return parser;
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+/** SQL that puts a session back in the shape csi-chat expects (pg_dump scripts clear search_path). */
+export const SESSION_SETUP_SQL = `SET TIME ZONE 'UTC'; SELECT pg_catalog.set_config('search_path', '"$user", public', false);`;
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}
+
+export interface OpenOptions {
+  databaseUrl: string | null;
+  /** Directory for PGlite's files; null = in-memory (tests). */
+  pgliteDir: string | null;
+  poolMax?: number;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolMax ?? 10);
+  return openPglite(opts.pgliteDir);
+}
+
+async function openPostgres(databaseUrl: string, poolMax: number): Promise<Database> {
+  const knex = knexFactory({
+    client: 'pg',
+    connection: { connectionString: databaseUrl, types: pgTypes } as Knex.PgConnectionConfig,
+    pool: {
+      min: 0,
+      max: poolMax,
+      afterCreate(conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) {
+        conn.query("SET TIME ZONE 'UTC'", (err) => done(err ?? null, conn));
+      },
+    },
+    acquireConnectionTimeout: 10000,
+  });
+  // Fail fast at start-up with the driver's own message (wrong host, auth, missing database).
+  await knex.raw('select 1');
+  return {
+    knex,
+    kind: 'pg',
+    description: `PostgreSQL ${redact(databaseUrl)}`,
+    async exec(sql) {
+      // One pooled connection, simple query protocol (multi-statement scripts); a failed script must not
+      // hand an aborted transaction back to the pool.
+      const conn = (await knex.client.acquireConnection()) as pg.Client;
+      try {
+        await conn.query(sql);
+      } catch (err) {
+        await conn.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        await conn.query(SESSION_SETUP_SQL).catch(() => undefined);
+        await knex.client.releaseConnection(conn);
+      }
+    },
+    async close() {
+      await knex.destroy();
+    },
+  };
+}
+
+async function openPglite(dir: string | null): Promise<Database> {
+  if (dir) fs.mkdirSync(dir, { recursive: true });
+  const pglite = dir
+    ? new PGlite({ dataDir: dir, parsers: TYPE_PARSERS })
+    : new PGlite({ parsers: TYPE_PARSERS });
+  await pglite.waitReady;
+  await pglite.exec(SESSION_SETUP_SQL);
+  const knex = knexFactory({
+    client: ClientPgLite as unknown as typeof Knex.Client,
+    connection: (() => ({ pglite })) as unknown as Knex.StaticConnectionConfig,
+  });
+  return {
+    knex,
+    kind: 'pglite',
+    description: dir ? `PGlite (embedded, files in ${dir})` : 'PGlite (embedded, in memory)',
+    async exec(sql) {
+      try {
+        await pglite.exec(sql);
+      } catch (err) {
+        await pglite.exec('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        await pglite.exec(SESSION_SETUP_SQL);
+      }
+    },
+    async close() {
+      await knex.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,289 @@
+// A DRF APIView in TypeScript: authentication first (403s, before the method check), then the
+// 405/Allow rules, permission, lazy body parsing with DRF's parser choice and error texts, rendering
+// as DRF's JSONRenderer, the Vary/Allow headers, and last_seen like the original's middleware.
+import type { Request, Response } from 'express';
+import multer from 'multer';
+import type { AppContext } from '../context.ts';
+import { authenticateRequest, type UserRow } from '../auth/tokens.ts';
+import {
+  ApiError,
+  HtmlNotFound,
+  HtmlServerError,
+  methodNotAllowed,
+  multipartParseError,
+  notAuthenticated,
+  NOT_FOUND_HTML,
+  parseError,
+  SERVER_ERROR_HTML,
+  unsupportedMediaType,
+  detail,
+} from './errors.ts';
+import { drfJson, pythonDumps } from './json.ts';
+import { parsePythonJson } from './pyjson.ts';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+const METHOD_ORDER: Method[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+export interface UploadedFile {
+  fieldname: string;
+  originalname: string;
+  mimetype: string;
+  size: number;
+  buffer: Buffer;
+}
+
+/** What a view sees of request.data: JSON value, or form/multipart fields (last value wins). */
+export interface RequestData {
+  /** The parsed body: any JSON value, or an object of text fields for form/multipart. */
+  value: unknown;
+  files: Map<string, UploadedFile>;
+  /** The media type the parser matched, '' when there was no body. */
+  mediaType: 'json' | 'form' | 'multipart' | '';
+}
+
+export interface ApiRequest {
+  ctx: AppContext;
+  method: Method;
+  params: Record<string, string>;
+  /** query_params.get(k): the last value of a repeated key, as Django's QueryDict. */
+  query(name: string): string | undefined;
+  user: UserRow | null;
+  tokenKey: string | null;
+  data(): Promise<RequestData>;
+  /** request.build_absolute_uri() */
+  absoluteUri(): string;
+  raw: Request;
+}
+
+export interface ApiResult {
+  status?: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export type Handler = (req: ApiRequest) => Promise<ApiResult>;
+
+export interface ViewSpec {
+  /** Name for DRF's OPTIONS metadata. */
+  name: string;
+  methods: Partial<Record<Method, Handler>>;
+  /** IsAuthenticated (default) or AllowAny. */
+  permission?: 'authenticated' | 'any';
+  /** ObtainAuthToken subclasses render JSON only, so their Vary header lacks "Accept". */
+  jsonOnly?: boolean;
+  /** Upload bound for multipart bodies; defaults to the configured MAX_UPLOAD_BYTES. */
+  maxUploadBytes?: number;
+}
+
+/** Django's DATA_UPLOAD_MAX_MEMORY_SIZE for non-file bodies. */
+const MAX_BODY_BYTES = 2.5 * 1024 * 1024;
+
+export function allowHeader(methods: Method[]): string {
+  const out: string[] = [];
+  for (const m of METHOD_ORDER) {
+    if (!methods.includes(m)) continue;
+    out.push(m);
+    if (m === 'GET') out.push('HEAD');
+  }
+  out.push('OPTIONS');
+  return out.join(', ');
+}
+
+function lastQueryValue(url: string, name: string): string | undefined {
+  const q = url.indexOf('?');
+  if (q < 0) return undefined;
+  const all = new URLSearchParams(url.slice(q + 1)).getAll(name);
+  return all.length ? all[all.length - 1] : undefined;
+}
+
+function readBody(req: Request, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new ApiError(413, { detail: `Request body exceeded ${limit} bytes.` }));
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function hasBody(req: Request): boolean {
+  const len = req.headers['content-length'];
+  if (len !== undefined) return Number(len) > 0;
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
+function mediaTypeOf(req: Request): string {
+  return (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+}
+
+async function parseMultipart(req: Request, res: Response, maxFileBytes: number): Promise<RequestData> {
+  const upload = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: maxFileBytes, fieldSize: MAX_BODY_BYTES, fields: 1000, files: 100 },
+  }).any();
+  await new Promise<void>((resolve, reject) => {
+    upload(req, res, (err?: unknown) => {
+      if (!err) return resolve();
+      const e = err as { code?: string; message?: string };
+      if (e.code === 'LIMIT_FILE_SIZE') {
+        return reject(new ApiError(413, { detail: `Uploaded file is too large (limit ${maxFileBytes} bytes).` }));
+      }
+      reject(multipartParseError(e.message ?? 'Invalid multipart body'));
+    });
+  });
+  const fields: Record<string, string> = {};
+  const body = (req.body ?? {}) as Record<string, string | string[]>;
+  for (const [k, v] of Object.entries(body)) fields[k] = Array.isArray(v) ? v[v.length - 1] : v;
+  const files = new Map<string, UploadedFile>();
+  for (const f of (req.files as Express.Multer.File[] | undefined) ?? []) {
+    // Django skips parts with an empty filename.
+    if (!f.originalname) continue;
+    files.set(f.fieldname, f);
+  }
+  return { value: fields, files, mediaType: 'multipart' };
+}
+
+async function parseRequestData(req: Request, res: Response, maxUploadBytes: number): Promise<RequestData> {
+  const empty: RequestData = { value: {}, files: new Map(), mediaType: '' };
+  if (!hasBody(req)) return empty;
+  const mediaType = mediaTypeOf(req);
+  if (mediaType === 'application/json' || mediaType.endsWith('+json')) {
+    const buf = await readBody(req, MAX_BODY_BYTES);
+    if (buf.length === 0) return empty;
+    const parsed = parsePythonJson(buf);
+    if (!parsed.ok) throw parseError(parsed.message);
+    return { value: parsed.value, files: new Map(), mediaType: 'json' };
+  }
+  if (mediaType === 'application/x-www-form-urlencoded') {
+    const buf = await readBody(req, MAX_BODY_BYTES);
+    const fields: Record<string, string> = {};
+    for (const [k, v] of new URLSearchParams(buf.toString('utf8'))) fields[k] = v;
+    return { value: fields, files: new Map(), mediaType: 'form' };
+  }
+  if (mediaType === 'multipart/form-data') return parseMultipart(req, res, maxUploadBytes);
+  throw unsupportedMediaType(mediaType);
+}
+
+function buildAbsoluteUri(ctx: AppContext, req: Request): string {
+  let proto = 'http';
+  let host = req.headers.host ?? 'localhost';
+  if (ctx.config.trustProxy) {
+    const fp = req.headers['x-forwarded-proto'];
+    const fh = req.headers['x-forwarded-host'];
+    if (typeof fp === 'string' && fp) proto = fp.split(',')[0].trim();
+    if (typeof fh === 'string' && fh) host = fh.split(',')[0].trim();
+  }
+  return `${proto}://${host}${req.originalUrl}`;
+}
+
+export function sendDrf(res: Response, status: number, body: unknown, headers: Record<string, string>): void {
+  res.status(status);
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  if (body === undefined || body === null) {
+    res.end();
+    return;
+  }
+  res.setHeader('Content-Type', 'application/json');
+  res.end(drfJson(body));
+}
+
+/** Django's JsonResponse (separators ", " / ": "). */
+export function sendDjangoJson(res: Response, status: number, body: unknown): void {
+  res.status(status);
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Vary', 'Cookie');
+  res.end(pythonDumps(body));
+}
+
+export function sendHtml(res: Response, status: number, html: string): void {
+  res.status(status);
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Vary', 'Cookie');
+  res.end(html);
+}
+
+export function apiView(spec: ViewSpec) {
+  const methods = Object.keys(spec.methods) as Method[];
+  const allow = allowHeader(methods);
+  const vary = spec.jsonOnly ? 'Cookie' : 'Accept, Cookie';
+  return async (ctx: AppContext, req: Request, res: Response, params: Record<string, string>): Promise<void> => {
+    const headers: Record<string, string> = { Allow: allow, Vary: vary };
+    let user: UserRow | null = null;
+    try {
+      const auth = await authenticateRequest(ctx.db.knex, req.headers.authorization);
+      user = auth?.user ?? null;
+      const method = (req.method === 'HEAD' ? 'GET' : req.method) as Method;
+      if (req.method === 'OPTIONS') {
+        sendDrf(res, 200, optionsMetadata(spec), headers);
+        return;
+      }
+      const handler = spec.methods[method];
+      if (!handler) throw methodNotAllowed(req.method);
+      if (spec.permission !== 'any' && !user) throw notAuthenticated();
+      let dataPromise: Promise<RequestData> | null = null;
+      const apiReq: ApiRequest = {
+        ctx,
+        method,
+        params,
+        query: (name) => lastQueryValue(req.originalUrl, name),
+        user,
+        tokenKey: auth?.key ?? null,
+        data: () => (dataPromise ??= parseRequestData(req, res, spec.maxUploadBytes ?? ctx.config.maxUploadBytes)),
+        absoluteUri: () => buildAbsoluteUri(ctx, req),
+        raw: req,
+      };
+      const result = await handler(apiReq);
+      sendDrf(res, result.status ?? 200, result.body, { ...headers, ...(result.headers ?? {}) });
+    } catch (err) {
+      if (err instanceof ApiError) {
+        sendDrf(res, err.status, err.body, { ...headers, ...err.headers });
+      } else if (err instanceof HtmlNotFound) {
+        sendHtml(res, 404, NOT_FOUND_HTML);
+      } else if (err instanceof HtmlServerError) {
+        sendHtml(res, 500, SERVER_ERROR_HTML);
+      } else {
+        ctx.log.error({ err, path: req.originalUrl }, 'unhandled error in view');
+        sendDrf(res, 500, { detail: 'A server error occurred.' }, headers);
+      }
+    } finally {
+      if (user) ctx.presence.touchLastSeen(user.id);
+    }
+  };
+}
+
+function optionsMetadata(spec: ViewSpec) {
+  return {
+    name: spec.name,
+    description: '',
+    renders: spec.jsonOnly ? ['application/json'] : ['application/json', 'text/html'],
+    parses: ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'],
+  };
+}
+
+export type ApiViewFn = ReturnType<typeof apiView>;
+
+/** Reads an object body; DRF views calling request.data.get() on a list crash, csi-chat answers 400. */
+export function asObject(value: unknown): Record<string, unknown> {
+  if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  throw detail(400, `Invalid data. Expected a dictionary, but got ${pythonTypeName(value)}.`);
+}
+
+export function pythonTypeName(value: unknown): string {
+  if (value === null) return 'NoneType';
+  if (Array.isArray(value)) return 'list';
+  switch (typeof value) {
+    case 'string': return 'str';
+    case 'boolean': return 'bool';
+    case 'number': return Number.isInteger(value) ? 'int' : 'float';
+    case 'object': return 'dict';
+    default: return typeof value;
+  }
+}

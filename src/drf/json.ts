@@ -1,0 +1,66 @@
+// Two JSON dialects on the wire: DRF's JSONRenderer (compact, raw UTF-8, U+2028/2029 escaped) for
+// REST bodies, and Python's json.dumps defaults (", " / ": ", ensure_ascii) for WebSocket frames and
+// Django JsonResponse bodies.
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json | undefined };
+
+/** Body bytes as DRF's JSONRenderer writes them. */
+export function drfJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u2028\u2029]/g, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
+}
+
+const SHORT_ESCAPES: Record<string, string> = {
+  '"': '\\"',
+  '\\': '\\\\',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\b': '\\b',
+  '\f': '\\f',
+};
+
+/** A string literal as Python's json.dumps (ensure_ascii=True) writes it. */
+export function pythonString(s: string): string {
+  let out = '"';
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i);
+    if (code >= 0x20 && code < 0x7f && code !== 0x22 && code !== 0x5c) continue;
+    if (i > start) out += s.slice(start, i);
+    const ch = s[i];
+    out += SHORT_ESCAPES[ch] ?? '\\u' + code.toString(16).padStart(4, '0');
+    start = i + 1;
+  }
+  return out + s.slice(start) + '"';
+}
+
+/** Python's float repr for the numbers JS can hold (exponents padded to two digits). */
+export function pythonNumber(n: number): string {
+  if (!Number.isFinite(n)) throw new TypeError('Out of range float values are not JSON compliant');
+  if (Number.isInteger(n) && Math.abs(n) < 1e16) return Object.is(n, -0) ? '0' : String(n);
+  return String(n).replace(/e([+-])(\d)$/, 'e$10$2');
+}
+
+/** json.dumps(value) with Python's default separators; undefined members are skipped. */
+export function pythonDumps(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return pythonString(value);
+    case 'number':
+      return pythonNumber(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (Array.isArray(value)) return '[' + value.map(pythonDumps).join(', ') + ']';
+      const parts: string[] = [];
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        if (v === undefined) continue;
+        parts.push(pythonString(k) + ': ' + pythonDumps(v));
+      }
+      return '{' + parts.join(', ') + '}';
+    }
+    default:
+      throw new TypeError(`Object of type ${typeof value} is not JSON serializable`);
+  }
+}

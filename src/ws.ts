@@ -1,0 +1,97 @@
+// WebSocket upgrade routing (Channels' URLRouter): path patterns → handlers that accept or refuse.
+// Refusals are written as daphne writes them: a bare status line, then the TCP connection closes.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { AppContext } from './context.ts';
+
+export interface UpgradeRequest {
+  req: IncomingMessage;
+  path: string;
+  /** The raw query string (without "?"). */
+  query: string;
+  params: Record<string, string>;
+  /** Completes the handshake (101) and hands back the socket. */
+  accept(): Promise<WebSocket>;
+  /** Refuses the handshake: 403 as when a consumer closes before accepting. */
+  reject(status: 403 | 500 | 503): void;
+}
+
+export type UpgradeHandler = (ctx: AppContext, up: UpgradeRequest) => Promise<void>;
+
+const STATUS_LINES: Record<number, string> = {
+  403: 'HTTP/1.1 403 Access denied\r\n\r\n',
+  500: 'HTTP/1.1 500 Internal server error\r\n\r\n',
+  503: 'HTTP/1.1 503 Service Unavailable\r\n\r\n',
+};
+
+export class WsRouter {
+  private readonly routes: Array<{ regex: RegExp; names: string[]; handler: UpgradeHandler }> = [];
+  readonly wss: WebSocketServer;
+
+  constructor(private readonly ctx: AppContext) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: ctx.config.wsMaxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: true,
+    });
+  }
+
+  /** Django path() syntax without the leading slash, e.g. "ws/chat/<int:room_id>/". */
+  add(pattern: string, handler: UpgradeHandler): this {
+    const names: string[] = [];
+    const source = pattern.replace(/<(?:(\w+):)?(\w+)>/g, (_, conv: string | undefined, name: string) => {
+      names.push(name);
+      return conv === 'int' ? '([0-9]+)' : '([^/]+)';
+    });
+    this.routes.push({ regex: new RegExp(`^/+${source}$`), names, handler });
+    return this;
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    let path = q < 0 ? url : url.slice(0, q);
+    try {
+      path = decodeURIComponent(path);
+    } catch {
+      // keep the raw path; it will not match any route
+    }
+    const query = q < 0 ? '' : url.slice(q + 1);
+    socket.on('error', () => socket.destroy());
+    let settled = false;
+    const reject = (status: 403 | 500 | 503) => {
+      if (settled) return;
+      settled = true;
+      if (socket.writable) socket.end(STATUS_LINES[status]);
+      else socket.destroy();
+    };
+    for (const route of this.routes) {
+      const m = route.regex.exec(path);
+      if (!m) continue;
+      const params: Record<string, string> = {};
+      route.names.forEach((n, i) => (params[n] = m[i + 1]));
+      const up: UpgradeRequest = {
+        req,
+        path,
+        query,
+        params,
+        accept: () =>
+          new Promise((resolve, rejectPromise) => {
+            if (settled || socket.destroyed) return rejectPromise(new Error('socket closed before accept'));
+            settled = true;
+            this.wss.handleUpgrade(req, socket, head, (ws) => resolve(ws));
+          }),
+        reject,
+      };
+      route.handler(this.ctx, up).catch((err: unknown) => {
+        this.ctx.log.error({ err, path }, 'websocket connect failed');
+        reject(500);
+      });
+      return;
+    }
+    // No route: Channels' URLRouter raises and daphne answers 500.
+    reject(500);
+  }
+}
