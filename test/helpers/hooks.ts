@@ -1,0 +1,7 @@
+import { closeSharedDatabases } from './harness.ts';
+
+export const mochaHooks = {
+  async afterAll() {
+    await closeSharedDatabases();
+  },
+};
