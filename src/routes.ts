@@ -3,8 +3,10 @@ import type { UrlRouter } from './drf/router.ts';
 import type { WsRouter } from './ws.ts';
 import { registerCoreRoutes } from './core/routes.ts';
 import { registerUserRoutes } from './user/routes.ts';
-import { registerChatRoutes, registerChatSockets } from './chat/routes.ts';
-import { registerNotificationRoutes, registerNotificationSockets } from './notification/routes.ts';
+import { registerChatRoutes } from './chat/routes.ts';
+import { registerChatSockets } from './chat/sockets.ts';
+import { registerNotificationRoutes } from './notification/routes.ts';
+import { registerNotificationSockets } from './notification/sockets.ts';
 import { registerAppRoutes } from './apps.ts';
 
 export function registerRoutes(router: UrlRouter): void {

@@ -1,6 +1,4 @@
 import type { UrlRouter } from '../drf/router.ts';
-import type { WsRouter } from '../ws.ts';
 
+/** The original's Chat/urls.py under /api/chat/ (issue #5). */
 export function registerChatRoutes(_router: UrlRouter): void {}
-
-export function registerChatSockets(_ws: WsRouter): void {}

@@ -1,6 +1,4 @@
 import type { UrlRouter } from '../drf/router.ts';
-import type { WsRouter } from '../ws.ts';
 
+/** The original's Notification/urls.py under /api/notifications/ (issue #7). */
 export function registerNotificationRoutes(_router: UrlRouter): void {}
-
-export function registerNotificationSockets(_ws: WsRouter): void {}
