@@ -1,7 +1,7 @@
 // Orchestrator: scratch database (schema + Django seed + bench fixture) → server process(es) → load generator
 // (this process) → stop. Used by `npm run bench` (smoke sizes) and for the full runs:
 //
-//   node --import tsx bench/run.ts full <scenario…> [--embedded] [--prof] [--skip-setup]
+//   node --import tsx bench/run.ts full <scenario…> [--embedded | --no-redis] [--prof] [--skip-setup]
 //   scenarios: fanout sweep rooms idle rest scaleout  (or "all")
 //
 // Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_REDIS (default
@@ -25,6 +25,8 @@ const OUT = path.join(ROOT, 'bench', 'out');
 
 export interface Mode {
   embedded: boolean;
+  /** Postgres with the memory layer (no REDIS_URL): isolates the Redis layer's cost. */
+  noRedis?: boolean;
   db: string;
   prof: boolean;
 }
@@ -94,7 +96,7 @@ export async function startServers(mode: Mode, count: number, tag: string): Prom
       await startServer({
         port: PORT0 + i,
         databaseUrl: mode.embedded ? undefined : dbUrl(mode.db),
-        redisUrl: mode.embedded ? undefined : REDIS,
+        redisUrl: mode.embedded || mode.noRedis ? undefined : REDIS,
         dataDir: mode.embedded ? dataDir(mode.db) : undefined,
         extraEnv: SERVER_ENV,
         nodeArgs: mode.prof ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
@@ -105,7 +107,7 @@ export async function startServers(mode: Mode, count: number, tag: string): Prom
 }
 
 async function withServers<T>(mode: Mode, count: number, tag: string, fn: (s: ServerProc[]) => Promise<T>): Promise<T> {
-  if (!mode.embedded) await flushRedis();
+  if (!mode.embedded && !mode.noRedis) await flushRedis();
   const servers = await startServers(mode, count, tag);
   try {
     return await fn(servers);
@@ -172,7 +174,7 @@ function chatBase(servers: ServerProc[], p: Params, durationS = p.durationS): Om
   return { urls: wsUrls(servers), durationS, warmupS: p.warmupS, drainS: 3, pids: servers.map((s) => s.pid) };
 }
 
-const modeTag = (m: Mode) => (m.embedded ? 'embedded(PGlite+memory)' : 'postgres+redis');
+const modeTag = (m: Mode) => (m.embedded ? 'embedded(PGlite+memory)' : m.noRedis ? 'postgres+memory' : 'postgres+redis');
 
 export async function scenario(name: string, size: Size, mode: Mode): Promise<Outcome> {
   const p = PARAMS[size];
@@ -236,8 +238,8 @@ export async function scenario(name: string, size: Size, mode: Mode): Promise<Ou
       });
       break;
     case 'scaleout':
-      if (mode.embedded) {
-        out('scaleout: skipped in embedded mode (the memory layer is one process)');
+      if (mode.embedded || mode.noRedis) {
+        out('scaleout: skipped without Redis (the memory layer is one process)');
         break;
       }
       for (const procs of p.scaleout.procs) {
@@ -286,7 +288,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2);
   }
   const list = pos.slice(1).flatMap((s) => (s === 'all' ? ALL : [s]));
-  const mode: Mode = { embedded: flags.embedded === 'true', db: size === 'smoke' ? 'csi_bench_smoke' : 'csi_bench', prof: flags.prof === 'true' };
+  const mode: Mode = { embedded: flags.embedded === 'true', noRedis: flags['no-redis'] === 'true', db: size === 'smoke' ? 'csi_bench_smoke' : 'csi_bench', prof: flags.prof === 'true' };
   runAll(size, list.length ? list : ALL, mode, flags['skip-setup'] === 'true').then((rs) => {
     for (const r of rs) log(`${r.ok ? 'PASS' : 'FAIL'} ${r.scenario}`);
     process.exit(rs.every((r) => r.ok) ? 0 : 1);
