@@ -38,7 +38,7 @@ export function fixtureSql(opts: { users: number; rest: boolean }): string {
   const out: string[] = [];
   out.push(`-- csi-chat bench fixture: ${users} users, fan-out rooms 5–9, rooms 101–300${opts.rest ? ', REST rooms 1001–1100 + 100,000 messages' : ''}`);
   out.push(`INSERT INTO public."User_user" (id, password, last_login, is_superuser, email, first_name, last_name, photo, linkedin_url, insta_url, github_url, role, bio, year, status, is_staff, is_active, created_at, updated_at, domain_id, is_verified, last_seen, achievements, branch, dob, is_completed, hosteller)
-SELECT ${BENCH_USER_OFFSET} + i, '${BENCH_PASSWORD_HASH}', NULL, false, 'bench' || lpad(i::text, 4, '0') || '@akgec.ac.in', 'Bench', lpad(i::text, 4, '0'), NULL, NULL, NULL, NULL, 'member', NULL, '2nd', 'active', false, true, '2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00', NULL, true, NULL, NULL, NULL, NULL, true, false
+SELECT ${BENCH_USER_OFFSET} + i, '${BENCH_PASSWORD_HASH}', NULL, false, 'bench' || lpad(i::text, greatest(4, length(i::text)), '0') || '@akgec.ac.in', 'Bench', lpad(i::text, greatest(4, length(i::text)), '0'), NULL, NULL, NULL, NULL, 'member', NULL, '2nd', 'active', false, true, '2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00', NULL, true, NULL, NULL, NULL, NULL, true, false
 FROM generate_series(1, ${users}) AS i;`);
   out.push(`INSERT INTO public.authtoken_token (key, created, user_id)
 SELECT substr(md5('csi-bench-' || i) || md5('csi-bench2-' || i), 1, 40), '2026-01-01 00:00:00+00', ${BENCH_USER_OFFSET} + i FROM generate_series(1, ${users}) AS i;`);

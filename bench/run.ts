@@ -228,7 +228,7 @@ export async function scenario(name: string, size: Size, mode: Mode): Promise<Ou
           { token: kabir, path: '/api/chat/groups/1/messages/?page=1', who: 'kabir (baseline request)' },
           { token: kabir, path: '/api/chat/groups/', who: 'kabir (baseline request)' },
           { token: benchToken(1), path: `/api/chat/groups/${REST_FIRST}/messages/?page=1`, who: 'bench0001, room of 1000 msgs' },
-          { token: benchToken(1), path: '/api/chat/groups/', who: 'bench0001, member of 307 rooms' },
+          { token: benchToken(1), path: '/api/chat/groups/', who: 'bench0001, member of 107 rooms' },
         ];
         for (const c of size === 'smoke' ? cases.slice(0, 2) : cases) {
           const r = await runRest({ baseUrl: base, token: c.token, path: c.path, durationS: p.restDurationS, connections: 20 });
@@ -263,7 +263,12 @@ export const ALL = ['fanout', 'sweep', 'rooms', 'idle', 'rest', 'scaleout'];
 export async function runAll(size: Size, scenarios: string[], mode: Mode, skipSetup: boolean): Promise<Outcome[]> {
   if (!skipSetup) {
     const t = Date.now();
-    await setupDatabase(mode, size === 'smoke' ? 3000 : 10000);
+    try {
+      await setupDatabase(mode, size === 'smoke' ? 3000 : 10000);
+    } catch (err) {
+      log(`[${modeTag(mode)}] fixture: FAILED: ${(err as Error).message.split('\n')[0]}`);
+      return [{ scenario: 'fixture', ok: false, lines: [] }];
+    }
     log(`[${modeTag(mode)}] fixture loaded into ${mode.embedded ? dataDir(mode.db) : mode.db} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }
   const results: Outcome[] = [];
