@@ -30,8 +30,12 @@ for (const file of pos) {
     const pkg = !url ? '(native/V8: ' + (n.callFrame.functionName || 'anonymous') + ')' : url.includes('node_modules/') ? url.slice(url.lastIndexOf('node_modules/') + 13).split('/').slice(0, url.includes('node_modules/@') ? 2 : 1).join('/') : url.startsWith('node:') ? url : path.relative(process.cwd(), url);
     byFile.set(pkg, (byFile.get(pkg) ?? 0) + t);
   }
-  const pct = (t: number) => ((100 * t) / total).toFixed(1).padStart(5) + '%';
-  console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled`);
+  const idle = byFn.get('(idle) ') ?? 0;
+  const busy = total - idle;
+  const pct = (t: number) => ((100 * t) / busy).toFixed(1).padStart(5) + '%';
+  console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (percentages are of busy time)`);
+  byFn.delete('(idle) ');
+  byFile.delete('(native/V8: (idle))');
   console.log('  by function (self time):');
   for (const [k, t] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(t)}  ${k}`);
   console.log('  by package / file (self time):');

@@ -39,3 +39,4 @@ server.on('upgrade', (req, socket, head) => {
   });
 });
 server.listen(port, '127.0.0.1');
+for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, () => process.exit(0));
