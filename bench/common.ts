@@ -105,7 +105,9 @@ export async function startServer(opts: ServerEnv): Promise<ServerProc> {
   if (opts.databaseUrl) env.DATABASE_URL = opts.databaseUrl;
   if (opts.redisUrl) env.REDIS_URL = opts.redisUrl;
   if (opts.dataDir) env.DATA_DIR = opts.dataDir;
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], {
+  // BENCH_SERVER=standin runs bench/standin.ts instead (checks the harness itself; not csi-chat)
+  const entry = process.env.BENCH_SERVER === 'standin' ? 'bench/standin.ts' : 'src/main.ts';
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', entry], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -354,6 +354,12 @@ export async function runRest(o: { baseUrl: string; token: string; path: string;
   // one probe first (status and body size)
   const probe = await fetch(o.baseUrl + o.path, { headers: { Authorization: `Token ${o.token}` } });
   const body = await probe.text();
+  let json = true;
+  try {
+    JSON.parse(body);
+  } catch {
+    json = false;
+  }
   const r: any = await autocannon({
     url: o.baseUrl + o.path,
     connections: o.connections,
@@ -361,10 +367,10 @@ export async function runRest(o: { baseUrl: string; token: string; path: string;
     headers: { Authorization: `Token ${o.token}` },
   });
   const line =
-    `rest ${o.path} status=${probe.status} body=${body.length}B req/s=${r.requests.average.toFixed(1)} ` +
+    `rest ${o.path} status=${probe.status} body=${body.length}B${json ? '' : '(not JSON)'} req/s=${r.requests.average.toFixed(1)} ` +
     `p50=${r.latency.p50}ms p97.5=${r.latency.p97_5}ms p99=${r.latency.p99}ms max=${r.latency.max}ms ` +
     `total=${r.requests.total} non2xx=${r.non2xx} errors=${r.errors} timeouts=${r.timeouts}`;
-  return { line, rps: r.requests.average, p99: r.latency.p99, non2xx: r.non2xx + (probe.status >= 300 ? 1 : 0), errors: r.errors + r.timeouts, bytes: body.length };
+  return { line, rps: r.requests.average, p99: r.latency.p99, non2xx: r.non2xx + (probe.status >= 300 || !json ? 1 : 0), errors: r.errors + r.timeouts, bytes: body.length };
 }
 
 async function cli(): Promise<void> {

@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   // The idle scenario opens hundreds of sockets on each side; make sure the soft limit allows it.
   try {
     const n = Number(execSync('ulimit -n', { shell: '/bin/bash' }).toString().trim());
-    if (n < 4096) console.log(`note: ulimit -n is ${n}; run under bash -c 'ulimit -n 65536; npm run bench' for the full idle scenario`);
+    if (n < 4096) console.log(`note: ulimit -n is ${n}; raise it (ulimit -n $(ulimit -Hn)) for the idle scenario`);
   } catch {
     /* informational */
   }
