@@ -1,7 +1,7 @@
 // Orchestrator: scratch database (schema + Django seed + bench fixture) → server process(es) → load generator
 // (this process) → stop. Used by `npm run bench` (smoke sizes) and for the full runs:
 //
-//   node --import tsx bench/run.ts full <scenario…> [--embedded | --no-redis] [--prof] [--skip-setup]
+//   node --import tsx bench/run.ts full <scenario…> [--embedded | --no-redis] [--prof] [--skip-setup] [--members 50,200]
 //   scenarios: fanout sweep rooms idle rest scaleout  (or "all")
 //
 // Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_REDIS (default
@@ -176,8 +176,14 @@ function chatBase(servers: ServerProc[], p: Params, durationS = p.durationS): Om
 
 const modeTag = (m: Mode) => (m.embedded ? 'embedded(PGlite+memory)' : m.noRedis ? 'postgres+memory' : 'postgres+redis');
 
+/** --members 50,200 limits fan-out and sweep to those room sizes. */
+let membersFilter: number[] | null = null;
+
 export async function scenario(name: string, size: Size, mode: Mode): Promise<Outcome> {
-  const p = PARAMS[size];
+  const base = PARAMS[size];
+  const p: Params = membersFilter
+    ? { ...base, fanout: base.fanout.filter((f) => membersFilter!.includes(f.members)), sweep: base.sweep.filter((f) => membersFilter!.includes(f.members)) }
+    : base;
   const lines: string[] = [];
   const out = (s: string) => {
     const l = `[${modeTag(mode)}] ${s}`;
@@ -292,6 +298,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error('usage: bench/run.ts full|smoke <scenario…|all> [--embedded] [--prof] [--skip-setup]');
     process.exit(2);
   }
+  if (flags.members) membersFilter = flags.members.split(',').map(Number);
   const list = pos.slice(1).flatMap((s) => (s === 'all' ? ALL : [s]));
   const mode: Mode = { embedded: flags.embedded === 'true', noRedis: flags['no-redis'] === 'true', db: size === 'smoke' ? 'csi_bench_smoke' : 'csi_bench', prof: flags.prof === 'true' };
   runAll(size, list.length ? list : ALL, mode, flags['skip-setup'] === 'true').then((rs) => {
