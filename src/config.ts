@@ -7,6 +7,8 @@ export interface CloudinaryConfig {
   apiKey: string;
   apiSecret: string;
   secure: boolean;
+  /** Upload API base (CLOUDINARY_UPLOAD_PREFIX, as pycloudinary reads it); default https://api.cloudinary.com. */
+  uploadPrefix: string | null;
 }
 
 export interface EmailConfig {
@@ -118,7 +120,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowedHosts: (str(env, 'ALLOWED_HOSTS') ?? '*').split(',').map((h) => h.trim()).filter(Boolean),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     cloudinary: cloudName && apiKey && apiSecret
-      ? { cloudName, apiKey, apiSecret, secure: bool(env, 'CLOUDINARY_SECURE', false) }
+      ? { cloudName, apiKey, apiSecret, secure: bool(env, 'CLOUDINARY_SECURE', false), uploadPrefix: url(env, 'CLOUDINARY_UPLOAD_PREFIX', ['http:', 'https:']) }
       : null,
     cloudinaryCloudName: cloudName ?? 'dcbla9zbl',
     email: emailHost

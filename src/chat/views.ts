@@ -1,0 +1,492 @@
+// The fourteen views of the original's Chat/urls.py (CSI_BACKEND@37029af), same statuses and bodies.
+// Where the original crashed with a 500 on bad input, a 4xx JSON answer (listed in the issue's report).
+import type { ApiRequest, ApiResult } from '../drf/api.ts';
+import { apiView, asObject } from '../drf/api.ts';
+import { badRequest, jsonError, noMatch, notFound, permissionDenied, validationError } from '../drf/errors.ts';
+import { nowTimestamp } from '../drf/datetime.ts';
+import { lookupId, MAX_INT4, pageBody, planPage } from '../drf/pagination.ts';
+import type { UserRow } from '../auth/tokens.ts';
+import { chatGroup } from './events.ts';
+import * as q from './queries.ts';
+import {
+  serializeJoinedRoom,
+  serializeMessage,
+  serializeRoom,
+  serializeRoomListItem,
+  serializeUpload,
+  serializeUser,
+  uploadBroadcast,
+  type SerializeContext,
+} from './serializers.ts';
+import {
+  booleanField,
+  charField,
+  collect,
+  fileField,
+  isErrors,
+  parsePk,
+  pkField,
+  pkListField,
+  serializerInput,
+  SKIP,
+  type Errors,
+  type SerializerInput,
+} from './validation.ts';
+
+const MESSAGE_PAGINATION = { pageSize: 20, maxPageSize: 100 };
+
+function sctx(req: ApiRequest): SerializeContext {
+  return { storage: req.ctx.storage, nowMs: Date.now() };
+}
+
+function me(req: ApiRequest): UserRow {
+  return req.user!;
+}
+
+/** The id of an `<int:room_id>` / `<str:room_id>` path segment, null when no row can have it. */
+function roomIdParam(req: ApiRequest): number | null {
+  return lookupId(req.params.room_id ?? '');
+}
+
+/** A string query value cannot reach Postgres with a NUL in it; nothing can match one anyway. */
+const hasNul = (s: string) => s.includes('\0');
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+/** GET groups/ — UserRoomsAPIView */
+export const userRooms = apiView({
+  name: 'User Rooms Api',
+  methods: {
+    async GET(req) {
+      const rooms = await q.joinedRooms(req.ctx.db.knex, me(req).id);
+      if (rooms.length === 0) return { status: 404, body: { message: 'You have not joined any rooms.' } };
+      const c = sctx(req);
+      return { body: rooms.map((r) => serializeRoom(r, c, true)) };
+    },
+  },
+});
+
+/** GET groups/<str:room_id>/members/ — RoomMembersAPIView (its catch-all answered 500 for unknown rooms). */
+export const roomMembers = apiView({
+  name: 'Room Members Api',
+  methods: {
+    async GET(req) {
+      const id = roomIdParam(req);
+      const room = id === null ? null : await q.activeRoomAccess(req.ctx.db.knex, id, me(req).id);
+      if (!room) throw jsonError(404, { error: 'An error occurred: No Room matches the given query.' });
+      const members = await q.roomMembers(req.ctx.db.knex, room.id);
+      const c = sctx(req);
+      return { body: members.map((m) => serializeUser(m, c)) };
+    },
+  },
+});
+
+/** GET groups/<str:room_id>/messages/ — RoomMessagesAPIView (ListAPIView + MessagePagination). */
+export const roomMessages = apiView({
+  name: 'Room Messages Api',
+  methods: {
+    async GET(req) {
+      const knex = req.ctx.db.knex;
+      const id = roomIdParam(req);
+      const access = id === null ? null : await q.historyAccess(knex, id, me(req).id);
+      if (!access || !access.is_active) throw noMatch('Room');
+      if (!access.is_member) throw permissionDenied('You are not a member of this room.');
+      const plan = planPage(access.count, { page: req.query('page'), pageSize: req.query('page_size') }, MESSAGE_PAGINATION);
+      const rows = await q.messagePage(knex, id!, plan.size, plan.offset);
+      const c = sctx(req);
+      const viewer = me(req).id;
+      return { body: pageBody(req.absoluteUri(), plan, access.count, rows.map((m) => serializeMessage(m, c, viewer))) };
+    },
+  },
+});
+
+/** GET groups/list/ — RoomListAPIView */
+export const roomList = apiView({
+  name: 'Room List Api',
+  methods: {
+    async GET(req) {
+      const rooms = await q.activeRooms(req.ctx.db.knex);
+      const c = sctx(req);
+      return { body: rooms.map((r) => serializeRoomListItem(r, c)) };
+    },
+  },
+});
+
+/** GET groups/search/?q= — UserGroupSearchAPIView */
+export const groupSearch = apiView({
+  name: 'User Group Search Api',
+  methods: {
+    async GET(req) {
+      const query = req.query('q') ?? '';
+      if (!query) return { status: 400, body: { error: 'Please Provide a search query.' } };
+      const rooms = hasNul(query) ? [] : await q.searchJoinedRooms(req.ctx.db.knex, me(req).id, query);
+      if (rooms.length === 0) return { status: 404, body: { message: 'No groups Found' } };
+      const c = sctx(req);
+      return { body: rooms.map((r) => serializeRoomListItem(r, c)) };
+    },
+  },
+});
+
+/** GET groups/<int:room_id>/search/members/?q= — UserGroupMembersSearchAPIView */
+export const memberSearch = apiView({
+  name: 'User Group Members Search Api',
+  methods: {
+    async GET(req) {
+      const knex = req.ctx.db.knex;
+      const id = roomIdParam(req);
+      const room = id === null ? null : await q.activeRoomAccess(knex, id, me(req).id);
+      if (!room) throw noMatch('Room');
+      if (!room.is_member) return { status: 403, body: { message: 'You are not a member of this group' } };
+      const query = req.query('q') ?? '';
+      if (!query) return { status: 400, body: { error: 'Please Provide a search query.' } };
+      const members = hasNul(query) ? [] : await q.searchRoomMembers(knex, room.id, query);
+      if (members.length === 0) return { status: 404, body: { message: 'no user found' } };
+      const c = sctx(req);
+      return { body: members.map((m) => serializeUser(m, c)) };
+    },
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Room writes
+
+/** Reads request.data for a serializer; a non-dict JSON body gives the serializer's non_field_errors. */
+async function readInput(req: ApiRequest): Promise<SerializerInput> {
+  const data = await req.data();
+  const raw = data.mediaType === 'multipart' ? (req.raw.body as Record<string, unknown> | undefined) : undefined;
+  const input = serializerInput(data, raw);
+  if (isErrors(input)) throw validationError(input);
+  return input;
+}
+
+const NAME_TAKEN = 'room with this name already exists.';
+
+interface RoomFields {
+  name?: string;
+  description?: string | null;
+  members?: number[];
+  avatar?: import('../drf/api.ts').UploadedFile;
+  is_active?: boolean;
+}
+
+/** RoomSerializer (create) / EditRoomSerializer (partial update) validation. */
+async function validateRoom(req: ApiRequest, input: SerializerInput, mode: { partial: boolean; withMembers: boolean; roomId: number | null }): Promise<RoomFields> {
+  const knex = req.ctx.db.knex;
+  const errors: Errors = {};
+  const out: RoomFields = {};
+  const name = await collect(errors, 'name', () =>
+    charField(input, 'name', mode.partial, { required: true, allowNull: false, allowBlank: false, maxLength: 50 }, async (value) =>
+      (await q.roomNameTaken(knex, value, mode.roomId)) ? NAME_TAKEN : null,
+    ),
+  );
+  if (name !== SKIP) out.name = name as string;
+  const description = await collect(errors, 'description', () =>
+    charField(input, 'description', mode.partial, { required: false, allowNull: true, allowBlank: true }),
+  );
+  if (description !== SKIP) out.description = description;
+  if (mode.withMembers) {
+    const members = await collect(errors, 'members', () => pkListField(input, 'members', mode.partial, (ids) => q.existingUserIds(knex, ids)));
+    if (members !== SKIP) out.members = members;
+  }
+  const avatar = await collect(errors, 'room_avatar', () => fileField(input, 'room_avatar', mode.partial, { required: false, image: true }));
+  if (avatar !== SKIP) out.avatar = avatar;
+  const active = await collect(errors, 'is_active', () => booleanField(input, 'is_active', mode.partial));
+  if (active !== SKIP) out.is_active = active;
+  if (Object.keys(errors).length) throw validationError(errors);
+  return out;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string })?.code === '23505';
+}
+
+/** Stores a room avatar like CloudinaryField.pre_save (resource_type image). */
+async function storeAvatar(req: ApiRequest, fields: RoomFields): Promise<string | null> {
+  if (!fields.avatar) return null;
+  try {
+    return await req.ctx.storage.save(
+      { buffer: fields.avatar.buffer, filename: fields.avatar.originalname, mimetype: fields.avatar.mimetype },
+      { resourceType: 'image' },
+    );
+  } catch (err) {
+    req.ctx.log.error({ err }, 'room avatar upload failed');
+    throw jsonError(502, { detail: 'The file could not be stored. Try again later.' });
+  }
+}
+
+async function discard(req: ApiRequest, stored: string | null): Promise<void> {
+  if (!stored || !req.ctx.storage.remove) return;
+  await req.ctx.storage.remove(stored).catch((err: unknown) => req.ctx.log.warn({ err, stored }, 'could not remove an orphaned upload'));
+}
+
+/** POST create-group/ — CreateRoomAPIView */
+export const createRoom = apiView({
+  name: 'Create Room Api',
+  methods: {
+    async POST(req) {
+      const knex = req.ctx.db.knex;
+      const fields = await validateRoom(req, await readInput(req), { partial: false, withMembers: true, roomId: null });
+      const avatar = await storeAvatar(req, fields);
+      let roomId: number;
+      try {
+        roomId = await knex.transaction(async (trx) => {
+          const createdAt = nowTimestamp();
+          return q.insertRoom(
+            trx,
+            {
+              name: fields.name!,
+              description: fields.description ?? null,
+              room_avatar: avatar,
+              is_active: fields.is_active ?? true,
+              created_by_id: me(req).id,
+              created_at: createdAt,
+              updated_at: nowTimestamp(),
+            },
+            [...new Set(fields.members ?? [])].sort((a, b) => a - b),
+          );
+        });
+      } catch (err) {
+        await discard(req, avatar);
+        if (isUniqueViolation(err)) throw validationError({ name: [NAME_TAKEN] });
+        throw err;
+      }
+      const detail = await q.roomDetail(knex, roomId);
+      return { status: 201, body: { message: 'Room created successfully', room: serializeRoom(detail!, sctx(req), false) } };
+    },
+  },
+});
+
+/** PUT edit-group/<int:room_id>/ — EditRoomAPIView (partial update by any member) */
+export const editRoom = apiView({
+  name: 'Edit Room Api',
+  methods: {
+    async PUT(req) {
+      const knex = req.ctx.db.knex;
+      const id = roomIdParam(req);
+      const room = id === null ? null : await q.roomAccess(knex, id, me(req).id);
+      if (!room) throw notFound('Room not found');
+      if (!room.is_member) return { status: 403, body: { detail: 'You do not have permission to edit this room.' } };
+      const fields = await validateRoom(req, await readInput(req), { partial: true, withMembers: false, roomId: room.id });
+      const avatar = await storeAvatar(req, fields);
+      try {
+        await q.updateRoom(knex, room.id, {
+          ...(fields.name !== undefined ? { name: fields.name } : {}),
+          ...(fields.description !== undefined ? { description: fields.description } : {}),
+          ...(avatar !== null ? { room_avatar: avatar } : {}),
+          ...(fields.is_active !== undefined ? { is_active: fields.is_active } : {}),
+          updated_at: nowTimestamp(),
+        });
+      } catch (err) {
+        await discard(req, avatar);
+        if (isUniqueViolation(err)) throw validationError({ name: [NAME_TAKEN] });
+        throw err;
+      }
+      const detail = await q.roomDetail(knex, room.id);
+      if (!detail) throw notFound('Room not found');
+      return { body: { message: 'Room updated successfully', room: serializeRoom(detail, sctx(req), false) } };
+    },
+  },
+});
+
+/** DELETE delete-group/<int:room_id>/ — DeleteRoomAPIView (creator only, hard delete with cascade) */
+export const deleteRoom = apiView({
+  name: 'Delete Room Api',
+  methods: {
+    async DELETE(req) {
+      const knex = req.ctx.db.knex;
+      const id = roomIdParam(req);
+      const deleted = await knex.transaction(async (trx) => {
+        const room = id === null ? null : await q.roomAccess(trx, id, me(req).id, { forUpdate: true });
+        if (!room) throw noMatch('Room');
+        if (room.created_by_id !== me(req).id) return false;
+        await q.deleteRoomCascade(trx, room.id);
+        return true;
+      });
+      if (!deleted) return { status: 403, body: { error: 'You are not authorized to delete this room.' } };
+      return { body: { message: 'Room deleted successfully.' } };
+    },
+  },
+});
+
+/** POST group/<int:room_id>/remove-yourself/ — RemoveYourselfFromRoomAPIView */
+export const removeYourself = apiView({
+  name: 'Remove Yourself From Room Api',
+  methods: {
+    async POST(req) {
+      const knex = req.ctx.db.knex;
+      const id = roomIdParam(req);
+      const room = id === null ? null : await q.roomAccess(knex, id, me(req).id);
+      if (!room) throw notFound('Room not found');
+      if (!room.is_member) return { status: 403, body: { detail: 'You are not a member of this room.' } };
+      if (room.created_by_id === me(req).id) {
+        return { status: 403, body: { detail: 'You are the group creator. Transfer ownership before leaving.' } };
+      }
+      await q.removeMember(knex, room.id, me(req).id);
+      return { body: { message: 'You have successfully removed yourself from the group.' } };
+    },
+  },
+});
+
+/** Python truthiness of a request.data value. */
+function truthy(v: unknown): boolean {
+  if (v === null || v === undefined || v === false || v === 0 || v === '') return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object') return Object.keys(v).length > 0;
+  return true;
+}
+
+/** POST group/<int:room_id>/transfer-ownership/ — TransferOwnershipAPIView */
+export const transferOwnership = apiView({
+  name: 'Transfer Ownership Api',
+  methods: {
+    async POST(req) {
+      const knex = req.ctx.db.knex;
+      const id = roomIdParam(req);
+      const room = id === null ? null : await q.roomAccess(knex, id, me(req).id);
+      if (!room) throw noMatch('Room');
+      if (room.created_by_id !== me(req).id) {
+        return { status: 403, body: { detail: 'Only the current owner can transfer ownership.' } };
+      }
+      const data = await req.data();
+      const raw = data.mediaType === 'json' ? asObject(data.value).new_owner_id : (data.value as Record<string, string>).new_owner_id;
+      if (!truthy(raw)) return { status: 400, body: { detail: 'New owner ID is required.' } };
+      // room.members.get(id=value): Django's int(value); True is 1, floats truncate, "abc"/lists crash there.
+      const parsed = parsePk(raw === true ? 1 : raw);
+      if (!parsed.ok) throw badRequest('A valid integer is required.');
+      const newOwner = parsed.id === null ? null : await q.memberById(knex, room.id, parsed.id);
+      if (!newOwner) return { status: 400, body: { detail: 'The specified user is not a member of this group.' } };
+      await q.updateRoom(knex, room.id, { created_by_id: newOwner.id, updated_at: nowTimestamp() });
+      return {
+        body: {
+          message: 'Ownership transferred successfully.',
+          new_owner: { id: newOwner.id, first_name: newOwner.first_name, last_name: newOwner.last_name },
+        },
+      };
+    },
+  },
+});
+
+/** POST group/<int:room_id>/add-yourself/ — AddYourselfToRoomAPIView */
+export const addYourself = apiView({
+  name: 'Add Yourself To Room Api',
+  methods: {
+    async POST(req) {
+      const knex = req.ctx.db.knex;
+      const id = roomIdParam(req);
+      const result = await knex.transaction(async (trx) => {
+        const room = id === null ? null : await q.roomAccess(trx, id, me(req).id, { forUpdate: true });
+        if (!room || !room.is_active) throw noMatch('Room');
+        if (room.is_member) return null;
+        await q.addMember(trx, room.id, me(req).id);
+        await q.updateRoom(trx, room.id, { updated_at: nowTimestamp() });
+        return { room, members: await q.roomMembers(trx, room.id) };
+      });
+      if (!result) return { status: 400, body: { detail: 'You are already a member of this group.' } };
+      return {
+        body: { message: 'You have been added to the group successfully.', room: serializeJoinedRoom(result.room, result.members) },
+      };
+    },
+  },
+});
+
+/** POST groups/<int:room_id>/mark-as-read/ — MarkRoomAsReadAPIView (members or not; the original 500'd
+ * on an unknown room with this body). */
+export const markAsRead = apiView({
+  name: 'Mark Room As Read Api',
+  methods: {
+    async POST(req) {
+      const id = roomIdParam(req);
+      const ok = id !== null && (await q.markRead(req.ctx.db.knex, id, me(req).id, nowTimestamp()));
+      if (!ok) throw jsonError(404, { error: 'No Room matches the given query.' });
+      return { body: { message: 'Room marked as read.' } };
+    },
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Upload
+
+/** POST groups/<int:room_id>/messages/upload/ — MessageUploadView (CreateAPIView) */
+export const messageUpload = apiView({
+  name: 'Message Upload',
+  methods: {
+    async POST(req): Promise<ApiResult> {
+      const { ctx } = req;
+      const knex = ctx.db.knex;
+      const user = me(req);
+      // serializer.is_valid(raise_exception=True) comes before perform_create's room checks.
+      const input = await readInput(req);
+      const errors: Errors = {};
+      const content = await collect(errors, 'content', () =>
+        charField(input, 'content', false, { required: false, allowNull: false, allowBlank: true }),
+      );
+      const file = await collect(errors, 'attachment', () => fileField(input, 'attachment', false, { required: true, image: false }));
+      const parent = await collect(errors, 'parent_message', () =>
+        pkField(input, 'parent_message', false, (pid) => q.messageExists(knex, pid), MAX_INT4),
+      );
+      if (Object.keys(errors).length) throw validationError(errors);
+      const attachment = file as Exclude<typeof file, typeof SKIP>;
+      const parentId = parent === SKIP ? null : (parent as number | null);
+      const text = content === SKIP ? null : (content as string);
+
+      const roomId = roomIdParam(req);
+      const room = roomId === null ? null : await q.activeRoomAccess(knex, roomId, user.id);
+      if (!room) throw noMatch('Room');
+      if (!room.is_member) throw permissionDenied('Not a member of this room.');
+
+      const messageType = attachment.mimetype.startsWith('image/') ? 'image' : 'file';
+      let stored: string;
+      try {
+        stored = await ctx.storage.save(
+          { buffer: attachment.buffer, filename: attachment.originalname, mimetype: attachment.mimetype },
+          { resourceType: 'auto' },
+        );
+      } catch (err) {
+        ctx.log.error({ err }, 'attachment upload failed');
+        throw jsonError(502, { detail: 'The file could not be stored. Try again later.' });
+      }
+      let row: { id: number; created_at: string } | null;
+      try {
+        const createdAt = nowTimestamp();
+        row = await q.insertMessage(knex, {
+          roomId: room.id,
+          senderId: user.id,
+          messageType,
+          content: text,
+          attachment: stored,
+          parentId,
+          createdAt,
+          updatedAt: nowTimestamp(),
+        });
+      } catch (err) {
+        await discard(req, stored);
+        throw err;
+      }
+      if (!row) {
+        // Left the room between the check and the insert: Message.save() refuses, nothing is kept.
+        await discard(req, stored);
+        throw permissionDenied('Not a member of this room.');
+      }
+      const url = ctx.storage.url(stored);
+      const c = sctx(req);
+      const event = uploadBroadcast({
+        content: text,
+        attachmentUrl: url,
+        sender: serializeUser(user, c),
+        messageType,
+        id: row.id,
+        createdAt: row.created_at,
+        roomId: room.id,
+        parentId,
+      });
+      try {
+        await ctx.layer.groupSend(chatGroup(room.id), event);
+      } catch (err) {
+        // The message is stored; sockets pick it up from the history.
+        ctx.log.error({ err, roomId: room.id, messageId: row.id }, 'upload broadcast failed');
+      }
+      return { status: 201, body: serializeUpload(text, url, parentId) };
+    },
+  },
+});
