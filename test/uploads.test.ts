@@ -28,7 +28,7 @@ async function upload(srv: TestServer, roomId: number | string, token: string, p
   const form = new FormData();
   for (const [k, v] of Object.entries(parts)) {
     if (typeof v === 'string') form.append(k, v);
-    else form.append(k, new File([v.data], v.filename, { type: v.type }));
+    else form.append(k, new File([new Uint8Array(v.data)], v.filename, { type: v.type }));
   }
   const res = await fetch(`${srv.baseUrl}/api/chat/groups/${roomId}/messages/upload/`, {
     method: 'POST',
