@@ -175,7 +175,7 @@ export async function runTranscript(transcript: Transcript, target: Target, opts
       try {
         await target.reset();
       } catch (err) {
-        fail({ index: 0, kind: 'http', request: 'reset', problems: [`reset failed: ${(err as Error).message}`] });
+        fail({ index: 0, kind: 'http', request: 'target.reset()', problems: [`reset failed: ${(err as Error).message}`] });
         return result;
       }
     }
@@ -215,7 +215,7 @@ export async function runTranscript(transcript: Transcript, target: Target, opts
                 clients.delete(client);
               }
             } else if ('status' in res) {
-              if (want.accepted !== false) fail({ index, kind, request, problems: [`handshake refused with ${res.status} ${clip(res.body, 200)}, expected accepted`] });
+              if (want.accepted !== false) fail({ index, kind, request, problems: [`handshake refused with ${res.status}${res.body ? ' ' + clip(res.body.trim(), 200) : ''}, expected accepted`] });
               else if (want.status !== undefined && want.status !== res.status) fail({ index, kind, request, problems: [`handshake refused with ${res.status}, expected ${want.status}`] });
             } else {
               fail({ index, kind, request, problems: [`connection failed: ${res.error}`] });
@@ -257,16 +257,16 @@ export async function runTranscript(transcript: Transcript, target: Target, opts
           }
         }
       } catch (err) {
-        fail({ index, kind, request: describeStep(step), problems: [`error: ${(err as Error).stack ?? err}`] });
+        fail({ index, kind, request: describeStep(step), problems: [`error: ${(err as Error).message ?? err}`] });
       }
       result.executed++;
     }
   } finally {
     await Promise.all([...clients.values()].map((c) => c.close(300)));
     result.ms = Date.now() - started;
+    result.failure = failures[0];
+    if (failures.length > 1) (result as TranscriptResult & { more?: StepFailure[] }).more = failures.slice(1);
   }
-  result.failure = failures[0];
-  if (failures.length > 1) (result as TranscriptResult & { more?: StepFailure[] }).more = failures.slice(1);
   return result;
 }
 
@@ -354,11 +354,11 @@ export function formatResult(r: TranscriptResult, opts: { verbose?: boolean; pen
   const pend = opts.pending ? ` (pending on issue #${opts.pending.issue})` : '';
   const head = r.ok
     ? `✔ ${r.name}${tag}${pend}  ${r.steps} steps, ${r.ms} ms`
-    : `✘ ${r.name}${tag}${pend}  failed at step ${r.failure?.index ?? '?'} of ${r.steps}, ${r.ms} ms`;
+    : `✘ ${r.name}${tag}${pend}  ${r.failure?.index === 0 ? 'reset failed' : `failed at step ${r.failure?.index ?? '?'} of ${r.steps}`}, ${r.ms} ms`;
   const lines = [head];
   const all = [r.failure, ...((r as TranscriptResult & { more?: StepFailure[] }).more ?? [])].filter(Boolean) as StepFailure[];
   for (const f of all) {
-    lines.push(`    step ${f.index} (${f.kind}): ${f.request}`);
+    lines.push(f.index === 0 ? `    before step 1: ${f.request}` : `    step ${f.index} (${f.kind}): ${f.request}`);
     for (const p of f.problems) lines.push(...p.split('\n').map((l, k) => (k ? '      ' : '    - ') + l));
     if (f.expected !== undefined && f.actual !== undefined) {
       lines.push('    diff (- expected, + actual, volatile fields normalised):');
