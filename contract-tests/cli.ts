@@ -15,6 +15,7 @@ const USAGE = `usage: npm run contract -- [options]
   --only a,b           run only these transcripts (pending ones included when named)
   --include-pending    also run transcripts listed in contract-tests/pending.json (not counted as failures)
   --map-ids            accept other ids for rows created in a transcript (consistent first-seen mapping)
+  --strict-status      current_status exactly as recorded (default: online <-> a local time tolerated)
   --keep-going         go on after the first failing step of a transcript
   --verbose            print tolerances used (e.g. current_status online vs a local time)`;
 
@@ -40,6 +41,7 @@ async function main(): Promise<number> {
         'include-pending': { type: 'boolean', default: false },
         'map-ids': { type: 'boolean', default: false },
         'keep-going': { type: 'boolean', default: false },
+        'strict-status': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -91,7 +93,7 @@ async function main(): Promise<number> {
     console.log(`target in-process csi-chat on ${backend === 'pg' ? 'Postgres (DATABASE_URL)' : 'PGlite'} at ${t.baseUrl}`);
   }
 
-  const opts: RunOptions = { mapIds: args['map-ids'], keepGoing: args['keep-going'] };
+  const opts: RunOptions = { mapIds: args['map-ids'], keepGoing: args['keep-going'], strictStatus: args['strict-status'] };
   let failed = 0;
   let passed = 0;
   let pendingFailed = 0;

@@ -72,6 +72,8 @@ export interface NormaliserOptions {
   baseUrl: string;
   /** Accept different ids for rows created in the transcript, mapped consistently (first seen). */
   mapIds?: boolean;
+  /** current_status exactly as recorded (no online <-> local time tolerance). */
+  strictStatus?: boolean;
   seed?: SeedFacts;
 }
 
@@ -90,6 +92,7 @@ const show = (v: unknown) => {
 export class Normaliser {
   readonly baseUrl: string;
   readonly mapIds: boolean;
+  readonly strictStatus: boolean;
   readonly seed: SeedFacts;
   /** golden token / upload URL → actual (bijective). Used to rewrite later requests too. */
   readonly strings = new Map<string, string>();
@@ -105,6 +108,7 @@ export class Normaliser {
   constructor(opts: NormaliserOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.mapIds = opts.mapIds ?? false;
+    this.strictStatus = opts.strictStatus ?? false;
     this.seed = opts.seed ?? loadSeedFacts();
   }
 
@@ -210,7 +214,7 @@ export class Normaliser {
       return this.mapConsistently(this.strings, this.stringsBack, expected, actual, at);
     }
 
-    if (key === 'current_status') {
+    if (key === 'current_status' && !this.strictStatus) {
       // README: "online" iff last_seen is within 2 minutes of now; deterministic when replayed promptly.
       if (expected === 'online' && LOCAL_SECONDS.test(actual)) {
         this.notes.push(`${at}: current_status ${actual} accepted for "online" (replay slower than 2 minutes?)`);

@@ -284,6 +284,8 @@ describe('contract runner: the judge', function () {
       expect(n.compare({ current_status: '2025-04-11 10:15:00' }, { current_status: '2025-04-11 04:45:00' }).problems).to.have.length(1);
       expect(n.compare({ current_status: 'offline' }, { current_status: 'online' }).problems).to.have.length(1);
       expect(n.compare({ other: 'online' }, { other: '2026-11-24 06:00:00' }).problems).to.have.length(1);
+      const strict = new Normaliser({ baseUrl: 'x', strictStatus: true });
+      expect(strict.compare({ current_status: 'online' }, { current_status: '2026-11-24 06:00:00' }).problems).to.have.length(1);
     });
 
     it('requires ids exactly by default; --map-ids maps new ids consistently', () => {
