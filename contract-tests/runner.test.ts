@@ -10,7 +10,8 @@ import { lineDiff } from './diff.ts';
 import { startInProcess, type InProcessTarget } from './inprocess.ts';
 import { instantKey, loadSeedFacts, Normaliser } from './normalise.ts';
 import { formatResult, runTranscript } from './runner.ts';
-import { loadGolden, validateVariant, type Divergence } from './suite.ts';
+import { startReplayServer } from './replay-server.ts';
+import { goldenNames, loadGolden, validateVariant, type Divergence } from './suite.ts';
 import type { Step, Target, Transcript } from './types.ts';
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -439,6 +440,22 @@ describe('contract runner: the judge', function () {
       marked.steps.splice(2, 1, { divergence: 'd1', note: 'not applicable' });
       expect(validateVariant(golden, marked, divergences)).to.deep.equal([]);
     });
+  });
+
+  describe('every golden passes against a server that plays back its own recording', () => {
+    for (const name of goldenNames()) {
+      it(name, async () => {
+        const golden = loadGolden(name);
+        const server = await startReplayServer(golden);
+        try {
+          const r = await runTranscript(golden, server);
+          expect(r.ok, formatResult(r)).to.equal(true);
+          expect(server.problems).to.deep.equal([]);
+        } finally {
+          await server.close();
+        }
+      });
+    }
   });
 
   it('line diff shows the changed lines with context', () => {
