@@ -85,6 +85,9 @@ export interface RedisLayerOptions {
   connectWaitMs?: number;
   /** Cap of the reconnect backoff (ms). */
   maxBackoffMs?: number;
+  /** After Redis came back EMPTY (a restart: new run_id), wait this long before fanning out again,
+   * so the other processes have re-added their memberships (default maxBackoffMs + 1500). */
+  rejoinGraceMs?: number;
   log?: Logger;
 }
 
@@ -223,6 +226,8 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
   private loop: Promise<void> | null = null;
   private lastScore = 0;
   private everReady = false;
+  /** run_id of the Redis server at the last resync: a new one means it restarted (memberships lost). */
+  private runId: string | null = null;
 
   constructor(options: RedisLayerOptions) {
     super();
@@ -238,6 +243,7 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
       localShortcut: options.localShortcut ?? true,
       connectWaitMs: options.connectWaitMs ?? 5000,
       maxBackoffMs: options.maxBackoffMs ?? 2000,
+      rejoinGraceMs: options.rejoinGraceMs ?? (options.maxBackoffMs ?? 2000) + 1500,
     };
     this.log = options.log;
     this.nonLocal = `specific.${this.clientPrefix}!`;
@@ -627,6 +633,16 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
         do {
           this.resyncAgain = false;
           await this.writeMemberships();
+          const runId = await this.serverRunId();
+          if (this.runId !== null && runId !== this.runId && this.opts.rejoinGraceMs > 0) {
+            // Redis restarted and lost every membership: the other processes (csi-chat) re-add
+            // theirs when they reconnect. Sending now would miss them, so keep delivering locally and
+            // buffering for a moment, then replay. Our own are back already.
+            this.log?.info({ graceMs: this.opts.rejoinGraceMs }, 'redis layer: Redis restarted, waiting for other processes to rejoin');
+            await sleep(this.opts.rejoinGraceMs);
+            await this.writeMemberships();
+          }
+          this.runId = runId;
           if (this.pendingDiscards.size) {
             const p = this.cmd.pipeline();
             const done = [...this.pendingDiscards];
@@ -658,6 +674,11 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
       }
     })();
     return this.resyncing;
+  }
+
+  private async serverRunId(): Promise<string> {
+    const info = await this.cmd.info('server');
+    return /run_id:(\w+)/.exec(info)?.[1] ?? '';
   }
 
   private async writeMemberships(): Promise<void> {
