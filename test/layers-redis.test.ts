@@ -247,6 +247,24 @@ describe('Redis channel layer (channels_redis 4.x RedisChannelLayer protocol)', 
     expect(await until(async () => (await raw.exists(`${prefix}:group:chat_6`)) === 0, 2000)).to.equal(true);
   });
 
+  it('createChannelLayer picks the Redis layer when REDIS_URL is set (started, healthy); CHANNEL_LAYER=pubsub is refused', async () => {
+    const { createChannelLayer } = await import('../src/layers/index.ts');
+    const { testConfig } = await import('./helpers/harness.ts');
+    const { createLogger } = await import('../src/log.ts');
+    const l = (await createChannelLayer(testConfig({ REDIS_URL: url }), createLogger('silent'))) as RedisChannelLayer;
+    layers.push(l);
+    expect(l.kind).to.equal('redis');
+    expect(l.isHealthy()).to.equal(true);
+    expect(l.queueKey.startsWith('asgispecific.')).to.equal(true);
+    let err: unknown;
+    try {
+      await createChannelLayer(testConfig({ REDIS_URL: url, CHANNEL_LAYER: 'pubsub' }), createLogger('silent'));
+    } catch (e) {
+      err = e;
+    }
+    expect(String(err)).to.match(/pubsub is not implemented/);
+  });
+
   it('decodes Python-style members (bin, nil, float, nested) and Date-free JS values round trip', () => {
     const m = serialize({ type: 't', a: null, b: [1, 'x', { c: true }], d: 0.25, u: undefined });
     const d = deserialize(m);
