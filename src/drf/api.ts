@@ -37,6 +37,8 @@ export interface RequestData {
   /** The parsed body: any JSON value, or an object of text fields for form/multipart. */
   value: unknown;
   files: Map<string, UploadedFile>;
+  /** request.FILES.getlist(name): every file part of a name, in order (multipart only). */
+  fileLists?: Map<string, UploadedFile[]>;
   /** The media type the parser matched, '' when there was no body. */
   mediaType: 'json' | 'form' | 'multipart' | '';
 }
@@ -143,12 +145,16 @@ async function parseMultipart(req: Request, res: Response, maxFileBytes: number)
   const body = (req.body ?? {}) as Record<string, string | string[]>;
   for (const [k, v] of Object.entries(body)) fields[k] = Array.isArray(v) ? v[v.length - 1] : v;
   const files = new Map<string, UploadedFile>();
+  const fileLists = new Map<string, UploadedFile[]>();
   for (const f of (req.files as Express.Multer.File[] | undefined) ?? []) {
     // Django skips parts with an empty filename.
     if (!f.originalname) continue;
     files.set(f.fieldname, f);
+    const list = fileLists.get(f.fieldname);
+    if (list) list.push(f);
+    else fileLists.set(f.fieldname, [f]);
   }
-  return { value: fields, files, mediaType: 'multipart' };
+  return { value: fields, files, fileLists, mediaType: 'multipart' };
 }
 
 async function parseRequestData(req: Request, res: Response, maxUploadBytes: number): Promise<RequestData> {
