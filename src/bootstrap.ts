@@ -15,6 +15,7 @@ import type { MediaStorage } from './storage/types.ts';
 import { createMailer } from './mail.ts';
 import { DbPresence } from './presence.ts';
 import { createLogger } from './log.ts';
+import { createPushSender, type PushSender } from './notification/push.ts';
 
 export function pgliteDirFor(config: Config): string {
   return path.join(config.dataDir, 'pgdata');
@@ -38,6 +39,7 @@ export interface BuildOptions {
   db?: Database;
   layer?: ChannelLayer;
   storage?: MediaStorage;
+  push?: PushSender;
 }
 
 export interface Built {
@@ -65,6 +67,7 @@ export async function buildContext(config: Config, opts: BuildOptions = {}): Pro
     log,
     presence: new DbPresence(db.knex, log),
     mailer: createMailer(config.email, log),
+    push: opts.push ?? (await createPushSender(config.firebaseCredentials, db.knex, log)),
     onReset: [],
   };
   return { ctx, schema, demoLoaded };

@@ -139,7 +139,7 @@ export function loadConfig(env: Env = process.env): Config {
     wsMaxFrameBytes: int(env, 'WS_MAX_FRAME_BYTES', 64 * 1024, 128),
     wsRateLimit: { perSecond: int(env, 'WS_RATE_PER_SECOND', 20, 1), burst: int(env, 'WS_RATE_BURST', 40, 1) },
     wsSendBufferLimit: int(env, 'WS_SEND_BUFFER_BYTES', 4 * 1024 * 1024, 1024),
-    firebaseCredentials: str(env, 'FIREBASE_CREDENTIALS') ?? str(env, 'GOOGLE_APPLICATION_CREDENTIALS') ?? null,
+    firebaseCredentials: str(env, 'FIREBASE_CREDENTIALS') ?? str(env, 'FIREBASE_CREDENTIALS_JSON') ?? str(env, 'GOOGLE_APPLICATION_CREDENTIALS') ?? null,
     googleClientIds: [str(env, 'GOOGLE_ANDROID_CLIENT_ID'), str(env, 'GOOGLE_IOS_CLIENT_ID')].filter((v): v is string => !!v),
     loadDemoData: bool(env, 'LOAD_DEMO_DATA', !databaseUrl),
     logLevel: str(env, 'LOG_LEVEL') ?? (debug ? 'debug' : 'info'),
