@@ -1,4 +1,11 @@
 import type { UrlRouter } from '../drf/router.ts';
+import * as v from './views.ts';
 
-/** The original's Event/urls.py under /api/event/ (issue #7). */
-export function registerEventRoutes(_router: UrlRouter): void {}
+/** The original's Event/urls.py under /api/event/ (issue #7), in its order. */
+export function registerEventRoutes(router: UrlRouter): void {
+  const p = 'api/event/';
+  router
+    .add(`${p}event-for-homepage/`, v.eventForHomepage)
+    .add(`${p}detail/<int:event_id>/`, v.eventDetail)
+    .add(`${p}list/`, v.eventList);
+}
