@@ -1,0 +1,95 @@
+// Shared pieces of the User app's views: request.data reading, Python truthiness, OTP mails,
+// the one-transaction "write + send mail" pattern.
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+import type { ApiRequest } from '../drf/api.ts';
+import { asObject } from '../drf/api.ts';
+import { jsonError, validationError } from '../drf/errors.ts';
+import { isErrors, serializerInput, type SerializerInput } from '../chat/validation.ts';
+
+/** Python truthiness of a request.data value. */
+export function truthy(v: unknown): boolean {
+  if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object') return Object.keys(v).length > 0;
+  return true;
+}
+
+/** request.data as a dict (`request.data.get(...)` views); a JSON list/scalar body is a 400. */
+export async function readDict(req: ApiRequest): Promise<Record<string, unknown>> {
+  return asObject((await req.data()).value);
+}
+
+/** request.data for a serializer; a non-dict JSON body gives the serializer's non_field_errors. */
+export async function readInput(req: ApiRequest): Promise<SerializerInput> {
+  const data = await req.data();
+  const raw = data.mediaType === 'multipart' ? (req.raw.body as Record<string, unknown> | undefined) : undefined;
+  const input = serializerInput(data, raw);
+  if (isErrors(input)) throw validationError(input);
+  return input;
+}
+
+/** f"{random.randint(100000, 999999)}" */
+export function generateOtp(): string {
+  return String(crypto.randomInt(100000, 1000000));
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string })?.code === '23505';
+}
+
+export class MailFailed extends Error {}
+
+/** Sends a mail inside the write's transaction: when it cannot be sent, nothing is written. */
+export async function sendOrFail(req: ApiRequest, mail: { to: string; subject: string; text: string }): Promise<void> {
+  try {
+    await req.ctx.mailer.send(mail);
+  } catch (err) {
+    req.ctx.log.error({ err, to: mail.to, subject: mail.subject }, 'mail could not be sent');
+    throw new MailFailed();
+  }
+}
+
+/** The answer when the mail of a write could not be sent (the write was rolled back). */
+export const mailFailedError = () =>
+  jsonError(503, { error: 'The email could not be sent. Nothing was changed; please try again later.' });
+
+export async function inTransactionWithMail<T>(knex: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  try {
+    return await knex.transaction(work);
+  } catch (err) {
+    if (err instanceof MailFailed) throw mailFailedError();
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wrong-OTP guard: after MAX_OTP_FAILURES wrong codes for one user, every unused OTP of that user
+// is marked used, so a 6-digit code cannot be brute-forced within its 10 minutes.
+
+export const MAX_OTP_FAILURES = 5;
+const failures = new Map<number, { count: number; since: number }>();
+
+/** Records a wrong code; true when the user's codes must now be burnt. */
+export function otpFailure(userId: number): boolean {
+  const now = Date.now();
+  const f = failures.get(userId);
+  if (!f || now - f.since > 10 * 60 * 1000) {
+    failures.set(userId, { count: 1, since: now });
+    return MAX_OTP_FAILURES <= 1;
+  }
+  f.count++;
+  if (f.count >= MAX_OTP_FAILURES) {
+    failures.delete(userId);
+    return true;
+  }
+  return false;
+}
+
+export function otpSuccess(userId: number): void {
+  failures.delete(userId);
+}
+
+export function resetOtpFailures(): void {
+  failures.clear();
+}

@@ -1,0 +1,292 @@
+// The User app's views (User/urls.py of CSI_BACKEND) other than login/logout (auth.ts) and the student
+// flow (student.ts): same statuses and bodies as the original; where it crashed on bad input, a 4xx.
+import type { ApiRequest } from '../drf/api.ts';
+import { apiView, type UploadedFile } from '../drf/api.ts';
+import { jsonError, validationError } from '../drf/errors.ts';
+import { makePassword, randomString } from '../auth/hashers.ts';
+import type { UserRow } from '../auth/tokens.ts';
+import {
+  booleanField,
+  charField,
+  collect,
+  fileField,
+  pyStrip,
+  SKIP,
+  type Errors,
+  type SerializerInput,
+} from '../chat/validation.ts';
+import * as q from './queries.ts';
+import { serializeListUser, serializeProfile, serializeSearchUser, serializeTeamMember } from './serializers.ts';
+import { choiceField, dateField, emailField, slugRelatedField, urlField, USER_MSG } from './validation.ts';
+import { generateOtp, inTransactionWithMail, isUniqueViolation, readDict, readInput, sendOrFail, truthy, otpFailure, otpSuccess } from './common.ts';
+import { passwordOtpMail, welcomeMail } from './mails.ts';
+import { missingProfileFields } from './auth.ts';
+
+/** User.YEAR_CHOICES, in their order (meet-our-team groups by them). */
+export const YEAR_CHOICES = ['2nd', '3rd', '4th'] as const;
+
+/** The role a registered member gets from the year: 2nd years are members, 3rd and 4th years admins. */
+export function roleForYear(year: string): string {
+  return year === '2nd' ? 'member' : 'admin';
+}
+
+function me(req: ApiRequest): UserRow {
+  return req.user!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+/** GET list/ — UserListView (ListAPIView, IsAuthenticated, no pagination). */
+export const userList = apiView({
+  name: 'User List',
+  methods: {
+    async GET(req) {
+      const users = await q.allUsers(req.ctx.db.knex);
+      return { body: users.map(serializeListUser) };
+    },
+  },
+});
+
+/** GET search/?q= — MembersSearchAPIView */
+export const memberSearch = apiView({
+  name: 'Members Search Api',
+  methods: {
+    async GET(req) {
+      const query = pyStrip(req.query('q') ?? '');
+      if (!query) return { status: 400, body: { error: 'please provide a search query' } };
+      const users = query.includes('\0') ? [] : await q.searchUsers(req.ctx.db.knex, query);
+      return { body: users.map((u) => serializeSearchUser(u, req.ctx.storage)) };
+    },
+  },
+});
+
+/** GET meet-our-team/ — MeetOurTeamAPIView (no authentication required). */
+export const meetOurTeam = apiView({
+  name: 'Meet Our Team Api',
+  permission: 'any',
+  methods: {
+    async GET(req) {
+      const users = await q.activeUsersByYear(req.ctx.db.knex, YEAR_CHOICES);
+      const body: Record<string, unknown[]> = {};
+      for (const year of YEAR_CHOICES) {
+        const inYear = users.filter((u) => u.year === year);
+        if (inYear.length) body[year] = inYear.map((u) => serializeTeamMember(u, req.ctx.storage));
+      }
+      return { body };
+    },
+  },
+});
+
+/** GET profile/detail/ — the logged-in user's profile (domain as its name). */
+export const profileDetail = apiView({
+  name: 'User Profile Detail',
+  methods: {
+    async GET(req) {
+      const u = await q.userWithDomain(req.ctx.db.knex, me(req).id);
+      return { body: serializeProfile(u!, req.ctx.storage) };
+    },
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// register/
+
+/** POST register/ — RegisterAPIView: RegisterSerializer(email, first_name, last_name, year), generated password mailed. */
+export const register = apiView({
+  name: 'Register Api',
+  permission: 'any',
+  methods: {
+    async POST(req) {
+      const knex = req.ctx.db.knex;
+      const input = await readInput(req);
+      const errors: Errors = {};
+      const email = await collect(errors, 'email', () =>
+        emailField(input, 'email', false, {
+          required: true,
+          allowNull: false,
+          allowBlank: false,
+          maxLength: 254,
+          modelValidators: [
+            (v) => (v.endsWith('@akgec.ac.in') ? null : USER_MSG.akgec),
+            async (v) => ((await q.emailTaken(knex, v)) ? USER_MSG.emailTaken : null),
+          ],
+        }),
+      );
+      const firstName = await collect(errors, 'first_name', () =>
+        charField(input, 'first_name', false, { required: true, allowNull: false, allowBlank: false, maxLength: 50 }),
+      );
+      const lastName = await collect(errors, 'last_name', () =>
+        charField(input, 'last_name', false, { required: false, allowNull: true, allowBlank: true, maxLength: 50 }),
+      );
+      const year = await collect(errors, 'year', () => choiceField(input, 'year', false, YEAR_CHOICES, { required: true }));
+      if (Object.keys(errors).length) throw validationError(errors);
+
+      const user = {
+        email: email as string,
+        first_name: firstName as string,
+        last_name: lastName === SKIP ? null : (lastName as string | null),
+        year: year as string,
+      };
+      const password = randomString(8);
+      const encoded = await makePassword(password);
+      try {
+        await inTransactionWithMail(knex, async (trx) => {
+          await q.insertUser(trx, { ...user, password: encoded, role: roleForYear(user.year) });
+          await sendOrFail(req, { to: user.email, ...welcomeMail(user, password) });
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw validationError({ email: [USER_MSG.emailTaken] });
+        throw err;
+      }
+      return {
+        status: 201,
+        body: { message: 'User registered successfully. Login details and welcome message have been sent via email.' },
+      };
+    },
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// forgot-password/ and reset-password/
+
+/** POST forgot-password/ — ForgotPasswordOTPAPIView: a 6-digit OTP mailed, valid 10 minutes. */
+export async function forgotPassword(req: ApiRequest) {
+  const body = await readDict(req);
+  const email = body.email;
+  if (!truthy(email)) return { status: 400, body: { error: 'Email is required.' } };
+  const user = typeof email === 'string' ? await q.userByEmail(req.ctx.db.knex, email) : null;
+  if (!user) return { status: 404, body: { error: 'User with this email does not exist.' } };
+  const otp = generateOtp();
+  await inTransactionWithMail(req.ctx.db.knex, async (trx) => {
+    await q.insertOtp(trx, user.id, otp);
+    await sendOrFail(req, { to: user.email, ...passwordOtpMail(user.first_name, otp) });
+  });
+  return { body: { message: 'OTP sent to your email.' } };
+}
+
+/** POST reset-password/ — ResetPasswordWithOTPAPIView: the OTP is checked and used once, in one transaction. */
+export async function resetPassword(req: ApiRequest) {
+  const body = await readDict(req);
+  const { email, otp, password } = body;
+  if (!truthy(email) || !truthy(otp) || !truthy(password)) {
+    return { status: 400, body: { error: 'Email, OTP, and password are required.' } };
+  }
+  if (typeof password !== 'string') {
+    return { status: 400, body: { error: `Password must be a string or bytes, got ${typeName(password)}.` } };
+  }
+  const knex = req.ctx.db.knex;
+  const user = typeof email === 'string' ? await q.userByEmail(knex, email) : null;
+  if (!user) return { status: 400, body: { error: 'No User matches the given query.' } };
+  const code = typeof otp === 'string' || typeof otp === 'number' ? String(otp) : null;
+  const encoded = await makePassword(password);
+  const ok = await knex.transaction(async (trx) => {
+    const record = code === null || code.includes('\0') ? null : await q.unusedOtpMatching(trx, user.id, code);
+    if (!record || record.age_seconds > q.OTP_VALID_SECONDS) return false;
+    await q.setPasswordHash(trx, user.id, encoded);
+    await q.markOtpUsed(trx, record.id);
+    return true;
+  });
+  if (!ok) {
+    if (otpFailure(user.id)) await q.burnOtps(knex, user.id);
+    return { status: 400, body: { error: 'Invalid or expired OTP.' } };
+  }
+  otpSuccess(user.id);
+  return { body: { message: 'Password has been reset successfully.' } };
+}
+
+function typeName(v: unknown): string {
+  if (Array.isArray(v)) return 'list';
+  switch (typeof v) {
+    case 'number': return Number.isInteger(v) ? 'int' : 'float';
+    case 'boolean': return 'bool';
+    case 'object': return 'dict';
+    default: return typeof v;
+  }
+}
+
+export const forgotPasswordView = apiView({ name: 'Forgot Password Otpapi', permission: 'any', methods: { POST: forgotPassword } });
+export const resetPasswordView = apiView({ name: 'Reset Password With Otpapi', permission: 'any', methods: { POST: resetPassword } });
+
+// ---------------------------------------------------------------------------------------------
+// profile/fill/
+
+interface ProfileFields {
+  photo?: UploadedFile;
+  branch?: string | null;
+  domain_id?: number;
+  dob?: string | null;
+  linkedin_url?: string | null;
+  bio?: string | null;
+  github_url?: string | null;
+  achievements?: string | null;
+  hosteller?: boolean;
+}
+
+/** UserProfileFillSerializer: photo (ImageField, required), branch, domain (slug: name), dob, urls, bio, achievements, hosteller. */
+async function validateProfile(req: ApiRequest, input: SerializerInput, partial: boolean): Promise<ProfileFields> {
+  const knex = req.ctx.db.knex;
+  const errors: Errors = {};
+  const out: ProfileFields = {};
+  const optionalText = { required: false, allowNull: true, allowBlank: true };
+  const set = <K extends keyof ProfileFields>(k: K, v: unknown) => {
+    if (v !== SKIP) out[k] = v as ProfileFields[K];
+  };
+  set('photo', await collect(errors, 'photo', () => fileField(input, 'photo', partial, { required: true, image: true })));
+  set('branch', await collect(errors, 'branch', () => charField(input, 'branch', partial, { ...optionalText, maxLength: 10 })));
+  const domain = await collect(errors, 'domain', () => slugRelatedField(input, 'domain', partial, 'name', (v) => q.domainByName(knex, v)));
+  if (domain !== SKIP && domain) out.domain_id = domain.id;
+  set('dob', await collect(errors, 'dob', () => dateField(input, 'dob', partial)));
+  set('linkedin_url', await collect(errors, 'linkedin_url', () => urlField(input, 'linkedin_url', partial, { ...optionalText, maxLength: 200 })));
+  set('bio', await collect(errors, 'bio', () => charField(input, 'bio', partial, optionalText)));
+  set('github_url', await collect(errors, 'github_url', () => urlField(input, 'github_url', partial, { ...optionalText, maxLength: 200 })));
+  set('achievements', await collect(errors, 'achievements', () => charField(input, 'achievements', partial, optionalText)));
+  set('hosteller', await collect(errors, 'hosteller', () => booleanField(input, 'hosteller', partial)));
+  if (Object.keys(errors).length) throw validationError(errors);
+  return out;
+}
+
+/** POST (every required field) and PUT (partial update) profile/fill/ — the answer is the profile. */
+async function fillProfile(req: ApiRequest, partial: boolean) {
+  const knex = req.ctx.db.knex;
+  const userId = me(req).id;
+  const fields = await validateProfile(req, await readInput(req), partial);
+  let stored: string | null = null;
+  if (fields.photo) {
+    try {
+      stored = await req.ctx.storage.save(
+        { buffer: fields.photo.buffer, filename: fields.photo.originalname, mimetype: fields.photo.mimetype },
+        { resourceType: 'image' },
+      );
+    } catch (err) {
+      req.ctx.log.error({ err }, 'profile photo upload failed');
+      throw jsonError(502, { detail: 'The file could not be stored. Try again later.' });
+    }
+  }
+  const { photo: _photo, ...columns } = fields;
+  const update: Record<string, unknown> = { ...columns };
+  if (stored !== null) update.photo = stored;
+  try {
+    await knex.transaction(async (trx) => {
+      const current = await trx('User_user').where({ id: userId }).forUpdate().first();
+      const merged = { ...current, ...update } as UserRow;
+      update.is_completed = missingProfileFields(merged).length === 0;
+      await q.updateUser(trx, userId, update);
+    });
+  } catch (err) {
+    if (stored && req.ctx.storage.remove) {
+      await req.ctx.storage.remove(stored).catch((e: unknown) => req.ctx.log.warn({ err: e, stored }, 'could not remove an orphaned upload'));
+    }
+    throw err;
+  }
+  const u = await q.userWithDomain(knex, userId);
+  return { body: serializeProfile(u!, req.ctx.storage) };
+}
+
+export const profileFill = apiView({
+  name: 'User Profile Fill',
+  methods: {
+    POST: (req) => fillProfile(req, false),
+    PUT: (req) => fillProfile(req, true),
+  },
+});
