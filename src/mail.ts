@@ -23,6 +23,10 @@ export class SmtpMailer implements Mailer {
       requireTLS: cfg.useTls && !cfg.useSsl,
       auth: cfg.user ? { user: cfg.user, pass: cfg.password } : undefined,
       tls: { rejectUnauthorized: !['127.0.0.1', 'localhost'].includes(cfg.host) },
+      // A request waits for its mail: bound the wait instead of nodemailer's minutes-long defaults.
+      connectionTimeout: 15000,
+      greetingTimeout: 15000,
+      socketTimeout: 30000,
     });
   }
   async send(mail: { to: string; subject: string; text: string; from?: string }): Promise<void> {
