@@ -140,7 +140,14 @@ export function loadConfig(env: Env = process.env): Config {
     wsRateLimit: { perSecond: int(env, 'WS_RATE_PER_SECOND', 20, 1), burst: int(env, 'WS_RATE_BURST', 40, 1) },
     wsSendBufferLimit: int(env, 'WS_SEND_BUFFER_BYTES', 4 * 1024 * 1024, 1024),
     firebaseCredentials: str(env, 'FIREBASE_CREDENTIALS') ?? str(env, 'FIREBASE_CREDENTIALS_JSON') ?? str(env, 'GOOGLE_APPLICATION_CREDENTIALS') ?? null,
-    googleClientIds: [str(env, 'GOOGLE_ANDROID_CLIENT_ID'), str(env, 'GOOGLE_IOS_CLIENT_ID')].filter((v): v is string => !!v),
+    // Google sign-in audiences: GOOGLE_CLIENT_IDS (comma-separated) plus the original's two names.
+    googleClientIds: [
+      ...(str(env, 'GOOGLE_CLIENT_IDS') ?? '').split(','),
+      str(env, 'GOOGLE_ANDROID_CLIENT_ID'),
+      str(env, 'GOOGLE_IOS_CLIENT_ID'),
+    ]
+      .map((v) => v?.trim())
+      .filter((v, i, all): v is string => !!v && all.indexOf(v) === i),
     loadDemoData: bool(env, 'LOAD_DEMO_DATA', !databaseUrl),
     logLevel: str(env, 'LOG_LEVEL') ?? (debug ? 'debug' : 'info'),
   };
