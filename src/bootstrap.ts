@@ -16,6 +16,7 @@ import { createMailer } from './mail.ts';
 import { DbPresence } from './presence.ts';
 import { createLogger } from './log.ts';
 import { createPushSender, type PushSender } from './notification/push.ts';
+import { createOnlineRegistry, type OnlineRegistry } from './online.ts';
 
 export function pgliteDirFor(config: Config): string {
   return path.join(config.dataDir, 'pgdata');
@@ -40,6 +41,7 @@ export interface BuildOptions {
   layer?: ChannelLayer;
   storage?: MediaStorage;
   push?: PushSender;
+  online?: OnlineRegistry;
 }
 
 export interface Built {
@@ -68,12 +70,14 @@ export async function buildContext(config: Config, opts: BuildOptions = {}): Pro
     presence: new DbPresence(db.knex, log),
     mailer: createMailer(config.email, log),
     push: opts.push ?? (await createPushSender(config.firebaseCredentials, db.knex, log)),
+    online: opts.online ?? createOnlineRegistry(layer.kind === 'memory' ? null : config.redisUrl, log),
     onReset: [],
   };
   return { ctx, schema, demoLoaded };
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {
+  await ctx.online.close().catch(() => undefined);
   await ctx.layer.close().catch(() => undefined);
   await ctx.db.close().catch(() => undefined);
 }

@@ -41,6 +41,9 @@ export interface Config {
   wsMaxFrameBytes: number;
   wsRateLimit: { perSecond: number; burst: number };
   wsSendBufferLimit: number;
+  /** daphne's --ping-interval / --ping-timeout, in ms. */
+  wsPingIntervalMs: number;
+  wsPingTimeoutMs: number;
   firebaseCredentials: string | null;
   googleClientIds: string[];
   loadDemoData: boolean;
@@ -139,6 +142,8 @@ export function loadConfig(env: Env = process.env): Config {
     wsMaxFrameBytes: int(env, 'WS_MAX_FRAME_BYTES', 64 * 1024, 128),
     wsRateLimit: { perSecond: int(env, 'WS_RATE_PER_SECOND', 20, 1), burst: int(env, 'WS_RATE_BURST', 40, 1) },
     wsSendBufferLimit: int(env, 'WS_SEND_BUFFER_BYTES', 4 * 1024 * 1024, 1024),
+    wsPingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 20_000, 100),
+    wsPingTimeoutMs: int(env, 'WS_PING_TIMEOUT_MS', 30_000, 100),
     firebaseCredentials: str(env, 'FIREBASE_CREDENTIALS') ?? str(env, 'FIREBASE_CREDENTIALS_JSON') ?? str(env, 'GOOGLE_APPLICATION_CREDENTIALS') ?? null,
     // Google sign-in audiences: GOOGLE_CLIENT_IDS (comma-separated) plus the original's two names.
     googleClientIds: [

@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import type { Database } from './db/index.ts';
 import type { ChannelLayer } from './layers/types.ts';
 import type { MediaStorage } from './storage/types.ts';
+import type { OnlineRegistry } from './online.ts';
 import type { PushSender } from './notification/push.ts';
 
 export interface Presence {
@@ -27,6 +28,8 @@ export interface AppContext {
   mailer: Mailer;
   /** FCM push to users' devices (src/notification/push.ts); a no-op when FIREBASE_CREDENTIALS is unset. */
   push: PushSender;
+  /** Users with an open socket on any process (push only to the others). */
+  online: OnlineRegistry;
   /** Hooks run by contract tests after they reset the database (caches keyed by row ids). */
   onReset: Array<() => void>;
 }

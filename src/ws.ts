@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AppContext } from './context.ts';
+import { SocketHub } from './socket.ts';
 
 export interface UpgradeRequest {
   req: IncomingMessage;
@@ -11,6 +12,8 @@ export interface UpgradeRequest {
   /** The raw query string (without "?"). */
   query: string;
   params: Record<string, string>;
+  /** The process's open sockets (keepalive, limits, stats). */
+  hub: SocketHub;
   /** Completes the handshake (101) and hands back the socket. */
   accept(): Promise<WebSocket>;
   /** Refuses the handshake: 403 as when a consumer closes before accepting. */
@@ -28,8 +31,20 @@ const STATUS_LINES: Record<number, string> = {
 export class WsRouter {
   private readonly routes: Array<{ regex: RegExp; names: string[]; handler: UpgradeHandler }> = [];
   readonly wss: WebSocketServer;
+  readonly hub: SocketHub;
 
   constructor(private readonly ctx: AppContext) {
+    const c = ctx.config;
+    this.hub = new SocketHub(
+      {
+        ratePerSecond: c.wsRateLimit.perSecond,
+        rateBurst: c.wsRateLimit.burst,
+        sendBufferBytes: c.wsSendBufferLimit,
+        pingIntervalMs: c.wsPingIntervalMs,
+        pingTimeoutMs: c.wsPingTimeoutMs,
+      },
+      ctx.log,
+    );
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: ctx.config.wsMaxFrameBytes,
@@ -77,6 +92,7 @@ export class WsRouter {
         path,
         query,
         params,
+        hub: this.hub,
         accept: () =>
           new Promise((resolve, rejectPromise) => {
             if (settled || socket.destroyed) return rejectPromise(new Error('socket closed before accept'));

@@ -162,13 +162,17 @@ for (const backend of backends()) {
       expect(reacted[2].json).to.deep.equal({ action: 'reacted', id: 12, reactions: { '👍': 4, '❤️': 1 } });
 
       kabirA.send({ action: 'pin_message', message_id: 22 });
-      const pinned = (await meeraB.take(4, 5000)).map((f) => f.json as Record<string, unknown>);
-      expect(pinned[3]).to.deep.include({ action: 'message_pinned', id: 22, is_pinned: true });
+      // meeraB already read the edit: its own delete, the reaction, then the pin
+      const pinned = (await meeraB.take(3, 5000)).map((f) => f.json as Record<string, unknown>);
+      expect(pinned.map((f) => f.action)).to.deep.equal(['deleted', 'reacted', 'message_pinned']);
+      expect(pinned[2]).to.deep.include({ action: 'message_pinned', id: 22, is_pinned: true });
 
       meeraB.send({ action: 'typing' });
-      const typing = (await kabirA.take(4, 5000)).map((f) => f.json as Record<string, unknown>);
-      expect(typing[3]).to.deep.include({ action: 'typing', is_typing: true });
-      expect((typing[3].sender as { id: number }).id).to.equal(4);
+      // kabirA already read the edit and the delete: the reaction, the pin, then the typing
+      const typing = (await kabirA.take(3, 5000)).map((f) => f.json as Record<string, unknown>);
+      expect(typing.map((f) => f.action)).to.deep.equal(['reacted', 'message_pinned', 'typing']);
+      expect(typing[2]).to.deep.include({ action: 'typing', is_typing: true });
+      expect((typing[2].sender as { id: number }).id).to.equal(4);
       // the typist's own socket gets nothing for it
       const own = (await meeraB.silence(300)).map((f) => f.json as Record<string, unknown>);
       expect(own.filter((f) => f.action === 'typing')).to.deep.equal([]);

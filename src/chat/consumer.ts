@@ -1,0 +1,380 @@
+// /ws/chat/<int:room_id>/ — the original's ChatConsumer (Chat/consumers.py): every action, the same
+// layer events and frames, with the handshake and room scope closed (README: divergences). A socket is
+// one channel in the group `chat_<room_id>`; a layer event is turned into frame text once per process
+// (two variants for is_self) and the same string is written to every local socket.
+import type { WebSocket } from 'ws';
+import type { AppContext } from '../context.ts';
+import type { UpgradeRequest } from '../ws.ts';
+import type { LayerMessage } from '../layers/types.ts';
+import { ManagedSocket, type Outgoing, type SocketHub } from '../socket.ts';
+import { tokenFromQuery } from '../auth/tokens.ts';
+import { parsePythonJson } from '../drf/pyjson.ts';
+import { nowTimestamp, utcIsoformat } from '../drf/datetime.ts';
+import { insertNotifications, publishNotifications } from '../notification/service.ts';
+import { chatGroup, type ChatEvent, type ChatMessageEvent } from './events.ts';
+import * as q from './socketQueries.ts';
+import {
+  chatMessageFrames,
+  deletedFrame,
+  editedFrame,
+  errorFrame,
+  orderReactions,
+  parentMessageObject,
+  pinnedFrame,
+  reactedFrame,
+  socketSender,
+  typingFrame,
+  type ChatMessageFrames,
+  type ParentObject,
+  type SocketSender,
+} from './frames.ts';
+
+export const PIN_LIMIT = 3;
+
+/** The original consumer's error texts, verbatim, plus csi-chat's own for what crashed it. */
+export const ERR = {
+  invalidJson: 'Invalid JSON format',
+  unknownAction: 'Unknown action',
+  missingMessage: "Missing 'message' field for send_message action.",
+  parentMissing: 'Parent message does not exist',
+  editRequired: "Both 'message_id' and 'new_content' are required for editing.",
+  editFailed: 'Editing failed.',
+  deleteRequired: 'Message ID is required for deletion.',
+  deleteFailed: 'Deletion failed.',
+  reactRequired: "'message_id' and 'reaction' are required for react_message.",
+  reactFailed: 'Reaction failed; message not found.',
+  pinRequired: 'Message ID is required for pinning.',
+  pinFailed: 'Pin/unpin failed (maybe no permission or limit reached).',
+  // Not in the original (its consumer raised and the socket died with 1011):
+  notObject: 'Expected a JSON object.',
+  actionType: "'action' must be a string.",
+  messageType: "'message' must be a string.",
+  messageTypeType: "'message_type' must be a string of at most 20 characters.",
+  attachmentType: "'attachment' must be a string of at most 255 characters or null.",
+  mentionsType: "'mentions' must be a list of user ids.",
+  parentType: "'parent_message_id' must be an integer.",
+  messageIdType: "'message_id' must be an integer.",
+  newContentType: "'new_content' must be a string.",
+  reactionType: "'reaction' must be a string of at most 64 characters.",
+  pinType: "'pin' must be true or false.",
+  notMember: 'You are not a member of this room.',
+  serverError: 'The action could not be completed. Try again.',
+} as const;
+
+/** A bad request from the client: answered with an error frame, nothing written. */
+class FrameError extends Error {}
+
+const MAX_ID = 2147483647;
+
+/** Python truthiness, which the original's `if not x` checks use. */
+function falsy(v: unknown): boolean {
+  return v === undefined || v === null || v === false || v === 0 || v === '' || (Array.isArray(v) && v.length === 0) ||
+    (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
+}
+
+/** An id as Django's ORM lookups take it: an integer, or a string of digits. */
+function idValue(v: unknown, error: string): number {
+  let n: number;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v)) n = Number(v.trim());
+  else throw new FrameError(error);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ID) throw new FrameError(error);
+  return n;
+}
+
+/** Frames a process prepared for one layer event, shared by all its local sockets. */
+const prepared = new WeakMap<LayerMessage, Outgoing | Promise<ChatMessageFrames | null> | ChatMessageFrames>();
+
+export class ChatConsumer {
+  private socket: ManagedSocket | null = null;
+  /** Layer events that arrived between joining the group and completing the handshake. */
+  private early: LayerMessage[] = [];
+  private readonly channel: string;
+  private readonly group: string;
+  private readonly sender: SocketSender;
+  private closed = false;
+
+  constructor(
+    private readonly ctx: AppContext,
+    readonly user: { id: number; first_name: string; photo: string | null; role: string },
+    readonly roomId: number,
+  ) {
+    this.channel = ctx.layer.newChannel();
+    this.group = chatGroup(roomId);
+    this.sender = socketSender(user, ctx.storage);
+  }
+
+  /** Channels' connect(): join the group first, so the client's first send already echoes back. */
+  async join(): Promise<void> {
+    this.ctx.layer.register(this.channel, (m) => this.onEvent(m));
+    await this.ctx.layer.groupAdd(this.group, this.channel);
+  }
+
+  attach(ws: WebSocket, hub: SocketHub): void {
+    this.socket = new ManagedSocket(ws, hub, { onText: (t) => this.onText(t), onClose: () => this.leave() });
+    this.ctx.online.connected(this.user.id);
+    const early = this.early;
+    this.early = [];
+    for (const m of early) this.onEvent(m);
+  }
+
+  leave(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ctx.layer.unregister(this.channel);
+    this.ctx.layer.groupDiscard(this.group, this.channel).catch((err: unknown) => this.ctx.log.debug({ err }, 'group discard failed'));
+    if (this.socket) this.ctx.online.disconnected(this.user.id);
+  }
+
+  private reply(text: string): void {
+    this.socket?.send(text);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Client frames
+
+  onText(text: string): void {
+    const parsed = parsePythonJson(text);
+    if (!parsed.ok) return this.reply(errorFrame(ERR.invalidJson));
+    const data = parsed.value;
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) return this.reply(errorFrame(ERR.notObject));
+    void this.dispatch(data as Record<string, unknown>);
+  }
+
+  private async dispatch(data: Record<string, unknown>): Promise<void> {
+    const action = data.action === undefined ? 'send_message' : data.action;
+    try {
+      if (typeof action !== 'string') throw new FrameError(ERR.actionType);
+      switch (action) {
+        case 'send_message':
+          return await this.sendMessage(data);
+        case 'edit_message':
+          return await this.editMessage(data);
+        case 'delete_message':
+          return await this.deleteMessage(data);
+        case 'react_message':
+          return await this.reactMessage(data);
+        case 'pin_message':
+          return await this.pinMessage(data);
+        case 'typing':
+        case 'stop_typing':
+          return await this.publish({ type: 'chat_typing', sender: this.sender, is_typing: action === 'typing' });
+        default:
+          throw new FrameError(ERR.unknownAction);
+      }
+    } catch (err) {
+      if (err instanceof FrameError) return this.reply(errorFrame(err.message));
+      this.ctx.log.error({ err, action, roomId: this.roomId, userId: this.user.id }, 'chat action failed');
+      this.reply(errorFrame(ERR.serverError));
+    }
+  }
+
+  private async publish(event: ChatEvent): Promise<void> {
+    try {
+      await this.ctx.layer.groupSend(this.group, event as unknown as LayerMessage);
+    } catch (err) {
+      // Stored already; members see it in the history. Local delivery does not depend on the transport.
+      this.ctx.log.warn({ err, roomId: this.roomId, type: event.type }, 'chat fan-out failed');
+    }
+  }
+
+  private async sendMessage(data: Record<string, unknown>): Promise<void> {
+    const message = data.message;
+    if (typeof message !== 'string' && message !== undefined && message !== null && message !== false) throw new FrameError(ERR.messageType);
+    if (falsy(message)) throw new FrameError(ERR.missingMessage);
+    const messageType = data.message_type ?? 'text';
+    if (typeof messageType !== 'string' || messageType.length > 20 || messageType === '') throw new FrameError(ERR.messageTypeType);
+    const attachment = data.attachment ?? null;
+    if (attachment !== null && (typeof attachment !== 'string' || attachment.length > 255)) throw new FrameError(ERR.attachmentType);
+    const rawMentions = data.mentions ?? [];
+    if (!Array.isArray(rawMentions) || rawMentions.length > 1000) throw new FrameError(ERR.mentionsType);
+    const mentionIds = [...new Set(rawMentions.map((m) => idValue(m, ERR.mentionsType)))];
+    const parentId = data.parent_message_id === undefined || data.parent_message_id === null ? null : idValue(data.parent_message_id, ERR.parentType);
+
+    const now = nowTimestamp();
+    const row = await q.insertSocketMessage(this.ctx.db.knex, {
+      roomId: this.roomId,
+      senderId: this.user.id,
+      messageType,
+      content: message as string,
+      attachment: attachment as string | null,
+      parentId,
+      mentionIds,
+      createdAt: now,
+    });
+    if (!row.is_member) throw new FrameError(ERR.notMember);
+    if (parentId !== null && !row.parent_found) throw new FrameError(ERR.parentMissing);
+    if (row.id === null || row.created_at === null) throw new Error('message insert returned no row');
+
+    const parent = row.p_id === null ? null : parentMessageObject(row as q.ParentRow, this.ctx.storage);
+    const event: ChatMessageEvent & { parent_message: ParentObject | null } = {
+      type: 'chat_message',
+      message: message as string,
+      sender: this.sender,
+      message_type: messageType,
+      attachment: attachment as string | null,
+      id: row.id,
+      created_at: utcIsoformat(row.created_at)!,
+      room: this.roomId,
+      parent_message_id: parentId,
+      // Not read by Django consumers (they look the parent up); spares every csi-chat process the query.
+      parent_message: parent,
+    };
+    await this.publish(event);
+
+    const members = new Set(row.mentioned ?? []);
+    const notify = mentionIds.filter((id) => id !== this.user.id && members.has(id));
+    if (notify.length) await this.notifyMentioned(notify, row.room_name ?? '');
+  }
+
+  /** The original's notify_user for each mentioned member: a row, a socket frame, a push when offline. */
+  private async notifyMentioned(userIds: number[], roomName: string): Promise<void> {
+    const text = `You were mentioned in ${roomName} chat by ${this.user.first_name}`;
+    const items = await insertNotifications(
+      this.ctx.db.knex,
+      userIds.map((userId) => ({ userId, message: text, eventType: 'chat_mention' })),
+    );
+    await publishNotifications(this.ctx, items);
+    try {
+      const online = await this.ctx.online.onlineAmong(userIds);
+      const offline = userIds.filter((id) => !online.has(id));
+      if (offline.length) {
+        await this.ctx.push.send(offline, {
+          title: 'New mention',
+          body: text,
+          data: { event_type: 'chat_mention', room_id: String(this.roomId), click_action: `OPEN_CHAT?room_id=${this.roomId}` },
+        });
+      }
+    } catch (err) {
+      this.ctx.log.warn({ err }, 'mention push failed (notifications are stored)');
+    }
+  }
+
+  private async editMessage(data: Record<string, unknown>): Promise<void> {
+    if (falsy(data.message_id) || falsy(data.new_content)) throw new FrameError(ERR.editRequired);
+    const id = idValue(data.message_id, ERR.messageIdType);
+    if (typeof data.new_content !== 'string') throw new FrameError(ERR.newContentType);
+    const ok = await q.editMessage(this.ctx.db.knex, { id, roomId: this.roomId, userId: this.user.id, content: data.new_content, now: nowTimestamp() });
+    if (!ok) throw new FrameError(ERR.editFailed);
+    await this.publish({ type: 'chat_message_edited', id, new_content: data.new_content });
+  }
+
+  private async deleteMessage(data: Record<string, unknown>): Promise<void> {
+    if (falsy(data.message_id)) throw new FrameError(ERR.deleteRequired);
+    const id = idValue(data.message_id, ERR.messageIdType);
+    const ok = await q.softDeleteMessage(this.ctx.db.knex, { id, roomId: this.roomId, userId: this.user.id, now: nowTimestamp() });
+    if (!ok) throw new FrameError(ERR.deleteFailed);
+    await this.publish({ type: 'chat_message_deleted', id });
+  }
+
+  private async reactMessage(data: Record<string, unknown>): Promise<void> {
+    if (falsy(data.message_id) || falsy(data.reaction)) throw new FrameError(ERR.reactRequired);
+    const id = idValue(data.message_id, ERR.messageIdType);
+    const reaction = data.reaction;
+    if (typeof reaction !== 'string' || reaction.length > 64) throw new FrameError(ERR.reactionType);
+    const done = await q.reactToMessage(this.ctx.db.knex, { id, roomId: this.roomId, userId: this.user.id, reaction, now: nowTimestamp() });
+    if (!done) throw new FrameError(ERR.reactFailed);
+    await this.publish({ type: 'chat_message_reacted', id, reactions: orderReactions(done.reactions, reaction, done.added) as Record<string, number> });
+  }
+
+  private async pinMessage(data: Record<string, unknown>): Promise<void> {
+    if (falsy(data.message_id)) throw new FrameError(ERR.pinRequired);
+    const id = idValue(data.message_id, ERR.messageIdType);
+    const pin = data.pin === undefined ? true : data.pin;
+    if (typeof pin !== 'boolean') throw new FrameError(ERR.pinType);
+    const done = await q.pinMessage(this.ctx.db.knex, { id, roomId: this.roomId, userId: this.user.id, pin, now: nowTimestamp(), limit: PIN_LIMIT });
+    if (!done.ok) throw new FrameError(ERR.pinFailed);
+    await this.publish({ type: 'chat_message_pinned', id, is_pinned: pin, pinned_at: utcIsoformat(done.pinnedAt) });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Layer events → frames
+
+  private onEvent(m: LayerMessage): void {
+    if (!this.socket) {
+      if (!this.closed) this.early.push(m);
+      return;
+    }
+    try {
+      const out = this.frameFor(m);
+      if (out !== null) this.socket.send(out);
+    } catch (err) {
+      // A malformed event (e.g. from another process) must not take the socket down.
+      this.ctx.log.warn({ err, type: m.type }, 'dropped a chat event it could not render');
+    }
+  }
+
+  private frameFor(m: LayerMessage): Outgoing | null {
+    switch (m.type) {
+      case 'chat_message': {
+        const isSelf = (m.sender as { id?: unknown } | undefined)?.id === this.user.id;
+        let frames = prepared.get(m) as ChatMessageFrames | Promise<ChatMessageFrames | null> | undefined;
+        if (!frames) {
+          frames = this.chatFrames(m as unknown as ChatMessageEvent & { parent_message?: ParentObject | null });
+          prepared.set(m, frames);
+        }
+        if (frames instanceof Promise) return frames.then((f) => (f ? (isSelf ? f.self : f.other) : null));
+        return isSelf ? frames.self : frames.other;
+      }
+      case 'chat_typing': {
+        if ((m.sender as { id?: unknown } | undefined)?.id === this.user.id) return null;
+        return this.memo(m, () => typingFrame(m as never));
+      }
+      case 'chat_message_edited':
+        return this.memo(m, () => editedFrame(m as never));
+      case 'chat_message_deleted':
+        return this.memo(m, () => deletedFrame(m as never));
+      case 'chat_message_reacted':
+        return this.memo(m, () => reactedFrame(m as never));
+      case 'chat_message_pinned':
+        return this.memo(m, () => pinnedFrame(m as never));
+      default:
+        this.ctx.log.debug({ type: m.type }, 'ignored an unknown chat event');
+        return null;
+    }
+  }
+
+  private memo(m: LayerMessage, build: () => string): string {
+    let text = prepared.get(m) as string | undefined;
+    if (text === undefined) {
+      text = build();
+      prepared.set(m, text);
+    }
+    return text;
+  }
+
+  /** Frames of a chat_message; a reply whose parent did not come with the event is looked up once. */
+  private chatFrames(e: ChatMessageEvent & { parent_message?: ParentObject | null }): ChatMessageFrames | Promise<ChatMessageFrames | null> {
+    if (e.parent_message !== undefined || e.parent_message_id === undefined || e.parent_message_id === null) {
+      return chatMessageFrames(e, e.parent_message ?? null);
+    }
+    const parentId = Number(e.parent_message_id);
+    if (!Number.isSafeInteger(parentId)) return chatMessageFrames(e, null);
+    return q
+      .parentForFrame(this.ctx.db.knex, parentId)
+      .then((p) => chatMessageFrames(e, p ? parentMessageObject(p, this.ctx.storage) : null))
+      .catch((err: unknown) => {
+        this.ctx.log.warn({ err, parentId }, 'parent lookup failed; frame sent without it');
+        return chatMessageFrames(e, null);
+      });
+  }
+}
+
+/** The handshake: a valid token of an active user who is a member of an active room, else 403. */
+export async function connectChat(ctx: AppContext, up: UpgradeRequest): Promise<void> {
+  const key = tokenFromQuery(up.query);
+  const roomId = Number(up.params.room_id);
+  if (!key || !Number.isSafeInteger(roomId) || roomId > Number.MAX_SAFE_INTEGER || up.params.room_id.length > 18) return up.reject(403);
+  const info = await q.connectInfo(ctx.db.knex, key, roomId);
+  if (!info || !info.is_active || !info.room_active || !info.is_member) return up.reject(403);
+  const consumer = new ChatConsumer(ctx, info, roomId);
+  await consumer.join();
+  let ws: WebSocket;
+  try {
+    ws = await up.accept();
+  } catch {
+    consumer.leave();
+    return;
+  }
+  consumer.attach(ws, up.hub);
+}

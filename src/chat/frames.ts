@@ -1,0 +1,79 @@
+// The chat consumer's frames, as pure functions of layer events, written the way Python's json.dumps
+// writes them. Key orders are the original consumer's (Chat/consumers.py handlers).
+import { pythonDumps } from '../drf/json.ts';
+import { utcIsoformat } from '../drf/datetime.ts';
+import type { MediaStorage } from '../storage/types.ts';
+import type {
+  ChatMessageDeletedEvent,
+  ChatMessageEditedEvent,
+  ChatMessageEvent,
+  ChatMessagePinnedEvent,
+  ChatMessageReactedEvent,
+  ChatTypingEvent,
+} from './events.ts';
+import type { ParentRow } from './socketQueries.ts';
+
+/** The sender dict of socket-sent messages and typing frames: {name, photo, id, role}. */
+export interface SocketSender {
+  name: string;
+  photo: string | null;
+  id: number;
+  role: string;
+  [key: string]: unknown;
+}
+
+export function socketSender(u: { id: number; first_name: string; photo: string | null; role: string }, storage: MediaStorage): SocketSender {
+  return { name: u.first_name, photo: storage.url(u.photo), id: u.id, role: u.role };
+}
+
+/** parent_message of a chat frame: {id, content, sender {id, name, photo}, created_at (UTC isoformat)}. */
+export function parentMessageObject(p: ParentRow, storage: MediaStorage) {
+  return {
+    id: p.p_id,
+    content: p.p_content,
+    sender: { id: p.p_sender_id, name: p.p_first_name, photo: storage.url(p.p_photo) },
+    created_at: utcIsoformat(p.p_created_at),
+  };
+}
+
+export type ParentObject = ReturnType<typeof parentMessageObject>;
+
+/** The two variants of a chat_message frame: for the sender's own sockets and for everyone else. */
+export interface ChatMessageFrames {
+  self: string;
+  other: string;
+  senderId: unknown;
+}
+
+export function chatMessageFrames(e: ChatMessageEvent, parent: ParentObject | null): ChatMessageFrames {
+  const frame = (isSelf: boolean) =>
+    pythonDumps({
+      message: e.message,
+      sender: e.sender,
+      message_type: e.message_type,
+      id: e.id,
+      is_self: isSelf,
+      attachment: e.attachment ?? null,
+      created_at: e.created_at,
+      room: e.room,
+      parent_message: parent,
+    });
+  return { self: frame(true), other: frame(false), senderId: e.sender?.id };
+}
+
+export const editedFrame = (e: ChatMessageEditedEvent) => pythonDumps({ action: 'edited', id: e.id, new_content: e.new_content });
+export const deletedFrame = (e: ChatMessageDeletedEvent) => pythonDumps({ action: 'deleted', id: e.id });
+export const reactedFrame = (e: ChatMessageReactedEvent) => pythonDumps({ action: 'reacted', id: e.id, reactions: e.reactions });
+export const pinnedFrame = (e: ChatMessagePinnedEvent) =>
+  pythonDumps({ action: 'message_pinned', id: e.id, is_pinned: e.is_pinned, pinned_at: e.pinned_at ?? null });
+export const typingFrame = (e: ChatTypingEvent) => pythonDumps({ action: 'typing', sender: e.sender, is_typing: e.is_typing });
+export const errorFrame = (message: string) => pythonDumps({ error: message });
+
+/** Python dict order for the reaction counters: existing keys as stored (jsonb order), a new key last. */
+export function orderReactions(reactions: Record<string, unknown>, reacted: string, added: boolean): Record<string, unknown> {
+  if (!added) return reactions;
+  const ordered: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(reactions)) if (k !== reacted) ordered[k] = v;
+  ordered[reacted] = reactions[reacted];
+  return ordered;
+}

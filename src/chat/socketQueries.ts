@@ -1,0 +1,210 @@
+// SQL of the chat socket (issue #4). Each action is one statement (pins: one short transaction) that
+// also enforces the room scope and membership, so a check and its write cannot drift apart.
+import type { Knex } from 'knex';
+
+type Db = Knex | Knex.Transaction;
+
+async function rows<T>(db: Db, sql: string, bindings: readonly unknown[] = []): Promise<T[]> {
+  const res = (await db.raw(sql, bindings as Knex.RawBinding[])) as { rows: T[] };
+  return res.rows;
+}
+
+const pgArray = (ids: number[]) => `{${ids.map((n) => String(Math.trunc(n))).join(',')}}`;
+
+const IS_MEMBER = `EXISTS (SELECT 1 FROM "Chat_room_members" WHERE room_id = ? AND user_id = ?)`;
+
+export interface ConnectInfo {
+  id: number;
+  first_name: string;
+  photo: string | null;
+  role: string;
+  is_active: boolean;
+  room_name: string | null;
+  room_active: boolean | null;
+  is_member: boolean;
+}
+
+/** The token's user, and (when roomId is given) the room and the user's membership, in one query. */
+export async function connectInfo(db: Db, key: string, roomId: number | null): Promise<ConnectInfo | null> {
+  const found = await rows<ConnectInfo>(
+    db,
+    `SELECT u.id, u.first_name, u.photo, u.role, u.is_active, r.name AS room_name, r.is_active AS room_active,
+       EXISTS (SELECT 1 FROM "Chat_room_members" m WHERE m.room_id = r.id AND m.user_id = u.id) AS is_member
+     FROM "authtoken_token" t JOIN "User_user" u ON u.id = t.user_id
+     LEFT JOIN "Chat_room" r ON r.id = ?
+     WHERE t.key = ?`,
+    [roomId, key],
+  );
+  return found[0] ?? null;
+}
+
+export interface ParentRow {
+  p_id: number;
+  p_content: string | null;
+  p_created_at: string;
+  p_sender_id: number;
+  p_first_name: string;
+  p_photo: string | null;
+}
+
+const PARENT_COLUMNS = `p.id AS p_id, p.content AS p_content, p.created_at AS p_created_at, p.sender_id AS p_sender_id,
+  pu.first_name AS p_first_name, pu.photo AS p_photo`;
+
+/** The parent of a reply as the consumer's chat_message handler reads it (any room: events may come from Django). */
+export async function parentForFrame(db: Db, id: number): Promise<ParentRow | null> {
+  const found = await rows<ParentRow>(
+    db,
+    `SELECT ${PARENT_COLUMNS} FROM "Chat_message" p JOIN "User_user" pu ON pu.id = p.sender_id WHERE p.id = ?`,
+    [id],
+  );
+  return found[0] ?? null;
+}
+
+export interface NewSocketMessage {
+  roomId: number;
+  senderId: number;
+  messageType: string;
+  content: string;
+  attachment: string | null;
+  parentId: number | null;
+  mentionIds: number[];
+  createdAt: string;
+}
+
+export interface InsertedSocketMessage {
+  is_member: boolean;
+  parent_found: boolean;
+  id: number | null;
+  created_at: string | null;
+  room_name: string | null;
+  /** Mentioned users that are members of the room (stored in Chat_message_mentions). */
+  mentioned: number[] | null;
+  p_id: number | null;
+  p_content: string | null;
+  p_created_at: string | null;
+  p_sender_id: number | null;
+  p_first_name: string | null;
+  p_photo: string | null;
+}
+
+/**
+ * Message.objects.create + message.mentions.add(members) in one round trip: the row is written only if
+ * the sender is a member and the parent (when given) is a message of the same room.
+ */
+export async function insertSocketMessage(db: Db, m: NewSocketMessage): Promise<InsertedSocketMessage> {
+  const found = await rows<InsertedSocketMessage>(
+    db,
+    `WITH member AS (SELECT 1 FROM "Chat_room_members" WHERE room_id = ? AND user_id = ?),
+     parent AS (
+       SELECT ${PARENT_COLUMNS} FROM "Chat_message" p JOIN "User_user" pu ON pu.id = p.sender_id
+       WHERE p.id = ?::integer AND p.room_id = ?
+     ),
+     ins AS (
+       INSERT INTO "Chat_message" (message_type, content, attachment, reactions, is_deleted, is_edited, status,
+         created_at, updated_at, parent_message_id, sender_id, room_id, is_pinned, pinned_at)
+       SELECT ?, ?, ?, NULL, false, false, '{}'::jsonb, ?, ?, ?::integer, ?, ?, false, NULL
+       WHERE EXISTS (SELECT 1 FROM member) AND (?::integer IS NULL OR EXISTS (SELECT 1 FROM parent))
+       RETURNING id, created_at
+     ),
+     men AS (
+       INSERT INTO "Chat_message_mentions" (message_id, user_id)
+       SELECT ins.id, rm.user_id FROM ins JOIN "Chat_room_members" rm ON rm.room_id = ? AND rm.user_id = ANY (?::bigint[])
+       RETURNING user_id
+     )
+     SELECT EXISTS (SELECT 1 FROM member) AS is_member, EXISTS (SELECT 1 FROM parent) AS parent_found,
+       ins.id, ins.created_at, r.name AS room_name,
+       (SELECT array_agg(user_id ORDER BY user_id) FROM men) AS mentioned,
+       parent.*
+     FROM (SELECT 1) one
+     LEFT JOIN ins ON true
+     LEFT JOIN parent ON true
+     LEFT JOIN "Chat_room" r ON r.id = ?`,
+    [
+      m.roomId, m.senderId,
+      m.parentId, m.roomId,
+      m.messageType, m.content, m.attachment, m.createdAt, m.createdAt, m.parentId, m.senderId, m.roomId,
+      m.parentId,
+      m.roomId, pgArray(m.mentionIds),
+      m.roomId,
+    ],
+  );
+  return found[0];
+}
+
+/** Edit by the sender, in the socket's room (Editing failed. otherwise). */
+export async function editMessage(db: Db, a: { id: number; roomId: number; userId: number; content: string; now: string }): Promise<boolean> {
+  const done = await rows(
+    db,
+    `UPDATE "Chat_message" SET content = ?, is_edited = true, updated_at = ?
+     WHERE id = ? AND room_id = ? AND sender_id = ? AND ${IS_MEMBER} RETURNING id`,
+    [a.content, a.now, a.id, a.roomId, a.userId, a.roomId, a.userId],
+  );
+  return done.length > 0;
+}
+
+/** Soft delete by the sender, in the socket's room; the content stays, as in the original. */
+export async function softDeleteMessage(db: Db, a: { id: number; roomId: number; userId: number; now: string }): Promise<boolean> {
+  const done = await rows(
+    db,
+    `UPDATE "Chat_message" SET is_deleted = true, updated_at = ?
+     WHERE id = ? AND room_id = ? AND sender_id = ? AND ${IS_MEMBER} RETURNING id`,
+    [a.now, a.id, a.roomId, a.userId, a.roomId, a.userId],
+  );
+  return done.length > 0;
+}
+
+export interface ReactionResult {
+  /** The counters after this reaction, keys in jsonb order. */
+  reactions: Record<string, unknown>;
+  /** The reacted key did not exist before (Python appends a new dict key at the end). */
+  added: boolean;
+}
+
+/**
+ * reactions[reaction] += 1 in one UPDATE, so concurrent reactions never lose a count. A stored value
+ * that is not a number (or a non-object column) starts again from 0 instead of failing.
+ */
+export async function reactToMessage(db: Db, a: { id: number; roomId: number; userId: number; reaction: string; now: string }): Promise<ReactionResult | null> {
+  const done = await rows<{ reactions: Record<string, unknown>; added: boolean }>(
+    db,
+    `WITH cur AS (
+       SELECT id, CASE WHEN jsonb_typeof(reactions) = 'object' THEN reactions ELSE '{}'::jsonb END AS r
+       FROM "Chat_message" WHERE id = ? AND room_id = ? AND ${IS_MEMBER}
+     )
+     UPDATE "Chat_message" m SET
+       reactions = jsonb_set(
+         CASE WHEN jsonb_typeof(m.reactions) = 'object' THEN m.reactions ELSE '{}'::jsonb END,
+         ARRAY[?::text],
+         to_jsonb(CASE WHEN jsonb_typeof(m.reactions -> ?::text) = 'number' THEN (m.reactions ->> ?::text)::numeric ELSE 0 END + 1)),
+       updated_at = ?
+     FROM cur WHERE m.id = cur.id
+     RETURNING m.reactions, NOT jsonb_exists(cur.r, ?::text) AS added`,
+    [a.id, a.roomId, a.roomId, a.userId, a.reaction, a.reaction, a.reaction, a.now, a.reaction],
+  );
+  return done[0] ?? null;
+}
+
+export type PinOutcome = { ok: true; pinnedAt: string | null } | { ok: false };
+
+/**
+ * Pin or unpin a message of the room. At most `limit` pinned per room, counting the others; re-pinning
+ * a pinned one renews pinned_at. The room row lock serialises concurrent pins of one room.
+ */
+export async function pinMessage(
+  knex: Knex,
+  a: { id: number; roomId: number; userId: number; pin: boolean; now: string; limit: number },
+): Promise<PinOutcome> {
+  return knex.transaction(async (trx) => {
+    const room = await rows(trx, `SELECT id FROM "Chat_room" WHERE id = ? AND ${IS_MEMBER} FOR UPDATE`, [a.roomId, a.roomId, a.userId]);
+    if (!room.length) return { ok: false } as const;
+    const done = await rows<{ pinned_at: string | null }>(
+      trx,
+      `UPDATE "Chat_message" SET is_pinned = ?, pinned_at = ?
+       WHERE id = ? AND room_id = ?
+         AND (NOT ?::boolean OR (SELECT count(*) FROM "Chat_message" WHERE room_id = ? AND is_pinned AND id <> ?) < ?)
+       RETURNING pinned_at`,
+      [a.pin, a.pin ? a.now : null, a.id, a.roomId, a.pin, a.roomId, a.id, a.limit],
+    );
+    return done.length ? ({ ok: true, pinnedAt: done[0].pinned_at } as const) : ({ ok: false } as const);
+  });
+}

@@ -1,0 +1,152 @@
+// Who has at least one open socket (chat or notifications), across every process: decides whether a
+// mention also goes out as an FCM push. One process counts its own sockets; with Redis, each process
+// advertises its online users in `csichat:online:<user_id>` (a zset of process ids scored by expiry),
+// refreshed on a heartbeat so a crashed process's users expire on their own.
+import crypto from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+export interface OnlineRegistry {
+  connected(userId: number): void;
+  disconnected(userId: number): void;
+  /** The subset of `userIds` with an open socket on any process. */
+  onlineAmong(userIds: number[]): Promise<Set<number>>;
+  close(): Promise<void>;
+}
+
+class LocalCounts {
+  private readonly counts = new Map<number, number>();
+
+  /** Returns true when this is the user's first socket here. */
+  up(userId: number): boolean {
+    const n = (this.counts.get(userId) ?? 0) + 1;
+    this.counts.set(userId, n);
+    return n === 1;
+  }
+
+  /** Returns true when this was the user's last socket here. */
+  down(userId: number): boolean {
+    const n = (this.counts.get(userId) ?? 0) - 1;
+    if (n > 0) {
+      this.counts.set(userId, n);
+      return false;
+    }
+    this.counts.delete(userId);
+    return true;
+  }
+
+  has(userId: number): boolean {
+    return this.counts.has(userId);
+  }
+
+  users(): number[] {
+    return [...this.counts.keys()];
+  }
+}
+
+export class MemoryOnlineRegistry implements OnlineRegistry {
+  private readonly local = new LocalCounts();
+
+  connected(userId: number): void {
+    this.local.up(userId);
+  }
+
+  disconnected(userId: number): void {
+    this.local.down(userId);
+  }
+
+  async onlineAmong(userIds: number[]): Promise<Set<number>> {
+    return new Set(userIds.filter((id) => this.local.has(id)));
+  }
+
+  async close(): Promise<void> {}
+}
+
+export const ONLINE_KEY_PREFIX = 'csichat:online:';
+
+export class RedisOnlineRegistry implements OnlineRegistry {
+  private readonly local = new LocalCounts();
+  private readonly processId = crypto.randomBytes(8).toString('hex');
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly log: Logger,
+    private readonly ttlMs = 90_000,
+    heartbeatMs = 30_000,
+  ) {
+    this.timer = setInterval(() => void this.heartbeat(), heartbeatMs);
+    this.timer.unref();
+  }
+
+  private key(userId: number): string {
+    return `${ONLINE_KEY_PREFIX}${userId}`;
+  }
+
+  connected(userId: number): void {
+    if (!this.local.up(userId)) return;
+    const expiry = Date.now() + this.ttlMs;
+    this.redis
+      .multi()
+      .zadd(this.key(userId), expiry, this.processId)
+      .pexpire(this.key(userId), this.ttlMs)
+      .exec()
+      .catch((err: unknown) => this.log.debug({ err, userId }, 'presence: could not advertise (the heartbeat retries)'));
+  }
+
+  disconnected(userId: number): void {
+    if (!this.local.down(userId)) return;
+    this.redis.zrem(this.key(userId), this.processId).catch((err: unknown) => this.log.debug({ err, userId }, 'presence: could not withdraw (it expires)'));
+  }
+
+  private async heartbeat(): Promise<void> {
+    const users = this.local.users();
+    if (!users.length) return;
+    const expiry = Date.now() + this.ttlMs;
+    const tx = this.redis.pipeline();
+    for (const id of users) tx.zadd(this.key(id), expiry, this.processId).pexpire(this.key(id), this.ttlMs);
+    await tx.exec().catch((err: unknown) => this.log.debug({ err }, 'presence heartbeat failed'));
+  }
+
+  async onlineAmong(userIds: number[]): Promise<Set<number>> {
+    const online = new Set(userIds.filter((id) => this.local.has(id)));
+    const remote = userIds.filter((id) => !online.has(id));
+    if (!remote.length) return online;
+    try {
+      const now = Date.now();
+      const pipe = this.redis.pipeline();
+      for (const id of remote) pipe.zrangebyscore(this.key(id), now, '+inf', 'LIMIT', 0, 1);
+      const results = (await pipe.exec()) ?? [];
+      results.forEach(([err, members], i) => {
+        if (!err && Array.isArray(members) && members.length) online.add(remote[i]);
+      });
+    } catch (err) {
+      // Redis away: only this process's knowledge; at worst an online user also gets a push.
+      this.log.debug({ err }, 'presence lookup failed');
+    }
+    return online;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    const users = this.local.users();
+    if (users.length) {
+      const pipe = this.redis.pipeline();
+      for (const id of users) pipe.zrem(this.key(id), this.processId);
+      await pipe.exec().catch(() => undefined);
+    }
+    this.redis.disconnect();
+  }
+}
+
+export function createOnlineRegistry(redisUrl: string | null, log: Logger): OnlineRegistry {
+  if (!redisUrl) return new MemoryOnlineRegistry();
+  const redis = new Redis(redisUrl, {
+    lazyConnect: false,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(times * 200, 5000),
+  });
+  redis.on('error', (err) => log.debug({ err }, 'presence redis error'));
+  return new RedisOnlineRegistry(redis, log);
+}

@@ -1,0 +1,210 @@
+// One accepted WebSocket with the protections every consumer needs: frames written in order (some are
+// prepared asynchronously), a per-connection rate bound, binary-frame refusal, a bound on the send
+// buffer (a slow reader is closed with 1013 instead of buffering without limit), and daphne's keepalive
+// (ping after 20 s idle, close after 30 s without pong) driven by one timer for all sockets.
+import type { WebSocket, RawData } from 'ws';
+import type { Logger } from 'pino';
+import { pythonDumps } from './drf/json.ts';
+
+export interface SocketLimits {
+  ratePerSecond: number;
+  rateBurst: number;
+  sendBufferBytes: number;
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+}
+
+export const CLOSE_POLICY_VIOLATION = 1008;
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+
+/** A frame to write: text now, or text once a lookup finishes (null = nothing to write). */
+export type Outgoing = string | Promise<string | null>;
+
+export interface SocketHandlers {
+  onText(text: string): void;
+  onClose(): void;
+}
+
+export const RATE_LIMIT_ERROR = pythonDumps({ error: 'Too many messages: slow down.' });
+export const BINARY_FRAME_ERROR = pythonDumps({ error: 'Binary frames are not supported: send JSON text.' });
+
+export class ManagedSocket {
+  private queue: Outgoing[] = [];
+  private draining = false;
+  private tokens: number;
+  private refilledAt = Date.now();
+  /** Frames refused in a row by the rate bound; past the burst the client is cut off. */
+  private refusedInARow = 0;
+  lastActivity = Date.now();
+  pingSentAt = 0;
+  closed = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly hub: SocketHub,
+    private readonly handlers: SocketHandlers,
+  ) {
+    this.tokens = hub.limits.rateBurst;
+    ws.on('message', (data: RawData, isBinary: boolean) => this.receive(data, isBinary));
+    ws.on('pong', () => {
+      this.pingSentAt = 0;
+      this.lastActivity = Date.now();
+    });
+    ws.on('close', () => this.finish());
+    ws.on('error', (err) => {
+      hub.log.debug({ err }, 'websocket error');
+      this.finish();
+    });
+    hub.add(this);
+  }
+
+  private receive(data: RawData, isBinary: boolean): void {
+    this.lastActivity = Date.now();
+    if (!this.takeToken()) return;
+    if (isBinary) {
+      this.send(BINARY_FRAME_ERROR);
+      return;
+    }
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    try {
+      this.handlers.onText(text);
+    } catch (err) {
+      this.hub.log.error({ err }, 'websocket frame handler failed');
+    }
+  }
+
+  private takeToken(): boolean {
+    const { ratePerSecond, rateBurst } = this.hub.limits;
+    const now = Date.now();
+    this.tokens = Math.min(rateBurst, this.tokens + ((now - this.refilledAt) / 1000) * ratePerSecond);
+    this.refilledAt = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      this.refusedInARow = 0;
+      return true;
+    }
+    this.refusedInARow += 1;
+    if (this.refusedInARow === 1) this.send(RATE_LIMIT_ERROR);
+    else if (this.refusedInARow > rateBurst) this.close(CLOSE_POLICY_VIOLATION);
+    return false;
+  }
+
+  /** Queues a frame; frames go out in the order they were queued, whatever resolves first. */
+  send(frame: Outgoing): void {
+    if (this.closed) return;
+    if (typeof frame === 'string' && this.queue.length === 0) {
+      this.write(frame);
+      return;
+    }
+    this.queue.push(frame);
+    if (!this.draining) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length && !this.closed) {
+        const head = this.queue[0];
+        let text: string | null;
+        try {
+          text = typeof head === 'string' ? head : await head;
+        } catch (err) {
+          this.hub.log.error({ err }, 'could not prepare a frame');
+          text = null;
+        }
+        this.queue.shift();
+        if (text !== null) this.write(text);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private write(text: string): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > this.hub.limits.sendBufferBytes) {
+      // The reader cannot keep up: drop it rather than hold the room's frames in memory.
+      this.hub.log.warn({ buffered: this.ws.bufferedAmount }, 'closing a slow websocket reader');
+      this.hub.stats.slowClosed += 1;
+      this.close(CLOSE_TRY_AGAIN_LATER);
+      return;
+    }
+    this.ws.send(text);
+    this.hub.stats.framesOut += 1;
+  }
+
+  close(code?: number): void {
+    if (this.closed) return;
+    this.ws.close(code);
+    // A close frame stuck behind a full buffer never arrives: cut the TCP connection soon after.
+    setTimeout(() => this.ws.terminate(), 1000).unref();
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.hub.remove(this);
+    try {
+      this.handlers.onClose();
+    } catch (err) {
+      this.hub.log.error({ err }, 'websocket close handler failed');
+    }
+  }
+}
+
+export interface SocketStats {
+  open: number;
+  framesOut: number;
+  slowClosed: number;
+}
+
+/** All open sockets of the process: keepalive with one timer, counts for /metrics, close on shutdown. */
+export class SocketHub {
+  private readonly sockets = new Set<ManagedSocket>();
+  private timer: NodeJS.Timeout | null = null;
+  readonly stats: SocketStats = { open: 0, framesOut: 0, slowClosed: 0 };
+
+  constructor(
+    readonly limits: SocketLimits,
+    readonly log: Logger,
+  ) {}
+
+  add(s: ManagedSocket): void {
+    this.sockets.add(s);
+    this.stats.open = this.sockets.size;
+    if (!this.timer) {
+      const tick = Math.max(50, Math.min(this.limits.pingIntervalMs, this.limits.pingTimeoutMs) / 4);
+      this.timer = setInterval(() => this.keepalive(), tick);
+      this.timer.unref();
+    }
+  }
+
+  remove(s: ManagedSocket): void {
+    this.sockets.delete(s);
+    this.stats.open = this.sockets.size;
+  }
+
+  private keepalive(): void {
+    const now = Date.now();
+    for (const s of this.sockets) {
+      if (s.pingSentAt) {
+        if (now - s.pingSentAt > this.limits.pingTimeoutMs) s.ws.terminate();
+      } else if (now - s.lastActivity > this.limits.pingIntervalMs) {
+        s.pingSentAt = now;
+        try {
+          s.ws.ping();
+        } catch {
+          s.ws.terminate();
+        }
+      }
+    }
+  }
+
+  closeAll(code = 1001): void {
+    for (const s of [...this.sockets]) s.close(code);
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
