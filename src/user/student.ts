@@ -1,0 +1,243 @@
+// The student flow under /api/user/student/: register (StudentRegistrationSerializer, OTP mailed),
+// verify-email (EmailVerificationSerializer), resend-otp, login (LoginSerializer, verified users only),
+// forgot/reset password (the same OTP table and rules as the members' ones), logout, google-login.
+import type { ApiRequest } from '../drf/api.ts';
+import { apiView } from '../drf/api.ts';
+import { jsonError, validationError } from '../drf/errors.ts';
+import { makePassword, makeUnusablePassword } from '../auth/hashers.ts';
+import { getOrCreateToken } from '../auth/tokens.ts';
+import { charField, collect, FieldError, pyLen, SKIP, type Errors } from '../chat/validation.ts';
+import * as q from './queries.ts';
+import { serializeStudent } from './serializers.ts';
+import { choiceField, emailField, minLengthCharField, requiredBooleanField, USER_MSG } from './validation.ts';
+import {
+  generateOtp,
+  inTransactionWithMail,
+  isUniqueViolation,
+  otpFailure,
+  otpSuccess,
+  readDict,
+  readInput,
+  sendOrFail,
+  truthy,
+} from './common.ts';
+import { verificationOtpMail } from './mails.ts';
+import { authenticate } from './auth.ts';
+import { forgotPassword, resetPassword } from './views.ts';
+import { GoogleTokenError, verifyGoogleIdToken } from './google.ts';
+
+/** StudentProfile choices. */
+export const BRANCH_CHOICES = ['CSE', 'CS', 'CS-IT', 'CSE-DS', 'CS-HINDI', 'CSE-AIML', 'IT', 'AIML', 'ECE', 'ME', 'EN', 'CIVIL'] as const;
+export const STUDENT_YEAR_CHOICES = ['1st', '2nd', '3rd', '4th'] as const;
+export const GENDER_CHOICES = ['male', 'female', 'other'] as const;
+
+const REQUIRED_TEXT = { required: true, allowNull: false, allowBlank: false };
+const PROFILE_EXISTS = 'Student profile already exists for this user.';
+
+/** full_name.strip().split(' ', 1) */
+export function splitFullName(fullName: string): { first: string; last: string } {
+  const i = fullName.indexOf(' ');
+  return i < 0 ? { first: fullName, last: '' } : { first: fullName.slice(0, i), last: fullName.slice(i + 1) };
+}
+
+/** POST student/register/ — 201 with {full_name, email}; the verification OTP is mailed. */
+export const studentRegister = apiView({
+  name: 'Student Register',
+  permission: 'any',
+  methods: {
+    async POST(req) {
+      const knex = req.ctx.db.knex;
+      const input = await readInput(req);
+      const errors: Errors = {};
+      const fullName = await collect(errors, 'full_name', async () => {
+        const v = (await charField(input, 'full_name', false, { ...REQUIRED_TEXT, maxLength: 150 })) as string;
+        const { first, last } = splitFullName(v);
+        // The User columns hold 50 characters each (the original failed in the database).
+        if (pyLen(first) > 50 || pyLen(last) > 50) throw new FieldError(['First and last name may have at most 50 characters each.']);
+        return v;
+      });
+      const email = await collect(errors, 'email', () => emailField(input, 'email', false, { ...REQUIRED_TEXT, maxLength: 254 }));
+      const password = await collect(errors, 'password', () => minLengthCharField(input, 'password', false, REQUIRED_TEXT, 8));
+      const branch = await collect(errors, 'branch', () => choiceField(input, 'branch', false, BRANCH_CHOICES, { required: true }));
+      const year = await collect(errors, 'year', () => choiceField(input, 'year', false, STUDENT_YEAR_CHOICES, { required: true }));
+      const studentNumber = await collect(errors, 'student_number', () =>
+        charField(input, 'student_number', false, { ...REQUIRED_TEXT, maxLength: 50 }),
+      );
+      const hosteller = await collect(errors, 'hosteller', () => requiredBooleanField(input, 'hosteller'));
+      const gender = await collect(errors, 'gender', () => choiceField(input, 'gender', false, GENDER_CHOICES, { required: true }));
+      if (Object.keys(errors).length) throw validationError(errors);
+
+      const { first, last } = splitFullName(fullName as string);
+      const data = {
+        email: email as string,
+        branch: branch as string,
+        year: year as string,
+        student_number: studentNumber as string,
+        hosteller: hosteller as boolean,
+        gender: gender as string,
+      };
+      const encoded = await makePassword(password as string);
+      const otp = generateOtp();
+      let shown: { first_name: string; last_name: string | null; email: string };
+      try {
+        shown = await inTransactionWithMail(knex, async (trx) => {
+          const existing = await trx('User_user').where({ email: data.email }).forUpdate().first();
+          let userId: number;
+          let names: { first_name: string; last_name: string | null };
+          if (existing) {
+            if (await q.hasStudentProfile(trx, existing.id)) throw validationError({ detail: PROFILE_EXISTS });
+            userId = existing.id;
+            names = { first_name: existing.first_name, last_name: existing.last_name };
+          } else {
+            names = { first_name: first, last_name: last };
+            userId = await q.insertUser(trx, {
+              email: data.email, password: encoded, ...names, role: 'student', year: data.year,
+              branch: data.branch, hosteller: data.hosteller,
+            });
+          }
+          await q.addToGroup(trx, userId, 'student');
+          await q.insertStudentProfile(trx, {
+            user_id: userId, student_number: data.student_number, branch: data.branch, gender: data.gender,
+            hosteller: data.hosteller, year: data.year,
+          });
+          await q.insertOtp(trx, userId, otp);
+          await sendOrFail(req, { to: data.email, ...verificationOtpMail(names.first_name, otp) });
+          return { ...names, email: data.email };
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) {
+          const detail = String((err as { detail?: string; constraint?: string }).constraint ?? (err as Error).message);
+          if (/student_number/.test(detail)) throw validationError({ student_number: [USER_MSG.studentNumberTaken] });
+          if (/user_id/.test(detail)) throw validationError({ detail: PROFILE_EXISTS });
+          throw validationError({ email: [USER_MSG.emailTaken] });
+        }
+        throw err;
+      }
+      return { status: 201, body: serializeStudent(shown) };
+    },
+  },
+});
+
+/** POST student/verify-email/ — the latest unused OTP of the user, used once; sets is_verified. */
+export const studentVerifyEmail = apiView({
+  name: 'Student Verify Email',
+  permission: 'any',
+  methods: {
+    async POST(req) {
+      const knex = req.ctx.db.knex;
+      const input = await readInput(req);
+      const errors: Errors = {};
+      const email = await collect(errors, 'email', () => emailField(input, 'email', false, { ...REQUIRED_TEXT }));
+      const otp = await collect(errors, 'otp', () => charField(input, 'otp', false, { ...REQUIRED_TEXT, maxLength: 6 }));
+      if (Object.keys(errors).length) throw validationError(errors);
+      const user = await q.userByEmail(knex, email as string);
+      if (!user) throw validationError({ non_field_errors: ['Invalid email address.'] });
+      const outcome = await knex.transaction(async (trx) => {
+        const record = await q.latestUnusedOtp(trx, user.id);
+        if (!record) return 'OTP not found. Please request a new one.';
+        if (record.age_seconds > q.OTP_VALID_SECONDS) return 'OTP expired or already used.';
+        if (record.otp !== otp) return 'Invalid OTP.';
+        await q.markOtpUsed(trx, record.id);
+        await q.updateUser(trx, user.id, { is_verified: true });
+        return null;
+      });
+      if (outcome) {
+        if (outcome === 'Invalid OTP.' && otpFailure(user.id)) await q.burnOtps(knex, user.id);
+        throw validationError({ non_field_errors: [outcome] });
+      }
+      otpSuccess(user.id);
+      return { body: { message: 'Email verified successfully.' } };
+    },
+  },
+});
+
+/** POST student/resend-otp/ — a new verification OTP for an unverified user. */
+export const studentResendOtp = apiView({
+  name: 'Student Resend Otp',
+  permission: 'any',
+  methods: {
+    async POST(req) {
+      const body = await readDict(req);
+      const email = body.email;
+      if (!truthy(email)) return { status: 400, body: { error: 'Email is required.' } };
+      const user = typeof email === 'string' ? await q.userByEmail(req.ctx.db.knex, email) : null;
+      if (!user) return { status: 404, body: { error: 'User with this email does not exist.' } };
+      if (user.is_verified) return { status: 400, body: { error: 'Email is already verified.' } };
+      const otp = generateOtp();
+      await inTransactionWithMail(req.ctx.db.knex, async (trx) => {
+        await q.insertOtp(trx, user.id, otp);
+        await sendOrFail(req, { to: user.email, ...verificationOtpMail(user.first_name, otp) });
+      });
+      return { body: { message: 'OTP resent to your email.' } };
+    },
+  },
+});
+
+/** POST student/login/ — LoginSerializer: valid credentials of a verified user → the DRF token. */
+export const studentLogin = apiView({
+  name: 'Student Login',
+  permission: 'any',
+  methods: {
+    async POST(req) {
+      const input = await readInput(req);
+      const errors: Errors = {};
+      const email = await collect(errors, 'email', () => emailField(input, 'email', false, { ...REQUIRED_TEXT }));
+      const password = await collect(errors, 'password', () => charField(input, 'password', false, REQUIRED_TEXT));
+      if (Object.keys(errors).length) throw validationError(errors);
+      const user = await authenticate(req.ctx.db.knex, email, password === SKIP ? null : password);
+      if (!user) throw validationError({ non_field_errors: ['Invalid credentials.'] });
+      if (!user.is_verified) throw validationError({ non_field_errors: ['Please verify your email before logging in.'] });
+      const token = await getOrCreateToken(req.ctx.db.knex, user.id);
+      return { body: { token, message: 'Student logged in successfully.' } };
+    },
+  },
+});
+
+export const studentForgotPassword = apiView({ name: 'Student Forgot Password', permission: 'any', methods: { POST: forgotPassword } });
+export const studentResetPassword = apiView({ name: 'Student Reset Password', permission: 'any', methods: { POST: resetPassword } });
+
+/** POST student/google-login/ — a verified Google ID token of an @akgec.ac.in account → the DRF token. */
+export const studentGoogleLogin = apiView({
+  name: 'Student Google Login Api',
+  permission: 'any',
+  methods: {
+    async POST(req: ApiRequest) {
+      const body = await readDict(req);
+      const idToken = body.id_token;
+      if (!truthy(idToken)) return { status: 400, body: { error: 'ID token is required.' } };
+      if (typeof idToken !== 'string') return { status: 400, body: { error: 'Invalid Google ID token: the token must be a string.' } };
+      let payload;
+      try {
+        payload = await verifyGoogleIdToken(req.ctx, idToken);
+      } catch (err) {
+        if (err instanceof GoogleTokenError) return { status: 400, body: { error: `Invalid Google ID token: ${err.message}` } };
+        throw err;
+      }
+      const email = payload.email;
+      if (!email || !email.endsWith('@akgec.ac.in')) return { status: 400, body: { error: "Email must end with '@akgec.ac.in'." } };
+      if (payload.email_verified !== true) return { status: 400, body: { error: 'Google has not verified this email address.' } };
+      const first = [...(payload.given_name ?? '')].slice(0, 50).join('');
+      const last = [...(payload.family_name ?? '')].slice(0, 50).join('');
+      const knex = req.ctx.db.knex;
+      const userId = await knex.transaction(async (trx) => {
+        const existing = await trx('User_user').where({ email }).forUpdate().first();
+        if (existing) {
+          if (!existing.is_active) return null;
+          await q.updateUser(trx, existing.id, { first_name: first, last_name: last, is_verified: true });
+          return existing.id as number;
+        }
+        try {
+          return await q.insertUser(trx, {
+            email, password: makeUnusablePassword(), first_name: first, last_name: last, role: 'student', year: '', is_verified: true,
+          });
+        } catch (err) {
+          if (isUniqueViolation(err)) throw jsonError(409, { error: 'Please try again.' });
+          throw err;
+        }
+      });
+      if (userId === null) return { status: 400, body: { error: 'User inactive or deleted.' } };
+      const token = await getOrCreateToken(knex, userId);
+      return { body: { token, message: 'Student logged in successfully.' } };
+    },
+  },
+});
