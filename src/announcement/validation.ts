@@ -1,0 +1,113 @@
+// AnnouncementSerializer's writable fields (message, related_to) and the targeting_data the original's
+// get_receiver_ids reads; where the original crashed (500) on a malformed targeting_data, a DRF-shaped
+// 400 under "targeting_data".
+import type { Knex } from 'knex';
+import { pythonTypeName } from '../drf/api.ts';
+import { charField, collect, FieldError, isFile, MSG, parsePk, type Errors, type SerializerInput } from '../chat/validation.ts';
+import { choiceField } from '../event/validation.ts';
+import * as q from './queries.ts';
+
+export const RELATED_CHOICES = ['D', 'T', 'M'];
+
+export interface AnnouncementInput {
+  message: string;
+  relatedTo: string;
+  targeting: unknown;
+}
+
+/** The serializer fields in declaration order; targeting_data read as JSON (a text part is parsed). */
+export async function validateAnnouncement(input: SerializerInput): Promise<Errors | AnnouncementInput> {
+  const errors: Errors = {};
+  const message = await collect(errors, 'message', () => charField(input, 'message', false, { required: true, allowNull: false, allowBlank: false }));
+  const relatedTo = await collect(errors, 'related_to', () => choiceField(input, 'related_to', false, RELATED_CHOICES, true));
+  if (Object.keys(errors).length) return errors;
+  let targeting: unknown = input.has('targeting_data') ? input.get('targeting_data') : null;
+  if (input.html && typeof targeting === 'string') {
+    if (targeting.trim() === '') targeting = null;
+    else {
+      try {
+        targeting = JSON.parse(targeting);
+      } catch {
+        return { targeting_data: ['Value must be valid JSON.'] };
+      }
+    }
+  } else if (isFile(targeting)) {
+    return { targeting_data: ['Value must be valid JSON.'] };
+  }
+  return { message: message as string, relatedTo: relatedTo as string, targeting };
+}
+
+export function isAnnouncementInput(x: Errors | AnnouncementInput): x is AnnouncementInput {
+  return 'relatedTo' in x && typeof x.relatedTo === 'string';
+}
+
+/** Python truthiness of a JSON value (`if targeting_data:`). */
+export function pyTruthy(v: unknown): boolean {
+  if (v === null || v === undefined || v === false || v === 0 || v === '') return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object') return Object.keys(v as object).length > 0;
+  return true;
+}
+
+const notADict = (v: unknown) => `Expected a dictionary of items but got type "${pythonTypeName(v)}".`;
+
+function asList(v: unknown): unknown[] {
+  if (!Array.isArray(v)) throw new FieldError([MSG.notAList(pythonTypeName(v))]);
+  return v;
+}
+
+/** A list of primary keys; `mustExist` reports the first unknown one like PrimaryKeyRelatedField. */
+async function pkList(v: unknown, mustExist: ((ids: number[]) => Promise<Set<number>>) | null): Promise<number[]> {
+  const items = asList(v);
+  const ids: number[] = [];
+  const shown: string[] = [];
+  for (const item of items) {
+    const p = parsePk(item);
+    if (!p.ok) throw new FieldError([p.message]);
+    if (p.id === null) {
+      if (mustExist) throw new FieldError([MSG.pkMissing(p.shown)]);
+      continue;
+    }
+    ids.push(p.id);
+    shown.push(p.shown);
+  }
+  if (mustExist) {
+    const found = await mustExist([...new Set(ids)]);
+    ids.forEach((id, i) => {
+      if (!found.has(id)) throw new FieldError([MSG.pkMissing(shown[i])]);
+    });
+  }
+  return ids;
+}
+
+/**
+ * get_receiver_ids(related_to, targeting_data): M → user_ids (must exist), T → members of the tasks'
+ * groups, D → users matching any {year: [domain ids or names]} pair (an empty criteria dict matches
+ * everyone, as the original's empty Q() does). Throws FieldError for malformed data.
+ */
+export async function receiverIds(db: Knex | Knex.Transaction, relatedTo: string, targeting: unknown): Promise<number[]> {
+  if (!pyTruthy(targeting)) return [];
+  if (typeof targeting !== 'object' || targeting === null || Array.isArray(targeting)) throw new FieldError([notADict(targeting)]);
+  const td = targeting as Record<string, unknown>;
+  if (relatedTo === 'M') return pkList(td.user_ids ?? [], (ids) => q.existingUserIds(db, ids));
+  if (relatedTo === 'T') return q.usersOfTasks(db, await pkList(td.task_ids ?? [], null));
+  // 'D'
+  const criteria = td.criteria ?? {};
+  if (typeof criteria !== 'object' || criteria === null || Array.isArray(criteria)) throw new FieldError([notADict(criteria)]);
+  const byName = await q.domainIdsByName(db);
+  const pairs: Array<{ year: string; domainIds: number[] }> = [];
+  for (const [year, domains] of Object.entries(criteria as Record<string, unknown>)) {
+    const ids: number[] = [];
+    for (const d of asList(domains)) {
+      if (typeof d === 'string' && byName.has(d.toLowerCase())) {
+        ids.push(byName.get(d.toLowerCase())!);
+        continue;
+      }
+      const p = parsePk(d);
+      if (!p.ok) throw new FieldError([p.message]);
+      if (p.id !== null) ids.push(p.id);
+    }
+    pairs.push({ year, domainIds: ids });
+  }
+  return q.usersByYearDomains(db, pairs);
+}
