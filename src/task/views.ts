@@ -1,0 +1,305 @@
+// The six views of the original's Task/urls.py (TaskCreateAPIView, EditTaskAPIView, DeleteTaskAPIView,
+// TaskListAPIView, UserTasksAPIView, TaskNamesListAPIView): same statuses and bodies. Create and edit
+// take form or multipart bodies only (parser_classes), with `groups` as a JSON string.
+import type { ApiRequest } from '../drf/api.ts';
+import { apiView } from '../drf/api.ts';
+import { ApiError, jsonError, validationError } from '../drf/errors.ts';
+import { nowTimestamp } from '../drf/datetime.ts';
+import { parsePythonJson } from '../drf/pyjson.ts';
+import { lookupId } from '../drf/pagination.ts';
+import type { UserRow } from '../auth/tokens.ts';
+import { insertNotifications, publishNotifications } from '../notification/service.ts';
+import { charField, collect, fileField, SKIP, type Errors } from '../chat/validation.ts';
+import * as q from './queries.ts';
+import { bucketTasks, kolkataToday, serializeTask, type TaskSerializeContext } from './serializers.ts';
+import { collectNested, dateField, dictInput, groupsField, integerField, urlField, type GroupInput, type UploadedFile } from './validation.ts';
+
+function me(req: ApiRequest): UserRow {
+  return req.user!;
+}
+
+function sctx(req: ApiRequest): TaskSerializeContext {
+  return { storage: req.ctx.storage, today: kolkataToday() };
+}
+
+function hasBody(req: ApiRequest): boolean {
+  const len = req.raw.headers['content-length'];
+  if (len !== undefined) return Number(len) > 0;
+  return req.raw.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * parser_classes = [MultiPartParser, FormParser]: any other body is a 415 naming the Content-Type
+ * header as sent. Then the original's `{key: request.data.get(key) for key in request.data}`.
+ */
+async function formDict(req: ApiRequest): Promise<Record<string, unknown>> {
+  if (hasBody(req)) {
+    const header = req.raw.headers['content-type'] ?? '';
+    const mediaType = header.split(';')[0]!.trim().toLowerCase();
+    if (mediaType !== 'multipart/form-data' && mediaType !== 'application/x-www-form-urlencoded') {
+      throw new ApiError(415, { detail: `Unsupported media type "${header}" in request.` });
+    }
+  }
+  const data = await req.data();
+  const out: Record<string, unknown> = {};
+  const fields = (data.value && typeof data.value === 'object' ? data.value : {}) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(fields)) out[k] = v;
+  for (const [k, f] of data.files) out[k] = f;
+  // 'groups' given as a string is JSON (a file part named groups is left to the serializer).
+  if (typeof out.groups === 'string') {
+    const parsed = parsePythonJson(out.groups);
+    if (!parsed.ok) throw jsonError(400, { groups: 'Invalid JSON format for groups.' });
+    out.groups = parsed.value;
+  }
+  return out;
+}
+
+interface TaskFields {
+  title: string;
+  description?: string | null;
+  start_date: string;
+  end_date: string;
+  current_progress?: number;
+  attachment?: UploadedFile;
+  info_url?: string | null;
+  groups: GroupInput[];
+}
+
+/** TaskSerializer.is_valid(): the fields (declaration order), then validate(). */
+async function validateTask(req: ApiRequest, dict: Record<string, unknown>): Promise<TaskFields> {
+  const knex = req.ctx.db.knex;
+  const input = dictInput(dict);
+  const errors: Record<string, unknown> = {};
+  const flat = errors as Errors;
+  const years = new Map<number, string>();
+  const existingUsers = async (ids: number[]) => {
+    const found = await q.userYears(knex, ids);
+    for (const [id, year] of found) years.set(id, year);
+    return new Set(found.keys());
+  };
+  const title = await collect(flat, 'title', () => charField(input, 'title', false, { required: true, allowNull: false, allowBlank: false, maxLength: 255 }));
+  const description = await collect(flat, 'description', () => charField(input, 'description', false, { required: false, allowNull: true, allowBlank: true }));
+  const start = await collect(flat, 'start_date', () => dateField(input, 'start_date', false));
+  const end = await collect(flat, 'end_date', () => dateField(input, 'end_date', false));
+  const progress = await collect(flat, 'current_progress', () => integerField(input, 'current_progress', false));
+  const attachment = await collect(flat, 'attachment', () => fileField(input, 'attachment', false, { required: false, image: false }));
+  const infoUrl = await collect(flat, 'info_url', () => urlField(input, 'info_url'));
+  const groups = await collectNested(errors, 'groups', () => groupsField(input, 'groups', false, existingUsers));
+  if (Object.keys(errors).length) throw validationError(errors);
+
+  // TaskSerializer.validate()
+  const fail = (message: string) => validationError({ non_field_errors: [message] });
+  const year = me(req).year;
+  if (!year) throw fail("User's year information is required.");
+  for (const g of groups as GroupInput[]) {
+    if (year === '2nd') throw fail('2nd-year users cannot assign tasks.');
+    for (const id of g.members) {
+      const memberYear = years.get(id);
+      if (year === '3rd' && memberYear !== '2nd') throw fail(`3rd-year users can only assign tasks to 2nd-year users. Invalid member: ${id}`);
+      if (year === '4th' && memberYear !== '2nd' && memberYear !== '3rd') {
+        throw fail(`4th-year users can only assign tasks to 2nd or 3rd-year users. Invalid member: ${id}`);
+      }
+    }
+  }
+  if ((end as string) < (start as string)) throw fail('End date cannot be earlier than start date.');
+
+  const out: TaskFields = { title: title as string, start_date: start as string, end_date: end as string, groups: groups as GroupInput[] };
+  if (description !== SKIP) out.description = description;
+  if (progress !== SKIP) out.current_progress = progress;
+  if (attachment !== SKIP) out.attachment = attachment;
+  if (infoUrl !== SKIP) out.info_url = infoUrl;
+  return out;
+}
+
+/** CloudinaryField pre_save: the upload happens before the row is written. */
+async function storeAttachment(req: ApiRequest, file: UploadedFile | undefined): Promise<string | null> {
+  if (!file) return null;
+  try {
+    return await req.ctx.storage.save({ buffer: file.buffer, filename: file.originalname, mimetype: file.mimetype }, { resourceType: 'image' });
+  } catch (err) {
+    req.ctx.log.error({ err }, 'task attachment upload failed');
+    throw jsonError(502, { detail: 'The file could not be stored. Try again later.' });
+  }
+}
+
+async function discard(req: ApiRequest, stored: string | null): Promise<void> {
+  if (!stored || !req.ctx.storage.remove) return;
+  await req.ctx.storage.remove(stored).catch((err: unknown) => req.ctx.log.warn({ err, stored }, 'could not remove an orphaned upload'));
+}
+
+const TASK_NOT_FOUND = { error: 'Task not found.' };
+
+function pkParam(req: ApiRequest): number | null {
+  return lookupId(req.params.pk ?? '');
+}
+
+/** POST create/ — TaskCreateAPIView: the task, its groups, and a "task" notification per group member. */
+export const createTask = apiView({
+  name: 'Task Create Api',
+  methods: {
+    async POST(req) {
+      const knex = req.ctx.db.knex;
+      const fields = await validateTask(req, await formDict(req));
+      const attachment = await storeAttachment(req, fields.attachment);
+      let created: { taskId: number; notifications: Awaited<ReturnType<typeof insertNotifications>> };
+      try {
+        created = await knex.transaction(async (trx) => {
+          const now = nowTimestamp();
+          const taskId = await q.insertTask(trx, {
+            title: fields.title,
+            description: fields.description ?? null,
+            start_date: fields.start_date,
+            end_date: fields.end_date,
+            status: 'current',
+            created_at: now,
+            updated_at: now,
+            current_progress: fields.current_progress ?? 0,
+            attachment,
+            info_url: fields.info_url ?? null,
+            assigned_by_id: me(req).id,
+          });
+          for (const g of fields.groups) {
+            const groupId = await q.insertGroup(trx, taskId, g.name);
+            await q.setGroupMembers(trx, groupId, g.members);
+          }
+          // One notification per (group, member), groups and members in the order the serializer lists them.
+          const task = (await q.taskWithGroups(trx, taskId))!;
+          const message = `You have been assigned a new task: ${task.title}`;
+          const inputs = task.groups.flatMap((g) => g.members.map((m) => ({ userId: m.id, message, eventType: 'task' })));
+          return { taskId, notifications: await insertNotifications(trx, inputs) };
+        });
+      } catch (err) {
+        await discard(req, attachment);
+        throw err;
+      }
+      await publishNotifications(req.ctx, created.notifications);
+      const userIds = [...new Set(created.notifications.map((n) => n.userId))];
+      if (userIds.length) {
+        await req.ctx.push.send(userIds, {
+          title: 'New Task Assigned',
+          body: `You have been assigned a new task: ${fields.title}`,
+          data: { click_action: `open_task_overview?task_id=${created.taskId}` },
+        });
+      }
+      const task = await q.taskWithGroups(knex, created.taskId);
+      return { status: 201, body: { message: 'Task and groups created successfully!', task: serializeTask(task!, sctx(req)) } };
+    },
+  },
+});
+
+/** PUT edit/<int:pk>/ — EditTaskAPIView: admins only; 3rd-year admins not on 4th-year admins' tasks. */
+export const editTask = apiView({
+  name: 'Edit Task Api',
+  methods: {
+    async PUT(req) {
+      const knex = req.ctx.db.knex;
+      const id = pkParam(req);
+      const task = id === null ? null : await q.taskForChange(knex, id);
+      if (!task) return { status: 404, body: TASK_NOT_FOUND };
+      const user = me(req);
+      if (user.role !== 'admin') return { status: 403, body: { error: 'Only admin users can edit tasks.' } };
+      if (user.year === '3rd' && task.assigned_by_year === '4th') {
+        return { status: 403, body: { error: '3rd-year admins cannot edit tasks assigned by 4th-year admins.' } };
+      }
+      const fields = await validateTask(req, await formDict(req));
+      const attachment = await storeAttachment(req, fields.attachment);
+      let found: boolean;
+      try {
+        found = await knex.transaction(async (trx) => {
+          if (!(await q.taskForChange(trx, task.id, { forUpdate: true }))) return false;
+          await q.updateTask(trx, task.id, {
+            title: fields.title,
+            ...(fields.description !== undefined ? { description: fields.description } : {}),
+            start_date: fields.start_date,
+            end_date: fields.end_date,
+            ...(fields.current_progress !== undefined ? { current_progress: fields.current_progress } : {}),
+            ...(fields.info_url !== undefined ? { info_url: fields.info_url } : {}),
+            ...(attachment ? { attachment } : {}),
+            updated_at: nowTimestamp(),
+          });
+          // Groups named in the payload are updated (members replaced) or created; the others are deleted.
+          const existing = await q.groupsOfTask(trx, task.id);
+          const names: string[] = [];
+          for (const g of fields.groups) {
+            names.push(g.name);
+            const match = existing.find((e) => e.name === g.name);
+            if (match) {
+              await q.setGroupMembers(trx, match.id, g.members);
+            } else {
+              const groupId = await q.insertGroup(trx, task.id, g.name);
+              existing.push({ id: groupId, name: g.name });
+              await q.setGroupMembers(trx, groupId, g.members);
+            }
+          }
+          await q.deleteGroups(trx, existing.filter((e) => !names.includes(e.name)).map((e) => e.id));
+          return true;
+        });
+      } catch (err) {
+        await discard(req, attachment);
+        throw err;
+      }
+      if (!found) {
+        await discard(req, attachment);
+        return { status: 404, body: TASK_NOT_FOUND };
+      }
+      const updated = await q.taskWithGroups(knex, task.id);
+      if (!updated) return { status: 404, body: TASK_NOT_FOUND };
+      return { body: { message: 'Task updated successfully!', task: serializeTask(updated, sctx(req)) } };
+    },
+  },
+});
+
+/** DELETE delete/<int:pk>/ — DeleteTaskAPIView (same permission rules as edit). */
+export const deleteTask = apiView({
+  name: 'Delete Task Api',
+  methods: {
+    async DELETE(req) {
+      const id = pkParam(req);
+      const user = me(req);
+      return req.ctx.db.knex.transaction(async (trx) => {
+        const task = id === null ? null : await q.taskForChange(trx, id, { forUpdate: true });
+        if (!task) return { status: 404, body: TASK_NOT_FOUND };
+        if (user.role !== 'admin') return { status: 403, body: { error: 'Only admin users can delete tasks.' } };
+        if (user.year === '3rd' && task.assigned_by_year === '4th') {
+          return { status: 403, body: { error: '3rd-year admins cannot delete tasks assigned by 4th-year admins.' } };
+        }
+        await q.deleteTaskCascade(trx, task.id);
+        return { body: { message: 'Task deleted successfully!' } };
+      });
+    },
+  },
+});
+
+/** GET list/ — TaskListAPIView: every task. */
+export const taskList = apiView({
+  name: 'Task List Api',
+  methods: {
+    async GET(req) {
+      const c = sctx(req);
+      return { body: (await q.allTasks(req.ctx.db.knex)).map((t) => serializeTask(t, c)) };
+    },
+  },
+});
+
+/** GET my-tasks/ — UserTasksAPIView: {"current": [...], "pending": [...], "completed": [...]}. */
+export const myTasks = apiView({
+  name: 'User Tasks Api',
+  methods: {
+    async GET(req) {
+      return { body: bucketTasks(await q.tasksOfMember(req.ctx.db.knex, me(req).id), sctx(req)) };
+    },
+  },
+});
+
+/** GET display-name-list/ — TaskNamesListAPIView (no permission_classes: open to anyone). */
+export const taskNames = apiView({
+  name: 'Task Names List Api',
+  permission: 'any',
+  methods: {
+    async GET(req) {
+      const rows = await q.taskNames(req.ctx.db.knex);
+      if (!rows.length) return { status: 404, body: { message: 'no tasks availaible' } };
+      return { body: rows.map((r) => ({ id: r.id, title: r.title })) };
+    },
+  },
+});
