@@ -6,7 +6,40 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 
 /** Body bytes as DRF's JSONRenderer writes them. */
 export function drfJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u2028\u2029]/g, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
+  let text = JSON.stringify(value).replace(/[\u2028\u2029]/g, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
+  if (text.includes(PY_FLOAT_MARK)) text = text.replace(PY_FLOAT_RE, (_, repr: string) => repr);
+  return text;
+}
+
+/** Python's repr(float): "0.0", "1.5", "1e-05", "1.5e+16" (JS writes 0, 0.00001, 15000000000000000). */
+export function pythonFloatRepr(n: number): string {
+  if (!Number.isFinite(n)) throw new TypeError('Out of range float values are not JSON compliant');
+  if (n === 0) return Object.is(n, -0) ? '-0.0' : '0.0';
+  const sign = n < 0 ? '-' : '';
+  const [mant, expText] = Math.abs(n).toExponential().split('e') as [string, string];
+  const digits = mant.replace('.', '');
+  const exp = Number(expText);
+  if (exp < -4 || exp >= 16) {
+    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    return `${sign}${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+  const int = digits.slice(0, exp + 1).padEnd(exp + 1, '0');
+  const frac = digits.slice(exp + 1);
+  return `${sign}${int}.${frac || '0'}`;
+}
+
+// A float marker that no client string can forge: a per-process random nonce.
+const PY_FLOAT_NONCE = Math.random().toString(36).slice(2) + Date.now().toString(36);
+const PY_FLOAT_MARK = `\\u0000pyfloat-${PY_FLOAT_NONCE}:`;
+const PY_FLOAT_RE = new RegExp(`"\\\\u0000pyfloat-${PY_FLOAT_NONCE}:([-+.0-9e]+)\\\\u0000"`, 'g');
+
+/** A Python float value in a DRF body (drfJson writes it with repr() rules, e.g. 0.0 rather than 0). */
+export class PyFloat {
+  constructor(readonly value: number) {}
+  toJSON(): string {
+    return `\u0000pyfloat-${PY_FLOAT_NONCE}:${pythonFloatRepr(this.value)}\u0000`;
+  }
 }
 
 const SHORT_ESCAPES: Record<string, string> = {
