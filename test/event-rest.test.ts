@@ -2,6 +2,7 @@
 // fake Upload API): admin-only, DRF validation bodies, Event.clean() rules, size/type refusals, and no
 // half-written event or orphaned upload on any failure.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { backends, ROOT, startServer, userToken, type TestServer } from './helpers/harness.ts';
@@ -416,6 +417,86 @@ for (const backend of backends()) {
       expect((await send('GET', '/api/event/detail/1/', null)).status).to.equal(404);
       const huge = await send('DELETE', '/api/event/delete/99999999999999999999/', ANAGH);
       expect(huge.status).to.equal(404);
+    });
+  });
+
+  describe(`event uploads in embedded mode (local disk under /media/) [${backend}]`, function () {
+    this.timeout(120000);
+    let srv: TestServer;
+    let mediaRoot: string;
+    before(async () => {
+      mediaRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'csi-event-media-'));
+      srv = await startServer(backend, { env: { MEDIA_ROOT: mediaRoot } });
+      expect(srv.ctx.storage.kind).to.equal('local');
+    });
+    after(async () => {
+      await srv?.close();
+      fs.rmSync(mediaRoot, { recursive: true, force: true });
+    });
+    beforeEach(async () => srv.reset());
+
+    const filesOnDisk = () => (fs.existsSync(path.join(mediaRoot, 'uploads')) ? fs.readdirSync(path.join(mediaRoot, 'uploads')) : []);
+
+    function form(parts: Record<string, Part | Part[]>): FormData {
+      const f = new FormData();
+      for (const [k, v] of Object.entries(parts)) {
+        for (const one of Array.isArray(v) ? v : [v]) {
+          if (typeof one === 'string') f.append(k, one);
+          else f.append(k, new Blob([one.data as unknown as BlobPart], { type: one.type }), one.filename);
+        }
+      }
+      return f;
+    }
+
+    it('stores poster and gallery on disk and serves them under /media/', async () => {
+      const res = await fetch(srv.baseUrl + '/api/event/create/', {
+        method: 'POST',
+        headers: { Authorization: `Token ${ANAGH}` },
+        body: form({ ...appForm(), gallery: { data: PNG, filename: 'g.png', type: 'image/png' } }),
+      });
+      expect(res.status).to.equal(201);
+      const { data } = (await res.json()) as { data: { poster: string; gallery_files: string[] } };
+      for (const u of [data.poster, ...data.gallery_files]) {
+        const url = new URL(u);
+        expect(url.pathname).to.match(/^\/media\/uploads\/[0-9a-f]{20}\.(jpg|png)$/);
+        const served = await fetch(srv.baseUrl + url.pathname);
+        expect(served.status).to.equal(200);
+        expect(Buffer.from(await served.arrayBuffer()).equals(PNG)).to.equal(true);
+      }
+      expect(filesOnDisk()).to.have.length(2);
+    });
+
+    it('removes the files from disk when the database write fails', async () => {
+      const knex = srv.ctx.db.knex;
+      await knex.raw(`CREATE OR REPLACE FUNCTION csi_test_refuse_event() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$ LANGUAGE plpgsql`);
+      await knex.raw(`CREATE TRIGGER csi_test_refuse_event BEFORE INSERT ON "Event_event_gallery" FOR EACH ROW EXECUTE FUNCTION csi_test_refuse_event()`);
+      try {
+        const existing = filesOnDisk().length;
+        const res = await fetch(srv.baseUrl + '/api/event/create/', {
+          method: 'POST',
+          headers: { Authorization: `Token ${ANAGH}` },
+          body: form({ ...appForm(), gallery: { data: PNG, filename: 'g.png', type: 'image/png' } }),
+        });
+        expect(res.status).to.equal(500);
+        expect(filesOnDisk().length).to.equal(existing);
+        const n = (await knex.raw(`SELECT count(*) AS n FROM "Event_event"`)) as { rows: Array<{ n: number }> };
+        expect(Number(n.rows[0].n)).to.equal(3);
+      } finally {
+        await knex.raw('DROP TRIGGER IF EXISTS csi_test_refuse_event ON "Event_event_gallery"');
+        await knex.raw('DROP FUNCTION IF EXISTS csi_test_refuse_event()');
+      }
+    });
+
+    it("answers malformed multipart with DRF's 400 parse error", async () => {
+      const existing = filesOnDisk().length;
+      const res = await fetch(srv.baseUrl + '/api/event/create/', {
+        method: 'POST',
+        headers: { Authorization: `Token ${ANAGH}`, 'Content-Type': 'multipart/form-data; boundary=XYZ' },
+        body: '--XYZ\r\nContent-Disposition: form-data; name="poster"; filename="a.png"\r\nContent-Type: image/png\r\n\r\nabc',
+      });
+      expect(res.status).to.equal(400);
+      expect(((await res.json()) as { detail: string }).detail).to.match(/^Multipart form parse error - /);
+      expect(filesOnDisk().length).to.equal(existing);
     });
   });
 }
