@@ -45,6 +45,8 @@ export interface Config {
   wsPingIntervalMs: number;
   wsPingTimeoutMs: number;
   firebaseCredentials: string | null;
+  /** Attendance check-in: the lab's coordinates (degrees) and the accepted radius (metres). */
+  attendance: { labLatitude: number; labLongitude: number; radiusMeters: number };
   googleClientIds: string[];
   loadDemoData: boolean;
   logLevel: string;
@@ -65,6 +67,14 @@ function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX
   if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got ${JSON.stringify(raw)}`);
   const n = Number(raw.trim());
   if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function float(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  const n = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError(`${name} must be a number between ${min} and ${max}, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -145,6 +155,12 @@ export function loadConfig(env: Env = process.env): Config {
     wsPingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 20_000, 100),
     wsPingTimeoutMs: int(env, 'WS_PING_TIMEOUT_MS', 30_000, 100),
     firebaseCredentials: str(env, 'FIREBASE_CREDENTIALS') ?? str(env, 'FIREBASE_CREDENTIALS_JSON') ?? str(env, 'GOOGLE_APPLICATION_CREDENTIALS') ?? null,
+    // The original's Attendance/utils.py constants (LAB_LATITUDE, LAB_LONGITUDE, RADIUS_THRESHOLD).
+    attendance: {
+      labLatitude: float(env, 'ATTENDANCE_LAB_LATITUDE', 28.6754077, -90, 90),
+      labLongitude: float(env, 'ATTENDANCE_LAB_LONGITUDE', 77.503143, -180, 180),
+      radiusMeters: float(env, 'ATTENDANCE_RADIUS_METERS', 25, 0, 20037509),
+    },
     // Google sign-in audiences: GOOGLE_CLIENT_IDS (comma-separated) plus the original's two names.
     googleClientIds: [
       ...(str(env, 'GOOGLE_CLIENT_IDS') ?? '').split(','),
