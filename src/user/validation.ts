@@ -128,9 +128,22 @@ export async function minLengthCharField(input: SerializerInput, name: string, p
   });
 }
 
-/** URLField (model URLField: optional, null allowed, blank allowed, max_length 200). */
+/**
+ * URLField (model URLField: optional, null allowed, blank allowed, max_length 200). DRF runs the
+ * CharField validators (max_length, null/surrogate characters) before the URLValidator.
+ */
 export async function urlField(input: SerializerInput, name: string, partial: boolean, opts: CharOpts): Promise<Maybe<string | null>> {
-  const value = await charField(input, name, partial, opts, async (v) => (isValidUrl(v) ? null : USER_MSG.url));
+  let value: Maybe<string | null>;
+  try {
+    value = await charField(input, name, partial, opts);
+  } catch (err) {
+    if (!(err instanceof FieldError) || err.messages.some((m) => EARLY.has(m))) throw err;
+    const raw = primitive(input, name, partial, opts);
+    const text = pyStrip(typeof raw === 'string' ? raw : pyStr(raw));
+    throw new FieldError(isValidUrl(text) ? err.messages : [...err.messages, USER_MSG.url]);
+  }
+  if (value === SKIP || value === null || value === '') return value;
+  if (!isValidUrl(value)) throw new FieldError([USER_MSG.url]);
   return value;
 }
 
