@@ -144,6 +144,21 @@ for (const backend of backends()) {
       expect((await call(srv.baseUrl, 'POST', '/api/user/login/', { body: { email, password: 'N3w-Pass!' } })).status).to.equal(200);
     });
 
+    it('lets exactly one of two concurrent resets with the same OTP through', async () => {
+      const email = 'kabir.singh@akgec.ac.in';
+      await call(srv.baseUrl, 'POST', '/api/user/forgot-password/', { body: { email } });
+      const otp = otpFrom(smtp.to(email)[0].text);
+      const [a, b] = await Promise.all([
+        call(srv.baseUrl, 'POST', '/api/user/reset-password/', { body: { email, otp, password: 'First-Pass1' } }),
+        call(srv.baseUrl, 'POST', '/api/user/reset-password/', { body: { email, otp, password: 'Second-Pass2' } }),
+      ]);
+      expect([a.status, b.status].sort()).to.deep.equal([200, 400]);
+      const winner = a.status === 200 ? 'First-Pass1' : 'Second-Pass2';
+      const loser = a.status === 200 ? 'Second-Pass2' : 'First-Pass1';
+      expect((await call(srv.baseUrl, 'POST', '/api/user/login/', { body: { email, password: winner } })).status).to.equal(200);
+      expect((await call(srv.baseUrl, 'POST', '/api/user/login/', { body: { email, password: loser } })).status).to.equal(403);
+    });
+
     it('refuses expired and wrong OTPs, and burns the codes after five wrong guesses', async () => {
       const email = 'meera.nair@akgec.ac.in';
       await call(srv.baseUrl, 'POST', '/api/user/forgot-password/', { body: { email } });

@@ -179,11 +179,12 @@ export async function resetPassword(req: ApiRequest) {
   const user = typeof email === 'string' ? await q.userByEmail(knex, email) : null;
   if (!user) return { status: 400, body: { error: 'No User matches the given query.' } };
   const code = typeof otp === 'string' || typeof otp === 'number' ? String(otp) : null;
-  const encoded = await makePassword(password);
   const ok = await knex.transaction(async (trx) => {
+    // The OTP row stays locked until commit: two requests with the same code cannot both use it.
     const record = code === null || code.includes('\0') ? null : await q.unusedOtpMatching(trx, user.id, code);
     if (!record || record.age_seconds > q.OTP_VALID_SECONDS) return false;
-    await q.setPasswordHash(trx, user.id, encoded);
+    // Hashed only for a valid code, so wrong guesses cost no PBKDF2 time.
+    await q.setPasswordHash(trx, user.id, await makePassword(password));
     await q.markOtpUsed(trx, record.id);
     return true;
   });
