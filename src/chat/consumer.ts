@@ -82,8 +82,26 @@ function idValue(v: unknown, error: string): number {
   return n;
 }
 
-/** Frames a process prepared for one layer event, shared by all its local sockets. */
-const prepared = new WeakMap<LayerMessage, Outgoing | Promise<ChatMessageFrames | null> | ChatMessageFrames>();
+/** The keys each chat event must carry (compat-notes §1.15), as the original's handlers index them. */
+const REQUIRED_EVENT_KEYS: Record<string, string[]> = {
+  chat_message: ['message', 'sender', 'message_type', 'id', 'created_at', 'room'],
+  chat_message_edited: ['id', 'new_content'],
+  chat_message_deleted: ['id'],
+  chat_message_reacted: ['id', 'reactions'],
+  chat_typing: ['sender', 'is_typing'],
+  chat_message_pinned: ['id', 'is_pinned'],
+};
+
+/** A chat_message's two frames as UTF-8 bytes, encoded once for every local socket. */
+interface PreparedChat {
+  self: Buffer;
+  other: Buffer;
+}
+
+const encodeChat = (f: ChatMessageFrames): PreparedChat => ({ self: Buffer.from(f.self), other: Buffer.from(f.other) });
+
+/** Frames a process prepared for one layer event (UTF-8, encoded once), shared by all its local sockets. */
+const prepared = new WeakMap<LayerMessage, Buffer | PreparedChat | Promise<PreparedChat | null>>();
 
 export class ChatConsumer {
   private socket: ManagedSocket | null = null;
@@ -133,12 +151,20 @@ export class ChatConsumer {
   // -------------------------------------------------------------------------------------------
   // Client frames
 
+  /** Frames are handled one at a time, in arrival order, like Channels' consumer: per-sender order holds. */
+  private chain: Promise<void> = Promise.resolve();
+
   onText(text: string): void {
+    this.chain = this.chain.then(() => this.handle(text));
+  }
+
+  /** Frames accepted before a close are still carried out (a send the client made is not lost). */
+  private async handle(text: string): Promise<void> {
     const parsed = parsePythonJson(text);
     if (!parsed.ok) return this.reply(errorFrame(ERR.invalidJson));
     const data = parsed.value;
     if (typeof data !== 'object' || data === null || Array.isArray(data)) return this.reply(errorFrame(ERR.notObject));
-    void this.dispatch(data as Record<string, unknown>);
+    await this.dispatch(data as Record<string, unknown>);
   }
 
   private async dispatch(data: Record<string, unknown>): Promise<void> {
@@ -305,12 +331,23 @@ export class ChatConsumer {
   }
 
   private frameFor(m: LayerMessage): Outgoing | null {
+    const required = REQUIRED_EVENT_KEYS[m.type];
+    if (!required) {
+      this.ctx.log.debug({ type: m.type }, 'ignored an unknown chat event');
+      return null;
+    }
+    if (required.some((k) => m[k] === undefined) || (required.includes('sender') && typeof m.sender !== 'object')) {
+      // Django's consumer would raise KeyError and lose the socket; here the event is dropped.
+      this.ctx.log.warn({ type: m.type }, 'dropped a chat event without its required keys');
+      return null;
+    }
     switch (m.type) {
       case 'chat_message': {
         const isSelf = (m.sender as { id?: unknown } | undefined)?.id === this.user.id;
-        let frames = prepared.get(m) as ChatMessageFrames | Promise<ChatMessageFrames | null> | undefined;
+        let frames = prepared.get(m) as PreparedChat | Promise<PreparedChat | null> | undefined;
         if (!frames) {
-          frames = this.chatFrames(m as unknown as ChatMessageEvent & { parent_message?: ParentObject | null });
+          const built = this.chatFrames(m as unknown as ChatMessageEvent & { parent_message?: ParentObject | null });
+          frames = built instanceof Promise ? built.then((f) => (f ? encodeChat(f) : null)) : encodeChat(built);
           prepared.set(m, frames);
         }
         if (frames instanceof Promise) return frames.then((f) => (f ? (isSelf ? f.self : f.other) : null));
@@ -334,13 +371,13 @@ export class ChatConsumer {
     }
   }
 
-  private memo(m: LayerMessage, build: () => string): string {
-    let text = prepared.get(m) as string | undefined;
-    if (text === undefined) {
-      text = build();
-      prepared.set(m, text);
+  private memo(m: LayerMessage, build: () => string): Buffer {
+    let bytes = prepared.get(m) as Buffer | undefined;
+    if (bytes === undefined) {
+      bytes = Buffer.from(build());
+      prepared.set(m, bytes);
     }
-    return text;
+    return bytes;
   }
 
   /** Frames of a chat_message; a reply whose parent did not come with the event is looked up once. */
