@@ -2,13 +2,15 @@
 // the mailed password logs in, the mailed OTP resets once, wrong/expired/reused OTPs are refused, and a
 // refused mail leaves nothing written.
 import { expect } from 'chai';
-import { backends, startServer, type TestServer } from './helpers/harness.ts';
+import { backends, startServer, userToken, type TestServer } from './helpers/harness.ts';
+import { LogMailer } from '../src/mail.ts';
 import { call, TestSmtp } from './user-helpers.ts';
 import { USER_TABLE } from '../src/auth/tokens.ts';
 import { OTP_TABLE } from '../src/user/queries.ts';
 import { roleForYear } from '../src/user/views.ts';
 import { resetOtpFailures } from '../src/user/common.ts';
 
+const ADMIN = userToken('riya.sharma@akgec.ac.in');
 const NEW = { email: 'neha.kapoor@akgec.ac.in', first_name: 'Neha', last_name: 'Kapoor', year: '3rd' };
 
 function passwordFrom(text: string): string {
@@ -45,7 +47,7 @@ for (const backend of backends()) {
     const count = async (table: string) => Number((await srv.ctx.db.knex(table).count('* as n'))[0].n);
 
     it('register → welcome mail with a generated password → login with it', async () => {
-      const res = await call(srv.baseUrl, 'POST', '/api/user/register/', { body: NEW });
+      const res = await call(srv.baseUrl, 'POST', '/api/user/register/', { token: ADMIN, body: NEW });
       expect([res.status, res.text]).to.deep.equal([
         201,
         '{"message":"User registered successfully. Login details and welcome message have been sent via email."}',
@@ -72,9 +74,22 @@ for (const backend of backends()) {
       expect(me.json.full_name).to.equal('Neha Kapoor');
     });
 
+    it('lets only admins register members (403 for members and anonymous callers, nothing sent)', async () => {
+      const anon = await call(srv.baseUrl, 'POST', '/api/user/register/', { body: NEW });
+      expect([anon.status, anon.text]).to.deep.equal([403, '{"detail":"Authentication credentials were not provided."}']);
+      for (const who of ['kabir.singh@akgec.ac.in', 'tanya.gupta@akgec.ac.in']) {
+        const res = await call(srv.baseUrl, 'POST', '/api/user/register/', { token: userToken(who), body: NEW });
+        expect([res.status, res.text], who).to.deep.equal([403, '{"detail":"You do not have permission to perform this action."}']);
+      }
+      expect(smtp.mails).to.have.length(0);
+      expect(await count(USER_TABLE)).to.equal(7);
+      const anagh = await call(srv.baseUrl, 'POST', '/api/user/register/', { token: userToken('anagh.jaiswar@akgec.ac.in'), body: NEW });
+      expect(anagh.status).to.equal(201);
+    });
+
     it('derives the role from the year; a missing last name is NULL and the mail says "None" like the original', async () => {
       expect(['2nd', '3rd', '4th'].map(roleForYear)).to.deep.equal(['member', 'admin', 'admin']);
-      const res = await call(srv.baseUrl, 'POST', '/api/user/register/', { body: { email: 'solo@akgec.ac.in', first_name: 'Solo', year: '2nd' } });
+      const res = await call(srv.baseUrl, 'POST', '/api/user/register/', { token: ADMIN, body: { email: 'solo@akgec.ac.in', first_name: 'Solo', year: '2nd' } });
       expect(res.status).to.equal(201);
       const row = await srv.ctx.db.knex(USER_TABLE).where({ email: 'solo@akgec.ac.in' }).first();
       expect([row.role, row.last_name]).to.deep.equal(['member', null]);
@@ -93,10 +108,10 @@ for (const backend of backends()) {
         [[1, 2], '{"non_field_errors":["Invalid data. Expected a dictionary, but got list."]}'],
       ];
       for (const [body, text] of cases) {
-        const res = await call(srv.baseUrl, 'POST', '/api/user/register/', { body });
+        const res = await call(srv.baseUrl, 'POST', '/api/user/register/', { token: ADMIN, body });
         expect([res.status, res.text], JSON.stringify(body)).to.deep.equal([400, text]);
       }
-      const bad = await call(srv.baseUrl, 'POST', '/api/user/register/', { raw: '{"email": ' });
+      const bad = await call(srv.baseUrl, 'POST', '/api/user/register/', { token: ADMIN, raw: '{"email": ' });
       expect([bad.status, bad.text]).to.deep.equal([400, '{"detail":"JSON parse error - Expecting value: line 1 column 11 (char 10)"}']);
       expect(await count(USER_TABLE)).to.equal(7);
       expect(smtp.mails).to.have.length(0);
@@ -105,19 +120,19 @@ for (const backend of backends()) {
     it('accepts the form encoding too (multipart text parts)', async () => {
       const form = new FormData();
       for (const [k, v] of Object.entries(NEW)) form.append(k, v);
-      const res = await call(srv.baseUrl, 'POST', '/api/user/register/', { form });
+      const res = await call(srv.baseUrl, 'POST', '/api/user/register/', { token: ADMIN, form });
       expect(res.status).to.equal(201);
       expect(smtp.to(NEW.email)).to.have.length(1);
     });
 
     it('creates no user when the welcome mail cannot be sent (one transaction)', async () => {
       smtp.refuse = 'mailbox unavailable';
-      const res = await call(srv.baseUrl, 'POST', '/api/user/register/', { body: NEW });
+      const res = await call(srv.baseUrl, 'POST', '/api/user/register/', { token: ADMIN, body: NEW });
       expect(res.status).to.equal(503);
       expect(res.json).to.have.property('error');
       expect(await srv.ctx.db.knex(USER_TABLE).where({ email: NEW.email }).first()).to.equal(undefined);
       smtp.refuse = null;
-      const again = await call(srv.baseUrl, 'POST', '/api/user/register/', { body: NEW });
+      const again = await call(srv.baseUrl, 'POST', '/api/user/register/', { token: ADMIN, body: NEW });
       expect(again.status).to.equal(201);
     });
 
@@ -216,6 +231,25 @@ for (const backend of backends()) {
       const res = await call(srv.baseUrl, 'POST', '/api/user/forgot-password/', { body: { email: 'kabir.singh@akgec.ac.in' } });
       expect(res.status).to.equal(503);
       expect(await count(OTP_TABLE)).to.equal(0);
+    });
+  });
+
+  describe(`user mails in the embedded mode (no EMAIL_HOST / EMAIL_HOST_USER) [${backend}]`, function () {
+    this.timeout(60000);
+    let srv: TestServer;
+    before(async () => {
+      srv = await startServer(backend);
+    });
+    after(async () => srv?.close());
+
+    it('writes the mail to the log instead of sending it', async () => {
+      expect(srv.ctx.mailer).to.be.instanceOf(LogMailer);
+      const res = await call(srv.baseUrl, 'POST', '/api/user/forgot-password/', { body: { email: 'dev.outsider@akgec.ac.in' } });
+      expect(res.status).to.equal(200);
+      const sent = (srv.ctx.mailer as LogMailer).sent.filter((m) => m.to === 'dev.outsider@akgec.ac.in');
+      expect(sent).to.have.length(1);
+      expect(sent[0].subject).to.equal('Your Password Reset OTP');
+      expect(sent[0].text).to.match(/^Hi Dev,\n\nYour OTP for resetting your password is: \d{6}\n/);
     });
   });
 }
