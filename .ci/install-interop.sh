@@ -4,8 +4,8 @@
 # in CI (CI=true) with the reason, and is pending outside CI.
 set -uo pipefail
 PY=${INTEROP_PYTHON:-/usr/bin/python3}
-PKGS="python3-django python3-django-channels python3-channels-redis python3-msgpack python3-redis"
-check() { "$PY" -c 'import django, channels, channels_redis, msgpack, redis' >/dev/null 2>&1; }
+PKGS="python3-django python3-django-channels python3-channels-redis python3-daphne python3-msgpack python3-redis"
+check() { "$PY" -c 'import django, channels, channels_redis, daphne, msgpack, redis' >/dev/null 2>&1; }
 
 if check; then
   echo "[interop] Django peer packages present: $("$PY" -c 'import django, channels, channels_redis; print("django", django.__version__, "channels", channels.__version__, "channels_redis", channels_redis.__version__)')"

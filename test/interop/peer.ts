@@ -11,11 +11,11 @@ export const INTEROP_PYTHON = process.env.INTEROP_PYTHON ?? '/usr/bin/python3';
 
 /** null when the Django peer can run, else the reason it cannot. */
 export function interopUnavailable(): string | null {
-  const r = spawnSync(INTEROP_PYTHON, ['-c', 'import django, channels, channels_redis, msgpack; print(django.__version__, channels.__version__, channels_redis.__version__)'], {
+  const r = spawnSync(INTEROP_PYTHON, ['-c', 'import django, channels, channels_redis, msgpack, channels.testing; print(django.__version__, channels.__version__, channels_redis.__version__)'], {
     encoding: 'utf8',
     timeout: 20000,
   });
-  if (r.error) return `${INTEROP_PYTHON} cannot run (${r.error.message}); run .ci/install-interop.sh (apt: python3-django python3-django-channels python3-channels-redis)`;
+  if (r.error) return `${INTEROP_PYTHON} cannot run (${r.error.message}); run .ci/install-interop.sh (apt: python3-django python3-django-channels python3-channels-redis python3-daphne)`;
   if (r.status !== 0) return `Django peer packages missing for ${INTEROP_PYTHON}: ${r.stderr.trim().split('\n').pop()}; run .ci/install-interop.sh`;
   return null;
 }
