@@ -184,6 +184,17 @@ for (const backend of backends()) {
       await expectPage(7, '?page=%207');
     });
 
+    it('concurrent check-ins and check-outs of one user: exactly one of each succeeds', async () => {
+      const body = { check_in_latitude: LAB.lat, check_in_longitude: LAB.lon };
+      const ins = await Promise.all(Array.from({ length: 6 }, () => call(srv, 'POST', '/api/attendance/checkin/', KABIR, body)));
+      expect(ins.filter((r) => r.status === 200)).to.have.length(1);
+      expect(ins.filter((r) => r.status === 400).map((r) => r.text)).to.deep.equal(Array(5).fill('{"error":"You have already checked in today."}'));
+      const outs = await Promise.all(Array.from({ length: 6 }, () => call(srv, 'POST', '/api/attendance/checkout/', KABIR, { check_out_latitude: 1, check_out_longitude: 2 })));
+      expect(outs.filter((r) => r.status === 200)).to.have.length(1);
+      expect(outs.filter((r) => r.status === 400).map((r) => r.text)).to.deep.equal(Array(5).fill('{"error":"You have already checked out today."}'));
+      expect(await rows()).to.have.length(1);
+    });
+
     it('weekly page errors and auth', async () => {
       for (const p of ['abc', '', '1.5', '99999999999999999999999x']) {
         expect(await call(srv, 'GET', `/api/attendance/weekly/?page=${p}`, KABIR), p).to.deep.include({ status: 400, text: '{"detail":"Invalid page number."}' });

@@ -144,3 +144,56 @@ describe('push configuration', () => {
     }
   });
 });
+
+describe('push with firebase-admin', () => {
+  it('initialises from a service-account JSON (inline or path) and maps sendEachForMulticast results, removing dead tokens', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const account = {
+      type: 'service_account',
+      project_id: 'csi-test',
+      private_key_id: 'k1',
+      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      client_email: 'push@csi-test.iam.gserviceaccount.com',
+      client_id: '1',
+    };
+    const db = await sharedDatabase('pglite');
+    await resetToSeed(db);
+    const sender = await createPushSender(JSON.stringify(account), db.knex, log);
+    expect(sender).to.be.instanceOf(FcmPushSender);
+    const tmp = path.join(os.tmpdir(), `sa-ok-${process.pid}.json`);
+    fs.writeFileSync(tmp, JSON.stringify(account));
+    try {
+      expect(await createPushSender(tmp, db.knex, log)).to.be.instanceOf(FcmPushSender);
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+    // Stub the SDK's network call on the app's Messaging instance (no Google endpoints in tests).
+    const { getApp } = await import('firebase-admin/app');
+    const { getMessaging } = await import('firebase-admin/messaging');
+    const messaging = getMessaging(getApp('csi-chat'));
+    const seen: unknown[] = [];
+    const original = messaging.sendEachForMulticast.bind(messaging);
+    messaging.sendEachForMulticast = (async (message: unknown) => {
+      seen.push(message);
+      return {
+        successCount: 1,
+        failureCount: 1,
+        responses: [
+          { success: false, error: Object.assign(new Error('gone'), { code: 'messaging/registration-token-not-registered' }) },
+          { success: true, messageId: 'projects/csi-test/messages/1' },
+        ],
+      };
+    }) as typeof messaging.sendEachForMulticast;
+    try {
+      await sender.send([4, 3], { title: 'New Task Assigned', body: 'b', data: { click_action: 'open_task_overview?task_id=1' } });
+    } finally {
+      messaging.sendEachForMulticast = original;
+    }
+    expect(seen).to.deep.equal([
+      { tokens: ['fcm-oracle-token-meera-0001', 'fcm-oracle-token-kabir-0001'], notification: { title: 'New Task Assigned', body: 'b' }, data: { click_action: 'open_task_overview?task_id=1' } },
+    ]);
+    const left = await db.knex('Notification_devicetoken').orderBy('id').select('device_token');
+    expect(left).to.deep.equal([{ device_token: 'fcm-oracle-token-kabir-0001' }]);
+  });
+});

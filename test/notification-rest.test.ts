@@ -125,5 +125,12 @@ for (const backend of backends()) {
       }
       expect(await srv.ctx.db.knex('Notification_devicetoken').count({ n: '*' }).first().then((r) => Number(r!.n))).to.equal(2);
     });
+
+    it('concurrent registrations of one token: one 201, the others the unique-token 400', async () => {
+      const res = await Promise.all(Array.from({ length: 6 }, (_, i) => call(srv, 'POST', '/api/notifications/register-device/', i % 2 ? KABIR : TANYA, { device_token: 'race-token' })));
+      expect(res.filter((r) => r.status === 201)).to.have.length(1);
+      expect(res.filter((r) => r.status === 400).map((r) => r.text)).to.deep.equal(Array(5).fill('{"device_token":["device token with this device token already exists."]}'));
+      expect(Number((await srv.ctx.db.knex('Notification_devicetoken').where('device_token', 'race-token').count({ n: '*' }).first())!.n)).to.equal(1);
+    });
   });
 }
