@@ -89,6 +89,16 @@ for (const backend of backends()) {
       expect(Number((await db.knex('Notification_devicetoken').whereIn('user_id', [3, 4]).count({ n: '*' }).first())!.n)).to.equal(2);
     });
 
+    it('gives up on a multicast FCM does not answer in time (the caller is not held)', async () => {
+      const db = await sharedDatabase(backend);
+      const hanging = new FakeMessaging(() => new Promise<MulticastResult>(() => undefined));
+      const started = Date.now();
+      await new FcmPushSender(db.knex, hanging, log, 200).send([3], { title: 't', body: 'b' });
+      expect(Date.now() - started).to.be.lessThan(2000);
+      expect(hanging.requests).to.have.length(1);
+      expect(Number((await db.knex('Notification_devicetoken').count({ n: '*' }).first())!.n)).to.equal(2);
+    });
+
     it('never rejects when FCM or the database fails', async () => {
       const db = await sharedDatabase(backend);
       const failing = new FakeMessaging(() => {

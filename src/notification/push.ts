@@ -60,11 +60,24 @@ export class NoopPushSender implements PushSender {
   }
 }
 
+/** How long one multicast may take before the sender gives up on it (FCM unreachable, slow network). */
+export const DEFAULT_PUSH_TIMEOUT_MS = 10_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`FCM did not answer within ${ms} ms`)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export class FcmPushSender implements PushSender {
   constructor(
     private readonly knex: Knex,
     private readonly messaging: MessagingLike,
     private readonly log: Logger,
+    private readonly timeoutMs: number = DEFAULT_PUSH_TIMEOUT_MS,
   ) {}
 
   async send(userIds: number[], notification: PushNotification): Promise<void> {
@@ -92,7 +105,7 @@ export class FcmPushSender implements PushSender {
         };
         let result: MulticastResult;
         try {
-          result = await this.messaging.sendEachForMulticast(request);
+          result = await withTimeout(this.messaging.sendEachForMulticast(request), this.timeoutMs);
         } catch (err) {
           this.log.warn({ err, tokens: batch.length }, 'push: FCM multicast failed');
           continue;
