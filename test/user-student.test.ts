@@ -222,7 +222,11 @@ for (const backend of backends()) {
       const riya = await post('google-login/', { id_token: googleToken({ email: 'riya.sharma@akgec.ac.in', given_name: 'Riya', family_name: 'S.' }) });
       expect([riya.status, riya.json.token]).to.deep.equal([200, userToken('riya.sharma@akgec.ac.in')]);
       const row = await srv.ctx.db.knex(USER_TABLE).where({ id: 2 }).first();
-      expect([row.role, row.last_name]).to.deep.equal(['admin', 'S.']);
+      expect([row.role, row.first_name, row.last_name]).to.deep.equal(['admin', 'Riya', 'S.']);
+      const noNames = await post('google-login/', { id_token: googleToken({ email: 'riya.sharma@akgec.ac.in' }) });
+      expect(noNames.status).to.equal(200);
+      const kept = await srv.ctx.db.knex(USER_TABLE).where({ id: 2 }).first();
+      expect([kept.first_name, kept.last_name, kept.is_verified]).to.deep.equal(['Riya', 'S.', true]);
 
       const now = Math.floor(Date.now() / 1000);
       const cases: Array<[unknown, string | RegExp]> = [

@@ -223,7 +223,12 @@ export const studentGoogleLogin = apiView({
         const existing = await trx('User_user').where({ email }).forUpdate().first();
         if (existing) {
           if (!existing.is_active) return null;
-          await q.updateUser(trx, existing.id, { first_name: first, last_name: last, is_verified: true });
+          // The original copied Google's names over the account's; csi-chat keeps a name Google leaves out.
+          await q.updateUser(trx, existing.id, {
+            ...(first ? { first_name: first } : {}),
+            ...(payload.family_name !== undefined ? { last_name: last } : {}),
+            is_verified: true,
+          });
           return existing.id as number;
         }
         try {
