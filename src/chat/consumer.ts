@@ -12,6 +12,7 @@ import { parsePythonJson } from '../drf/pyjson.ts';
 import { nowTimestamp, utcIsoformat } from '../drf/datetime.ts';
 import { insertNotifications, publishNotifications } from '../notification/service.ts';
 import { chatGroup, type ChatEvent, type ChatMessageEvent } from './events.ts';
+import { CLOSE_ACCESS_REVOKED, REVOKE_EVENT, userControlGroup } from './access.ts';
 import * as q from './socketQueries.ts';
 import {
   chatMessageFrames,
@@ -109,6 +110,7 @@ export class ChatConsumer {
   private early: LayerMessage[] = [];
   private readonly channel: string;
   private readonly group: string;
+  private readonly controlGroup: string;
   private readonly sender: SocketSender;
   private closed = false;
 
@@ -119,13 +121,14 @@ export class ChatConsumer {
   ) {
     this.channel = ctx.layer.newChannel();
     this.group = chatGroup(roomId);
+    this.controlGroup = userControlGroup(user.id);
     this.sender = socketSender(user, ctx.storage);
   }
 
   /** Channels' connect(): join the group first, so the client's first send already echoes back. */
   async join(): Promise<void> {
     this.ctx.layer.register(this.channel, (m) => this.onEvent(m));
-    await this.ctx.layer.groupAdd(this.group, this.channel);
+    await Promise.all([this.ctx.layer.groupAdd(this.group, this.channel), this.ctx.layer.groupAdd(this.controlGroup, this.channel)]);
   }
 
   attach(ws: WebSocket, hub: SocketHub): void {
@@ -140,7 +143,9 @@ export class ChatConsumer {
     if (this.closed) return;
     this.closed = true;
     this.ctx.layer.unregister(this.channel);
-    this.ctx.layer.groupDiscard(this.group, this.channel).catch((err: unknown) => this.ctx.log.debug({ err }, 'group discard failed'));
+    for (const group of [this.group, this.controlGroup]) {
+      this.ctx.layer.groupDiscard(group, this.channel).catch((err: unknown) => this.ctx.log.debug({ err }, 'group discard failed'));
+    }
     if (this.socket) this.ctx.online.disconnected(this.user.id);
   }
 
@@ -317,6 +322,13 @@ export class ChatConsumer {
   // Layer events → frames
 
   private onEvent(m: LayerMessage): void {
+    if (m.type === REVOKE_EVENT) {
+      if (m.room === null || m.room === this.roomId) {
+        if (this.socket) this.socket.close(CLOSE_ACCESS_REVOKED);
+        else this.leave();
+      }
+      return;
+    }
     if (!this.socket) {
       if (!this.closed) this.early.push(m);
       return;

@@ -328,6 +328,11 @@ export async function markRead(db: Db, roomId: number, userId: number, now: stri
   return inserted.rows.length > 0;
 }
 
+/** The room's member ids (whose sockets close when the room goes away). */
+export async function roomMemberIds(db: Db, roomId: number): Promise<number[]> {
+  return (await rows<{ user_id: number }>(db, `SELECT user_id FROM "Chat_room_members" WHERE room_id = ? ORDER BY user_id`, [roomId])).map((r) => Number(r.user_id));
+}
+
 /** A message id that exists (PrimaryKeyRelatedField(queryset=Message.objects.all())). */
 export async function messageExists(db: Db, id: number): Promise<boolean> {
   return (await rows(db, `SELECT 1 FROM "Chat_message" WHERE id = ?`, [id])).length > 0;

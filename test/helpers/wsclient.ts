@@ -81,7 +81,7 @@ export class WsClient {
       });
     }
     if (this.frames.length < count) {
-      throw new Error(`expected ${count} frame(s), got ${this.frames.length}: ${this.frames.map((f) => f.text).join(' | ')}`);
+      throw new Error(`expected ${count} frame(s), got ${this.frames.length}: ${this.frames.map((f) => (f.text.length > 300 ? `${f.text.slice(0, 300)}… (${f.text.length} chars)` : f.text)).join(' | ')}`);
     }
     return this.frames.splice(0, count);
   }
