@@ -17,8 +17,12 @@ export interface SocketLimits {
 export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 
-/** A frame to write: text now, or text once a lookup finishes (null = nothing to write). */
-export type Outgoing = string | Promise<string | null>;
+/** A frame to write: text now (a Buffer holds UTF-8 text, encoded once for many sockets), or text once a
+ * lookup finishes (null = nothing to write). Always sent as a text frame. */
+export type Frame = string | Buffer;
+export type Outgoing = Frame | Promise<Frame | null>;
+
+const TEXT_FRAME = { binary: false } as const;
 
 export interface SocketHandlers {
   onText(text: string): void;
@@ -92,7 +96,7 @@ export class ManagedSocket {
   /** Queues a frame; frames go out in the order they were queued, whatever resolves first. */
   send(frame: Outgoing): void {
     if (this.closed) return;
-    if (typeof frame === 'string' && this.queue.length === 0) {
+    if (!(frame instanceof Promise) && this.queue.length === 0) {
       this.write(frame);
       return;
     }
@@ -105,9 +109,9 @@ export class ManagedSocket {
     try {
       while (this.queue.length && !this.closed) {
         const head = this.queue[0];
-        let text: string | null;
+        let text: Frame | null;
         try {
-          text = typeof head === 'string' ? head : await head;
+          text = head instanceof Promise ? await head : head;
         } catch (err) {
           this.hub.log.error({ err }, 'could not prepare a frame');
           text = null;
@@ -120,17 +124,43 @@ export class ManagedSocket {
     }
   }
 
-  private write(text: string): void {
+  private write(text: Frame): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > this.hub.limits.sendBufferBytes) {
+    // Bytes written this turn sit in the corked socket until the hub uncorks it: not a backlog.
+    if (this.ws.bufferedAmount - this.corkedBytes > this.hub.limits.sendBufferBytes) {
       // The reader cannot keep up: drop it rather than hold the room's frames in memory.
       this.hub.log.warn({ buffered: this.ws.bufferedAmount }, 'closing a slow websocket reader');
       this.hub.stats.slowClosed += 1;
       this.close(CLOSE_TRY_AGAIN_LATER);
       return;
     }
-    this.ws.send(text);
+    if (!this.corked) this.cork();
+    const before = this.ws.bufferedAmount;
+    this.ws.send(text, TEXT_FRAME);
+    if (this.corked) this.corkedBytes += this.ws.bufferedAmount - before;
     this.hub.stats.framesOut += 1;
+  }
+
+  /** Frames written to this socket in one turn of the event loop leave in one write (one writev
+   * syscall instead of one per frame); the hub uncorks every corked socket once, in setImmediate. */
+  private corked = false;
+  /** What this turn's frames added to ws.bufferedAmount while corked. */
+  private corkedBytes = 0;
+
+  private cork(): void {
+    const raw = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (!raw) return;
+    raw.cork();
+    this.corked = true;
+    this.hub.uncorkSoon(this);
+  }
+
+  /** Called by the hub: flushes what this turn wrote. */
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.corkedBytes = 0;
+    (this.ws as unknown as { _socket?: { uncork(): void } })._socket?.uncork();
   }
 
   close(code?: number): void {
@@ -165,6 +195,12 @@ export class SocketHub {
   private readonly sockets = new Set<ManagedSocket>();
   private timer: NodeJS.Timeout | null = null;
   readonly stats: SocketStats = { open: 0, framesOut: 0, slowClosed: 0 };
+  private corked: ManagedSocket[] = [];
+  private readonly flushCorked = () => {
+    const list = this.corked;
+    this.corked = [];
+    for (const s of list) s.uncork();
+  };
 
   constructor(
     readonly limits: SocketLimits,
@@ -179,6 +215,12 @@ export class SocketHub {
       this.timer = setInterval(() => this.keepalive(), tick);
       this.timer.unref();
     }
+  }
+
+  /** Uncorks `s` once the current turn of the event loop is over (see ManagedSocket.cork). */
+  uncorkSoon(s: ManagedSocket): void {
+    if (this.corked.length === 0) setImmediate(this.flushCorked);
+    this.corked.push(s);
   }
 
   remove(s: ManagedSocket): void {
