@@ -92,6 +92,13 @@ export interface InsertedSocketMessage {
  * the sender is a member and the parent (when given) is a message of the same room.
  */
 export async function insertSocketMessage(db: Db, m: NewSocketMessage): Promise<InsertedSocketMessage> {
+  // Plain messages (no reply, no mentions) on the pool are written by the batcher: one statement and one
+  // commit for every message that arrived while the previous statement ran.
+  if (m.parentId === null && m.mentionIds.length === 0 && !db.isTransaction) return batcherFor(db as Knex).add(m);
+  return insertOne(db, m);
+}
+
+async function insertOne(db: Db, m: NewSocketMessage): Promise<InsertedSocketMessage> {
   const found = await rows<InsertedSocketMessage>(
     db,
     `WITH member AS (SELECT 1 FROM "Chat_room_members" WHERE room_id = ? AND user_id = ?),
@@ -129,6 +136,112 @@ export async function insertSocketMessage(db: Db, m: NewSocketMessage): Promise<
     ],
   );
   return found[0];
+}
+
+// ---- batched plain sends -------------------------------------------------------------------------
+//
+// Each message is still checked and stored exactly as insertOne would (membership of the sender in the
+// room at the moment of the INSERT, its own id, its own created_at); messages of one batch get their ids
+// in arrival order. At most MAX_IN_FLIGHT statements run at once (the consumer handles one frame per
+// socket at a time, so one sender's messages are never in two of them); what arrives meanwhile waits
+// and goes in the next statement. A batch that fails (e.g. a NUL in one content) is retried message by
+// message, so one bad message fails alone, with insertOne's error.
+
+/** Rows per statement (bounded so one statement stays small). */
+const BATCH_MAX = 256;
+/** Statements in flight per pool (the pool has 10 connections; the rest stay free for other work). */
+const MAX_IN_FLIGHT = 3;
+
+const BATCH_SQL = `WITH input AS (
+    SELECT * FROM jsonb_to_recordset(?::jsonb) AS t(ord int, room_id bigint, sender_id bigint, message_type text,
+      content text, attachment text, created_at timestamptz)
+  ), ok AS (
+    SELECT i.*, nextval(pg_get_serial_sequence('"Chat_message"', 'id'))::integer AS id
+    FROM (
+      SELECT * FROM input i
+      WHERE EXISTS (SELECT 1 FROM "Chat_room_members" rm WHERE rm.room_id = i.room_id AND rm.user_id = i.sender_id)
+      ORDER BY i.ord
+    ) i
+  ), ins AS (
+    INSERT INTO "Chat_message" (id, message_type, content, attachment, reactions, is_deleted, is_edited, status,
+      created_at, updated_at, parent_message_id, sender_id, room_id, is_pinned, pinned_at)
+    SELECT id, message_type, content, attachment, NULL, false, false, '{}'::jsonb, created_at, created_at, NULL,
+      sender_id, room_id, false, NULL
+    FROM ok ORDER BY ord
+    RETURNING id, created_at
+  )
+  SELECT i.ord, ok.id IS NOT NULL AS is_member, ins.id, ins.created_at, r.name AS room_name
+  FROM input i
+  LEFT JOIN ok ON ok.ord = i.ord
+  LEFT JOIN ins ON ins.id = ok.id
+  LEFT JOIN "Chat_room" r ON r.id = i.room_id
+  ORDER BY i.ord`;
+
+interface Pending {
+  m: NewSocketMessage;
+  resolve(row: InsertedSocketMessage): void;
+  reject(err: unknown): void;
+}
+
+const NO_PARENT = { parent_found: false, mentioned: null, p_id: null, p_content: null, p_created_at: null, p_sender_id: null, p_first_name: null, p_photo: null } as const;
+
+class InsertBatcher {
+  private queue: Pending[] = [];
+  private running = 0;
+
+  constructor(private readonly knex: Knex) {}
+
+  add(m: NewSocketMessage): Promise<InsertedSocketMessage> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ m, resolve, reject });
+      if (this.running < MAX_IN_FLIGHT) void this.run();
+    });
+  }
+
+  private async run(): Promise<void> {
+    this.running++;
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, BATCH_MAX);
+        if (batch.length === 1) {
+          const [p] = batch;
+          await insertOne(this.knex, p.m).then(p.resolve, p.reject);
+          continue;
+        }
+        try {
+          const input = batch.map((p, i) => ({
+            ord: i,
+            room_id: p.m.roomId,
+            sender_id: p.m.senderId,
+            message_type: p.m.messageType,
+            content: p.m.content,
+            attachment: p.m.attachment,
+            created_at: p.m.createdAt,
+          }));
+          const out = await rows<{ ord: number; is_member: boolean; id: number | null; created_at: string | null; room_name: string | null }>(
+            this.knex,
+            BATCH_SQL,
+            [JSON.stringify(input)],
+          );
+          if (out.length !== batch.length) throw new Error('batched insert returned a different number of rows');
+          for (const r of out) batch[r.ord].resolve({ is_member: r.is_member, id: r.id, created_at: r.created_at, room_name: r.room_name, ...NO_PARENT });
+        } catch {
+          // One at a time: each message gets its own outcome (and its own error).
+          for (const p of batch) await insertOne(this.knex, p.m).then(p.resolve, p.reject);
+        }
+      }
+    } finally {
+      this.running--;
+    }
+  }
+}
+
+const batchers = new WeakMap<Knex, InsertBatcher>();
+
+function batcherFor(knex: Knex): InsertBatcher {
+  let b = batchers.get(knex);
+  if (!b) batchers.set(knex, (b = new InsertBatcher(knex)));
+  return b;
 }
 
 /** Edit by the sender, in the socket's room (Editing failed. otherwise). */
