@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AppContext } from './context.ts';
 import { SocketHub } from './socket.ts';
+import { isDatabaseUnavailable } from './db/errors.ts';
 
 export interface UpgradeRequest {
   req: IncomingMessage;
@@ -102,6 +103,11 @@ export class WsRouter {
         reject,
       };
       route.handler(this.ctx, up).catch((err: unknown) => {
+        if (isDatabaseUnavailable(err)) {
+          this.ctx.log.warn({ err, path }, 'websocket refused: database unavailable');
+          reject(503);
+          return;
+        }
         this.ctx.log.error({ err, path }, 'websocket connect failed');
         reject(500);
       });

@@ -8,6 +8,7 @@ import type { UpgradeRequest } from '../ws.ts';
 import type { LayerMessage } from '../layers/types.ts';
 import { ManagedSocket, type Outgoing, type SocketHub } from '../socket.ts';
 import { tokenFromQuery } from '../auth/tokens.ts';
+import { isDatabaseUnavailable } from '../db/errors.ts';
 import { parsePythonJson } from '../drf/pyjson.ts';
 import { nowTimestamp, utcIsoformat } from '../drf/datetime.ts';
 import { insertNotifications, publishNotifications } from '../notification/service.ts';
@@ -60,6 +61,7 @@ export const ERR = {
   pinType: "'pin' must be true or false.",
   notMember: 'You are not a member of this room.',
   serverError: 'The action could not be completed. Try again.',
+  unavailable: 'Service temporarily unavailable: nothing was saved. Try again shortly.',
 } as const;
 
 /** A bad request from the client: answered with an error frame, nothing written. */
@@ -195,6 +197,10 @@ export class ChatConsumer {
       }
     } catch (err) {
       if (err instanceof FrameError) return this.reply(errorFrame(err.message));
+      if (isDatabaseUnavailable(err)) {
+        this.ctx.log.warn({ err, action, roomId: this.roomId }, 'chat action refused: database unavailable');
+        return this.reply(errorFrame(ERR.unavailable));
+      }
       this.ctx.log.error({ err, action, roomId: this.roomId, userId: this.user.id }, 'chat action failed');
       this.reply(errorFrame(ERR.serverError));
     }

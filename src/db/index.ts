@@ -84,6 +84,8 @@ async function openPostgres(databaseUrl: string, poolMax: number): Promise<Datab
       },
     },
     acquireConnectionTimeout: 10000,
+    // knex prints pool errors to the console; the views and consumers log them (503 / error frames).
+    log: { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined },
   });
   // Fail fast at start-up with the driver's own message (wrong host, auth, missing database).
   await knex.raw('select 1');

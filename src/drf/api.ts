@@ -1,6 +1,7 @@
 // A DRF APIView in TypeScript: authentication first (403s, before the method check), then the
 // 405/Allow rules, permission, lazy body parsing with DRF's parser choice and error texts, rendering
 // as DRF's JSONRenderer, the Vary/Allow headers, and last_seen like the original's middleware.
+import { isDatabaseUnavailable } from '../db/errors.ts';
 import type { Request, Response } from 'express';
 import multer from 'multer';
 import type { AppContext } from '../context.ts';
@@ -255,6 +256,10 @@ export function apiView(spec: ViewSpec) {
         sendHtml(res, 404, NOT_FOUND_HTML);
       } else if (err instanceof HtmlServerError) {
         sendHtml(res, 500, SERVER_ERROR_HTML);
+      } else if (isDatabaseUnavailable(err)) {
+        // DRF's ServiceUnavailable: nothing was written; the pool reconnects when Postgres is back.
+        ctx.log.warn({ err, path: req.originalUrl }, 'database unavailable');
+        sendDrf(res, 503, { detail: 'Service temporarily unavailable, try again later.' }, { ...headers, 'Retry-After': '5' });
       } else {
         ctx.log.error({ err, path: req.originalUrl }, 'unhandled error in view');
         sendDrf(res, 500, { detail: 'A server error occurred.' }, headers);
