@@ -137,6 +137,41 @@ for (const backend of backends()) {
       expect((await call(srv, 'GET', '/api/task/my-tasks/', TANYA)).text).to.equal('{"current":[],"pending":[],"completed":[]}');
     });
 
+    it('my-tasks/ keys an unknown stored status after the three (the original\'s dict insertion order)', async () => {
+      const knex = srv.ctx.db.knex;
+      const [{ id }] = await knex('Task_task').insert({ title: 'Later', description: null, start_date: '2099-01-01', end_date: '2099-01-02', status: 'archived', created_at: '2025-01-01 00:00:00+00', updated_at: '2025-01-01 00:00:00+00', current_progress: 0, attachment: null, info_url: null, assigned_by_id: 1 }).returning('id');
+      const [{ id: gid }] = await knex('Task_group').insert({ name: 'g', task_id: id }).returning('id');
+      await knex('Task_group_members').insert({ group_id: gid, user_id: 3 });
+      const body = (await call(srv, 'GET', '/api/task/my-tasks/', KABIR)).json as Record<string, Array<{ id: number; status: string }>>;
+      expect(Object.keys(body)).to.deep.equal(['current', 'pending', 'completed', 'archived']);
+      expect(body.archived!.map((t) => [t.id, t.status])).to.deep.equal([[Number(id), 'archived']]);
+    });
+
+    it('list/ and my-tasks/ cost the same number of queries for 2 tasks and for 60', async () => {
+      const knex = srv.ctx.db.knex;
+      const countQueries = async (path: string) => {
+        let n = 0;
+        // Task queries only (the auth lookup and the last_seen update are not the view's).
+        const onQuery = (q: { sql: string }) => void (q.sql.includes('Task_') && n++);
+        knex.on('query', onQuery);
+        try {
+          expect((await call(srv, 'GET', path, MEERA)).status).to.equal(200);
+        } finally {
+          knex.removeListener('query', onQuery);
+        }
+        return n;
+      };
+      const small = [await countQueries('/api/task/list/'), await countQueries('/api/task/my-tasks/')];
+      for (let i = 0; i < 58; i++) {
+        const [{ id }] = await knex('Task_task').insert({ title: `T${i}`, description: null, start_date: '2030-01-01', end_date: '2030-01-02', status: 'current', created_at: '2025-01-01 00:00:00+00', updated_at: '2025-01-01 00:00:00+00', current_progress: 0, attachment: null, info_url: null, assigned_by_id: 1 }).returning('id');
+        const [{ id: gid }] = await knex('Task_group').insert({ name: 'g', task_id: id }).returning('id');
+        await knex('Task_group_members').insert([{ group_id: gid, user_id: 3 }, { group_id: gid, user_id: 4 }]);
+      }
+      const large = [await countQueries('/api/task/list/'), await countQueries('/api/task/my-tasks/')];
+      expect(large).to.deep.equal(small);
+      expect(((await call(srv, 'GET', '/api/task/my-tasks/', MEERA)).json as { current: unknown[] }).current).to.have.length(58);
+    });
+
     it('display-name-list/ is open to anyone; 404 message when there are no tasks', async () => {
       expect(await call(srv, 'GET', '/api/task/display-name-list/', null)).to.deep.include({ status: 200, text: '[{"id":1,"title":"Login API"},{"id":2,"title":"App onboarding screens"}]' });
       expect((await call(srv, 'GET', '/api/task/display-name-list/', 'bad-token')).status).to.equal(403);
