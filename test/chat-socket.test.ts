@@ -388,6 +388,16 @@ for (const backend of backends()) {
         expect(await WsClient.handshakeStatus(`${server.wsUrl}/ws/chat/1/?token=${TANYA}`)).to.equal(403);
       });
 
+      it('logout closes every socket of the user (its token is gone)', async () => {
+        const kabir1 = await room(KABIR);
+        const kabir2 = await room(KABIR, 2);
+        const kabirN = await connect(`/ws/notifications/?token=${KABIR}`);
+        const meera = await room(MEERA);
+        expect((await rest('POST', '/api/user/logout/', KABIR)).status).to.equal(200);
+        for (const c of [kabir1, kabir2, kabirN]) expect((await c.waitClosed()).code).to.equal(4003);
+        expect(meera.closed).to.equal(null);
+      });
+
       it('deleting or archiving a room closes every socket in it', async () => {
         const r1 = await Promise.all([MEERA, KABIR].map((t) => room(t)));
         const r3 = await Promise.all([MEERA, TANYA].map((t) => room(t, 3)));

@@ -9,6 +9,7 @@ import { tokenFromQuery } from '../auth/tokens.ts';
 import { pythonDumps } from '../drf/json.ts';
 import { connectInfo } from '../chat/socketQueries.ts';
 import { notificationGroup } from './service.ts';
+import { CLOSE_ACCESS_REVOKED, REVOKE_EVENT, userControlGroup } from '../chat/access.ts';
 
 /** One frame text per notification event, shared by all of the user's local sockets. */
 const prepared = new WeakMap<LayerMessage, string>();
@@ -32,7 +33,12 @@ export async function connectNotifications(ctx: AppContext, up: UpgradeRequest):
   const group = notificationGroup(info.id);
   let socket: ManagedSocket | null = null;
   const early: string[] = [];
+  const control = userControlGroup(info.id);
   ctx.layer.register(channel, (m) => {
+    if (m.type === REVOKE_EVENT) {
+      if (m.room === null) socket?.close(CLOSE_ACCESS_REVOKED);
+      return;
+    }
     const text = notificationFrame(m);
     if (text === null) return;
     if (socket) socket.send(text);
@@ -40,9 +46,9 @@ export async function connectNotifications(ctx: AppContext, up: UpgradeRequest):
   });
   const leave = () => {
     ctx.layer.unregister(channel);
-    ctx.layer.groupDiscard(group, channel).catch((err: unknown) => ctx.log.debug({ err }, 'group discard failed'));
+    for (const g of [group, control]) ctx.layer.groupDiscard(g, channel).catch((err: unknown) => ctx.log.debug({ err }, 'group discard failed'));
   };
-  await ctx.layer.groupAdd(group, channel);
+  await Promise.all([ctx.layer.groupAdd(group, channel), ctx.layer.groupAdd(control, channel)]);
   let ws: WebSocket;
   try {
     ws = await up.accept();
