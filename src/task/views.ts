@@ -141,7 +141,7 @@ export const createTask = apiView({
       const knex = req.ctx.db.knex;
       const fields = await validateTask(req, await formDict(req));
       const attachment = await storeAttachment(req, fields.attachment);
-      let created: { taskId: number; notifications: Awaited<ReturnType<typeof insertNotifications>> };
+      let created: { taskId: number; task: q.TaskWithGroups; notifications: Awaited<ReturnType<typeof insertNotifications>> };
       try {
         created = await knex.transaction(async (trx) => {
           const now = nowTimestamp();
@@ -166,7 +166,7 @@ export const createTask = apiView({
           const task = (await q.taskWithGroups(trx, taskId))!;
           const message = `You have been assigned a new task: ${task.title}`;
           const inputs = task.groups.flatMap((g) => g.members.map((m) => ({ userId: m.id, message, eventType: 'task' })));
-          return { taskId, notifications: await insertNotifications(trx, inputs) };
+          return { taskId, task, notifications: await insertNotifications(trx, inputs) };
         });
       } catch (err) {
         await discard(req, attachment);
@@ -181,8 +181,8 @@ export const createTask = apiView({
           data: { click_action: `open_task_overview?task_id=${created.taskId}` },
         });
       }
-      const task = await q.taskWithGroups(knex, created.taskId);
-      return { status: 201, body: { message: 'Task and groups created successfully!', task: serializeTask(task!, sctx(req)) } };
+      // The task as committed (task.refresh_from_db() in the original), read inside the transaction.
+      return { status: 201, body: { message: 'Task and groups created successfully!', task: serializeTask(created.task, sctx(req)) } };
     },
   },
 });
@@ -203,10 +203,10 @@ export const editTask = apiView({
       }
       const fields = await validateTask(req, await formDict(req));
       const attachment = await storeAttachment(req, fields.attachment);
-      let found: boolean;
+      let updated: q.TaskWithGroups | null;
       try {
-        found = await knex.transaction(async (trx) => {
-          if (!(await q.taskForChange(trx, task.id, { forUpdate: true }))) return false;
+        updated = await knex.transaction(async (trx) => {
+          if (!(await q.taskForChange(trx, task.id, { forUpdate: true }))) return null;
           await q.updateTask(trx, task.id, {
             title: fields.title,
             ...(fields.description !== undefined ? { description: fields.description } : {}),
@@ -232,18 +232,17 @@ export const editTask = apiView({
             }
           }
           await q.deleteGroups(trx, existing.filter((e) => !names.includes(e.name)).map((e) => e.id));
-          return true;
+          return q.taskWithGroups(trx, task.id);
         });
       } catch (err) {
         await discard(req, attachment);
         throw err;
       }
-      if (!found) {
+      if (!updated) {
+        // Deleted by another request after the permission checks.
         await discard(req, attachment);
         return { status: 404, body: TASK_NOT_FOUND };
       }
-      const updated = await q.taskWithGroups(knex, task.id);
-      if (!updated) return { status: 404, body: TASK_NOT_FOUND };
       return { body: { message: 'Task updated successfully!', task: serializeTask(updated, sctx(req)) } };
     },
   },
