@@ -1,8 +1,7 @@
 // Horizontal scale: two csi-chat servers in this test process, each with its own RedisChannelLayer
 // (two client prefixes, i.e. two "processes" on the layer), one shared database. Clients on either
 // server see each other's messages, edits, deletes, reactions, pins, typing and mention
-// notifications, in order per sender. The REST part runs now; the socket part needs the chat
-// consumer (src/chat/consumer.ts, issue #4) and is pending until it is in the tree.
+// notifications, in order per sender; presence (who has a socket anywhere) decides pushes across them.
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -13,6 +12,16 @@ import { publishNotifications } from '../src/notification/service.ts';
 import { backends, ROOT, redisUrlOrSkip, startServer, userToken, type TestServer } from './helpers/harness.ts';
 import { WsClient } from './helpers/wsclient.ts';
 import { deleteByPrefix, testPrefix, until } from './layers-helpers.ts';
+import { createOnlineRegistry } from '../src/online.ts';
+import { createLogger } from '../src/log.ts';
+import type { PushNotification, PushSender } from '../src/notification/push.ts';
+
+class RecordingPush implements PushSender {
+  readonly sent: Array<{ userIds: number[]; notification: PushNotification }> = [];
+  async send(userIds: number[], notification: PushNotification): Promise<void> {
+    this.sent.push({ userIds, notification });
+  }
+}
 
 const PNG = fs.readFileSync(path.join(ROOT, 'fixtures/golden/files/tiny.png'));
 const KABIR = userToken('kabir.singh@akgec.ac.in');
@@ -47,6 +56,7 @@ for (const backend of backends()) {
     let prefix: string;
     let a: TestServer;
     let b: TestServer;
+    const pushA = new RecordingPush();
     const sockets: WsClient[] = [];
 
     async function ws(srv: TestServer, pathAndQuery: string): Promise<WsClient> {
@@ -62,8 +72,9 @@ for (const backend of backends()) {
       const lb = new RedisChannelLayer({ url, prefix, blockTimeout: 1 });
       await la.start();
       await lb.start();
-      a = await startServer(backend, { build: { layer: la } });
-      b = await startServer(backend, { build: { layer: lb }, seed: false });
+      const log = createLogger('silent');
+      a = await startServer(backend, { build: { layer: la, push: pushA, online: createOnlineRegistry(url, log) } });
+      b = await startServer(backend, { build: { layer: lb, online: createOnlineRegistry(url, log) }, seed: false });
       expect(a.ctx.layer.kind).to.equal('redis');
       expect(la.clientPrefix).to.not.equal(lb.clientPrefix);
     });
@@ -186,6 +197,18 @@ for (const backend of backends()) {
       const n = await meeraNotifB.nextJson<{ notification: Record<string, unknown> }>(5000);
       expect(n.notification).to.deep.include({ event_type: 'chat_mention', url: null });
       expect(n.notification.message).to.match(/^You were mentioned in .* chat by Kabir$/);
+    });
+
+    it('presence crosses servers: a mention pushes only members with no socket on any server', async function () {
+      if (!consumerAvailable()) this.skip();
+      pushA.sent.length = 0;
+      await ws(b, `/ws/notifications/?token=${MEERA}`); // Meera online on B only
+      const kabirA = await ws(a, `/ws/chat/1/?token=${KABIR}`);
+      await new Promise((r) => setTimeout(r, 100));
+      kabirA.send({ message: '@Meera @Tanya', mentions: [4, 6] });
+      await kabirA.next(5000);
+      expect(await until(() => pushA.sent.length === 1, 5000)).to.equal(true);
+      expect(pushA.sent[0].userIds).to.deep.equal([6]);
     });
   });
 }
