@@ -76,6 +76,10 @@ export interface ViewSpec {
   jsonOnly?: boolean;
   /** Upload bound for multipart bodies; defaults to the configured MAX_UPLOAD_BYTES. */
   maxUploadBytes?: number;
+  /** OPTIONS "description": the original view's docstring after DRF's dedent (default ''). */
+  description?: string;
+  /** OPTIONS "parses" when the view sets parser_classes (default: DRF's three parsers). */
+  parses?: string[];
 }
 
 /** Django's DATA_UPLOAD_MAX_MEMORY_SIZE for non-file bodies. */
@@ -273,9 +277,9 @@ export function apiView(spec: ViewSpec) {
 function optionsMetadata(spec: ViewSpec) {
   return {
     name: spec.name,
-    description: '',
+    description: spec.description ?? '',
     renders: spec.jsonOnly ? ['application/json'] : ['application/json', 'text/html'],
-    parses: ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'],
+    parses: spec.parses ?? ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'],
   };
 }
 
