@@ -194,6 +194,20 @@ for (const backend of backends()) {
       expect((await call(srv, 'GET', '/api/task/edit/abc/', ANAGH)).status).to.equal(404);
     });
 
+    it('OPTIONS shows the view name, its docstring and its parsers like DRF\'s SimpleMetadata', async () => {
+      const opt = await call(srv, 'OPTIONS', '/api/task/edit/1/', KABIR);
+      expect(opt.status).to.equal(200);
+      expect(opt.json).to.deep.equal({
+        name: 'Edit Task Api',
+        description:
+          'API View to edit an existing Task.\n- Only users with role "admin" (3rd or 4th year) can edit tasks.\n- 3rd-year admins cannot edit tasks that were created by 4th-year admins.\n- Uses PUT for full updates.\n- Groups provided in the payload will merge/update existing groups.',
+        renders: ['application/json', 'text/html'],
+        parses: ['multipart/form-data', 'application/x-www-form-urlencoded'],
+      });
+      expect(((await call(srv, 'OPTIONS', '/api/task/display-name-list/', null)).json as { name: string; description: string })).to.deep.include({ name: 'Task Names List Api', description: '' });
+      expect(((await call(srv, 'OPTIONS', '/api/task/list/', KABIR)).json as { description: string }).description).to.equal('API View to list all tasks.');
+    });
+
     it('create/ (4th-year admin, urlencoded): 201 body, rows, one notification per group member, socket-ready payload, push', async () => {
       const today = kolkataToday();
       const groups = JSON.stringify([

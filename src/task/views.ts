@@ -129,6 +129,40 @@ async function discard(req: ApiRequest, stored: string | null): Promise<void> {
 
 const TASK_NOT_FOUND = { error: 'Task not found.' };
 
+/** parser_classes = [MultiPartParser, FormParser] */
+const FORM_PARSERS = ['multipart/form-data', 'application/x-www-form-urlencoded'];
+
+// The original views' docstrings as DRF's OPTIONS shows them (formatting.dedent).
+const DOCS = {
+  edit: [
+    'API View to edit an existing Task.',
+    '- Only users with role "admin" (3rd or 4th year) can edit tasks.',
+    '- 3rd-year admins cannot edit tasks that were created by 4th-year admins.',
+    '- Uses PUT for full updates.',
+    '- Groups provided in the payload will merge/update existing groups.',
+  ].join('\n'),
+  delete: [
+    'API View to delete an existing Task.',
+    '',
+    'Permissions:',
+    '  - Only admin users (3rd or 4th year) can delete tasks.',
+    '  - 2nd-year users are not permitted to delete tasks.',
+    '  - 3rd-year admins cannot delete tasks assigned by 4th-year admins.',
+  ].join('\n'),
+  list: 'API View to list all tasks.',
+  mine: [
+    'API endpoint to fetch tasks for the logged-in user, grouped by status.',
+    '',
+    'A task is considered associated with the user if the user is a member',
+    'of any group attached to that task.',
+    '',
+    'The response groups tasks into three categories:',
+    '  - "current": Tasks that are currently ongoing.',
+    '  - "pending": Tasks whose end date has passed and are not completed.',
+    '  - "completed": Tasks with 100% progress (or as computed).',
+  ].join('\n'),
+};
+
 function pkParam(req: ApiRequest): number | null {
   return lookupId(req.params.pk ?? '');
 }
@@ -136,6 +170,7 @@ function pkParam(req: ApiRequest): number | null {
 /** POST create/ — TaskCreateAPIView: the task, its groups, and a "task" notification per group member. */
 export const createTask = apiView({
   name: 'Task Create Api',
+  parses: FORM_PARSERS,
   methods: {
     async POST(req) {
       const knex = req.ctx.db.knex;
@@ -190,6 +225,8 @@ export const createTask = apiView({
 /** PUT edit/<int:pk>/ — EditTaskAPIView: admins only; 3rd-year admins not on 4th-year admins' tasks. */
 export const editTask = apiView({
   name: 'Edit Task Api',
+  description: DOCS.edit,
+  parses: FORM_PARSERS,
   methods: {
     async PUT(req) {
       const knex = req.ctx.db.knex;
@@ -251,6 +288,7 @@ export const editTask = apiView({
 /** DELETE delete/<int:pk>/ — DeleteTaskAPIView (same permission rules as edit). */
 export const deleteTask = apiView({
   name: 'Delete Task Api',
+  description: DOCS.delete,
   methods: {
     async DELETE(req) {
       const id = pkParam(req);
@@ -272,6 +310,7 @@ export const deleteTask = apiView({
 /** GET list/ — TaskListAPIView: every task. */
 export const taskList = apiView({
   name: 'Task List Api',
+  description: DOCS.list,
   methods: {
     async GET(req) {
       const c = sctx(req);
@@ -283,6 +322,7 @@ export const taskList = apiView({
 /** GET my-tasks/ — UserTasksAPIView: {"current": [...], "pending": [...], "completed": [...]}. */
 export const myTasks = apiView({
   name: 'User Tasks Api',
+  description: DOCS.mine,
   methods: {
     async GET(req) {
       return { body: bucketTasks(await q.tasksOfMember(req.ctx.db.knex, me(req).id), sctx(req)) };
