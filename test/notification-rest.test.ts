@@ -126,11 +126,23 @@ for (const backend of backends()) {
       expect(await srv.ctx.db.knex('Notification_devicetoken').count({ n: '*' }).first().then((r) => Number(r!.n))).to.equal(2);
     });
 
-    it('concurrent registrations of one token: one 201, the others the unique-token 400', async () => {
-      const res = await Promise.all(Array.from({ length: 6 }, (_, i) => call(srv, 'POST', '/api/notifications/register-device/', i % 2 ? KABIR : TANYA, { device_token: 'race-token' })));
-      expect(res.filter((r) => r.status === 201)).to.have.length(1);
-      expect(res.filter((r) => r.status === 400).map((r) => r.text)).to.deep.equal(Array(5).fill('{"device_token":["device token with this device token already exists."]}'));
-      expect(Number((await srv.ctx.db.knex('Notification_devicetoken').where('device_token', 'race-token').count({ n: '*' }).first())!.n)).to.equal(1);
+    it('concurrent registrations of one token: one row; 201 only for its owner (update_or_create), the unique-token 400 otherwise', async () => {
+      const tokens = Array.from({ length: 6 }, (_, i) => (i % 2 ? KABIR : TANYA));
+      const res = await Promise.all(tokens.map((t) => call(srv, 'POST', '/api/notifications/register-device/', t, { device_token: 'race-token' })));
+      const rows = await srv.ctx.db.knex('Notification_devicetoken').where('device_token', 'race-token').select('user_id');
+      expect(rows).to.have.length(1);
+      const owner = rows[0]!.user_id === 3 ? KABIR : TANYA;
+      res.forEach((r, i) => {
+        if (r.status === 201) {
+          expect(tokens[i]).to.equal(owner);
+          expect(r.text).to.equal('{"device_token":"race-token","device_type":"android"}');
+        } else {
+          expect(r).to.deep.include({ status: 400, text: '{"device_token":["device token with this device token already exists."]}' });
+        }
+      });
+      expect(res.filter((r) => r.status === 201).length).to.be.greaterThanOrEqual(1);
+      // Every request of the other user was refused.
+      res.forEach((r, i) => tokens[i] !== owner && expect(r.status).to.equal(400));
     });
   });
 }
