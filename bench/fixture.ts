@@ -1,6 +1,6 @@
 // The baseline's bench fixture as SQL, on top of fixtures/django-seed.sql (users 1–7, rooms 1–4).
 //
-//   node --import tsx bench/fixture.ts sql [--users 10000] [--rest]   > fixture.sql
+//   node --import tsx bench/fixture.ts sql [--users 10000] [--rest] [--rest-messages 1000]   > fixture.sql
 //   node --import tsx bench/fixture.ts reset-sql                      (deletes bench-room messages)
 //   node --import tsx bench/fixture.ts tokens [--users 10000]         (one token per line)
 //
@@ -15,7 +15,8 @@
 //   rooms 101–300  bench_r10_NNN, 10 members each: room 100+j has bench users 10(j-1)+1 … 10j (users 1–2000)
 //   --rest: rooms 1001–1100 bench_rest_NNN (members: bench 1–10; kabir stays in his 3 seed rooms,
 //           so his requests are the baseline's, on a 100,000-message table), 1,000 messages each
-//           = 100,000 messages, plus 20 per seed room so the baseline's room-1 history page is full.
+//           = 100,000 messages (--rest-messages N per room; the smoke uses 50), plus 20 per seed room
+//           so the baseline's room-1 history page is full.
 import { benchToken, parseFlags, num } from './common.ts';
 
 /** One precomputed Django pbkdf2_sha256 hash (of "bench-password"); nothing in the bench logs in by password. */
@@ -32,11 +33,15 @@ export const REST_COUNT = 100;
 
 export const BENCH_USER_OFFSET = 1000;
 
-export function fixtureSql(opts: { users: number; rest: boolean }): string {
+/** Messages per REST room in the full fixture (100 rooms × 1,000 = the issue's 100,000-message table). */
+export const REST_MESSAGES_PER_ROOM = 1000;
+
+export function fixtureSql(opts: { users: number; rest: boolean; restMessagesPerRoom?: number }): string {
+  const perRoom = opts.restMessagesPerRoom ?? REST_MESSAGES_PER_ROOM;
   const users = opts.users;
   if (users < 2000) throw new Error('--users must be at least 2000 (rooms scenario uses bench users 1–2000)');
   const out: string[] = [];
-  out.push(`-- csi-chat bench fixture: ${users} users, fan-out rooms 5–9, rooms 101–300${opts.rest ? ', REST rooms 1001–1100 + 100,000 messages' : ''}`);
+  out.push(`-- csi-chat bench fixture: ${users} users, fan-out rooms 5–9, rooms 101–300${opts.rest ? `, REST rooms 1001–1100 + ${REST_COUNT * perRoom} messages` : ''}`);
   out.push(`INSERT INTO public."User_user" (id, password, last_login, is_superuser, email, first_name, last_name, photo, linkedin_url, insta_url, github_url, role, bio, year, status, is_staff, is_active, created_at, updated_at, domain_id, is_verified, last_seen, achievements, branch, dob, is_completed, hosteller)
 SELECT ${BENCH_USER_OFFSET} + i, '${BENCH_PASSWORD_HASH}', NULL, false, 'bench' || lpad(i::text, greatest(4, length(i::text)), '0') || '@akgec.ac.in', 'Bench', lpad(i::text, greatest(4, length(i::text)), '0'), NULL, NULL, NULL, NULL, 'member', NULL, '2nd', 'active', false, true, '2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00', NULL, true, NULL, NULL, NULL, NULL, true, false
 FROM generate_series(1, ${users}) AS i;`);
@@ -62,7 +67,7 @@ SELECT ${REST_FIRST - 1} + j, 'bench_rest_' || lpad(j::text, 3, '0'), 'bench RES
 SELECT ${REST_FIRST - 1} + j, ${BENCH_USER_OFFSET} + k FROM generate_series(1, ${REST_COUNT}) AS j, generate_series(1, 10) AS k;`);
     out.push(`INSERT INTO public."Chat_message" (message_type, content, attachment, reactions, is_deleted, is_edited, status, created_at, updated_at, parent_message_id, sender_id, room_id, is_pinned, pinned_at)
 SELECT 'text', 'bench history message ' || s || ' in room ' || j, NULL, NULL, false, false, '{}', timestamptz '2026-01-01 00:00:00+00' + s * interval '1 second', timestamptz '2026-01-01 00:00:00+00' + s * interval '1 second', NULL, ${BENCH_USER_OFFSET} + 1 + (s % 10), ${REST_FIRST - 1} + j, false, NULL
-FROM generate_series(1, ${REST_COUNT}) AS j, generate_series(1, 1000) AS s;`);
+FROM generate_series(1, ${REST_COUNT}) AS j, generate_series(1, ${perRoom}) AS s;`);
     out.push(`INSERT INTO public."Chat_message" (message_type, content, attachment, reactions, is_deleted, is_edited, status, created_at, updated_at, parent_message_id, sender_id, room_id, is_pinned, pinned_at)
 SELECT 'text', 'bench seed-room message ' || s, NULL, NULL, false, false, '{}', timestamptz '2025-05-01 00:00:00+00' + s * interval '1 minute', timestamptz '2025-05-01 00:00:00+00' + s * interval '1 minute', NULL, 3, r, false, NULL
 FROM generate_series(1, 3) AS r, generate_series(1, 20) AS s;`);
@@ -87,7 +92,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const users = num(flags, 'users', 10000);
   switch (pos[0]) {
     case 'sql':
-      process.stdout.write(fixtureSql({ users, rest: flags.rest === 'true' }));
+      process.stdout.write(fixtureSql({ users, rest: flags.rest === 'true', restMessagesPerRoom: num(flags, 'rest-messages', REST_MESSAGES_PER_ROOM) }));
       break;
     case 'reset-sql':
       process.stdout.write(resetSql() + '\n');

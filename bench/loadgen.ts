@@ -11,6 +11,7 @@
 // {"message":"<tag>|k|seq|<performance.now()>"} at a fixed aggregate rate; every member (the sender too) must
 // receive every message; latency = receive − send time in this process; delivered/s = frames of messages sent
 // in the measured window that arrived by the end of the drain, / duration.
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { assertLoopback, benchToken, cpuSeconds, latencySummary, num, parseFlags, rssKiB, sleep } from './common.ts';
@@ -188,12 +189,16 @@ export async function runChat(o: ChatRunOptions): Promise<ChatRunResult> {
   const warmEnd = t0 + o.warmupS * 1000;
   const sendEnd = warmEnd + o.durationS * 1000;
   let cpu0: number | null = null;
+  let gen0: NodeJS.CpuUsage | null = null;
   const pids = o.pids ?? [];
   // one scheduler for all senders: sender j's i-th message is due at t0 + (i + j/K) / perSender
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = performance.now();
-      if (cpu0 === null && now >= warmEnd) cpu0 = pids.reduce((s, p) => s + cpuSeconds(p), 0);
+      if (cpu0 === null && now >= warmEnd) {
+        cpu0 = pids.reduce((s, p) => s + cpuSeconds(p), 0);
+        gen0 = process.cpuUsage();
+      }
       if (now >= sendEnd) return resolve();
       for (let j = 0; j < senders.length; j++) {
         const offset = ((j % o.sendersPerRoom) / o.sendersPerRoom) * (1000 / perSender);
@@ -218,6 +223,9 @@ export async function runChat(o: ChatRunOptions): Promise<ChatRunResult> {
   });
   const cpu1 = pids.reduce((s, p) => s + cpuSeconds(p), 0);
   const cpuPct = pids.length && cpu0 !== null ? ((cpu1 - cpu0) / o.durationS) * 100 : null;
+  // The generator's own CPU over the measured window (it shares the 2 cores with the server).
+  const genUsage = gen0 ? process.cpuUsage(gen0) : null;
+  const genPct = genUsage ? ((genUsage.user + genUsage.system) / 1e6 / o.durationS) * 100 : null;
   // drain: wait until all expected frames arrived or the drain time is over
   const drainEnd = performance.now() + o.drainS * 1000;
   while (received < expected && performance.now() < drainEnd) await sleep(50);
@@ -232,7 +240,9 @@ export async function runChat(o: ChatRunOptions): Promise<ChatRunResult> {
     `offered=${fmt(o.ratePerRoom * o.rooms.length)}msg/s sent=${sentMeasured} delivered/s=${fmt(deliveredPerS)} ratio=${ratio.toFixed(3)} ` +
     `p50=${fmt(lat.p50)}ms p95=${fmt(lat.p95)}ms p99=${fmt(lat.p99)}ms max=${fmt(lat.max)}ms errors=${errors} closed=${closed} ` +
     `connfail=${conn.failures}${conn.errorsSample.length ? `(${conn.errorsSample.join('; ')})` : ''}` +
-    (cpuPct !== null ? ` server_cpu=${cpuPct.toFixed(0)}%` : '');
+    (cpuPct !== null ? ` server_cpu=${cpuPct.toFixed(0)}%` : '') +
+    (genPct !== null ? ` gen_cpu=${genPct.toFixed(0)}%` : '') +
+    ` load=${loadavg()[0].toFixed(2)}`;
   return {
     label: o.label,
     clients: clients.length,
@@ -333,7 +343,7 @@ export async function runIdle(o: { url: string; conns: number; pid: number; hold
   const line =
     `idle conns=${o.conns} connected=${open.length} open_after_hold=${stillOpen} connfail=${conn.failures}${conn.errorsSample.length ? `(${conn.errorsSample.join('; ')})` : ''} ` +
     `connect_wall=${wall.toFixed(2)}s rate=${rate.toFixed(0)}/s connect_p50=${fmt(lat.p50)}ms p99=${fmt(lat.p99)}ms ` +
-    `rss ${(rss0 / 1024).toFixed(1)}MiB -> ${(rss1 / 1024).toFixed(1)}MiB per_conn=${perConn.toFixed(2)}KiB rss_3s_after_close=${(rss2 / 1024).toFixed(1)}MiB`;
+    `rss ${(rss0 / 1024).toFixed(1)}MiB -> ${(rss1 / 1024).toFixed(1)}MiB per_conn=${perConn.toFixed(2)}KiB rss_3s_after_close=${(rss2 / 1024).toFixed(1)}MiB load=${loadavg()[0].toFixed(2)}`;
   return { line, connected: open.length, stillOpen, perConnKiB: perConn, connectRate: rate };
 }
 
@@ -346,7 +356,7 @@ export interface RestResult {
   bytes: number;
 }
 
-export async function runRest(o: { baseUrl: string; token: string; path: string; durationS: number; connections: number }): Promise<RestResult> {
+export async function runRest(o: { baseUrl: string; token: string; path: string; durationS: number; connections: number; pid?: number }): Promise<RestResult> {
   assertLoopback(o.baseUrl);
   if (o.durationS > LIMITS.maxDurationS) throw new Error('duration too long');
   if (o.connections > 200) throw new Error('at most 200 connections');
@@ -360,16 +370,22 @@ export async function runRest(o: { baseUrl: string; token: string; path: string;
   } catch {
     json = false;
   }
+  const cpu0 = o.pid ? cpuSeconds(o.pid) : null;
+  const gen0 = process.cpuUsage();
   const r: any = await autocannon({
     url: o.baseUrl + o.path,
     connections: o.connections,
     duration: o.durationS,
     headers: { Authorization: `Token ${o.token}` },
   });
+  const gen = process.cpuUsage(gen0);
+  const serverCpu = o.pid && cpu0 !== null ? ((cpuSeconds(o.pid) - cpu0) / o.durationS) * 100 : null;
   const line =
     `rest ${o.path} status=${probe.status} body=${body.length}B${json ? '' : '(not JSON)'} req/s=${r.requests.average.toFixed(1)} ` +
     `p50=${r.latency.p50}ms p97.5=${r.latency.p97_5}ms p99=${r.latency.p99}ms max=${r.latency.max}ms ` +
-    `total=${r.requests.total} non2xx=${r.non2xx} errors=${r.errors} timeouts=${r.timeouts}`;
+    `total=${r.requests.total} non2xx=${r.non2xx} errors=${r.errors} timeouts=${r.timeouts}` +
+    (serverCpu !== null ? ` server_cpu=${serverCpu.toFixed(0)}%` : '') +
+    ` gen_cpu=${(((gen.user + gen.system) / 1e6 / o.durationS) * 100).toFixed(0)}% load=${loadavg()[0].toFixed(2)}`;
   return { line, rps: r.requests.average, p99: r.latency.p99, non2xx: r.non2xx + (probe.status >= 300 || !json ? 1 : 0), errors: r.errors + r.timeouts, bytes: body.length };
 }
 
@@ -414,6 +430,7 @@ async function cli(): Promise<void> {
         path: flags.path ?? '/api/chat/groups/',
         durationS: num(flags, 'duration', 15),
         connections: num(flags, 'connections', 20),
+        pid: pids[0],
       });
       console.log(r.line);
       break;
