@@ -156,6 +156,9 @@ export function parsePythonJson(body: Buffer | string): ParseResult {
     scan(chars);
   } catch (err) {
     if (err instanceof PyJsonError) return { ok: false, message: describe(chars, err) };
+    // Nesting deeper than the scanner's stack: CPython raises RecursionError there (a 500 in DRF);
+    // a parse error with its text instead.
+    if (err instanceof RangeError) return { ok: false, message: 'maximum recursion depth exceeded while decoding a JSON array from a unicode string' };
     throw err;
   }
   // JSON.parse refused something CPython accepts (none known); report it generically.
