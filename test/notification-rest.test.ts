@@ -88,6 +88,9 @@ for (const backend of backends()) {
         if (text.startsWith('^')) expect(res.text).to.match(new RegExp(text));
         else expect(res.text, JSON.stringify(body)).to.equal(text);
       }
+      // Nesting too deep for a recursive scanner: a parse error, not a 500.
+      const deep = await call(srv, 'PATCH', '/api/notifications/mark-as-read/', KABIR, '{"notification_ids": ' + '['.repeat(200000));
+      expect(deep).to.deep.include({ status: 400, text: '{"detail":"JSON parse error - maximum recursion depth exceeded while decoding a JSON array from a unicode string"}' });
       expect(await unread(3)).to.deep.equal([1]);
       // Ids out of any column's range match nothing; no 500.
       expect((await call(srv, 'PATCH', '/api/notifications/mark-as-read/', KABIR, { notification_ids: ['99999999999999999999999', 1e300] })).text).to.equal('{"updated":0}');

@@ -294,6 +294,7 @@ for (const backend of backends()) {
       const cases: Array<[string, Record<string, string>, unknown]> = [
         [ANAGH, {}, { title: ['This field is required.'], start_date: ['This field is required.'], end_date: ['This field is required.'], groups: ['This field is required.'] }],
         [ANAGH, { ...base, groups: 'not json' }, { groups: 'Invalid JSON format for groups.' }],
+        [ANAGH, { ...base, groups: '['.repeat(100000) }, { groups: 'Invalid JSON format for groups.' }],
         [ANAGH, { ...base, groups: '{"name":"g"}' }, { groups: { non_field_errors: ['Expected a list of items but got type "dict".'] } }],
         [ANAGH, { ...base, groups: '5' }, { groups: { non_field_errors: ['Expected a list of items but got type "int".'] } }],
         [ANAGH, { ...base, groups: 'null' }, { groups: ['This field may not be null.'] }],

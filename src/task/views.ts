@@ -47,7 +47,12 @@ async function formDict(req: ApiRequest): Promise<Record<string, unknown>> {
   for (const [k, f] of data.files) out[k] = f;
   // 'groups' given as a string is JSON (a file part named groups is left to the serializer).
   if (typeof out.groups === 'string') {
-    const parsed = parsePythonJson(out.groups);
+    let parsed: ReturnType<typeof parsePythonJson>;
+    try {
+      parsed = parsePythonJson(out.groups);
+    } catch {
+      parsed = { ok: false, message: '' };
+    }
     if (!parsed.ok) throw jsonError(400, { groups: 'Invalid JSON format for groups.' });
     out.groups = parsed.value;
   }
