@@ -55,6 +55,11 @@ export async function listen(ctx: AppContext, port: number, host = '127.0.0.1'):
     port: actual,
     baseUrl: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actual}`,
     async close() {
+      // Going away (1001), as daphne does on shutdown; clients that do not finish the close are cut.
+      if (ws.wss.clients.size) {
+        ws.hub.closeAll(1001);
+        await new Promise((r) => setTimeout(r, 200));
+      }
       for (const client of ws.wss.clients) client.terminate();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -455,6 +455,15 @@ for (const backend of backends()) {
         expect(slow.frames.length).to.be.below(N);
       });
 
+      it('closes open sockets with 1001 (going away) on shutdown', async () => {
+        const own = await startServer(backend, { seed: false });
+        const c = await WsClient.connect(`${own.wsUrl}/ws/chat/1/?token=${KABIR}`);
+        const n = await WsClient.connect(`${own.wsUrl}/ws/notifications/?token=${KABIR}`);
+        await own.close();
+        expect((await c.waitClosed()).code).to.equal(1001);
+        expect((await n.waitClosed()).code).to.equal(1001);
+      });
+
       it('pings idle sockets and drops those that do not answer', async () => {
         limited = await startServer(backend, { seed: false, env: { WS_PING_INTERVAL_MS: '150', WS_PING_TIMEOUT_MS: '300' } });
         const alive = await WsClient.connect(`${limited.wsUrl}/ws/chat/1/?token=${KABIR}`);
