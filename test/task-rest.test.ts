@@ -283,7 +283,7 @@ for (const backend of backends()) {
       expect(res.status, res.text).to.equal(201);
       expect((res.json as { task: { status: string; groups: unknown[] } }).task).to.deep.include({ status: 'current', groups: [], description: null, current_progress: 0 });
       expect(pushes).to.deep.equal([]);
-      const res2 = await call(srv, 'POST', '/api/task/create/', RIYA, form({ title: 'x', start_date: '2030-01-01', end_date: '2030-01-01', groups: '[{"name":"n","members":["6"]}]' }));
+      const res2 = await call(srv, 'POST', '/api/task/create/', RIYA, new URLSearchParams('__proto__=x&constructor=y&title=x&start_date=2030-01-01&end_date=2030-01-01&groups=' + encodeURIComponent('[{"name":"n","members":["6"]}]')));
       expect(res2.status, res2.text).to.equal(201);
       expect((res2.json as { task: { groups: unknown[] } }).task.groups).to.deep.equal([{ id: 3, name: 'n', members: [{ id: 6, full_name: 'Tanya Gupta' }] }]);
     });

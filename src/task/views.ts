@@ -41,7 +41,8 @@ async function formDict(req: ApiRequest): Promise<Record<string, unknown>> {
     }
   }
   const data = await req.data();
-  const out: Record<string, unknown> = {};
+  // No prototype: a client field named "__proto__" is just a key.
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   const fields = (data.value && typeof data.value === 'object' ? data.value : {}) as Record<string, unknown>;
   for (const [k, v] of Object.entries(fields)) out[k] = v;
   for (const [k, f] of data.files) out[k] = f;
