@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { authenticationFailed } from '../drf/errors.ts';
 import { nowTimestamp } from '../drf/datetime.ts';
+import { preparedRows } from '../chat/queries.ts';
 
 /** The User_user row (all columns), as selected by `u.*`. */
 export interface UserRow {
@@ -63,13 +64,13 @@ export function parseAuthorizationHeader(value: string | undefined): HeaderParse
   return { kind: 'key', key };
 }
 
+/** The query knex built for .join().where().first('u.*'), written out once (it runs on every request). */
+const USER_FOR_TOKEN_SQL = `select "u".* from "${USER_TABLE}" as "u" inner join "${TOKEN_TABLE}" as "t" on "t"."user_id" = "u"."id" where "t"."key" = ? limit ?`;
+
 export async function userForToken(knex: Knex, key: string): Promise<UserRow | null> {
   if (key.length > 40) return null;
-  const row = await knex(`${USER_TABLE} as u`)
-    .join(`${TOKEN_TABLE} as t`, 't.user_id', 'u.id')
-    .where('t.key', key)
-    .first('u.*');
-  return (row as UserRow | undefined) ?? null;
+  const found = await preparedRows<UserRow>(knex, 'csi_user_for_token', USER_FOR_TOKEN_SQL, [key, 1]);
+  return found[0] ?? null;
 }
 
 /** REST authentication: null when no Token header applies; throws DRF's 403s for bad ones. */

@@ -14,6 +14,49 @@ async function rows<T>(db: Db, sql: string, bindings: readonly unknown[] = []): 
   return res.rows;
 }
 
+/** A pg connection as knex's pool hands it out (node-postgres Client). */
+interface PgConnection {
+  query(config: { name: string; text: string; values: unknown[] } | string): Promise<{ rows: unknown[] }>;
+  connection?: { parsedStatements?: Record<string, unknown> };
+}
+
+const preparedTexts = new Map<string, string>();
+
+/**
+ * rows() as a named prepared statement on Postgres: each pooled connection parses and plans the
+ * statement once and then only binds and executes it (planning cost more than running these queries).
+ * Same SQL, same bindings, same rows. Inside a transaction and on PGlite it is rows() itself.
+ */
+export async function preparedRows<T>(db: Db, name: string, sql: string, bindings: readonly unknown[]): Promise<T[]> {
+  const client = (db as Knex).client as {
+    config?: { client?: unknown };
+    acquireConnection(): Promise<PgConnection>;
+    releaseConnection(conn: PgConnection): Promise<void>;
+  };
+  if (db.isTransaction || client.config?.client !== 'pg') return rows<T>(db, sql, bindings);
+  let text = preparedTexts.get(name);
+  if (text === undefined) {
+    let n = 0;
+    text = sql.replace(/\?/g, () => `$${++n}`);
+    preparedTexts.set(name, text);
+  }
+  const conn = await client.acquireConnection();
+  try {
+    try {
+      return (await conn.query({ name, text, values: [...bindings] })).rows as T[];
+    } catch (err) {
+      // A table changed under a long-lived statement (e.g. a Django migration added a column that
+      // `u.*` returns): "cached plan must not change result type". Prepare it again on this connection.
+      if ((err as { code?: string }).code !== '0A000') throw err;
+      await conn.query(`DEALLOCATE ${name}`);
+      delete conn.connection?.parsedStatements?.[name];
+      return (await conn.query({ name, text, values: [...bindings] })).rows as T[];
+    }
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
 const ROOM_COLUMNS = `r.id, r.name, r.description, r.room_avatar, r.is_active, r.created_at, r.updated_at, r.created_by_id,
   cb.first_name AS cb_first_name, cb.last_name AS cb_last_name`;
 
@@ -34,8 +77,9 @@ const LAST_MESSAGE_COLUMNS = `lm.id AS lm_id, lm.content AS lm_content, lm.creat
  * last_read_message_id = newest message at or before last_read.
  */
 export function joinedRooms(db: Db, userId: number): Promise<RoomDetailRow[]> {
-  return rows<RoomDetailRow>(
+  return preparedRows<RoomDetailRow>(
     db,
+    'csi_chat_joined_rooms',
     `SELECT ${ROOM_COLUMNS}, s.last_read, uc.n AS unread_count, lr.id AS last_read_message_id, ${LAST_MESSAGE_COLUMNS}
      FROM "Chat_room_members" rm
      JOIN "Chat_room" r ON r.id = rm.room_id
@@ -134,8 +178,9 @@ export interface HistoryAccessRow {
 
 /** The messages view's checks and the paginator's count in one statement. */
 export async function historyAccess(db: Db, roomId: number, userId: number): Promise<HistoryAccessRow | null> {
-  const found = await rows<HistoryAccessRow>(
+  const found = await preparedRows<HistoryAccessRow>(
     db,
+    'csi_chat_history_access',
     `SELECT r.is_active,
        EXISTS (SELECT 1 FROM "Chat_room_members" x WHERE x.room_id = r.id AND x.user_id = ?) AS is_member,
        (SELECT count(*) FROM "Chat_message" m WHERE m.room_id = r.id) AS count
@@ -147,8 +192,9 @@ export async function historyAccess(db: Db, roomId: number, userId: number): Pro
 
 /** One history page, newest first, with sender, parent (+ its sender) and mention ids joined in. */
 export function messagePage(db: Db, roomId: number, limit: number, offset: number): Promise<MessageRow[]> {
-  return rows<MessageRow>(
+  return preparedRows<MessageRow>(
     db,
+    'csi_chat_message_page',
     `SELECT m.id, m.message_type, m.content, m.attachment, m.reactions, m.is_deleted, m.is_edited, m.status,
        m.created_at, m.updated_at, m.room_id, m.is_pinned, m.pinned_at,
        COALESCE(mm.ids, '{}') AS mentions,

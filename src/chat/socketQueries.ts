@@ -1,6 +1,7 @@
 // SQL of the chat socket (issue #4). Each action is one statement (pins: one short transaction) that
 // also enforces the room scope and membership, so a check and its write cannot drift apart.
 import type { Knex } from 'knex';
+import { preparedRows } from './queries.ts';
 
 type Db = Knex | Knex.Transaction;
 
@@ -26,8 +27,9 @@ export interface ConnectInfo {
 
 /** The token's user, and (when roomId is given) the room and the user's membership, in one query. */
 export async function connectInfo(db: Db, key: string, roomId: number | null): Promise<ConnectInfo | null> {
-  const found = await rows<ConnectInfo>(
+  const found = await preparedRows<ConnectInfo>(
     db,
+    'csi_chat_connect_info',
     `SELECT u.id, u.first_name, u.photo, u.role, u.is_active, r.name AS room_name, r.is_active AS room_active,
        EXISTS (SELECT 1 FROM "Chat_room_members" m WHERE m.room_id = r.id AND m.user_id = u.id) AS is_member
      FROM "authtoken_token" t JOIN "User_user" u ON u.id = t.user_id
@@ -99,8 +101,9 @@ export async function insertSocketMessage(db: Db, m: NewSocketMessage): Promise<
 }
 
 async function insertOne(db: Db, m: NewSocketMessage): Promise<InsertedSocketMessage> {
-  const found = await rows<InsertedSocketMessage>(
+  const found = await preparedRows<InsertedSocketMessage>(
     db,
+    'csi_chat_insert_message',
     `WITH member AS (SELECT 1 FROM "Chat_room_members" WHERE room_id = ? AND user_id = ?),
      parent AS (
        SELECT ${PARENT_COLUMNS} FROM "Chat_message" p JOIN "User_user" pu ON pu.id = p.sender_id
@@ -218,8 +221,9 @@ class InsertBatcher {
             attachment: p.m.attachment,
             created_at: p.m.createdAt,
           }));
-          const out = await rows<{ ord: number; is_member: boolean; id: number | null; created_at: string | null; room_name: string | null }>(
+          const out = await preparedRows<{ ord: number; is_member: boolean; id: number | null; created_at: string | null; room_name: string | null }>(
             this.knex,
+            'csi_chat_insert_batch',
             BATCH_SQL,
             [JSON.stringify(input)],
           );
