@@ -61,7 +61,10 @@ export function serializeTask(t: TaskWithGroups, c: TaskSerializeContext) {
 
 /** UserTasksAPIView: tasks bucketed by their computed status; unknown statuses get their own key. */
 export function bucketTasks(tasks: TaskWithGroups[], c: TaskSerializeContext): Record<string, ReturnType<typeof serializeTask>[]> {
-  const out: Record<string, ReturnType<typeof serializeTask>[]> = { current: [], pending: [], completed: [] };
+  const out = Object.create(null) as Record<string, ReturnType<typeof serializeTask>[]>;
+  out.current = [];
+  out.pending = [];
+  out.completed = [];
   for (const t of tasks) {
     const s = serializeTask(t, c);
     (out[s.status] ??= []).push(s);
