@@ -6,9 +6,9 @@
 //     (TTL `groupExpiry`), prefix "asgi"; one queue per process: `asgispecific.<client_prefix>!`.
 //   - members: 12 random bytes + msgpack of the message dict; `__asgi_channel__` last: a string for a
 //     direct send to a `!` channel, a list of every member channel of that queue for a group_send.
-//   - group_send: prune the group (now-86400), read members, bucket by queue key, one Lua script per
-//     send that prunes (now-60), checks capacity (100, full queues are skipped like Django) and
-//     ZADD + EXPIRE 60 per queue.
+//   - group_send: prune the group (now-86400) and read its members (one Lua script), bucket by queue
+//     key, one Lua script per send that prunes (now-60), checks capacity (100, full queues are skipped
+//     like Django) and ZADD + EXPIRE 60 per queue. group_add: ZADD + EXPIRE (one Lua script).
 //   - receive: one dedicated connection per process, BZPOPMIN on this process's queue, dispatch to
 //     every local channel listed in `__asgi_channel__`.
 //
@@ -151,9 +151,25 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
 return 1
 `;
 
+// group_send's first step in one command (one write, one reply instead of MULTI/ZREMRANGEBYSCORE/ZRANGE/
+// EXEC): KEYS[1] group key; ARGV[1] cutoff. Drops expired memberships, returns the members.
+const GROUP_MEMBERS_LUA = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[1])
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+`;
+
+// group_add in one command: KEYS[1] group key; ARGV: score, channel, group expiry.
+const GROUP_ADD_LUA = `
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 1
+`;
+
 type ScriptRedis = Redis & {
   csiGroupSend(...args: Array<string | Buffer | number>): Promise<number>;
   csiSend(...args: Array<string | Buffer | number>): Promise<number>;
+  csiGroupMembers(key: string, cutoff: number): Promise<string[]>;
+  csiGroupAdd(key: string, score: string, channel: string, expiry: number): Promise<number>;
 };
 
 /** Everything up to and including the first "!" (BaseChannelLayer.non_local_name). */
@@ -265,6 +281,8 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     }) as ScriptRedis;
     this.cmd.defineCommand('csiGroupSend', { lua: GROUP_SEND_LUA });
     this.cmd.defineCommand('csiSend', { numberOfKeys: 1, lua: SEND_LUA });
+    this.cmd.defineCommand('csiGroupMembers', { numberOfKeys: 1, lua: GROUP_MEMBERS_LUA });
+    this.cmd.defineCommand('csiGroupAdd', { numberOfKeys: 1, lua: GROUP_ADD_LUA });
     // The receive connection only ever runs ZPOPMIN/BZPOPMIN; it waits for reconnects itself.
     this.rx = new Redis(options.url, {
       ...base,
@@ -359,7 +377,7 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     }
     const key = this.groupKey(group);
     try {
-      await this.cmd.multi().zadd(key, String(this.score()), channel).expire(key, this.groupExpiry).exec();
+      await this.cmd.csiGroupAdd(key, String(this.score()), channel, this.groupExpiry);
     } catch (err) {
       // Re-added on reconnect from the mirror. A remote channel cannot be remembered: report it.
       this.onCommandFailure(err);
@@ -470,12 +488,9 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
   private async remoteGroupSend(group: string, message: LayerMessage, excludeSelf: boolean): Promise<void> {
     const key = this.groupKey(group);
     const nowInt = Math.floor(Date.now() / 1000);
-    const res = await this.cmd.multi().zremrangebyscore(key, 0, nowInt - this.groupExpiry).zrange(key, "0", "-1").exec();
-    if (!res) throw new Error('group_send: transaction aborted');
-    const [, [err2, members]] = res;
-    if (err2) throw err2;
+    const members = await this.cmd.csiGroupMembers(key, nowInt - this.groupExpiry);
     const buckets = new Map<string, string[]>();
-    for (const m of members as string[]) {
+    for (const m of members) {
       const qk = this.prefix + nonLocalName(m);
       if (excludeSelf && qk === this.queueKey) continue;
       let b = buckets.get(qk);
