@@ -272,8 +272,11 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     };
     // Commands fail at once while disconnected (no offline queue): callers fall back to local
     // delivery instead of piling up promises.
+    // Auto-pipelining: the commands issued in one turn of the event loop (hundreds of group_adds while
+    // sockets connect, a group read per message) leave in one socket write instead of one write each.
     this.cmd = new Redis(options.url, {
       ...base,
+      enableAutoPipelining: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: 2000,
