@@ -204,7 +204,8 @@ for (const backend of backends()) {
       pushA.sent.length = 0;
       await ws(b, `/ws/notifications/?token=${MEERA}`); // Meera online on B only
       const kabirA = await ws(a, `/ws/chat/1/?token=${KABIR}`);
-      await new Promise((r) => setTimeout(r, 100));
+      // B advertises Meera asynchronously; A must see her before the mention (Tanya stays offline)
+      expect(await until(async () => (await a.ctx.online.onlineAmong([4, 6])).size === 1 && (await a.ctx.online.onlineAmong([4])).has(4), 5000)).to.equal(true);
       kabirA.send({ message: '@Meera @Tanya', mentions: [4, 6] });
       await kabirA.next(5000);
       expect(await until(() => pushA.sent.length === 1, 5000)).to.equal(true);
