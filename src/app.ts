@@ -6,6 +6,7 @@ import express from 'express';
 import type { AppContext } from './context.ts';
 import { UrlRouter } from './drf/router.ts';
 import { WsRouter } from './ws.ts';
+import { metricsHandler } from './metrics.ts';
 import { registerRoutes, registerSockets } from './routes.ts';
 
 export interface RunningServer {
@@ -27,6 +28,7 @@ export function createHttpServer(ctx: AppContext): { server: http.Server; router
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('trust proxy', ctx.config.trustProxy);
+  if (ctx.config.metricsToken) app.get('/metrics', metricsHandler(ctx, ws.hub, ctx.config.metricsToken));
   app.use(router.handler(ctx));
   if (ctx.storage.kind === 'local') {
     app.use('/media', express.static(ctx.config.mediaRoot, { index: false, dotfiles: 'deny', fallthrough: true }));

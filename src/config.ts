@@ -50,6 +50,8 @@ export interface Config {
   googleClientIds: string[];
   loadDemoData: boolean;
   logLevel: string;
+  /** Enables GET /metrics behind `Authorization: Bearer <token>`; null = no such path. */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {}
@@ -171,5 +173,6 @@ export function loadConfig(env: Env = process.env): Config {
       .filter((v, i, all): v is string => !!v && all.indexOf(v) === i),
     loadDemoData: bool(env, 'LOAD_DEMO_DATA', !databaseUrl),
     logLevel: str(env, 'LOG_LEVEL') ?? (debug ? 'debug' : 'info'),
+    metricsToken: str(env, 'METRICS_TOKEN') ?? null,
   };
 }
