@@ -161,7 +161,7 @@ export const PARAMS: Record<Size, Params> = {
       { members: 10, rates: [500, 1000, 2000, 3000, 4000, 6000] },
       { members: 50, rates: [200, 400, 650, 800, 1000, 1200, 1500, 2000] },
       { members: 100, rates: [100, 200, 300, 400, 500, 600, 800] },
-      { members: 200, rates: [50, 100, 200, 300, 350, 400, 500] },
+      { members: 200, rates: [50, 100, 200, 300, 350, 400, 500, 600, 700, 800] },
       { members: 1000, rates: [10, 20, 40, 60, 80, 100] },
     ],
     sweepEmbedded: [
