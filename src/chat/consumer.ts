@@ -162,7 +162,10 @@ export class ChatConsumer {
   private chain: Promise<void> = Promise.resolve();
 
   onText(text: string): void {
-    this.chain = this.chain.then(() => this.handle(text));
+    // A rejection must not end the chain: every later frame would be skipped.
+    this.chain = this.chain
+      .then(() => this.handle(text))
+      .catch((err: unknown) => this.ctx.log.error({ err, roomId: this.roomId, userId: this.user.id }, 'chat frame handling failed'));
   }
 
   /** Frames accepted before a close are still carried out (a send the client made is not lost). */
