@@ -199,6 +199,16 @@ for (const backend of backends()) {
       expect(n.notification.message).to.match(/^You were mentioned in .* chat by Kabir$/);
     });
 
+    it('access ends on every server: leaving a room through server A closes the socket on server B (4003)', async function () {
+      if (!consumerAvailable()) this.skip();
+      const tanyaB = await ws(b, `/ws/chat/1/?token=${TANYA}`);
+      const tanyaB3 = await ws(b, `/ws/chat/3/?token=${TANYA}`);
+      const res = await fetch(`${a.baseUrl}/api/chat/group/1/remove-yourself/`, { method: 'POST', headers: { Authorization: `Token ${TANYA}` } });
+      expect(res.status).to.equal(200);
+      expect((await tanyaB.waitClosed(5000)).code).to.equal(4003);
+      expect(tanyaB3.closed).to.equal(null);
+    });
+
     it('presence crosses servers: a mention pushes only members with no socket on any server', async function () {
       if (!consumerAvailable()) this.skip();
       pushA.sent.length = 0;

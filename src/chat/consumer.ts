@@ -13,7 +13,7 @@ import { parsePythonJson } from '../drf/pyjson.ts';
 import { nowTimestamp, utcIsoformat } from '../drf/datetime.ts';
 import { insertNotifications, publishNotifications } from '../notification/service.ts';
 import { chatGroup, type ChatEvent, type ChatMessageEvent } from './events.ts';
-import { CLOSE_ACCESS_REVOKED, REVOKE_EVENT, userControlGroup } from './access.ts';
+import { CLOSE_ACCESS_REVOKED, trackSession, untrackSession, type Session } from './access.ts';
 import * as q from './socketQueries.ts';
 import {
   chatMessageFrames,
@@ -106,13 +106,12 @@ const encodeChat = (f: ChatMessageFrames): PreparedChat => ({ self: Buffer.from(
 /** Frames a process prepared for one layer event (UTF-8, encoded once), shared by all its local sockets. */
 const prepared = new WeakMap<LayerMessage, Buffer | PreparedChat | Promise<PreparedChat | null>>();
 
-export class ChatConsumer {
+export class ChatConsumer implements Session {
   private socket: ManagedSocket | null = null;
   /** Layer events that arrived between joining the group and completing the handshake. */
   private early: LayerMessage[] = [];
   private readonly channel: string;
   private readonly group: string;
-  private readonly controlGroup: string;
   private readonly sender: SocketSender;
   private closed = false;
 
@@ -123,17 +122,27 @@ export class ChatConsumer {
   ) {
     this.channel = ctx.layer.newChannel();
     this.group = chatGroup(roomId);
-    this.controlGroup = userControlGroup(user.id);
     this.sender = socketSender(user, ctx.storage);
   }
 
   /** Channels' connect(): join the group first, so the client's first send already echoes back. */
   async join(): Promise<void> {
     this.ctx.layer.register(this.channel, (m) => this.onEvent(m));
-    await Promise.all([this.ctx.layer.groupAdd(this.group, this.channel), this.ctx.layer.groupAdd(this.controlGroup, this.channel)]);
+    await Promise.all([this.ctx.layer.groupAdd(this.group, this.channel), trackSession(this.ctx, this.user.id, this)]);
+  }
+
+  /** Access to the room ended (left, room deleted or archived, logout): close with 4003. */
+  revoke(): void {
+    if (this.socket) this.socket.close(CLOSE_ACCESS_REVOKED);
+    else this.leave();
   }
 
   attach(ws: WebSocket, hub: SocketHub): void {
+    if (this.closed) {
+      // Access ended during the handshake.
+      ws.close(CLOSE_ACCESS_REVOKED);
+      return;
+    }
     this.socket = new ManagedSocket(ws, hub, { onText: (t) => this.onText(t), onClose: () => this.leave() });
     this.ctx.online.connected(this.user.id);
     const early = this.early;
@@ -145,9 +154,8 @@ export class ChatConsumer {
     if (this.closed) return;
     this.closed = true;
     this.ctx.layer.unregister(this.channel);
-    for (const group of [this.group, this.controlGroup]) {
-      this.ctx.layer.groupDiscard(group, this.channel).catch((err: unknown) => this.ctx.log.debug({ err }, 'group discard failed'));
-    }
+    untrackSession(this.ctx, this.user.id, this);
+    this.ctx.layer.groupDiscard(this.group, this.channel).catch((err: unknown) => this.ctx.log.debug({ err }, 'group discard failed'));
     if (this.socket) this.ctx.online.disconnected(this.user.id);
   }
 
@@ -331,13 +339,6 @@ export class ChatConsumer {
   // Layer events → frames
 
   private onEvent(m: LayerMessage): void {
-    if (m.type === REVOKE_EVENT) {
-      if (m.room === null || m.room === this.roomId) {
-        if (this.socket) this.socket.close(CLOSE_ACCESS_REVOKED);
-        else this.leave();
-      }
-      return;
-    }
     if (!this.socket) {
       if (!this.closed) this.early.push(m);
       return;

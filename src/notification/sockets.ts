@@ -9,7 +9,7 @@ import { tokenFromQuery } from '../auth/tokens.ts';
 import { pythonDumps } from '../drf/json.ts';
 import { connectInfo } from '../chat/socketQueries.ts';
 import { notificationGroup } from './service.ts';
-import { CLOSE_ACCESS_REVOKED, REVOKE_EVENT, userControlGroup } from '../chat/access.ts';
+import { CLOSE_ACCESS_REVOKED, trackSession, untrackSession, type Session } from '../chat/access.ts';
 
 /** One frame text per notification event, shared by all of the user's local sockets. */
 const prepared = new WeakMap<LayerMessage, string>();
@@ -33,12 +33,17 @@ export async function connectNotifications(ctx: AppContext, up: UpgradeRequest):
   const group = notificationGroup(info.id);
   let socket: ManagedSocket | null = null;
   const early: string[] = [];
-  const control = userControlGroup(info.id);
+  // Only a logout (room null) ends a notification socket's access.
+  let revoked = false;
+  const session: Session = {
+    roomId: null,
+    revoke: () => {
+      revoked = true;
+      if (socket) socket.close(CLOSE_ACCESS_REVOKED);
+      else leave();
+    },
+  };
   ctx.layer.register(channel, (m) => {
-    if (m.type === REVOKE_EVENT) {
-      if (m.room === null) socket?.close(CLOSE_ACCESS_REVOKED);
-      return;
-    }
     const text = notificationFrame(m);
     if (text === null) return;
     if (socket) socket.send(text);
@@ -46,14 +51,19 @@ export async function connectNotifications(ctx: AppContext, up: UpgradeRequest):
   });
   const leave = () => {
     ctx.layer.unregister(channel);
-    for (const g of [group, control]) ctx.layer.groupDiscard(g, channel).catch((err: unknown) => ctx.log.debug({ err }, 'group discard failed'));
+    untrackSession(ctx, info.id, session);
+    ctx.layer.groupDiscard(group, channel).catch((err: unknown) => ctx.log.debug({ err }, 'group discard failed'));
   };
-  await Promise.all([ctx.layer.groupAdd(group, channel), ctx.layer.groupAdd(control, channel)]);
+  await Promise.all([ctx.layer.groupAdd(group, channel), trackSession(ctx, info.id, session)]);
   let ws: WebSocket;
   try {
     ws = await up.accept();
   } catch {
     leave();
+    return;
+  }
+  if (revoked) {
+    ws.close(CLOSE_ACCESS_REVOKED); // logged out during the handshake
     return;
   }
   ctx.online.connected(info.id);
