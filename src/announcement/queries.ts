@@ -1,15 +1,6 @@
 // SQL of the original's Announcement app: the announcement row, its receivers, and the receiver
 // lookups of Announcement/utils.get_receiver_ids.
-import type { Knex } from 'knex';
-
-type Db = Knex | Knex.Transaction;
-
-async function rows<T>(db: Db, sql: string, bindings: readonly unknown[] = []): Promise<T[]> {
-  const res = (await db.raw(sql, bindings as Knex.RawBinding[])) as { rows: T[] };
-  return res.rows;
-}
-
-const pgArray = (ids: number[]) => `{${ids.map((n) => String(Math.trunc(n))).join(',')}}`;
+import { type Db, pgArray, rows } from '../db/sql.ts';
 
 /** The subset of ids that are User_user rows. */
 export async function existingUserIds(db: Db, ids: number[]): Promise<Set<number>> {

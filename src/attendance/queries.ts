@@ -1,7 +1,5 @@
 // SQL of the Attendance app (Attendance_attendance: one row per user and day, unique (user_id, date)).
-import type { Knex } from 'knex';
-
-type Db = Knex | Knex.Transaction;
+import type { Db } from '../db/sql.ts';
 
 export const ATTENDANCE_TABLE = 'Attendance_attendance';
 

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { authenticationFailed } from '../drf/errors.ts';
 import { nowTimestamp } from '../drf/datetime.ts';
-import { preparedRows } from '../chat/queries.ts';
+import { preparedRows } from '../db/sql.ts';
 
 /** The User_user row (all columns), as selected by `u.*`. */
 export interface UserRow {

@@ -1,61 +1,8 @@
 // SQL of the chat REST API (issue #5), on the Django tables. Every list is one set-based statement
 // (LATERAL joins for last messages, unread counts and mentions), so a request costs a constant number
 // of queries whatever the number of rooms, messages or members.
-import type { Knex } from 'knex';
+import { type Db, pgArray, preparedRows, rows } from '../db/sql.ts';
 import type { MemberRow, MessageRow, RoomDetailRow, RoomListRow, RoomRow } from './serializers.ts';
-
-type Db = Knex | Knex.Transaction;
-
-/** An integer list as one Postgres array literal (knex would expand a JS array into a value list). */
-const pgArray = (ids: number[]) => `{${ids.map((n) => String(Math.trunc(n))).join(',')}}`;
-
-async function rows<T>(db: Db, sql: string, bindings: readonly unknown[] = []): Promise<T[]> {
-  const res = (await db.raw(sql, bindings as Knex.RawBinding[])) as { rows: T[] };
-  return res.rows;
-}
-
-/** A pg connection as knex's pool hands it out (node-postgres Client). */
-interface PgConnection {
-  query(config: { name: string; text: string; values: unknown[] } | string): Promise<{ rows: unknown[] }>;
-  connection?: { parsedStatements?: Record<string, unknown> };
-}
-
-const preparedTexts = new Map<string, string>();
-
-/**
- * rows() as a named prepared statement on Postgres: each pooled connection parses and plans the
- * statement once and then only binds and executes it (planning cost more than running these queries).
- * Same SQL, same bindings, same rows. Inside a transaction and on PGlite it is rows() itself.
- */
-export async function preparedRows<T>(db: Db, name: string, sql: string, bindings: readonly unknown[]): Promise<T[]> {
-  const client = (db as Knex).client as {
-    config?: { client?: unknown };
-    acquireConnection(): Promise<PgConnection>;
-    releaseConnection(conn: PgConnection): Promise<void>;
-  };
-  if (db.isTransaction || client.config?.client !== 'pg') return rows<T>(db, sql, bindings);
-  let text = preparedTexts.get(name);
-  if (text === undefined) {
-    let n = 0;
-    text = sql.replace(/\?/g, () => `$${++n}`);
-    preparedTexts.set(name, text);
-  }
-  const conn = await client.acquireConnection();
-  try {
-    try {
-      return (await conn.query({ name, text, values: [...bindings] })).rows as T[];
-    } catch (err) {
-      // A table changed under a long-lived statement (e.g. a Django migration added a column that
-      // `u.*` returns): "cached plan must not change result type". Prepare it again on this connection.
-      if ((err as { code?: string }).code !== '0A000') throw err;
-      await conn.query(`DEALLOCATE ${name}`);
-      delete conn.connection?.parsedStatements?.[name];
-      return (await conn.query({ name, text, values: [...bindings] })).rows as T[];
-    }
-  } finally {
-    await client.releaseConnection(conn);
-  }
-}
 
 const ROOM_COLUMNS = `r.id, r.name, r.description, r.room_avatar, r.is_active, r.created_at, r.updated_at, r.created_by_id,
   cb.first_name AS cb_first_name, cb.last_name AS cb_last_name`;

@@ -1,16 +1,7 @@
 // SQL of the chat socket (issue #4). Each action is one statement (pins: one short transaction) that
 // also enforces the room scope and membership, so a check and its write cannot drift apart.
 import type { Knex } from 'knex';
-import { preparedRows } from './queries.ts';
-
-type Db = Knex | Knex.Transaction;
-
-async function rows<T>(db: Db, sql: string, bindings: readonly unknown[] = []): Promise<T[]> {
-  const res = (await db.raw(sql, bindings as Knex.RawBinding[])) as { rows: T[] };
-  return res.rows;
-}
-
-const pgArray = (ids: number[]) => `{${ids.map((n) => String(Math.trunc(n))).join(',')}}`;
+import { type Db, pgArray, preparedRows, rows } from '../db/sql.ts';
 
 const IS_MEMBER = `EXISTS (SELECT 1 FROM "Chat_room_members" WHERE room_id = ? AND user_id = ?)`;
 

@@ -1,12 +1,5 @@
 // SQL of the original's Domain app views.
-import type { Knex } from 'knex';
-
-type Db = Knex | Knex.Transaction;
-
-async function rows<T>(db: Db, sql: string, bindings: readonly unknown[] = []): Promise<T[]> {
-  const res = (await db.raw(sql, bindings as Knex.RawBinding[])) as { rows: T[] };
-  return res.rows;
-}
+import { type Db, rows } from '../db/sql.ts';
 
 export interface YearMemberRow {
   id: number;

@@ -1,13 +1,6 @@
 // SQL of the original's Event app (Event_event, Event_event_gallery, Media_mediafile). Each read is one
 // statement: the gallery comes aggregated per event (obj.gallery.all() in through-table order).
-import type { Knex } from 'knex';
-
-type Db = Knex | Knex.Transaction;
-
-async function rows<T>(db: Db, sql: string, bindings: readonly unknown[] = []): Promise<T[]> {
-  const res = (await db.raw(sql, bindings as Knex.RawBinding[])) as { rows: T[] };
-  return res.rows;
-}
+import { type Db, rows } from '../db/sql.ts';
 
 /** An Event_event row (timestamps as Postgres UTC text, amount as numeric text) with its gallery. */
 export interface EventRow {

@@ -1,13 +1,6 @@
 // SQL of the original's homepage views (core/views.py): counters for one user, the announcements
 // they received, and the event posters by status. Each is a single statement.
-import type { Knex } from 'knex';
-
-type Db = Knex | Knex.Transaction;
-
-async function rows<T>(db: Db, sql: string, bindings: readonly unknown[] = []): Promise<T[]> {
-  const res = (await db.raw(sql, bindings as Knex.RawBinding[])) as { rows: T[] };
-  return res.rows;
-}
+import { type Db, rows } from '../db/sql.ts';
 
 export interface HomepageCounts {
   tasks_assigned: number;

@@ -1,9 +1,7 @@
 // SQL of the Task app (Task_task, Task_group, Task_group_members). Each read loads tasks, their groups
 // and the groups' members in three statements, whatever the number of tasks.
-import type { Knex } from 'knex';
+import type { Db } from '../db/sql.ts';
 import { USER_TABLE, type UserRow } from '../auth/tokens.ts';
-
-type Db = Knex | Knex.Transaction;
 
 export const TASK_TABLE = 'Task_task';
 export const GROUP_TABLE = 'Task_group';
