@@ -9,7 +9,7 @@ import { backends, ROOT, startServer, userToken, type TestServer } from './helpe
 import { startFakeCloudinary, type FakeCloudinary } from './helpers/fakeCloudinary.ts';
 import { decimalField, parseDrfDateTime } from '../src/event/validation.ts';
 import { uploadedName } from '../src/event/views.ts';
-import { SKIP, type SerializerInput } from '../src/chat/validation.ts';
+import { SKIP, type SerializerInput } from '../src/drf/fields.ts';
 
 const ANAGH = userToken('anagh.jaiswar@akgec.ac.in'); // admin
 const RIYA = userToken('riya.sharma@akgec.ac.in'); // admin

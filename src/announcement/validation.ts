@@ -3,7 +3,7 @@
 // 400 under "targeting_data".
 import type { Knex } from 'knex';
 import { pythonTypeName } from '../drf/api.ts';
-import { charField, collect, FieldError, isFile, MSG, parsePk, type Errors, type SerializerInput } from '../chat/validation.ts';
+import { charField, collect, FieldError, isFile, MSG, parsePk, type Errors, type SerializerInput } from '../drf/fields.ts';
 import { choiceField } from '../event/validation.ts';
 import * as q from './queries.ts';
 

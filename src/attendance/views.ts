@@ -1,12 +1,11 @@
 // The original's Attendance views (CheckInView, CheckOutView, Last49DaysAttendanceView): same statuses
 // and bodies. "Today" is timezone.now().date() there, i.e. the UTC date, and so it is here.
-import type { ApiRequest } from '../drf/api.ts';
 import { apiView } from '../drf/api.ts';
 import { validationError } from '../drf/errors.ts';
 import { nowTimestamp } from '../drf/datetime.ts';
 import { PyFloat } from '../drf/json.ts';
 import { parseQs, pythonInt, quotePlus } from '../drf/pagination.ts';
-import { FieldError, isErrors, MSG, primitive, serializerInput, SKIP, type Errors, type SerializerInput } from '../chat/validation.ts';
+import { FieldError, MSG, primitive, SKIP, type Errors, type SerializerInput, readInput } from '../drf/fields.ts';
 import { haversineMeters, pyFixed2 } from './geo.ts';
 import * as q from './queries.ts';
 
@@ -47,13 +46,6 @@ export function floatField(input: SerializerInput, name: string): number {
   throw new FieldError([FLOAT_INVALID]);
 }
 
-async function readInput(req: ApiRequest): Promise<SerializerInput> {
-  const data = await req.data();
-  const raw = data.mediaType === 'multipart' ? (req.raw.body as Record<string, unknown> | undefined) : undefined;
-  const input = serializerInput(data, raw);
-  if (isErrors(input)) throw validationError(input);
-  return input;
-}
 
 /** Two required float fields, errors in declaration order. */
 function coordinates(input: SerializerInput, latName: string, lonName: string): { lat: number; lon: number } {

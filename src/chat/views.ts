@@ -24,15 +24,14 @@ import {
   charField,
   collect,
   fileField,
-  isErrors,
   parsePk,
   pkField,
   pkListField,
-  serializerInput,
   SKIP,
   type Errors,
   type SerializerInput,
-} from './validation.ts';
+  readInput,
+} from '../drf/fields.ts';
 
 const MESSAGE_PAGINATION = { pageSize: 20, maxPageSize: 100 };
 
@@ -152,14 +151,6 @@ export const memberSearch = apiView({
 // ---------------------------------------------------------------------------------------------
 // Room writes
 
-/** Reads request.data for a serializer; a non-dict JSON body gives the serializer's non_field_errors. */
-async function readInput(req: ApiRequest): Promise<SerializerInput> {
-  const data = await req.data();
-  const raw = data.mediaType === 'multipart' ? (req.raw.body as Record<string, unknown> | undefined) : undefined;
-  const input = serializerInput(data, raw);
-  if (isErrors(input)) throw validationError(input);
-  return input;
-}
 
 const NAME_TAKEN = 'room with this name already exists.';
 

@@ -1,10 +1,11 @@
-// DRF field validation as the original's serializers run it (RoomSerializer, EditRoomSerializer,
-// MessageUploadSerializer): JSON vs HTML-form (multipart/urlencoded) input rules, DRF 3.15 messages,
-// errors collected per field in declaration order.
-import type { RequestData, UploadedFile } from '../drf/api.ts';
-import { pythonTypeName } from '../drf/api.ts';
-import { pythonNumber } from '../drf/json.ts';
-import { lookupId, MAX_BIGINT, pythonInt } from '../drf/pagination.ts';
+// DRF field validation as the original's serializers run it (first written for RoomSerializer,
+// EditRoomSerializer and MessageUploadSerializer, now shared by every app): JSON vs HTML-form
+// (multipart/urlencoded) input rules, DRF 3.15 messages, errors collected per field in declaration order.
+import type { ApiRequest, RequestData, UploadedFile } from './api.ts';
+import { validationError } from './errors.ts';
+import { pythonTypeName } from './api.ts';
+import { pythonNumber } from './json.ts';
+import { lookupId, MAX_BIGINT, pythonInt } from './pagination.ts';
 
 export const MSG = {
   required: 'This field is required.',
@@ -81,6 +82,15 @@ export function serializerInput(data: RequestData, raw?: Record<string, unknown>
       return out;
     },
   };
+}
+
+/** Reads request.data for a serializer; a non-dict JSON body gives the serializer's non_field_errors (400). */
+export async function readInput(req: ApiRequest): Promise<SerializerInput> {
+  const data = await req.data();
+  const raw = data.mediaType === 'multipart' ? (req.raw.body as Record<string, unknown> | undefined) : undefined;
+  const input = serializerInput(data, raw);
+  if (isErrors(input)) throw validationError(input);
+  return input;
 }
 
 export function isErrors(x: SerializerInput | Errors): x is Errors {

@@ -17,7 +17,7 @@ import {
   type Errors,
   type Maybe,
   type SerializerInput,
-} from '../chat/validation.ts';
+} from '../drf/fields.ts';
 import { parseTimestamp } from '../drf/datetime.ts';
 import type { EventValues } from './queries.ts';
 

@@ -4,7 +4,7 @@ import { apiView, type ApiRequest, type UploadedFile } from '../drf/api.ts';
 import { jsonError, noMatch, validationError } from '../drf/errors.ts';
 import { nowTimestamp } from '../drf/datetime.ts';
 import { lookupId } from '../drf/pagination.ts';
-import { isErrors, serializerInput } from '../chat/validation.ts';
+import { isErrors, serializerInput } from '../drf/fields.ts';
 import * as q from './queries.ts';
 import { serializeEvent, serializeEventDetail, serializeEventHome } from './serializers.ts';
 import { eventCleanError, galleryFiles, isEventInput, validateEvent } from './validation.ts';

@@ -4,7 +4,7 @@ import type { UrlRouter } from '../drf/router.ts';
 import { apiView, asObject, pythonTypeName, type ApiRequest } from '../drf/api.ts';
 import { validationError } from '../drf/errors.ts';
 import { pythonInt, lookupId } from '../drf/pagination.ts';
-import { charField, collect, FieldError, isErrors, MSG, primitive, pyStr, serializerInput, SKIP, type Errors, type SerializerInput } from '../chat/validation.ts';
+import { charField, collect, FieldError, isErrors, MSG, primitive, pyStr, serializerInput, SKIP, type Errors, type SerializerInput } from '../drf/fields.ts';
 import * as q from './queries.ts';
 
 export const DEVICE_TYPES = ['android', 'ios'] as const;

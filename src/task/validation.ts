@@ -19,7 +19,7 @@ import {
   type Errors,
   type Maybe,
   type SerializerInput,
-} from '../chat/validation.ts';
+} from '../drf/fields.ts';
 
 export const TASK_MSG = {
   date: 'Date has wrong format. Use one of these formats instead: YYYY-MM-DD.',

@@ -9,7 +9,7 @@ import { parsePythonJson } from '../drf/pyjson.ts';
 import { lookupId } from '../drf/pagination.ts';
 import type { UserRow } from '../auth/tokens.ts';
 import { insertNotifications, publishNotifications } from '../notification/service.ts';
-import { charField, collect, fileField, SKIP, type Errors } from '../chat/validation.ts';
+import { charField, collect, fileField, SKIP, type Errors } from '../drf/fields.ts';
 import * as q from './queries.ts';
 import { bucketTasks, kolkataToday, serializeTask, type TaskSerializeContext } from './serializers.ts';
 import { collectNested, dateField, dictInput, groupsField, integerField, urlField, type GroupInput, type UploadedFile } from './validation.ts';

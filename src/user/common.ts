@@ -4,8 +4,8 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { ApiRequest } from '../drf/api.ts';
 import { asObject } from '../drf/api.ts';
-import { jsonError, validationError } from '../drf/errors.ts';
-import { isErrors, serializerInput, type SerializerInput } from '../chat/validation.ts';
+import { jsonError } from '../drf/errors.ts';
+export { readInput } from '../drf/fields.ts';
 
 /** Python truthiness of a request.data value. */
 export function truthy(v: unknown): boolean {
@@ -20,14 +20,6 @@ export async function readDict(req: ApiRequest): Promise<Record<string, unknown>
   return asObject((await req.data()).value);
 }
 
-/** request.data for a serializer; a non-dict JSON body gives the serializer's non_field_errors. */
-export async function readInput(req: ApiRequest): Promise<SerializerInput> {
-  const data = await req.data();
-  const raw = data.mediaType === 'multipart' ? (req.raw.body as Record<string, unknown> | undefined) : undefined;
-  const input = serializerInput(data, raw);
-  if (isErrors(input)) throw validationError(input);
-  return input;
-}
 
 /** f"{random.randint(100000, 999999)}" */
 export function generateOtp(): string {

@@ -6,7 +6,7 @@ import { apiView } from '../drf/api.ts';
 import { jsonError, validationError } from '../drf/errors.ts';
 import { makePassword, makeUnusablePassword } from '../auth/hashers.ts';
 import { getOrCreateToken } from '../auth/tokens.ts';
-import { charField, collect, FieldError, pyLen, SKIP, type Errors } from '../chat/validation.ts';
+import { charField, collect, FieldError, pyLen, SKIP, type Errors } from '../drf/fields.ts';
 import * as q from './queries.ts';
 import { serializeStudent } from './serializers.ts';
 import { choiceField, emailField, minLengthCharField, requiredBooleanField, USER_MSG } from './validation.ts';

@@ -17,7 +17,7 @@ import {
   type CharOpts,
   type Maybe,
   type SerializerInput,
-} from '../chat/validation.ts';
+} from '../drf/fields.ts';
 
 export const USER_MSG = {
   email: 'Enter a valid email address.',

@@ -14,7 +14,7 @@ import {
   SKIP,
   type Errors,
   type SerializerInput,
-} from '../chat/validation.ts';
+} from '../drf/fields.ts';
 import * as q from './queries.ts';
 import { serializeListUser, serializeProfile, serializeSearchUser, serializeTeamMember } from './serializers.ts';
 import { choiceField, dateField, emailField, slugRelatedField, urlField, USER_MSG } from './validation.ts';
