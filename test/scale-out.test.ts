@@ -29,9 +29,6 @@ const MEERA = userToken('meera.nair@akgec.ac.in');
 const RIYA = userToken('riya.sharma@akgec.ac.in');
 const TANYA = userToken('tanya.gupta@akgec.ac.in');
 
-function consumerAvailable(): boolean {
-  return fs.existsSync(path.join(ROOT, 'src/chat/consumer.ts'));
-}
 
 async function upload(srv: TestServer, roomId: number, token: string, content: string) {
   const form = new FormData();
@@ -134,7 +131,6 @@ for (const backend of backends()) {
     });
 
     it('chat sockets on both servers: messages from each side arrive everywhere, in order per sender', async function () {
-      if (!consumerAvailable()) this.skip(); // needs src/chat/consumer.ts (issue #4)
       const kabirA = await ws(a, `/ws/chat/1/?token=${KABIR}`);
       const meeraB = await ws(b, `/ws/chat/1/?token=${MEERA}`);
       const riyaB = await ws(b, `/ws/chat/1/?token=${RIYA}`);
@@ -154,7 +150,6 @@ for (const backend of backends()) {
     });
 
     it('edits, deletes, reactions, pins and typing cross servers', async function () {
-      if (!consumerAvailable()) this.skip(); // needs src/chat/consumer.ts (issue #4)
       const kabirA = await ws(a, `/ws/chat/1/?token=${KABIR}`);
       const tanyaA = await ws(a, `/ws/chat/1/?token=${TANYA}`);
       const meeraB = await ws(b, `/ws/chat/1/?token=${MEERA}`);
@@ -190,7 +185,6 @@ for (const backend of backends()) {
     });
 
     it('a mention on server A reaches the mentioned user\'s notification socket on server B', async function () {
-      if (!consumerAvailable()) this.skip(); // needs src/chat/consumer.ts (issue #4)
       const meeraNotifB = await ws(b, `/ws/notifications/?token=${MEERA}`);
       const kabirA = await ws(a, `/ws/chat/1/?token=${KABIR}`);
       kabirA.send({ message: '@Meera standup now', mentions: [4] });
@@ -200,7 +194,6 @@ for (const backend of backends()) {
     });
 
     it('access ends on every server: leaving a room through server A closes the socket on server B (4003)', async function () {
-      if (!consumerAvailable()) this.skip();
       const tanyaB = await ws(b, `/ws/chat/1/?token=${TANYA}`);
       const tanyaB3 = await ws(b, `/ws/chat/3/?token=${TANYA}`);
       const res = await fetch(`${a.baseUrl}/api/chat/group/1/remove-yourself/`, { method: 'POST', headers: { Authorization: `Token ${TANYA}` } });
@@ -210,7 +203,6 @@ for (const backend of backends()) {
     });
 
     it('presence crosses servers: a mention pushes only members with no socket on any server', async function () {
-      if (!consumerAvailable()) this.skip();
       pushA.sent.length = 0;
       await ws(b, `/ws/notifications/?token=${MEERA}`); // Meera online on B only
       const kabirA = await ws(a, `/ws/chat/1/?token=${KABIR}`);

@@ -2,18 +2,17 @@
 // layer events and frames, with the handshake and room scope closed (README: divergences). A socket is
 // one channel in the group `chat_<room_id>`; a layer event is turned into frame text once per process
 // (two variants for is_self) and the same string is written to every local socket.
-import type { WebSocket } from 'ws';
 import type { AppContext } from '../context.ts';
 import type { UpgradeRequest } from '../ws.ts';
 import type { LayerMessage } from '../layers/types.ts';
-import { ManagedSocket, type Outgoing, type SocketHub } from '../socket.ts';
+import type { Outgoing } from '../socket.ts';
+import { GroupConsumer } from '../consumer.ts';
 import { tokenFromQuery } from '../auth/tokens.ts';
 import { isDatabaseUnavailable } from '../db/errors.ts';
 import { parsePythonJson } from '../drf/pyjson.ts';
 import { nowTimestamp, utcIsoformat } from '../drf/datetime.ts';
 import { insertNotifications, publishNotifications } from '../notification/service.ts';
 import { chatGroup, type ChatEvent, type ChatMessageEvent } from './events.ts';
-import { CLOSE_ACCESS_REVOKED, trackSession, untrackSession, type Session } from './access.ts';
 import * as q from './socketQueries.ts';
 import {
   chatMessageFrames,
@@ -106,57 +105,17 @@ const encodeChat = (f: ChatMessageFrames): PreparedChat => ({ self: Buffer.from(
 /** Frames a process prepared for one layer event (UTF-8, encoded once), shared by all its local sockets. */
 const prepared = new WeakMap<LayerMessage, Buffer | PreparedChat | Promise<PreparedChat | null>>();
 
-export class ChatConsumer implements Session {
-  private socket: ManagedSocket | null = null;
-  /** Layer events that arrived between joining the group and completing the handshake. */
-  private early: LayerMessage[] = [];
-  private readonly channel: string;
-  private readonly group: string;
+export class ChatConsumer extends GroupConsumer {
+  declare readonly roomId: number;
   private readonly sender: SocketSender;
-  private closed = false;
 
   constructor(
-    private readonly ctx: AppContext,
+    ctx: AppContext,
     readonly user: { id: number; first_name: string; photo: string | null; role: string },
-    readonly roomId: number,
+    roomId: number,
   ) {
-    this.channel = ctx.layer.newChannel();
-    this.group = chatGroup(roomId);
+    super(ctx, user.id, chatGroup(roomId), roomId);
     this.sender = socketSender(user, ctx.storage);
-  }
-
-  /** Channels' connect(): join the group first, so the client's first send already echoes back. */
-  async join(): Promise<void> {
-    this.ctx.layer.register(this.channel, (m) => this.onEvent(m));
-    await Promise.all([this.ctx.layer.groupAdd(this.group, this.channel), trackSession(this.ctx, this.user.id, this)]);
-  }
-
-  /** Access to the room ended (left, room deleted or archived, logout): close with 4003. */
-  revoke(): void {
-    if (this.socket) this.socket.close(CLOSE_ACCESS_REVOKED);
-    else this.leave();
-  }
-
-  attach(ws: WebSocket, hub: SocketHub): void {
-    if (this.closed) {
-      // Access ended during the handshake.
-      ws.close(CLOSE_ACCESS_REVOKED);
-      return;
-    }
-    this.socket = new ManagedSocket(ws, hub, { onText: (t) => this.onText(t), onClose: () => this.leave() });
-    this.ctx.online.connected(this.user.id);
-    const early = this.early;
-    this.early = [];
-    for (const m of early) this.onEvent(m);
-  }
-
-  leave(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.ctx.layer.unregister(this.channel);
-    untrackSession(this.ctx, this.user.id, this);
-    this.ctx.layer.groupDiscard(this.group, this.channel).catch((err: unknown) => this.ctx.log.debug({ err }, 'group discard failed'));
-    if (this.socket) this.ctx.online.disconnected(this.user.id);
   }
 
   private reply(text: string): void {
@@ -169,7 +128,7 @@ export class ChatConsumer implements Session {
   /** Frames are handled one at a time, in arrival order, like Channels' consumer: per-sender order holds. */
   private chain: Promise<void> = Promise.resolve();
 
-  onText(text: string): void {
+  protected onText(text: string): void {
     // A rejection must not end the chain: every later frame would be skipped.
     this.chain = this.chain
       .then(() => this.handle(text))
@@ -338,21 +297,7 @@ export class ChatConsumer implements Session {
   // -------------------------------------------------------------------------------------------
   // Layer events → frames
 
-  private onEvent(m: LayerMessage): void {
-    if (!this.socket) {
-      if (!this.closed) this.early.push(m);
-      return;
-    }
-    try {
-      const out = this.frameFor(m);
-      if (out !== null) this.socket.send(out);
-    } catch (err) {
-      // A malformed event (e.g. from another process) must not take the socket down.
-      this.ctx.log.warn({ err, type: m.type }, 'dropped a chat event it could not render');
-    }
-  }
-
-  private frameFor(m: LayerMessage): Outgoing | null {
+  protected frameFor(m: LayerMessage): Outgoing | null {
     const required = REQUIRED_EVENT_KEYS[m.type];
     if (!required) {
       this.ctx.log.debug({ type: m.type }, 'ignored an unknown chat event');
@@ -388,8 +333,7 @@ export class ChatConsumer implements Session {
       case 'chat_message_pinned':
         return this.memo(m, () => pinnedFrame(m as never));
       default:
-        this.ctx.log.debug({ type: m.type }, 'ignored an unknown chat event');
-        return null;
+        return null; // unknown types were dropped above
     }
   }
 
@@ -423,17 +367,8 @@ export class ChatConsumer implements Session {
 export async function connectChat(ctx: AppContext, up: UpgradeRequest): Promise<void> {
   const key = tokenFromQuery(up.query);
   const roomId = Number(up.params.room_id);
-  if (!key || !Number.isSafeInteger(roomId) || roomId > Number.MAX_SAFE_INTEGER || up.params.room_id.length > 18) return up.reject(403);
+  if (!key || !Number.isSafeInteger(roomId) || up.params.room_id.length > 18) return up.reject(403);
   const info = await q.connectInfo(ctx.db.knex, key, roomId);
   if (!info || !info.is_active || !info.room_active || !info.is_member) return up.reject(403);
-  const consumer = new ChatConsumer(ctx, info, roomId);
-  await consumer.join();
-  let ws: WebSocket;
-  try {
-    ws = await up.accept();
-  } catch {
-    consumer.leave();
-    return;
-  }
-  consumer.attach(ws, up.hub);
+  await new ChatConsumer(ctx, info, roomId).connect(up);
 }

@@ -42,7 +42,6 @@ export type ParentObject = ReturnType<typeof parentMessageObject>;
 export interface ChatMessageFrames {
   self: string;
   other: string;
-  senderId: unknown;
 }
 
 export function chatMessageFrames(e: ChatMessageEvent, parent: ParentObject | null): ChatMessageFrames {
@@ -58,7 +57,7 @@ export function chatMessageFrames(e: ChatMessageEvent, parent: ParentObject | nu
       room: e.room,
       parent_message: parent,
     });
-  return { self: frame(true), other: frame(false), senderId: e.sender?.id };
+  return { self: frame(true), other: frame(false) };
 }
 
 export const editedFrame = (e: ChatMessageEditedEvent) => pythonDumps({ action: 'edited', id: e.id, new_content: e.new_content });
