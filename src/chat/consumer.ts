@@ -102,8 +102,10 @@ interface PreparedChat {
 
 const encodeChat = (f: ChatMessageFrames): PreparedChat => ({ self: Buffer.from(f.self), other: Buffer.from(f.other) });
 
-/** Frames a process prepared for one layer event (UTF-8, encoded once), shared by all its local sockets. */
-const prepared = new WeakMap<LayerMessage, Buffer | PreparedChat | Promise<PreparedChat | null>>();
+/** What a process prepared for one layer event (UTF-8, encoded once), shared by all its local sockets;
+ * null for an event no socket gets (unknown type or missing keys). */
+type Prepared = Buffer | PreparedChat | Promise<PreparedChat | null> | null;
+const prepared = new WeakMap<LayerMessage, Prepared>();
 
 export class ChatConsumer extends GroupConsumer {
   declare readonly roomId: number;
@@ -297,7 +299,23 @@ export class ChatConsumer extends GroupConsumer {
   // -------------------------------------------------------------------------------------------
   // Layer events → frames
 
+  /** Per recipient only the choice between prepared bytes: is_self, and the typist skipping itself. */
   protected frameFor(m: LayerMessage): Outgoing | null {
+    let built = prepared.get(m);
+    if (built === undefined) {
+      built = this.prepare(m);
+      prepared.set(m, built);
+    }
+    if (built === null) return null;
+    const fromSelf = (m.sender as { id?: unknown } | undefined)?.id === this.user.id;
+    if (m.type === 'chat_typing' && fromSelf) return null;
+    if (Buffer.isBuffer(built)) return built;
+    if (built instanceof Promise) return built.then((f) => (f ? (fromSelf ? f.self : f.other) : null));
+    return fromSelf ? built.self : built.other;
+  }
+
+  /** Once per event and process: check the keys the original's handlers index, build the frame bytes. */
+  private prepare(m: LayerMessage): Prepared {
     const required = REQUIRED_EVENT_KEYS[m.type];
     if (!required) {
       this.ctx.log.debug({ type: m.type }, 'ignored an unknown chat event');
@@ -310,40 +328,22 @@ export class ChatConsumer extends GroupConsumer {
     }
     switch (m.type) {
       case 'chat_message': {
-        const isSelf = (m.sender as { id?: unknown } | undefined)?.id === this.user.id;
-        let frames = prepared.get(m) as PreparedChat | Promise<PreparedChat | null> | undefined;
-        if (!frames) {
-          const built = this.chatFrames(m as unknown as ChatMessageEvent & { parent_message?: ParentObject | null });
-          frames = built instanceof Promise ? built.then((f) => (f ? encodeChat(f) : null)) : encodeChat(built);
-          prepared.set(m, frames);
-        }
-        if (frames instanceof Promise) return frames.then((f) => (f ? (isSelf ? f.self : f.other) : null));
-        return isSelf ? frames.self : frames.other;
+        const built = this.chatFrames(m as unknown as ChatMessageEvent & { parent_message?: ParentObject | null });
+        return built instanceof Promise ? built.then((f) => (f ? encodeChat(f) : null)) : encodeChat(built);
       }
-      case 'chat_typing': {
-        if ((m.sender as { id?: unknown } | undefined)?.id === this.user.id) return null;
-        return this.memo(m, () => typingFrame(m as never));
-      }
+      case 'chat_typing':
+        return Buffer.from(typingFrame(m as never));
       case 'chat_message_edited':
-        return this.memo(m, () => editedFrame(m as never));
+        return Buffer.from(editedFrame(m as never));
       case 'chat_message_deleted':
-        return this.memo(m, () => deletedFrame(m as never));
+        return Buffer.from(deletedFrame(m as never));
       case 'chat_message_reacted':
-        return this.memo(m, () => reactedFrame(m as never));
+        return Buffer.from(reactedFrame(m as never));
       case 'chat_message_pinned':
-        return this.memo(m, () => pinnedFrame(m as never));
+        return Buffer.from(pinnedFrame(m as never));
       default:
-        return null; // unknown types were dropped above
+        return null; // REQUIRED_EVENT_KEYS lists exactly these types
     }
-  }
-
-  private memo(m: LayerMessage, build: () => string): Buffer {
-    let bytes = prepared.get(m) as Buffer | undefined;
-    if (bytes === undefined) {
-      bytes = Buffer.from(build());
-      prepared.set(m, bytes);
-    }
-    return bytes;
   }
 
   /** Frames of a chat_message; a reply whose parent did not come with the event is looked up once. */
