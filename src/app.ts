@@ -1,13 +1,13 @@
-// Assembles the HTTP server (express for media files, the Django-style URL router for the API) and the
-// WebSocket upgrade routes.
+// Assembles the HTTP server: express for media files and /metrics, the Django-style URL router over
+// src/urls.ts for the API, and the WebSocket upgrades routed by the same table's websocket patterns.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { AppContext } from './context.ts';
 import { UrlRouter } from './drf/router.ts';
-import { WsRouter } from './ws.ts';
+import { WsRouter } from './realtime/router.ts';
 import { metricsHandler } from './metrics.ts';
-import { registerRoutes, registerSockets } from './routes.ts';
+import { urlpatterns, websocketUrlpatterns } from './urls.ts';
 
 export interface RunningServer {
   server: http.Server;
@@ -19,10 +19,8 @@ export interface RunningServer {
 }
 
 export function createHttpServer(ctx: AppContext): { server: http.Server; router: UrlRouter; ws: WsRouter } {
-  const router = new UrlRouter();
-  registerRoutes(router);
-  const ws = new WsRouter(ctx);
-  registerSockets(ws);
+  const router = new UrlRouter(urlpatterns);
+  const ws = new WsRouter(ctx, websocketUrlpatterns);
 
   const app = express();
   app.disable('x-powered-by');

@@ -13,10 +13,15 @@ import type { ChannelLayer } from './layers/types.ts';
 import { LocalStorage } from './storage/local.ts';
 import type { MediaStorage } from './storage/types.ts';
 import { createMailer } from './mail.ts';
-import { DbPresence } from './presence.ts';
 import { createLogger } from './log.ts';
 import { createPushSender, type PushSender } from './notification/push.ts';
-import { createOnlineRegistry, type OnlineRegistry } from './online.ts';
+import { createOnlineRegistry, type OnlineRegistry } from './realtime/online.ts';
+import { SessionIndex } from './realtime/sessions.ts';
+import { GroupRenderer } from './realtime/fanout.ts';
+import { DbLastSeenWriter } from './user/lastSeen.ts';
+import { OtpFailureGuard } from './user/otpGuard.ts';
+import { GoogleIdTokenVerifier } from './user/google.ts';
+import { SocketMessageWriter } from './chat/socketQueries.ts';
 
 export function pgliteDirFor(config: Config): string {
   return path.join(config.dataDir, 'pgdata');
@@ -61,19 +66,27 @@ export async function buildContext(config: Config, opts: BuildOptions = {}): Pro
   }
   const layer = opts.layer ?? (await createChannelLayer(config, log));
   const storage = opts.storage ?? (await createStorage(config));
-  const ctx: AppContext = {
-    config,
-    db,
-    layer,
-    storage,
-    log,
-    presence: new DbPresence(db.knex, log),
-    mailer: createMailer(config.email, log),
-    push: opts.push ?? (await createPushSender(config.firebaseCredentials, db.knex, log)),
-    online: opts.online ?? createOnlineRegistry(layer.kind === 'memory' ? null : config.redisUrl, log),
-    onReset: [],
-  };
+  const push = opts.push ?? (await createPushSender(config.firebaseCredentials, db.knex, log));
+  const online = opts.online ?? createOnlineRegistry(layer.kind === 'memory' ? null : config.redisUrl, log);
+  const ctx = assembleContext({ config, log, db, layer, storage, mailer: createMailer(config.email, log), push, online });
   return { ctx, schema, demoLoaded };
+}
+
+type ContextParts = Pick<AppContext, 'config' | 'log' | 'db' | 'layer' | 'storage' | 'mailer' | 'push' | 'online'>;
+
+/** The context around its connections (database, layer, storage, mail, push, online registry): the per-process
+ * services start empty. Tests call it again to get fresh services over the same connections. */
+export function assembleContext(parts: ContextParts): AppContext {
+  const { config, log, db, layer } = parts;
+  return {
+    ...parts,
+    sessions: new SessionIndex(layer, log),
+    groupRenderer: new GroupRenderer(),
+    chatMessages: new SocketMessageWriter(db.knex),
+    lastSeen: new DbLastSeenWriter(db.knex, log),
+    otpGuard: new OtpFailureGuard(),
+    google: new GoogleIdTokenVerifier(config, log),
+  };
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {

@@ -1,17 +1,22 @@
-// Everything a request or socket handler needs, built once at start-up (src/main.ts) or by tests.
+// The one application context: every per-process service a request, socket or job handler needs,
+// built in one place at start-up (src/bootstrap.ts) — or by a test, which builds a fresh one instead
+// of clearing module state. Nothing per-process lives in module variables.
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Database } from './db/index.ts';
 import type { ChannelLayer } from './layers/types.ts';
 import type { MediaStorage } from './storage/types.ts';
-import type { OnlineRegistry } from './online.ts';
+import type { OnlineRegistry } from './realtime/online.ts';
+import type { SessionIndex } from './realtime/sessions.ts';
+import type { GroupRenderer } from './realtime/fanout.ts';
 import type { PushSender } from './notification/push.ts';
+import type { OtpFailureGuard } from './user/otpGuard.ts';
+import type { GoogleIdTokenVerifier } from './user/google.ts';
+import type { SocketMessageWriter } from './chat/socketQueries.ts';
 
-export interface Presence {
-  /** UpdateLastSeenMiddleware: last_seen = now() after an authenticated REST request. */
-  touchLastSeen(userId: number): void;
-  /** Forget cached state (tests reset the database under a running server). */
-  reset(): void;
+/** UpdateLastSeenMiddleware: last_seen = now() after an authenticated REST request (src/user/lastSeen.ts). */
+export interface LastSeenWriter {
+  touch(userId: number): void;
 }
 
 export interface Mailer {
@@ -20,16 +25,25 @@ export interface Mailer {
 
 export interface AppContext {
   config: Config;
+  log: Logger;
   db: Database;
+  /** The channel layer: in memory, or channels_redis-compatible on Redis (shared with Django's processes). */
   layer: ChannelLayer;
   storage: MediaStorage;
-  log: Logger;
-  presence: Presence;
   mailer: Mailer;
-  /** FCM push to users' devices (src/notification/push.ts); a no-op when FIREBASE_CREDENTIALS is unset. */
+  /** FCM push to users' devices; a no-op when FIREBASE_CREDENTIALS is unset. */
   push: PushSender;
   /** Users with an open socket on any process (push only to the others). */
   online: OnlineRegistry;
-  /** Hooks run by contract tests after they reset the database (caches keyed by row ids). */
-  onReset: Array<() => void>;
+  /** This process's sockets by user, closed with 4003 when access ends on any process. */
+  sessions: SessionIndex;
+  /** Group fan-out: renders each layer event once per process for every local socket. */
+  groupRenderer: GroupRenderer;
+  /** Batches the chat socket's plain sends into one statement per round trip. */
+  chatMessages: SocketMessageWriter;
+  lastSeen: LastSeenWriter;
+  /** Wrong-OTP counts per user (codes are burnt after five). */
+  otpGuard: OtpFailureGuard;
+  /** Google ID tokens of student/google-login/ (caches Google's certificates). */
+  google: GoogleIdTokenVerifier;
 }

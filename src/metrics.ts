@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { AppContext } from './context.ts';
-import type { SocketHub } from './socket.ts';
+import type { SocketHub } from './realtime/hub.ts';
 
 function sameSecret(given: string, expected: string): boolean {
   const a = crypto.createHash('sha256').update(given).digest();

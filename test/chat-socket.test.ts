@@ -7,7 +7,7 @@ import { backends, startServer, userToken, type TestServer } from './helpers/har
 import { WsClient } from './helpers/wsclient.ts';
 import type { PushNotification, PushSender } from '../src/notification/push.ts';
 import { ERR } from '../src/chat/consumer.ts';
-import { RATE_LIMIT_ERROR, BINARY_FRAME_ERROR } from '../src/socket.ts';
+import { RATE_LIMIT_ERROR, BINARY_FRAME_ERROR } from '../src/realtime/socket.ts';
 
 const ANAGH = userToken('Anagh'); // 1, admin; rooms 1 2 3 4
 const RIYA = userToken('Riya'); // 2; rooms 1 2 3

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { MemoryOnlineRegistry, RedisOnlineRegistry, ONLINE_KEY_PREFIX } from '../src/online.ts';
+import { MemoryOnlineRegistry, RedisOnlineRegistry, ONLINE_KEY_PREFIX } from '../src/realtime/online.ts';
 import { redisUrlOrSkip } from './helpers/harness.ts';
 
 const log = pino({ level: 'silent' });

@@ -2,7 +2,7 @@
 // trailing UPDATE carrying the latest time.
 import { expect } from 'chai';
 import pino from 'pino';
-import { DbPresence } from '../src/presence.ts';
+import { DbLastSeenWriter } from '../src/user/lastSeen.ts';
 import { resetToSeed, sharedDatabase } from './helpers/harness.ts';
 import { timestampMs } from '../src/drf/datetime.ts';
 
@@ -10,16 +10,16 @@ describe('last_seen presence [pglite]', () => {
   it('folds a burst of touches into at most two UPDATEs and stores the latest time', async () => {
     const db = await sharedDatabase('pglite');
     await resetToSeed(db);
-    const presence = new DbPresence(db.knex, pino({ level: 'silent' }));
+    const presence = new DbLastSeenWriter(db.knex, pino({ level: 'silent' }));
     let updates = 0;
     const onQuery = (q: { sql: string }) => {
       if (/^update "User_user" set "last_seen"/i.test(q.sql)) updates++;
     };
     db.knex.on('query', onQuery);
     try {
-      for (let i = 0; i < 50; i++) presence.touchLastSeen(3);
+      for (let i = 0; i < 50; i++) presence.touch(3);
       const lastTouch = Date.now();
-      presence.touchLastSeen(4);
+      presence.touch(4);
       await new Promise((r) => setTimeout(r, 300));
       expect(updates).to.equal(3); // user 3: the first and one trailing; user 4: one
       const rows = await db.knex('User_user').whereIn('id', [3, 4]).orderBy('id').select('last_seen');

@@ -12,7 +12,7 @@ import { publishNotifications } from '../src/notification/service.ts';
 import { backends, ROOT, redisUrlOrSkip, startServer, userToken, type TestServer } from './helpers/harness.ts';
 import { WsClient } from './helpers/wsclient.ts';
 import { deleteByPrefix, testPrefix, until } from './layers-helpers.ts';
-import { createOnlineRegistry } from '../src/online.ts';
+import { createOnlineRegistry } from '../src/realtime/online.ts';
 import { createLogger } from '../src/log.ts';
 import type { PushNotification, PushSender } from '../src/notification/push.ts';
 
@@ -88,8 +88,6 @@ for (const backend of backends()) {
 
     beforeEach(async () => {
       await a.reset();
-      for (const hook of b.ctx.onReset) hook();
-      b.ctx.presence.reset();
     });
 
     afterEach(() => {

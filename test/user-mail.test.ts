@@ -8,7 +8,6 @@ import { call, TestSmtp } from './user-helpers.ts';
 import { USER_TABLE } from '../src/auth/tokens.ts';
 import { OTP_TABLE } from '../src/user/queries.ts';
 import { roleForYear } from '../src/user/views.ts';
-import { resetOtpFailures } from '../src/user/common.ts';
 
 const ADMIN = userToken('riya.sharma@akgec.ac.in');
 const NEW = { email: 'neha.kapoor@akgec.ac.in', first_name: 'Neha', last_name: 'Kapoor', year: '3rd' };
@@ -41,7 +40,6 @@ for (const backend of backends()) {
     beforeEach(async () => {
       await srv.reset();
       smtp.clear();
-      resetOtpFailures();
     });
 
     const count = async (table: string) => Number((await srv.ctx.db.knex(table).count('* as n'))[0].n);

@@ -8,8 +8,6 @@ import { backends, startServer, userToken, type TestServer } from './helpers/har
 import { call, TestSmtp } from './user-helpers.ts';
 import { TOKEN_TABLE, USER_TABLE } from '../src/auth/tokens.ts';
 import { OTP_TABLE, STUDENT_PROFILE_TABLE } from '../src/user/queries.ts';
-import { resetOtpFailures } from '../src/user/common.ts';
-import { setGoogleClient } from '../src/user/google.ts';
 import { splitFullName } from '../src/user/student.ts';
 
 const STUDENT = {
@@ -62,7 +60,7 @@ for (const backend of backends()) {
     before(async () => {
       await smtp.start();
       srv = await startServer(backend, { env: { ...smtp.env(), GOOGLE_CLIENT_IDS: `other-client,${CLIENT_ID}` } });
-      setGoogleClient(srv.ctx, new LocalCertsClient({ [KID]: key.publicKey.export({ type: 'spki', format: 'pem' }) as string }));
+      srv.ctx.google.client = new LocalCertsClient({ [KID]: key.publicKey.export({ type: 'spki', format: 'pem' }) as string });
     });
     after(async () => {
       await srv?.close();
@@ -71,7 +69,6 @@ for (const backend of backends()) {
     beforeEach(async () => {
       await srv.reset();
       smtp.clear();
-      resetOtpFailures();
     });
 
     const post = (path: string, body: unknown, token?: string) => call(srv.baseUrl, 'POST', `/api/user/student/${path}`, { body, token });

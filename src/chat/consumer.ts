@@ -1,34 +1,19 @@
 // /ws/chat/<int:room_id>/ — the original's ChatConsumer (Chat/consumers.py): every action, the same
 // layer events and frames, with the handshake and room scope closed (README: divergences). A socket is
-// one channel in the group `chat_<room_id>`; a layer event is turned into frame text once per process
-// (two variants for is_self) and the same string is written to every local socket.
+// one channel in the group `chat_<room_id>`; what each layer event becomes is declared in CHAT_EVENTS
+// (events.ts) and rendered once per process by the group fan-out (src/realtime/fanout.ts).
 import type { AppContext } from '../context.ts';
-import type { UpgradeRequest } from '../ws.ts';
+import type { UpgradeRequest } from '../realtime/router.ts';
 import type { LayerMessage } from '../layers/types.ts';
-import type { Outgoing } from '../socket.ts';
-import { GroupConsumer } from '../consumer.ts';
-import { tokenFromQuery } from '../auth/tokens.ts';
+import { GroupConsumer } from '../realtime/groupConsumer.ts';
+import { authenticateSocket } from '../realtime/handshake.ts';
 import { isDatabaseUnavailable } from '../db/errors.ts';
 import { parsePythonJson } from '../drf/pyjson.ts';
 import { nowTimestamp, utcIsoformat } from '../drf/datetime.ts';
 import { insertNotifications, publishNotifications } from '../notification/service.ts';
-import { chatGroup, type ChatEvent, type ChatMessageEvent } from './events.ts';
+import { CHAT_EVENTS, chatGroup, type ChatEvent, type ChatMessageEvent } from './events.ts';
 import * as q from './socketQueries.ts';
-import {
-  chatMessageFrames,
-  deletedFrame,
-  editedFrame,
-  errorFrame,
-  orderReactions,
-  parentMessageObject,
-  pinnedFrame,
-  reactedFrame,
-  socketSender,
-  typingFrame,
-  type ChatMessageFrames,
-  type ParentObject,
-  type SocketSender,
-} from './frames.ts';
+import { errorFrame, orderReactions, parentMessageObject, socketSender, type SocketSender } from './frames.ts';
 
 export const PIN_LIMIT = 3;
 
@@ -84,39 +69,16 @@ function idValue(v: unknown, error: string): number {
   return n;
 }
 
-/** The keys each chat event must carry (compat-notes §1.15), as the original's handlers index them. */
-const REQUIRED_EVENT_KEYS: Record<string, string[]> = {
-  chat_message: ['message', 'sender', 'message_type', 'id', 'created_at', 'room'],
-  chat_message_edited: ['id', 'new_content'],
-  chat_message_deleted: ['id'],
-  chat_message_reacted: ['id', 'reactions'],
-  chat_typing: ['sender', 'is_typing'],
-  chat_message_pinned: ['id', 'is_pinned'],
-};
-
-/** A chat_message's two frames as UTF-8 bytes, encoded once for every local socket. */
-interface PreparedChat {
-  self: Buffer;
-  other: Buffer;
-}
-
-const encodeChat = (f: ChatMessageFrames): PreparedChat => ({ self: Buffer.from(f.self), other: Buffer.from(f.other) });
-
-/** What a process prepared for one layer event (UTF-8, encoded once), shared by all its local sockets;
- * null for an event no socket gets (unknown type or missing keys). */
-type Prepared = Buffer | PreparedChat | Promise<PreparedChat | null> | null;
-const prepared = new WeakMap<LayerMessage, Prepared>();
-
 export class ChatConsumer extends GroupConsumer {
   declare readonly roomId: number;
   private readonly sender: SocketSender;
 
   constructor(
     ctx: AppContext,
-    readonly user: { id: number; first_name: string; photo: string | null; role: string },
+    private readonly user: { id: number; first_name: string; photo: string | null; role: string },
     roomId: number,
   ) {
-    super(ctx, user.id, chatGroup(roomId), roomId);
+    super(ctx, user.id, chatGroup(roomId), roomId, CHAT_EVENTS);
     this.sender = socketSender(user, ctx.storage);
   }
 
@@ -180,7 +142,7 @@ export class ChatConsumer extends GroupConsumer {
 
   private async publish(event: ChatEvent): Promise<void> {
     try {
-      await this.ctx.layer.groupSend(this.group, event as unknown as LayerMessage);
+      await this.ctx.layer.groupSend(this.group, event satisfies LayerMessage);
     } catch (err) {
       // Stored already; members see it in the history. Local delivery does not depend on the transport.
       this.ctx.log.warn({ err, roomId: this.roomId, type: event.type }, 'chat fan-out failed');
@@ -201,7 +163,7 @@ export class ChatConsumer extends GroupConsumer {
     const parentId = data.parent_message_id === undefined || data.parent_message_id === null ? null : idValue(data.parent_message_id, ERR.parentType);
 
     const now = nowTimestamp();
-    const row = await q.insertSocketMessage(this.ctx.db.knex, {
+    const row = await this.ctx.chatMessages.insert({
       roomId: this.roomId,
       senderId: this.user.id,
       messageType,
@@ -216,7 +178,7 @@ export class ChatConsumer extends GroupConsumer {
     if (row.id === null || row.created_at === null) throw new Error('message insert returned no row');
 
     const parent = row.p_id === null ? null : parentMessageObject(row as q.ParentRow, this.ctx.storage);
-    const event: ChatMessageEvent & { parent_message: ParentObject | null } = {
+    const event: ChatMessageEvent = {
       type: 'chat_message',
       message: message as string,
       sender: this.sender,
@@ -295,80 +257,13 @@ export class ChatConsumer extends GroupConsumer {
     if (!done.ok) throw new FrameError(ERR.pinFailed);
     await this.publish({ type: 'chat_message_pinned', id, is_pinned: pin, pinned_at: utcIsoformat(done.pinnedAt) });
   }
-
-  // -------------------------------------------------------------------------------------------
-  // Layer events → frames
-
-  /** Per recipient only the choice between prepared bytes: is_self, and the typist skipping itself. */
-  protected frameFor(m: LayerMessage): Outgoing | null {
-    let built = prepared.get(m);
-    if (built === undefined) {
-      built = this.prepare(m);
-      prepared.set(m, built);
-    }
-    if (built === null) return null;
-    const fromSelf = (m.sender as { id?: unknown } | undefined)?.id === this.user.id;
-    if (m.type === 'chat_typing' && fromSelf) return null;
-    if (Buffer.isBuffer(built)) return built;
-    if (built instanceof Promise) return built.then((f) => (f ? (fromSelf ? f.self : f.other) : null));
-    return fromSelf ? built.self : built.other;
-  }
-
-  /** Once per event and process: check the keys the original's handlers index, build the frame bytes. */
-  private prepare(m: LayerMessage): Prepared {
-    const required = REQUIRED_EVENT_KEYS[m.type];
-    if (!required) {
-      this.ctx.log.debug({ type: m.type }, 'ignored an unknown chat event');
-      return null;
-    }
-    if (required.some((k) => m[k] === undefined) || (required.includes('sender') && typeof m.sender !== 'object')) {
-      // Django's consumer would raise KeyError and lose the socket; here the event is dropped.
-      this.ctx.log.warn({ type: m.type }, 'dropped a chat event without its required keys');
-      return null;
-    }
-    switch (m.type) {
-      case 'chat_message': {
-        const built = this.chatFrames(m as unknown as ChatMessageEvent & { parent_message?: ParentObject | null });
-        return built instanceof Promise ? built.then((f) => (f ? encodeChat(f) : null)) : encodeChat(built);
-      }
-      case 'chat_typing':
-        return Buffer.from(typingFrame(m as never));
-      case 'chat_message_edited':
-        return Buffer.from(editedFrame(m as never));
-      case 'chat_message_deleted':
-        return Buffer.from(deletedFrame(m as never));
-      case 'chat_message_reacted':
-        return Buffer.from(reactedFrame(m as never));
-      case 'chat_message_pinned':
-        return Buffer.from(pinnedFrame(m as never));
-      default:
-        return null; // REQUIRED_EVENT_KEYS lists exactly these types
-    }
-  }
-
-  /** Frames of a chat_message; a reply whose parent did not come with the event is looked up once. */
-  private chatFrames(e: ChatMessageEvent & { parent_message?: ParentObject | null }): ChatMessageFrames | Promise<ChatMessageFrames | null> {
-    if (e.parent_message !== undefined || e.parent_message_id === undefined || e.parent_message_id === null) {
-      return chatMessageFrames(e, e.parent_message ?? null);
-    }
-    const parentId = Number(e.parent_message_id);
-    if (!Number.isSafeInteger(parentId)) return chatMessageFrames(e, null);
-    return q
-      .parentForFrame(this.ctx.db.knex, parentId)
-      .then((p) => chatMessageFrames(e, p ? parentMessageObject(p, this.ctx.storage) : null))
-      .catch((err: unknown) => {
-        this.ctx.log.warn({ err, parentId }, 'parent lookup failed; frame sent without it');
-        return chatMessageFrames(e, null);
-      });
-  }
 }
 
 /** The handshake: a valid token of an active user who is a member of an active room, else 403. */
 export async function connectChat(ctx: AppContext, up: UpgradeRequest): Promise<void> {
-  const key = tokenFromQuery(up.query);
   const roomId = Number(up.params.room_id);
-  if (!key || !Number.isSafeInteger(roomId) || up.params.room_id.length > 18) return up.reject(403);
-  const info = await q.connectInfo(ctx.db.knex, key, roomId);
-  if (!info || !info.is_active || !info.room_active || !info.is_member) return up.reject(403);
+  if (!Number.isSafeInteger(roomId) || up.params.room_id.length > 18) return up.reject(403);
+  const info = await authenticateSocket(ctx.db.knex, up.query, roomId);
+  if (!info || !info.room_active || !info.is_member) return up.reject(403);
   await new ChatConsumer(ctx, info, roomId).connect(up);
 }

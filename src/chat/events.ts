@@ -1,5 +1,21 @@
-// Channel-layer events of the chat groups, exactly the shapes the original's consumers send and
-// expect (compat-notes §1.15) — Django consumers on the same Redis crash (1011) on anything else.
+// Channel-layer events of the chat groups, exactly the shapes the original's consumers send and expect
+// (docs/compat-notes.md §1.15) — Django consumers on the same Redis crash (1011) on anything else — and
+// the one table that says, per event type, what it must carry, how a process renders it once, and what
+// each member's socket gets (src/realtime/fanout.ts). A new event type is one interface and one entry.
+import type { AppContext } from '../context.ts';
+import { eventType, type EventTable } from '../realtime/fanout.ts';
+import {
+  chatMessageFrames,
+  deletedFrame,
+  editedFrame,
+  parentMessageObject,
+  pinnedFrame,
+  reactedFrame,
+  typingFrame,
+  type ChatMessageFrames,
+  type ParentObject,
+} from './frames.ts';
+import { parentForFrame } from './socketQueries.ts';
 
 export const chatGroup = (roomId: number) => `chat_${roomId}`;
 
@@ -20,13 +36,41 @@ export interface ChatMessageEvent {
   created_at: string;
   room: number;
   parent_message_id?: number | null;
+  /** csi-chat's own addition: the parent already looked up (Django consumers ignore it and look it up). */
+  parent_message?: ParentObject | null;
+  [key: string]: unknown;
 }
 
-export interface ChatMessageEditedEvent { type: 'chat_message_edited'; id: number; new_content: string }
-export interface ChatMessageDeletedEvent { type: 'chat_message_deleted'; id: number }
-export interface ChatMessageReactedEvent { type: 'chat_message_reacted'; id: number; reactions: Record<string, number> }
-export interface ChatTypingEvent { type: 'chat_typing'; sender: SenderRef; is_typing: boolean }
-export interface ChatMessagePinnedEvent { type: 'chat_message_pinned'; id: number; is_pinned: boolean; pinned_at?: string | null }
+export interface ChatMessageEditedEvent {
+  type: 'chat_message_edited';
+  id: number;
+  new_content: string;
+  [key: string]: unknown;
+}
+export interface ChatMessageDeletedEvent {
+  type: 'chat_message_deleted';
+  id: number;
+  [key: string]: unknown;
+}
+export interface ChatMessageReactedEvent {
+  type: 'chat_message_reacted';
+  id: number;
+  reactions: Record<string, number>;
+  [key: string]: unknown;
+}
+export interface ChatTypingEvent {
+  type: 'chat_typing';
+  sender: SenderRef;
+  is_typing: boolean;
+  [key: string]: unknown;
+}
+export interface ChatMessagePinnedEvent {
+  type: 'chat_message_pinned';
+  id: number;
+  is_pinned: boolean;
+  pinned_at?: string | null;
+  [key: string]: unknown;
+}
 
 export type ChatEvent =
   | ChatMessageEvent
@@ -35,3 +79,53 @@ export type ChatEvent =
   | ChatMessageReactedEvent
   | ChatTypingEvent
   | ChatMessagePinnedEvent;
+
+/** A chat_message's two frames as UTF-8 bytes, encoded once for every local socket. */
+interface PreparedChat {
+  self: Buffer;
+  other: Buffer;
+}
+
+const encodeChat = (f: ChatMessageFrames): PreparedChat => ({ self: Buffer.from(f.self), other: Buffer.from(f.other) });
+
+const fromSelf = (e: { sender: SenderRef }, userId: number) => e.sender.id === userId;
+
+/** Frames of a chat_message; a reply whose parent did not come with the event is looked up once. */
+function renderChatMessage(e: ChatMessageEvent, ctx: AppContext): PreparedChat | Promise<PreparedChat> {
+  if (e.parent_message !== undefined || e.parent_message_id === undefined || e.parent_message_id === null) {
+    return encodeChat(chatMessageFrames(e, e.parent_message ?? null));
+  }
+  const parentId = Number(e.parent_message_id);
+  if (!Number.isSafeInteger(parentId)) return encodeChat(chatMessageFrames(e, null));
+  return parentForFrame(ctx.db.knex, parentId)
+    .then((p) => encodeChat(chatMessageFrames(e, p ? parentMessageObject(p, ctx.storage) : null)))
+    .catch((err: unknown) => {
+      ctx.log.warn({ err, parentId }, 'parent lookup failed; frame sent without it');
+      return encodeChat(chatMessageFrames(e, null));
+    });
+}
+
+/** Events whose frame is the same for every member. */
+const sameForAll = <E extends ChatEvent>(required: readonly (keyof E & string)[], frame: (e: E) => string) =>
+  eventType<E, Buffer>({ required, render: (e) => Buffer.from(frame(e)), pick: (bytes) => bytes });
+
+/** The chat consumer's handlers (Chat/consumers.py): keys each one indexes, its frame, who gets what. */
+export const CHAT_EVENTS: EventTable = {
+  chat_message: eventType<ChatMessageEvent, PreparedChat>({
+    required: ['message', 'sender', 'message_type', 'id', 'created_at', 'room'],
+    objects: ['sender'],
+    render: renderChatMessage,
+    pick: (frames, e, to) => (fromSelf(e, to.userId) ? frames.self : frames.other),
+  }),
+  chat_message_edited: sameForAll<ChatMessageEditedEvent>(['id', 'new_content'], editedFrame),
+  chat_message_deleted: sameForAll<ChatMessageDeletedEvent>(['id'], deletedFrame),
+  chat_message_reacted: sameForAll<ChatMessageReactedEvent>(['id', 'reactions'], reactedFrame),
+  chat_message_pinned: sameForAll<ChatMessagePinnedEvent>(['id', 'is_pinned'], pinnedFrame),
+  chat_typing: eventType<ChatTypingEvent, Buffer>({
+    required: ['sender', 'is_typing'],
+    objects: ['sender'],
+    render: (e) => Buffer.from(typingFrame(e)),
+    // The typist's own sockets get nothing, as in the original.
+    pick: (bytes, e, to) => (fromSelf(e, to.userId) ? null : bytes),
+  }),
+};

@@ -5,32 +5,6 @@ import { type Db, pgArray, preparedRows, rows } from '../db/sql.ts';
 
 const IS_MEMBER = `EXISTS (SELECT 1 FROM "Chat_room_members" WHERE room_id = ? AND user_id = ?)`;
 
-export interface ConnectInfo {
-  id: number;
-  first_name: string;
-  photo: string | null;
-  role: string;
-  is_active: boolean;
-  room_name: string | null;
-  room_active: boolean | null;
-  is_member: boolean;
-}
-
-/** The token's user, and (when roomId is given) the room and the user's membership, in one query. */
-export async function connectInfo(db: Db, key: string, roomId: number | null): Promise<ConnectInfo | null> {
-  const found = await preparedRows<ConnectInfo>(
-    db,
-    'csi_chat_connect_info',
-    `SELECT u.id, u.first_name, u.photo, u.role, u.is_active, r.name AS room_name, r.is_active AS room_active,
-       EXISTS (SELECT 1 FROM "Chat_room_members" m WHERE m.room_id = r.id AND m.user_id = u.id) AS is_member
-     FROM "authtoken_token" t JOIN "User_user" u ON u.id = t.user_id
-     LEFT JOIN "Chat_room" r ON r.id = ?
-     WHERE t.key = ?`,
-    [roomId, key],
-  );
-  return found[0] ?? null;
-}
-
 export interface ParentRow {
   p_id: number;
   p_content: string | null;
@@ -85,13 +59,6 @@ export interface InsertedSocketMessage {
  * the sender is a member and the parent (when given) is a message of the same room.
  */
 export async function insertSocketMessage(db: Db, m: NewSocketMessage): Promise<InsertedSocketMessage> {
-  // Plain messages (no reply, no mentions) on the pool are written by the batcher: one statement and one
-  // commit for every message that arrived while the previous statement ran.
-  if (m.parentId === null && m.mentionIds.length === 0 && !db.isTransaction) return batcherFor(db as Knex).add(m);
-  return insertOne(db, m);
-}
-
-async function insertOne(db: Db, m: NewSocketMessage): Promise<InsertedSocketMessage> {
   const found = await preparedRows<InsertedSocketMessage>(
     db,
     'csi_chat_insert_message',
@@ -134,12 +101,12 @@ async function insertOne(db: Db, m: NewSocketMessage): Promise<InsertedSocketMes
 
 // ---- batched plain sends -------------------------------------------------------------------------
 //
-// Each message is still checked and stored exactly as insertOne would (membership of the sender in the
+// Each message is still checked and stored exactly as insertSocketMessage would (membership of the sender in the
 // room at the moment of the INSERT, its own id, its own created_at); messages of one batch get their ids
 // in arrival order. At most MAX_IN_FLIGHT statements run at once (the consumer handles one frame per
 // socket at a time, so one sender's messages are never in two of them); what arrives meanwhile waits
 // and goes in the next statement. A batch that fails (e.g. a NUL in one content) is retried message by
-// message, so one bad message fails alone, with insertOne's error.
+// message, so one bad message fails alone, with insertSocketMessage's error.
 
 /** Rows per statement (bounded so one statement stays small). */
 const BATCH_MAX = 256;
@@ -179,13 +146,17 @@ interface Pending {
 
 const NO_PARENT = { parent_found: false, mentioned: null, p_id: null, p_content: null, p_created_at: null, p_sender_id: null, p_first_name: null, p_photo: null } as const;
 
-class InsertBatcher {
+/** The socket's message writer, one per process (a service of the application context). */
+export class SocketMessageWriter {
   private queue: Pending[] = [];
   private running = 0;
 
   constructor(private readonly knex: Knex) {}
 
-  add(m: NewSocketMessage): Promise<InsertedSocketMessage> {
+  /** Plain messages (no reply, no mentions) are batched: one statement and one commit for every message
+   * that arrived while the previous statement ran. */
+  insert(m: NewSocketMessage): Promise<InsertedSocketMessage> {
+    if (m.parentId !== null || m.mentionIds.length > 0) return insertSocketMessage(this.knex, m);
     return new Promise((resolve, reject) => {
       this.queue.push({ m, resolve, reject });
       if (this.running < MAX_IN_FLIGHT) void this.run();
@@ -199,7 +170,7 @@ class InsertBatcher {
         const batch = this.queue.splice(0, BATCH_MAX);
         if (batch.length === 1) {
           const [p] = batch;
-          await insertOne(this.knex, p.m).then(p.resolve, p.reject);
+          await insertSocketMessage(this.knex, p.m).then(p.resolve, p.reject);
           continue;
         }
         try {
@@ -222,21 +193,13 @@ class InsertBatcher {
           for (const r of out) batch[r.ord].resolve({ is_member: r.is_member, id: r.id, created_at: r.created_at, room_name: r.room_name, ...NO_PARENT });
         } catch {
           // One at a time: each message gets its own outcome (and its own error).
-          for (const p of batch) await insertOne(this.knex, p.m).then(p.resolve, p.reject);
+          for (const p of batch) await insertSocketMessage(this.knex, p.m).then(p.resolve, p.reject);
         }
       }
     } finally {
       this.running--;
     }
   }
-}
-
-const batchers = new WeakMap<Knex, InsertBatcher>();
-
-function batcherFor(knex: Knex): InsertBatcher {
-  let b = batchers.get(knex);
-  if (!b) batchers.set(knex, (b = new InsertBatcher(knex)));
-  return b;
 }
 
 /** Edit by the sender, in the socket's room (Editing failed. otherwise). */

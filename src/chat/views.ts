@@ -1,6 +1,5 @@
 // The fourteen views of the original's Chat/urls.py (CSI_BACKEND@37029af), same statuses and bodies.
 // Where the original crashed with a 500 on bad input, a 4xx JSON answer (listed in the report).
-import { revokeSockets } from './access.ts';
 import type { ApiRequest, ApiResult } from '../drf/api.ts';
 import { apiView, asObject } from '../drf/api.ts';
 import { badRequest, jsonError, noMatch, notFound, permissionDenied, validationError } from '../drf/errors.ts';
@@ -274,7 +273,7 @@ export const editRoom = apiView({
         if (isUniqueViolation(err)) throw validationError({ name: [NAME_TAKEN] });
         throw err;
       }
-      if (fields.is_active === false) await revokeSockets(req.ctx, await q.roomMemberIds(knex, room.id), room.id);
+      if (fields.is_active === false) await req.ctx.sessions.revoke(await q.roomMemberIds(knex, room.id), room.id);
       const detail = await q.roomDetail(knex, room.id);
       if (!detail) throw notFound('Room not found');
       return { body: { message: 'Room updated successfully', room: serializeRoom(detail, sctx(req), false) } };
@@ -298,7 +297,7 @@ export const deleteRoom = apiView({
         return { roomId: room.id, members };
       });
       if (!deleted) return { status: 403, body: { error: 'You are not authorized to delete this room.' } };
-      await revokeSockets(req.ctx, deleted.members, deleted.roomId);
+      await req.ctx.sessions.revoke(deleted.members, deleted.roomId);
       return { body: { message: 'Room deleted successfully.' } };
     },
   },
@@ -318,7 +317,7 @@ export const removeYourself = apiView({
         return { status: 403, body: { detail: 'You are the group creator. Transfer ownership before leaving.' } };
       }
       await q.removeMember(knex, room.id, me(req).id);
-      await revokeSockets(req.ctx, [me(req).id], room.id);
+      await req.ctx.sessions.revoke([me(req).id], room.id);
       return { body: { message: 'You have successfully removed yourself from the group.' } };
     },
   },

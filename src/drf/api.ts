@@ -269,7 +269,7 @@ export function apiView(spec: ViewSpec) {
         sendDrf(res, 500, { detail: 'A server error occurred.' }, headers);
       }
     } finally {
-      if (user) ctx.presence.touchLastSeen(user.id);
+      if (user) ctx.lastSeen.touch(user.id);
     }
   };
 }

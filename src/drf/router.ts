@@ -6,11 +6,26 @@ import type { AppContext } from '../context.ts';
 import { NOT_FOUND_HTML } from './errors.ts';
 import { sendHtml, type ApiViewFn } from './api.ts';
 
-interface Route {
-  regex: RegExp;
-  names: string[];
-  view: ApiViewFn;
-  pattern: string;
+/** include(): a list of patterns mounted under a route prefix (Django's `include('Chat.urls')`). */
+class Included<V> {
+  constructor(readonly patterns: readonly UrlPattern<V>[]) {}
+}
+
+/** One entry of a urlpatterns list: a route and its view, or a route prefix and included patterns. */
+export type UrlPattern<V> = { route: string; view: V } | { route: string; include: readonly UrlPattern<V>[] };
+
+/** Django's path(): `route` has no leading slash, e.g. "groups/<int:room_id>/messages/". */
+export function path<V>(route: string, target: V | Included<V>): UrlPattern<V> {
+  return target instanceof Included ? { route, include: target.patterns } : { route, view: target };
+}
+
+export function include<V>(patterns: readonly UrlPattern<V>[]): Included<V> {
+  return new Included(patterns);
+}
+
+/** Every (full route, view) of a urlpatterns list, in resolution order. */
+export function flattenPatterns<V>(patterns: readonly UrlPattern<V>[], prefix = ''): Array<{ route: string; view: V }> {
+  return patterns.flatMap((p) => ('include' in p ? flattenPatterns(p.include, prefix + p.route) : [{ route: prefix + p.route, view: p.view }]));
 }
 
 const CONVERTERS: Record<string, string> = {
@@ -20,38 +35,54 @@ const CONVERTERS: Record<string, string> = {
   path: '.+',
 };
 
-export class UrlRouter {
-  private readonly routes: Route[] = [];
+interface CompiledRoute<V> {
+  regex: RegExp;
+  names: string[];
+  view: V;
+  route: string;
+}
 
-  /** `pattern` as in Django's path(): no leading slash, e.g. "api/chat/groups/<int:room_id>/messages/". */
-  add(pattern: string, view: ApiViewFn): this {
-    const names: string[] = [];
-    const source = pattern.replace(/<(?:(\w+):)?(\w+)>|[.*+?^${}()|[\]\\]/g, (m, conv: string | undefined, name: string | undefined) => {
-      if (!name) return '\\' + m;
-      names.push(name);
-      const re = CONVERTERS[conv ?? 'str'];
-      if (!re) throw new Error(`unknown path converter ${conv} in ${pattern}`);
-      return `(${re})`;
-    });
-    this.routes.push({ regex: new RegExp(`^/${source}$`), names, view, pattern });
-    return this;
+/** A route's regex as Django's RoutePattern builds it (converters `int`, `str`, `slug`, `path`). */
+function compileRoute<V>(route: string, view: V, leadingSlash: string): CompiledRoute<V> {
+  const names: string[] = [];
+  const source = route.replace(/<(?:(\w+):)?(\w+)>|[.*+?^${}()|[\]\\]/g, (m, conv: string | undefined, name: string | undefined) => {
+    if (!name) return '\\' + m;
+    names.push(name);
+    const re = CONVERTERS[conv ?? 'str'];
+    if (!re) throw new Error(`unknown path converter ${conv} in ${route}`);
+    return `(${re})`;
+  });
+  return { regex: new RegExp(`^${leadingSlash}${source}$`), names, view, route };
+}
+
+/** Django's URL resolver: the first pattern that matches the whole path, with its captured parameters. */
+export class UrlResolver<V> {
+  private readonly routes: CompiledRoute<V>[];
+
+  /** `leadingSlash`: the regex for the path's leading slash ('/+' for Channels' URLRouter, which lstrips). */
+  constructor(patterns: readonly UrlPattern<V>[], leadingSlash = '/') {
+    this.routes = flattenPatterns(patterns).map((p) => compileRoute(p.route, p.view, leadingSlash));
   }
 
-  resolve(path: string): { view: ApiViewFn; params: Record<string, string> } | null {
+  resolve(path: string): { view: V; params: Record<string, string>; route: string } | null {
     for (const route of this.routes) {
       const m = route.regex.exec(path);
       if (!m) continue;
       const params: Record<string, string> = {};
       route.names.forEach((n, i) => (params[n] = m[i + 1]));
-      return { view: route.view, params };
+      return { view: route.view, params, route: route.route };
     }
     return null;
   }
 
+  /** Every full route, e.g. "api/chat/groups/<int:room_id>/messages/". */
   patterns(): string[] {
-    return this.routes.map((r) => r.pattern);
+    return this.routes.map((r) => r.route);
   }
+}
 
+/** The REST side: resolution, APPEND_SLASH and Django's HTML 404, as express middleware. */
+export class UrlRouter extends UrlResolver<ApiViewFn> {
   /** Express middleware serving every route, APPEND_SLASH and the HTML 404. */
   handler(ctx: AppContext) {
     return (req: Request, res: Response, next: () => void) => {

@@ -1,49 +1,39 @@
 // /ws/notifications/ — the original's NotificationConsumer: authenticated users only (403 at the
 // handshake otherwise, as in the original), one group per user, client frames ignored.
 import type { AppContext } from '../context.ts';
-import type { UpgradeRequest, WsRouter } from '../ws.ts';
-import type { LayerMessage } from '../layers/types.ts';
-import { GroupConsumer } from '../consumer.ts';
-import { tokenFromQuery } from '../auth/tokens.ts';
+import type { UpgradeRequest } from '../realtime/router.ts';
+import { GroupConsumer } from '../realtime/groupConsumer.ts';
+import { authenticateSocket } from '../realtime/handshake.ts';
+import { eventType, type EventTable } from '../realtime/fanout.ts';
 import { pythonDumps } from '../drf/json.ts';
-import { connectInfo } from '../chat/socketQueries.ts';
+import type { LayerMessage } from '../layers/types.ts';
 import { notificationGroup } from './service.ts';
 
-/** One frame text per notification event, shared by all of the user's local sockets. */
-const prepared = new WeakMap<LayerMessage, string>();
-
-export function notificationFrame(m: LayerMessage): string | null {
-  if (m.type !== 'send_notification' || m.notification === undefined) return null;
-  let text = prepared.get(m);
-  if (text === undefined) {
-    text = pythonDumps({ notification: m.notification });
-    prepared.set(m, text);
-  }
-  return text;
+interface SendNotificationEvent extends LayerMessage {
+  type: 'send_notification';
+  notification: unknown;
 }
+
+/** The consumer's one handler, send_notification: {"notification": …}, the same bytes for every socket. */
+export const NOTIFICATION_EVENTS: EventTable = {
+  send_notification: eventType<SendNotificationEvent, Buffer>({
+    required: ['notification'],
+    render: (e) => Buffer.from(pythonDumps({ notification: e.notification })),
+    pick: (bytes) => bytes,
+  }),
+};
 
 /** One group per user; client frames are ignored, as in the original. */
 class NotificationConsumer extends GroupConsumer {
   constructor(ctx: AppContext, userId: number) {
-    super(ctx, userId, notificationGroup(userId), null);
-  }
-
-  protected frameFor(m: LayerMessage): string | null {
-    return notificationFrame(m);
+    super(ctx, userId, notificationGroup(userId), null, NOTIFICATION_EVENTS);
   }
 
   protected onText(): void {}
 }
 
 export async function connectNotifications(ctx: AppContext, up: UpgradeRequest): Promise<void> {
-  const key = tokenFromQuery(up.query);
-  if (!key) return up.reject(403);
-  const info = await connectInfo(ctx.db.knex, key, null);
-  if (!info || !info.is_active) return up.reject(403);
+  const info = await authenticateSocket(ctx.db.knex, up.query, null);
+  if (!info) return up.reject(403);
   await new NotificationConsumer(ctx, info.id).connect(up);
-}
-
-/** /ws/notifications/ — the notification consumer. */
-export function registerNotificationSockets(ws: WsRouter): void {
-  ws.add('ws/notifications/', connectNotifications);
 }

@@ -4,7 +4,6 @@ import { authenticationFailed } from '../drf/errors.ts';
 import { makePassword, verifyPassword } from '../auth/hashers.ts';
 import { getOrCreateToken, TOKEN_TABLE, type UserRow } from '../auth/tokens.ts';
 import { setPasswordHash, userByEmail } from './queries.ts';
-import { revokeSockets } from '../chat/access.ts';
 import type { Knex } from 'knex';
 
 /** Profile fields the login response lists when empty, in the original's order. */
@@ -62,7 +61,7 @@ export const logoutView = apiView({
     async POST(req) {
       await req.ctx.db.knex(TOKEN_TABLE).where({ key: req.tokenKey }).delete();
       // DRF keeps one token per user: the sockets opened with it are no longer authenticated.
-      if (req.user) await revokeSockets(req.ctx, [req.user.id], null);
+      if (req.user) await req.ctx.sessions.revoke([req.user.id], null);
       return { body: { message: 'Successfully logged out.' } };
     },
   },

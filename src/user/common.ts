@@ -54,34 +54,3 @@ export async function inTransactionWithMail<T>(knex: Knex, work: (trx: Knex.Tran
     throw err;
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Wrong-OTP guard: after MAX_OTP_FAILURES wrong codes for one user, every unused OTP of that user
-// is marked used, so a 6-digit code cannot be brute-forced within its 10 minutes.
-
-export const MAX_OTP_FAILURES = 5;
-const failures = new Map<number, { count: number; since: number }>();
-
-/** Records a wrong code; true when the user's codes must now be burnt. */
-export function otpFailure(userId: number): boolean {
-  const now = Date.now();
-  const f = failures.get(userId);
-  if (!f || now - f.since > 10 * 60 * 1000) {
-    failures.set(userId, { count: 1, since: now });
-    return MAX_OTP_FAILURES <= 1;
-  }
-  f.count++;
-  if (f.count >= MAX_OTP_FAILURES) {
-    failures.delete(userId);
-    return true;
-  }
-  return false;
-}
-
-export function otpSuccess(userId: number): void {
-  failures.delete(userId);
-}
-
-export function resetOtpFailures(): void {
-  failures.clear();
-}

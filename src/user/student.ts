@@ -14,8 +14,6 @@ import {
   generateOtp,
   inTransactionWithMail,
   isUniqueViolation,
-  otpFailure,
-  otpSuccess,
   readDict,
   readInput,
   sendOrFail,
@@ -24,7 +22,7 @@ import {
 import { verificationOtpMail } from './mails.ts';
 import { authenticate } from './auth.ts';
 import { forgotPassword, resetPassword } from './views.ts';
-import { GoogleTokenError, verifyGoogleIdToken } from './google.ts';
+import { GoogleTokenError } from './google.ts';
 
 /** StudentProfile choices. */
 export const BRANCH_CHOICES = ['CSE', 'CS', 'CS-IT', 'CSE-DS', 'CS-HINDI', 'CSE-AIML', 'IT', 'AIML', 'ECE', 'ME', 'EN', 'CIVIL'] as const;
@@ -142,10 +140,10 @@ export const studentVerifyEmail = apiView({
         return null;
       });
       if (outcome) {
-        if (outcome === 'Invalid OTP.' && otpFailure(user.id)) await q.burnOtps(knex, user.id);
+        if (outcome === 'Invalid OTP.' && req.ctx.otpGuard.failure(user.id)) await q.burnOtps(knex, user.id);
         throw validationError({ non_field_errors: [outcome] });
       }
-      otpSuccess(user.id);
+      req.ctx.otpGuard.success(user.id);
       return { body: { message: 'Email verified successfully.' } };
     },
   },
@@ -208,7 +206,7 @@ export const studentGoogleLogin = apiView({
       if (typeof idToken !== 'string') return { status: 400, body: { error: 'Invalid Google ID token: the token must be a string.' } };
       let payload;
       try {
-        payload = await verifyGoogleIdToken(req.ctx, idToken);
+        payload = await req.ctx.google.verify(idToken);
       } catch (err) {
         if (err instanceof GoogleTokenError) return { status: 400, body: { error: `Invalid Google ID token: ${err.message}` } };
         throw err;

@@ -18,7 +18,7 @@ import {
 import * as q from './queries.ts';
 import { serializeListUser, serializeProfile, serializeSearchUser, serializeTeamMember } from './serializers.ts';
 import { choiceField, dateField, emailField, slugRelatedField, urlField, USER_MSG } from './validation.ts';
-import { generateOtp, inTransactionWithMail, isUniqueViolation, readDict, readInput, sendOrFail, truthy, otpFailure, otpSuccess } from './common.ts';
+import { generateOtp, inTransactionWithMail, isUniqueViolation, readDict, readInput, sendOrFail, truthy } from './common.ts';
 import { passwordOtpMail, welcomeMail } from './mails.ts';
 import { missingProfileFields } from './auth.ts';
 
@@ -198,10 +198,10 @@ export async function resetPassword(req: ApiRequest) {
     return true;
   });
   if (!ok) {
-    if (otpFailure(user.id)) await q.burnOtps(knex, user.id);
+    if (req.ctx.otpGuard.failure(user.id)) await q.burnOtps(knex, user.id);
     return { status: 400, body: { error: 'Invalid or expired OTP.' } };
   }
-  otpSuccess(user.id);
+  req.ctx.otpGuard.success(user.id);
   return { body: { message: 'Password has been reset successfully.' } };
 }
 

@@ -11,6 +11,8 @@ import { buildContext, type BuildOptions } from '../../src/bootstrap.ts';
 import { listen, type RunningServer } from '../../src/app.ts';
 import type { AppContext } from '../../src/context.ts';
 import { createLogger } from '../../src/log.ts';
+import { OtpFailureGuard } from '../../src/user/otpGuard.ts';
+import { DbLastSeenWriter } from '../../src/user/lastSeen.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SEED_SQL_PATH = path.join(ROOT, 'fixtures/django-seed.sql');
@@ -80,8 +82,9 @@ export async function startServer(
   const running = await listen(ctx, 0, '127.0.0.1');
   const reset = async () => {
     await resetToSeed(ctx.db);
-    ctx.presence.reset();
-    for (const hook of ctx.onReset) hook();
+    // Per-process state that outlives a database reset: fresh, as a new process would have it.
+    ctx.otpGuard = new OtpFailureGuard();
+    ctx.lastSeen = new DbLastSeenWriter(ctx.db.knex, ctx.log);
   };
   return {
     ...running,

@@ -1,11 +1,13 @@
-// WebSocket upgrade routing (Channels' URLRouter): path patterns → handlers that accept or refuse.
+// WebSocket upgrade routing (Channels' URLRouter over the websocket urlpatterns of src/urls.ts): path
+// patterns → handlers that accept or refuse.
 // Refusals are written as daphne writes them: a bare status line, then the TCP connection closes.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { AppContext } from './context.ts';
-import { SocketHub } from './socket.ts';
-import { isDatabaseUnavailable } from './db/errors.ts';
+import type { AppContext } from '../context.ts';
+import { SocketHub } from './hub.ts';
+import { isDatabaseUnavailable } from '../db/errors.ts';
+import { UrlResolver, type UrlPattern } from '../drf/router.ts';
 
 export interface UpgradeRequest {
   req: IncomingMessage;
@@ -34,11 +36,15 @@ function destroyOnError(this: Duplex): void {
 }
 
 export class WsRouter {
-  private readonly routes: Array<{ regex: RegExp; names: string[]; handler: UpgradeHandler }> = [];
+  private readonly resolver: UrlResolver<UpgradeHandler>;
   readonly wss: WebSocketServer;
   readonly hub: SocketHub;
 
-  constructor(private readonly ctx: AppContext) {
+  constructor(
+    private readonly ctx: AppContext,
+    patterns: readonly UrlPattern<UpgradeHandler>[],
+  ) {
+    this.resolver = new UrlResolver(patterns, '/+');
     const c = ctx.config;
     this.hub = new SocketHub(
       {
@@ -56,17 +62,6 @@ export class WsRouter {
       perMessageDeflate: false,
       clientTracking: true,
     });
-  }
-
-  /** Django path() syntax without the leading slash, e.g. "ws/chat/<int:room_id>/". */
-  add(pattern: string, handler: UpgradeHandler): this {
-    const names: string[] = [];
-    const source = pattern.replace(/<(?:(\w+):)?(\w+)>/g, (_, conv: string | undefined, name: string) => {
-      names.push(name);
-      return conv === 'int' ? '([0-9]+)' : '([^/]+)';
-    });
-    this.routes.push({ regex: new RegExp(`^/+${source}$`), names, handler });
-    return this;
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -89,37 +84,34 @@ export class WsRouter {
       if (socket.writable) socket.end(STATUS_LINES[status]);
       else socket.destroy();
     };
-    for (const route of this.routes) {
-      const m = route.regex.exec(path);
-      if (!m) continue;
-      const params: Record<string, string> = {};
-      route.names.forEach((n, i) => (params[n] = m[i + 1]));
-      const up: UpgradeRequest = {
-        req,
-        path,
-        query,
-        params,
-        hub: this.hub,
-        accept: () =>
-          new Promise((resolve, rejectPromise) => {
-            if (settled || socket.destroyed) return rejectPromise(new Error('socket closed before accept'));
-            settled = true;
-            this.wss.handleUpgrade(req, socket, head, (ws) => resolve(ws));
-          }),
-        reject,
-      };
-      route.handler(this.ctx, up).catch((err: unknown) => {
-        if (isDatabaseUnavailable(err)) {
-          this.ctx.log.warn({ err, path }, 'websocket refused: database unavailable');
-          reject(503);
-          return;
-        }
-        this.ctx.log.error({ err, path }, 'websocket connect failed');
-        reject(500);
-      });
+    const found = this.resolver.resolve(path);
+    if (!found) {
+      // No route: Channels' URLRouter raises and daphne answers 500.
+      reject(500);
       return;
     }
-    // No route: Channels' URLRouter raises and daphne answers 500.
-    reject(500);
+    const up: UpgradeRequest = {
+      req,
+      path,
+      query,
+      params: found.params,
+      hub: this.hub,
+      accept: () =>
+        new Promise((resolve, rejectPromise) => {
+          if (settled || socket.destroyed) return rejectPromise(new Error('socket closed before accept'));
+          settled = true;
+          this.wss.handleUpgrade(req, socket, head, (ws) => resolve(ws));
+        }),
+      reject,
+    };
+    found.view(this.ctx, up).catch((err: unknown) => {
+      if (isDatabaseUnavailable(err)) {
+        this.ctx.log.warn({ err, path }, 'websocket refused: database unavailable');
+        reject(503);
+        return;
+      }
+      this.ctx.log.error({ err, path }, 'websocket connect failed');
+      reject(500);
+    });
   }
 }

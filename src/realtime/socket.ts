@@ -3,16 +3,8 @@
 // buffer (a slow reader is closed with 1013 instead of buffering without limit), and daphne's keepalive
 // (ping after 20 s idle, close after 30 s without pong) driven by one timer for all sockets.
 import type { WebSocket, RawData } from 'ws';
-import type { Logger } from 'pino';
-import { pythonDumps } from './drf/json.ts';
-
-export interface SocketLimits {
-  ratePerSecond: number;
-  rateBurst: number;
-  sendBufferBytes: number;
-  pingIntervalMs: number;
-  pingTimeoutMs: number;
-}
+import { pythonDumps } from '../drf/json.ts';
+import type { SocketHub } from './hub.ts';
 
 export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
@@ -32,11 +24,33 @@ export interface SocketHandlers {
 export const RATE_LIMIT_ERROR = pythonDumps({ error: 'Too many messages: slow down.' });
 export const BINARY_FRAME_ERROR = pythonDumps({ error: 'Binary frames are not supported: send JSON text.' });
 
+/** A token bucket: `burst` frames at once, refilled at `perSecond`. */
+export class RateBucket {
+  private tokens: number;
+  private refilledAt: number;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    now = Date.now(),
+  ) {
+    this.tokens = burst;
+    this.refilledAt = now;
+  }
+
+  take(now = Date.now()): boolean {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.perSecond);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
 export class ManagedSocket {
   private queue: Outgoing[] = [];
   private draining = false;
-  private tokens: number;
-  private refilledAt = Date.now();
+  private readonly rate: RateBucket;
   /** Frames refused in a row by the rate bound; past the burst the client is cut off. */
   private refusedInARow = 0;
   lastActivity = Date.now();
@@ -48,7 +62,7 @@ export class ManagedSocket {
     private readonly hub: SocketHub,
     private readonly handlers: SocketHandlers,
   ) {
-    this.tokens = hub.limits.rateBurst;
+    this.rate = new RateBucket(hub.limits.ratePerSecond, hub.limits.rateBurst);
     ws.on('message', (data: RawData, isBinary: boolean) => this.receive(data, isBinary));
     ws.on('pong', () => {
       this.pingSentAt = 0;
@@ -78,18 +92,13 @@ export class ManagedSocket {
   }
 
   private takeToken(): boolean {
-    const { ratePerSecond, rateBurst } = this.hub.limits;
-    const now = Date.now();
-    this.tokens = Math.min(rateBurst, this.tokens + ((now - this.refilledAt) / 1000) * ratePerSecond);
-    this.refilledAt = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
+    if (this.rate.take()) {
       this.refusedInARow = 0;
       return true;
     }
     this.refusedInARow += 1;
     if (this.refusedInARow === 1) this.send(RATE_LIMIT_ERROR);
-    else if (this.refusedInARow > rateBurst) this.close(CLOSE_POLICY_VIOLATION);
+    else if (this.refusedInARow > this.hub.limits.rateBurst) this.close(CLOSE_POLICY_VIOLATION);
     return false;
   }
 
@@ -184,69 +193,3 @@ export class ManagedSocket {
   }
 }
 
-export interface SocketStats {
-  open: number;
-  framesOut: number;
-  slowClosed: number;
-}
-
-/** All open sockets of the process: keepalive with one timer, counts for /metrics, close on shutdown. */
-export class SocketHub {
-  private readonly sockets = new Set<ManagedSocket>();
-  private timer: NodeJS.Timeout | null = null;
-  readonly stats: SocketStats = { open: 0, framesOut: 0, slowClosed: 0 };
-  private corked: ManagedSocket[] = [];
-  private readonly flushCorked = () => {
-    const list = this.corked;
-    this.corked = [];
-    for (const s of list) s.uncork();
-  };
-
-  constructor(
-    readonly limits: SocketLimits,
-    readonly log: Logger,
-  ) {}
-
-  add(s: ManagedSocket): void {
-    this.sockets.add(s);
-    this.stats.open = this.sockets.size;
-    if (!this.timer) {
-      const tick = Math.max(50, Math.min(this.limits.pingIntervalMs, this.limits.pingTimeoutMs) / 4);
-      this.timer = setInterval(() => this.keepalive(), tick);
-      this.timer.unref();
-    }
-  }
-
-  /** Uncorks `s` once the current turn of the event loop is over (see ManagedSocket.cork). */
-  uncorkSoon(s: ManagedSocket): void {
-    if (this.corked.length === 0) setImmediate(this.flushCorked);
-    this.corked.push(s);
-  }
-
-  remove(s: ManagedSocket): void {
-    this.sockets.delete(s);
-    this.stats.open = this.sockets.size;
-  }
-
-  private keepalive(): void {
-    const now = Date.now();
-    for (const s of this.sockets) {
-      if (s.pingSentAt) {
-        if (now - s.pingSentAt > this.limits.pingTimeoutMs) s.ws.terminate();
-      } else if (now - s.lastActivity > this.limits.pingIntervalMs) {
-        s.pingSentAt = now;
-        try {
-          s.ws.ping();
-        } catch {
-          s.ws.terminate();
-        }
-      }
-    }
-  }
-
-  closeAll(code = 1001): void {
-    for (const s of [...this.sockets]) s.close(code);
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-}

@@ -1,6 +1,5 @@
 // The original's Notification/urls.py under /api/notifications/ (issue #7): MarkNotificationsReadAPIView,
 // UnreadNotificationCountAPIView, RegisterDeviceTokenView (DeviceTokenSerializer).
-import type { UrlRouter } from '../drf/router.ts';
 import { apiView, asObject, pythonTypeName, type ApiRequest } from '../drf/api.ts';
 import { validationError } from '../drf/errors.ts';
 import { pythonInt, lookupId } from '../drf/pagination.ts';
@@ -131,12 +130,3 @@ export const registerDevice = apiView({
     },
   },
 });
-
-/** The original's Notification/urls.py under /api/notifications/ (issue #7). */
-export function registerNotificationRoutes(router: UrlRouter): void {
-  const p = 'api/notifications/';
-  router
-    .add(`${p}mark-as-read/`, markNotificationsRead)
-    .add(`${p}unread-count/`, unreadNotificationCount)
-    .add(`${p}register-device/`, registerDevice);
-}

@@ -1,15 +1,17 @@
 // What every socket consumer does around its own frames (Channels' AsyncWebsocketConsumer with one
 // group): a layer channel in one group, joined before the handshake completes so no event is missed;
-// events that arrive before the socket exists are held and rendered once it does; online/offline
-// tracking; revocation (src/chat/access.ts); leaving the group when the socket closes.
+// events that arrive before the socket exists are held and delivered once it does; the group fan-out
+// through the render-once step (fanout.ts) with the consumer's event table; online/offline tracking;
+// revocation (sessions.ts); leaving the group when the socket closes.
 import type { WebSocket } from 'ws';
-import type { AppContext } from './context.ts';
-import type { UpgradeRequest } from './ws.ts';
-import type { LayerMessage } from './layers/types.ts';
-import { ManagedSocket, type Outgoing } from './socket.ts';
-import { CLOSE_ACCESS_REVOKED, trackSession, untrackSession, type Session } from './chat/access.ts';
+import type { AppContext } from '../context.ts';
+import type { LayerMessage } from '../layers/types.ts';
+import type { UpgradeRequest } from './router.ts';
+import type { EventTable, Recipient } from './fanout.ts';
+import { ManagedSocket } from './socket.ts';
+import { CLOSE_ACCESS_REVOKED, type Session } from './sessions.ts';
 
-export abstract class GroupConsumer implements Session {
+export abstract class GroupConsumer implements Session, Recipient {
   protected socket: ManagedSocket | null = null;
   /** Layer events that arrived between joining the group and completing the handshake. */
   private early: LayerMessage[] = [];
@@ -18,16 +20,15 @@ export abstract class GroupConsumer implements Session {
 
   constructor(
     protected readonly ctx: AppContext,
-    protected readonly userId: number,
+    readonly userId: number,
     protected readonly group: string,
     /** The room whose access this socket depends on; null for a notification socket (logout only). */
     readonly roomId: number | null,
+    /** The group's event types: what each must carry, how it renders once, what this socket gets. */
+    private readonly events: EventTable,
   ) {
     this.channel = ctx.layer.newChannel();
   }
-
-  /** The frame for a layer event (bytes or text, possibly after a lookup), or null for none. */
-  protected abstract frameFor(m: LayerMessage): Outgoing | null;
 
   /** A text frame from the client. */
   protected abstract onText(text: string): void;
@@ -35,7 +36,7 @@ export abstract class GroupConsumer implements Session {
   /** Joins the group, then completes the handshake; a failed handshake leaves the group again. */
   async connect(up: UpgradeRequest): Promise<void> {
     this.ctx.layer.register(this.channel, (m) => this.receive(m));
-    await Promise.all([this.ctx.layer.groupAdd(this.group, this.channel), trackSession(this.ctx, this.userId, this)]);
+    await Promise.all([this.ctx.layer.groupAdd(this.group, this.channel), this.ctx.sessions.track(this.userId, this)]);
     let ws: WebSocket;
     try {
       ws = await up.accept();
@@ -64,7 +65,7 @@ export abstract class GroupConsumer implements Session {
     if (this.closed) return;
     this.closed = true;
     this.ctx.layer.unregister(this.channel);
-    untrackSession(this.ctx, this.userId, this);
+    this.ctx.sessions.untrack(this.userId, this);
     this.ctx.layer.groupDiscard(this.group, this.channel).catch((err: unknown) => this.ctx.log.debug({ err }, 'group discard failed'));
     if (this.socket) this.ctx.online.disconnected(this.userId);
   }
@@ -74,12 +75,7 @@ export abstract class GroupConsumer implements Session {
       if (!this.closed) this.early.push(m);
       return;
     }
-    try {
-      const out = this.frameFor(m);
-      if (out !== null) this.socket.send(out);
-    } catch (err) {
-      // A malformed event (e.g. from another process) must not take the socket down.
-      this.ctx.log.warn({ err, type: m.type }, 'dropped an event it could not render');
-    }
+    const out = this.ctx.groupRenderer.frameFor(this.ctx, m, this.events, this);
+    if (out !== null) this.socket.send(out);
   }
 }

@@ -4,17 +4,17 @@
 // the stored value still ends at the last request's time.
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import type { Presence } from './context.ts';
-import { nowTimestamp } from './drf/datetime.ts';
-import { USER_TABLE } from './auth/tokens.ts';
+import type { LastSeenWriter } from '../context.ts';
+import { nowTimestamp } from '../drf/datetime.ts';
+import { USER_TABLE } from '../auth/tokens.ts';
 
-export class DbPresence implements Presence {
+export class DbLastSeenWriter implements LastSeenWriter {
   /** user id → the newer time to write once the in-flight UPDATE is done (null: none waiting). */
   private readonly inFlight = new Map<number, string | null>();
 
   constructor(private readonly knex: Knex, private readonly log: Logger) {}
 
-  touchLastSeen(userId: number): void {
+  touch(userId: number): void {
     const now = nowTimestamp();
     if (this.inFlight.has(userId)) {
       this.inFlight.set(userId, now);
@@ -34,9 +34,5 @@ export class DbPresence implements Presence {
         if (next) this.write(userId, next);
         else this.inFlight.delete(userId);
       });
-  }
-
-  reset(): void {
-    this.inFlight.clear();
   }
 }
