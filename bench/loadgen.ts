@@ -17,6 +17,15 @@ import WebSocket from 'ws';
 import { assertLoopback, benchToken, cpuSeconds, latencySummary, num, parseFlags, rssKiB, sleep } from './common.ts';
 import { ALL_ROOM, BENCH_USER_OFFSET, FANOUT_ROOMS, ROOMS_FIRST } from './fixture.ts';
 
+/** The part of autocannon's result this file reads. */
+interface AutocannonSummary {
+  requests: { average: number; total: number };
+  latency: { p50: number; p97_5: number; p99: number; max: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
 export const LIMITS = { maxClients: 12_000, maxDurationS: 120, maxRate: 50_000 };
 
 export interface RoomSpec {
@@ -372,7 +381,7 @@ export async function runRest(o: { baseUrl: string; token: string; path: string;
   }
   const cpu0 = o.pid ? cpuSeconds(o.pid) : null;
   const gen0 = process.cpuUsage();
-  const r: any = await autocannon({
+  const r: AutocannonSummary = await autocannon({
     url: o.baseUrl + o.path,
     connections: o.connections,
     duration: o.durationS,

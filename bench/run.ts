@@ -320,7 +320,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (flags.members) membersFilter = flags.members.split(',').map(Number);
   const list = pos.slice(1).flatMap((s) => (s === 'all' ? ALL : [s]));
   const mode: Mode = { embedded: flags.embedded === 'true', noRedis: flags['no-redis'] === 'true', db: size === 'smoke' ? 'csi_bench_smoke' : 'csi_bench', prof: flags.prof === 'true' };
-  runAll(size, list.length ? list : ALL, mode, flags['skip-setup'] === 'true').then((rs) => {
+  void runAll(size, list.length ? list : ALL, mode, flags['skip-setup'] === 'true').then((rs) => {
     for (const r of rs) log(`${r.ok ? 'PASS' : 'FAIL'} ${r.scenario}`);
     process.exit(rs.every((r) => r.ok) ? 0 : 1);
   });

@@ -97,7 +97,7 @@ async function main(): Promise<number> {
   let failed = 0;
   let passed = 0;
   let pendingFailed = 0;
-  let pendingPassed: string[] = [];
+  const pendingPassed: string[] = [];
   try {
     for (const s of run) {
       const r = await runTranscript(s.transcript, target, { ...opts, variant: s.variant });

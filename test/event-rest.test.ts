@@ -127,7 +127,7 @@ for (const backend of backends()) {
       }
       const res = await fetch(srv.baseUrl + p, { method, headers, body });
       const text = await res.text();
-      let parsed: unknown = null;
+      let parsed: unknown;
       try {
         parsed = JSON.parse(text);
       } catch {

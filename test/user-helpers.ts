@@ -24,7 +24,7 @@ export async function call(base: string, method: string, path: string, opts: { b
   }
   const res = await fetch(base + path, { method, headers, body, redirect: 'manual' });
   const text = await res.text();
-  let json: any = undefined;
+  let json: any;
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {

@@ -1,7 +1,7 @@
 // SQL of the chat REST API (issue #5), on the Django tables. Every list is one set-based statement
 // (LATERAL joins for last messages, unread counts and mentions), so a request costs a constant number
 // of queries whatever the number of rooms, messages or members.
-import { type Db, pgArray, preparedRows, rows } from '../db/sql.ts';
+import { type Db, containsPattern, pgArray, preparedRows, rows } from '../db/sql.ts';
 import type { MemberRow, MessageRow, RoomDetailRow, RoomListRow, RoomRow } from './serializers.ts';
 
 const ROOM_COLUMNS = `r.id, r.name, r.description, r.room_avatar, r.is_active, r.created_at, r.updated_at, r.created_by_id,
@@ -75,11 +75,6 @@ export function activeRooms(db: Db): Promise<RoomListRow[]> {
      WHERE r.is_active
      ORDER BY r.id`,
   );
-}
-
-/** Django's icontains on PostgreSQL: UPPER(col::text) LIKE UPPER('%q%') with %, _ and \ escaped. */
-export function containsPattern(q: string): string {
-  return '%' + q.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
 }
 
 /** GET groups/search/?q=: the user's active rooms whose name or description contains q. */

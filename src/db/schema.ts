@@ -12,11 +12,8 @@ export const DEMO_SQL_PATH = path.join(DB_DIR, 'demo.sql');
 
 export class SchemaError extends Error {}
 
-let schemaCache: Map<string, string[]> | null = null;
-
 /** Tables and their columns, read from db/schema.sql (the pg_dump of Django's migrated schema). */
 export function expectedTables(): Map<string, string[]> {
-  if (schemaCache) return schemaCache;
   const sql = fs.readFileSync(SCHEMA_SQL_PATH, 'utf8');
   const tables = new Map<string, string[]>();
   const re = /CREATE TABLE public\.("?)([A-Za-z_]+)\1 \(\n([\s\S]*?)\n\);/g;
@@ -28,7 +25,6 @@ export function expectedTables(): Map<string, string[]> {
       .map((line) => line.split(/\s+/)[0].replace(/"/g, ''));
     tables.set(m[2], cols);
   }
-  schemaCache = tables;
   return tables;
 }
 

@@ -20,6 +20,9 @@ interface PgConnection {
   connection?: { parsedStatements?: Record<string, unknown> };
 }
 
+// Allow-listed module state: a memo of a pure function of constant SQL texts (the statement with $n
+// placeholders), the same in every process and context.
+// eslint-disable-next-line no-restricted-syntax
 const preparedTexts = new Map<string, string>();
 
 /**
@@ -55,4 +58,9 @@ export async function preparedRows<T>(db: Db, name: string, sql: string, binding
   } finally {
     await client.releaseConnection(conn);
   }
+}
+
+/** Django's icontains on PostgreSQL: UPPER(col::text) LIKE UPPER('%q%') with %, _ and \ escaped. */
+export function containsPattern(q: string): string {
+  return '%' + q.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
 }

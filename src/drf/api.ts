@@ -5,7 +5,8 @@ import { isDatabaseUnavailable } from '../db/errors.ts';
 import type { Request, Response } from 'express';
 import multer from 'multer';
 import type { AppContext } from '../context.ts';
-import { authenticateRequest, type UserRow } from '../auth/tokens.ts';
+import type { UserRow } from '../auth/tokens.ts';
+import { authenticateRequest } from './authentication.ts';
 import {
   ApiError,
   HtmlNotFound,

@@ -113,8 +113,8 @@ export function utf8DecodeError(buf: Buffer): string | null {
   let i = 0;
   while (i < buf.length) {
     const b = buf[i];
-    let need = 0;
-    let min = 0;
+    let need: number;
+    let min: number;
     if (b < 0x80) { i++; continue; }
     if (b >= 0xc2 && b <= 0xdf) { need = 1; min = 0x80; }
     else if (b >= 0xe0 && b <= 0xef) { need = 2; min = 0x800; }

@@ -125,7 +125,7 @@ export class ManagedSocket {
           this.hub.log.error({ err }, 'could not prepare a frame');
           text = null;
         }
-        this.queue.shift();
+        void this.queue.shift(); // the head, awaited above
         if (text !== null) this.write(text);
       }
     } finally {

@@ -33,14 +33,12 @@ interface Sdk {
   destroy: Destroy;
 }
 
-let sdkPromise: Promise<Sdk> | null = null;
-
+/** The SDK is imported on first use (it is large and only an upload needs it). */
 function loadSdk(): Promise<Sdk> {
-  sdkPromise ??= import('cloudinary').then((m) => {
+  return import('cloudinary').then((m) => {
     const v2 = (m as unknown as { v2: { uploader: Sdk } }).v2;
     return { upload_stream: v2.uploader.upload_stream.bind(v2.uploader), destroy: v2.uploader.destroy.bind(v2.uploader) };
   });
-  return sdkPromise;
 }
 
 export class CloudinaryUploadError extends Error {
@@ -66,6 +64,8 @@ export class CloudinaryStorage implements MediaStorage {
   readonly kind = 'cloudinary' as const;
   private readonly agent: http.Agent | https.Agent | null;
 
+  private sdk: Promise<Sdk> | null = null;
+
   constructor(private readonly cfg: CloudinaryConfig) {
     const prefix = cfg.uploadPrefix;
     this.agent = prefix && prefix.startsWith('http:') ? new http.Agent({ keepAlive: true }) : null;
@@ -83,7 +83,7 @@ export class CloudinaryStorage implements MediaStorage {
   }
 
   async save(file: FileToStore, opts: { resourceType?: 'image' | 'raw' | 'auto'; folder?: string } = {}): Promise<string> {
-    const sdk = await loadSdk();
+    const sdk = await (this.sdk ??= loadSdk());
     const result = await new Promise<UploadResult>((resolve, reject) => {
       let stream: NodeJS.WritableStream;
       try {
@@ -118,7 +118,7 @@ export class CloudinaryStorage implements MediaStorage {
   async remove(stored: string): Promise<void> {
     const parsed = parseStored(stored);
     if (!parsed) return;
-    const sdk = await loadSdk();
+    const sdk = await (this.sdk ??= loadSdk());
     await sdk.destroy(parsed.publicId, { ...this.baseOptions(), resource_type: parsed.resourceType, type: parsed.type, invalidate: true });
   }
 }

@@ -1,9 +1,8 @@
 // SQL of the User app: User_user, Domain_domain, User_passwordresetotp, User_studentprofile.
 import type { Knex } from 'knex';
-import type { Db } from '../db/sql.ts';
+import { type Db, containsPattern } from '../db/sql.ts';
 import { USER_TABLE, type UserRow } from '../auth/tokens.ts';
 import { nowTimestamp } from '../drf/datetime.ts';
-import { containsPattern } from '../chat/queries.ts';
 
 export const OTP_TABLE = 'User_passwordresetotp';
 export const STUDENT_PROFILE_TABLE = 'User_studentprofile';
