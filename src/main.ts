@@ -1,9 +1,10 @@
 // `npm start`: configuration → database → channel layer → storage → HTTP + WebSocket server.
 import fs from 'node:fs';
+import path from 'node:path';
 import { ConfigError, loadConfig } from './config.ts';
-import { buildContext, closeContext } from './bootstrap.ts';
+import { buildContext, closeContext, pgliteDirFor } from './bootstrap.ts';
 import { listen } from './app.ts';
-import { SchemaError } from './db/schema.ts';
+import { DEMO_USERS_PATH, SchemaError } from './db/schema.ts';
 import { TOKEN_TABLE, USER_TABLE } from './auth/tokens.ts';
 
 async function main(): Promise<void> {
@@ -16,6 +17,15 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     throw err;
+  }
+  if (!config.databaseUrl) {
+    // Plain text for the person at the terminal: the first PGlite start takes a while and logs nothing.
+    const fresh = !fs.existsSync(path.join(pgliteDirFor(config), 'PG_VERSION'));
+    process.stderr.write(
+      fresh
+        ? `csi-chat: creating the embedded database in ${pgliteDirFor(config)} (first start: about 20-60 s)...\n`
+        : `csi-chat: opening the embedded database in ${pgliteDirFor(config)}...\n`,
+    );
   }
   let built;
   try {
@@ -31,7 +41,7 @@ async function main(): Promise<void> {
     { database: ctx.db.description, schema: built.schema, channelLayer: ctx.layer.kind, storage: ctx.storage.kind, port: running.port },
     `csi-chat listening on http://${config.host}:${running.port} — database: ${ctx.db.description}; channel layer: ${ctx.layer.kind}; media: ${ctx.storage.kind}`,
   );
-  if (built.demoLoaded) await logDemoUsers(ctx);
+  if (!config.databaseUrl) await printDemoLogins(ctx, running.port);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -46,17 +56,22 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-async function logDemoUsers(ctx: import('./context.ts').AppContext): Promise<void> {
-  const demo = JSON.parse(fs.readFileSync(new URL('../db/demo-users.json', import.meta.url), 'utf8')) as {
-    users: Array<{ email: string; password: string }>;
-  };
+/** Embedded mode, every start: the demo logins as plain lines (and where they are written down). */
+async function printDemoLogins(ctx: import('./context.ts').AppContext, port: number): Promise<void> {
+  const demo = JSON.parse(fs.readFileSync(DEMO_USERS_PATH, 'utf8')) as { users: Array<{ email: string; password: string }> };
   const rows: Array<{ email: string; key: string | null }> = await ctx.db
     .knex(`${USER_TABLE} as u`)
     .leftJoin(`${TOKEN_TABLE} as t`, 't.user_id', 'u.id')
+    .whereIn('u.email', demo.users.map((u) => u.email))
     .select('u.email', 't.key');
   const tokens = new Map(rows.map((r) => [r.email, r.key]));
-  const lines = demo.users.map((u) => `  ${u.email.padEnd(28)} password ${u.password.padEnd(15)} token ${tokens.get(u.email) ?? '(created at first login)'}`);
-  ctx.log.info(`demo data loaded; log in with:\n${lines.join('\n')}`);
+  const present = demo.users.filter((u) => tokens.has(u.email));
+  if (!present.length) return;
+  const lines = present.map((u) => `  ${u.email.padEnd(28)} password ${u.password.padEnd(15)} token ${tokens.get(u.email) ?? '(created at first login)'}`);
+  process.stdout.write(
+    `\ncsi-chat is up on http://localhost:${port} — demo logins (also in db/demo-users.json):\n${lines.join('\n')}\n` +
+      `try: npm run ws -- /ws/chat/1/ ${tokens.get(present[0].email) ?? '<token>'}\n\n`,
+  );
 }
 
 main().catch((err) => {

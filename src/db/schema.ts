@@ -9,6 +9,7 @@ const DB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..
 export const SCHEMA_SQL_PATH = path.join(DB_DIR, 'schema.sql');
 export const MIGRATIONS_PATH = path.join(DB_DIR, 'django-migrations.txt');
 export const DEMO_SQL_PATH = path.join(DB_DIR, 'demo.sql');
+export const DEMO_USERS_PATH = path.join(DB_DIR, 'demo-users.json');
 
 export class SchemaError extends Error {}
 
