@@ -79,12 +79,25 @@ export function decimalDigit(ch: string): number {
   return (cp - start) % 10;
 }
 
+// int() and float() strip ASCII whitespace and non-ASCII Unicode whitespace, but not \x1c-\x1f
+// (CPython maps only non-ASCII spaces to ' ' before its ASCII-only Py_ISSPACE strip).
+const NUMBER_WHITESPACE = new Set([...PY_WHITESPACE].filter((c) => c < '\x1c' || c > '\x1f'));
+
+/** The text int() / float() parse after their whitespace strip. */
+export function numberStrip(text: string): string {
+  let a = 0;
+  let b = text.length;
+  while (a < b && NUMBER_WHITESPACE.has(text[a]!)) a++;
+  while (b > a && NUMBER_WHITESPACE.has(text[b - 1]!)) b--;
+  return text.slice(a, b);
+}
+
 /**
  * int(text) for a str: surrounding whitespace, an optional sign, decimal digits (any Unicode Nd digit,
  * as Python accepts) with single underscores between them, at most 4300 digits. null where int() raises.
  */
 export function pythonInt(text: string): bigint | null {
-  const s = pyStrip(text);
+  const s = numberStrip(text);
   let i = 0;
   let negative = false;
   if (s[0] === '+' || s[0] === '-') {

@@ -77,3 +77,20 @@ export async function runValidators<T>(value: T, validators: ReadonlyArray<Valid
 }
 
 export { SKIP };
+
+/**
+ * Serializer.validate_<field>(value): a check on the field's internal value after its own validation
+ * (not called when the field is absent or null); its message becomes the field's error.
+ */
+export function refine<T, R extends boolean>(field: Field<T, R>, check: (value: T) => string | null | Promise<string | null>): Field<T, R> {
+  return {
+    ...field,
+    async run(data, partial) {
+      const value = await field.run(data, partial);
+      if (value === SKIP || value === null) return value;
+      const message = await check(value);
+      if (message) throw new FieldError([message]);
+      return value;
+    },
+  };
+}
