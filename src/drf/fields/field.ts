@@ -76,7 +76,6 @@ export async function runValidators<T>(value: T, validators: ReadonlyArray<Valid
   return out;
 }
 
-export { SKIP };
 
 /**
  * Serializer.validate_<field>(value): a check on the field's internal value after its own validation
