@@ -6,7 +6,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { backends, ROOT, startServer, userToken, type TestServer } from './helpers/harness.ts';
 import { startFakeCloudinary, type FakeCloudinary } from './helpers/fakeCloudinary.ts';
-import { pageSizeFor, planPage, pythonInt, quotePlus, removeQueryParam, replaceQueryParam, djangoAbsoluteUri } from '../src/drf/pagination.ts';
+import { pageSizeFor, planPage, quotePlus, removeQueryParam, replaceQueryParam, djangoAbsoluteUri } from '../src/drf/pagination.ts';
+import { pythonInt } from '../src/drf/python.ts';
 import { currentStatus, simpleName } from '../src/chat/serializers.ts';
 
 const KABIR = userToken('kabir.singh@akgec.ac.in');

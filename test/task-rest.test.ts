@@ -4,7 +4,8 @@
 import { expect } from 'chai';
 import type { PushNotification } from '../src/notification/push.ts';
 import { kolkataToday, taskStatus } from '../src/task/serializers.ts';
-import { parseDate, validUrl } from '../src/task/validation.ts';
+import { parseDate } from '../src/drf/fields/date.ts';
+import { isValidUrl as validUrl } from '../src/drf/validators/url.ts';
 import { backends, startServer, userToken, type TestServer } from './helpers/harness.ts';
 
 const ANAGH = userToken('anagh.jaiswar@akgec.ac.in'); // 1: admin 4th

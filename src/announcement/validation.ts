@@ -2,12 +2,18 @@
 // get_receiver_ids reads; where the original crashed (500) on a malformed targeting_data, a DRF-shaped
 // 400 under "targeting_data".
 import type { Knex } from 'knex';
-import { pythonTypeName } from '../drf/api.ts';
-import { charField, collect, FieldError, isFile, MSG, parsePk, type Errors, type SerializerInput } from '../drf/fields.ts';
-import { choiceField } from '../event/validation.ts';
+import { char, choice, FieldError, isFile, MSG, parsePk, type Errors, type SerializerInput } from '../drf/fields/index.ts';
+import { isTruthy, pythonTypeName } from '../drf/python.ts';
+import { serializer } from '../drf/serializer.ts';
 import * as q from './queries.ts';
 
-export const RELATED_CHOICES = ['D', 'T', 'M'];
+export const RELATED_CHOICES = ['D', 'T', 'M'] as const;
+
+/** AnnouncementSerializer's writable fields. */
+export const announcementSerializer = serializer({
+  message: char(),
+  related_to: choice({ choices: RELATED_CHOICES }),
+});
 
 export interface AnnouncementInput {
   message: string;
@@ -17,10 +23,9 @@ export interface AnnouncementInput {
 
 /** The serializer fields in declaration order; targeting_data read as JSON (a text part is parsed). */
 export async function validateAnnouncement(input: SerializerInput): Promise<Errors | AnnouncementInput> {
-  const errors: Errors = {};
-  const message = await collect(errors, 'message', () => charField(input, 'message', false, { required: true, allowNull: false, allowBlank: false }));
-  const relatedTo = await collect(errors, 'related_to', () => choiceField(input, 'related_to', false, RELATED_CHOICES, true));
-  if (Object.keys(errors).length) return errors;
+  const result = await announcementSerializer.run(input);
+  if (!result.ok) return result.errors as Errors;
+  const { message, related_to: relatedTo } = result.data;
   let targeting: unknown = input.has('targeting_data') ? input.get('targeting_data') : null;
   if (input.html && typeof targeting === 'string') {
     if (targeting.trim() === '') targeting = null;
@@ -34,19 +39,11 @@ export async function validateAnnouncement(input: SerializerInput): Promise<Erro
   } else if (isFile(targeting)) {
     return { targeting_data: ['Value must be valid JSON.'] };
   }
-  return { message: message as string, relatedTo: relatedTo as string, targeting };
+  return { message, relatedTo, targeting };
 }
 
 export function isAnnouncementInput(x: Errors | AnnouncementInput): x is AnnouncementInput {
   return 'relatedTo' in x && typeof x.relatedTo === 'string';
-}
-
-/** Python truthiness of a JSON value (`if targeting_data:`). */
-export function pyTruthy(v: unknown): boolean {
-  if (v === null || v === undefined || v === false || v === 0 || v === '') return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v as object).length > 0;
-  return true;
 }
 
 const notADict = (v: unknown) => `Expected a dictionary of items but got type "${pythonTypeName(v)}".`;
@@ -86,7 +83,7 @@ async function pkList(v: unknown, mustExist: ((ids: number[]) => Promise<Set<num
  * everyone, as the original's empty Q() does). Throws FieldError for malformed data.
  */
 export async function receiverIds(db: Knex | Knex.Transaction, relatedTo: string, targeting: unknown): Promise<number[]> {
-  if (!pyTruthy(targeting)) return [];
+  if (!isTruthy(targeting)) return [];
   if (typeof targeting !== 'object' || targeting === null || Array.isArray(targeting)) throw new FieldError([notADict(targeting)]);
   const td = targeting as Record<string, unknown>;
   if (relatedTo === 'M') return pkList(td.user_ids ?? [], (ids) => q.existingUserIds(db, ids));

@@ -2,7 +2,7 @@
 import { apiView } from '../drf/api.ts';
 import { jsonError, validationError } from '../drf/errors.ts';
 import { nowTimestamp } from '../drf/datetime.ts';
-import { FieldError, isErrors, serializerInput } from '../drf/fields.ts';
+import { FieldError, isErrors, serializerInput } from '../drf/fields/index.ts';
 import * as q from './queries.ts';
 import { isAnnouncementInput, receiverIds, validateAnnouncement } from './validation.ts';
 

@@ -4,8 +4,10 @@ import { apiView } from '../drf/api.ts';
 import { validationError } from '../drf/errors.ts';
 import { nowTimestamp } from '../drf/datetime.ts';
 import { PyFloat } from '../drf/json.ts';
-import { parseQs, pythonInt, quotePlus } from '../drf/pagination.ts';
-import { FieldError, MSG, primitive, SKIP, type Errors, type SerializerInput, readInput } from '../drf/fields.ts';
+import { parseQs, quotePlus } from '../drf/pagination.ts';
+import { float, readInput, type SerializerInput } from '../drf/fields/index.ts';
+import { pythonInt } from '../drf/python.ts';
+import { serializer } from '../drf/serializer.ts';
 import { haversineMeters, pyFixed2 } from './geo.ts';
 import * as q from './queries.ts';
 
@@ -14,58 +16,12 @@ export function utcToday(nowMs: number = Date.now()): string {
   return new Date(nowMs).toISOString().slice(0, 10);
 }
 
-const FLOAT_INVALID = 'A valid number is required.';
+export { pythonFloat } from '../drf/fields/number.ts';
 
-/** Python float() of a string: decimal/exponent forms with single underscores between digits, inf, nan. */
-export function pythonFloat(text: string): number | null {
-  const s = text.trim();
-  const special = /^([+-]?)(inf|infinity|nan)$/i.exec(s);
-  if (special) {
-    if (special[2]!.toLowerCase() === 'nan') return NaN;
-    return special[1] === '-' ? -Infinity : Infinity;
-  }
-  const digits = '\\d(?:_?\\d)*';
-  const re = new RegExp(`^[+-]?(?:${digits}(?:\\.(?:${digits})?)?|\\.${digits})(?:[eE][+-]?${digits})?$`);
-  if (!re.test(s)) return null;
-  return Number(s.replace(/_/g, ''));
-}
-
-/** serializers.FloatField(required=True): float(data) after the string-length guard. */
-export function floatField(input: SerializerInput, name: string): number {
-  const data = primitive(input, name, false, { required: true, allowNull: false });
-  if (data === SKIP) throw new FieldError([MSG.required]);
-  if (data === null) throw new FieldError([MSG.null]);
-  if (typeof data === 'string') {
-    if (data.length > 1000) throw new FieldError(['String value too large.']);
-    const n = pythonFloat(data);
-    if (n === null) throw new FieldError([FLOAT_INVALID]);
-    return n;
-  }
-  if (typeof data === 'boolean') return data ? 1 : 0;
-  if (typeof data === 'number') return data;
-  throw new FieldError([FLOAT_INVALID]);
-}
-
-
-/** Two required float fields, errors in declaration order. */
-function coordinates(input: SerializerInput, latName: string, lonName: string): { lat: number; lon: number } {
-  const errors: Errors = {};
-  let lat: number | typeof SKIP = SKIP;
-  let lon: number | typeof SKIP = SKIP;
-  try {
-    lat = floatField(input, latName);
-  } catch (err) {
-    if (!(err instanceof FieldError)) throw err;
-    errors[latName] = err.messages;
-  }
-  try {
-    lon = floatField(input, lonName);
-  } catch (err) {
-    if (!(err instanceof FieldError)) throw err;
-    errors[lonName] = err.messages;
-  }
-  if (Object.keys(errors).length) throw validationError(errors);
-  return { lat: lat as number, lon: lon as number };
+/** CheckInSerializer / CheckOutSerializer: two required FloatFields, errors in declaration order. */
+async function coordinates(input: SerializerInput, latName: string, lonName: string): Promise<{ lat: number; lon: number }> {
+  const data = await serializer({ [latName]: float(), [lonName]: float() }).validate(input);
+  return { lat: data[latName]!, lon: data[lonName]! };
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -77,7 +33,7 @@ export const checkIn = apiView({
   name: 'Check In',
   methods: {
     async POST(req) {
-      const { lat, lon } = coordinates(await readInput(req), 'check_in_latitude', 'check_in_longitude');
+      const { lat, lon } = await coordinates(await readInput(req), 'check_in_latitude', 'check_in_longitude');
       // CheckInSerializer.validate() (a NaN fails the range checks too).
       if (!(lat >= -90 && lat <= 90)) throw validationError({ non_field_errors: ['Invalid latitude value. Must be between -90 and 90.'] });
       if (!(lon >= -180 && lon <= 180)) throw validationError({ non_field_errors: ['Invalid longitude value. Must be between -180 and 180.'] });
@@ -108,7 +64,7 @@ export const checkOut = apiView({
   name: 'Check Out',
   methods: {
     async POST(req) {
-      const { lat, lon } = coordinates(await readInput(req), 'check_out_latitude', 'check_out_longitude');
+      const { lat, lon } = await coordinates(await readInput(req), 'check_out_latitude', 'check_out_longitude');
       const userId = req.user!.id;
       const today = utcToday();
       return req.ctx.db.knex.transaction(async (trx) => {

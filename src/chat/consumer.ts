@@ -9,6 +9,7 @@ import { GroupConsumer } from '../realtime/groupConsumer.ts';
 import { authenticateSocket } from '../realtime/handshake.ts';
 import { isDatabaseUnavailable } from '../db/errors.ts';
 import { parsePythonJson } from '../drf/pyjson.ts';
+import { isFalsy, parseId } from '../drf/python.ts';
 import { nowTimestamp, utcIsoformat } from '../drf/datetime.ts';
 import { insertNotifications, publishNotifications } from '../notification/service.ts';
 import { CHAT_EVENTS, chatGroup, type ChatEvent, type ChatMessageEvent } from './events.ts';
@@ -51,22 +52,11 @@ export const ERR = {
 /** A bad request from the client: answered with an error frame, nothing written. */
 class FrameError extends Error {}
 
-const MAX_ID = 2147483647;
-
-/** Python truthiness, which the original's `if not x` checks use. */
-function falsy(v: unknown): boolean {
-  return v === undefined || v === null || v === false || v === 0 || v === '' || (Array.isArray(v) && v.length === 0) ||
-    (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
-}
-
-/** An id as Django's ORM lookups take it: an integer, or a string of digits. */
+/** An id as Django's ORM lookups take it (an integer, or a string int() reads), else the frame's error. */
 function idValue(v: unknown, error: string): number {
-  let n: number;
-  if (typeof v === 'number') n = v;
-  else if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v)) n = Number(v.trim());
-  else throw new FrameError(error);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_ID) throw new FrameError(error);
-  return n;
+  const id = parseId(v);
+  if (id === null) throw new FrameError(error);
+  return id;
 }
 
 export class ChatConsumer extends GroupConsumer {
@@ -152,7 +142,7 @@ export class ChatConsumer extends GroupConsumer {
   private async sendMessage(data: Record<string, unknown>): Promise<void> {
     const message = data.message;
     if (typeof message !== 'string' && message !== undefined && message !== null && message !== false) throw new FrameError(ERR.messageType);
-    if (falsy(message)) throw new FrameError(ERR.missingMessage);
+    if (isFalsy(message)) throw new FrameError(ERR.missingMessage);
     const messageType = data.message_type ?? 'text';
     if (typeof messageType !== 'string' || messageType.length > 20 || messageType === '') throw new FrameError(ERR.messageTypeType);
     const attachment = data.attachment ?? null;
@@ -222,7 +212,7 @@ export class ChatConsumer extends GroupConsumer {
   }
 
   private async editMessage(data: Record<string, unknown>): Promise<void> {
-    if (falsy(data.message_id) || falsy(data.new_content)) throw new FrameError(ERR.editRequired);
+    if (isFalsy(data.message_id) || isFalsy(data.new_content)) throw new FrameError(ERR.editRequired);
     const id = idValue(data.message_id, ERR.messageIdType);
     if (typeof data.new_content !== 'string') throw new FrameError(ERR.newContentType);
     const ok = await q.editMessage(this.ctx.db.knex, { id, roomId: this.roomId, userId: this.user.id, content: data.new_content, now: nowTimestamp() });
@@ -231,7 +221,7 @@ export class ChatConsumer extends GroupConsumer {
   }
 
   private async deleteMessage(data: Record<string, unknown>): Promise<void> {
-    if (falsy(data.message_id)) throw new FrameError(ERR.deleteRequired);
+    if (isFalsy(data.message_id)) throw new FrameError(ERR.deleteRequired);
     const id = idValue(data.message_id, ERR.messageIdType);
     const ok = await q.softDeleteMessage(this.ctx.db.knex, { id, roomId: this.roomId, userId: this.user.id, now: nowTimestamp() });
     if (!ok) throw new FrameError(ERR.deleteFailed);
@@ -239,7 +229,7 @@ export class ChatConsumer extends GroupConsumer {
   }
 
   private async reactMessage(data: Record<string, unknown>): Promise<void> {
-    if (falsy(data.message_id) || falsy(data.reaction)) throw new FrameError(ERR.reactRequired);
+    if (isFalsy(data.message_id) || isFalsy(data.reaction)) throw new FrameError(ERR.reactRequired);
     const id = idValue(data.message_id, ERR.messageIdType);
     const reaction = data.reaction;
     if (typeof reaction !== 'string' || reaction.length > 64) throw new FrameError(ERR.reactionType);
@@ -249,7 +239,7 @@ export class ChatConsumer extends GroupConsumer {
   }
 
   private async pinMessage(data: Record<string, unknown>): Promise<void> {
-    if (falsy(data.message_id)) throw new FrameError(ERR.pinRequired);
+    if (isFalsy(data.message_id)) throw new FrameError(ERR.pinRequired);
     const id = idValue(data.message_id, ERR.messageIdType);
     const pin = data.pin === undefined ? true : data.pin;
     if (typeof pin !== 'boolean') throw new FrameError(ERR.pinType);

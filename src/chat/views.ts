@@ -1,10 +1,10 @@
 // The fourteen views of the original's Chat/urls.py (CSI_BACKEND@37029af), same statuses and bodies.
 // Where the original crashed with a 500 on bad input, a 4xx JSON answer (listed in the report).
 import type { ApiRequest, ApiResult } from '../drf/api.ts';
-import { apiView, asObject } from '../drf/api.ts';
+import { apiView, readDict } from '../drf/api.ts';
 import { badRequest, jsonError, noMatch, notFound, permissionDenied, validationError } from '../drf/errors.ts';
 import { nowTimestamp } from '../drf/datetime.ts';
-import { lookupId, MAX_INT4, pageBody, planPage } from '../drf/pagination.ts';
+import { pageBody, planPage } from '../drf/pagination.ts';
 import type { UserRow } from '../auth/tokens.ts';
 import { chatGroup } from './events.ts';
 import * as q from './queries.ts';
@@ -18,19 +18,9 @@ import {
   uploadBroadcast,
   type SerializeContext,
 } from './serializers.ts';
-import {
-  booleanField,
-  charField,
-  collect,
-  fileField,
-  parsePk,
-  pkField,
-  pkListField,
-  SKIP,
-  type Errors,
-  type SerializerInput,
-  readInput,
-} from '../drf/fields.ts';
+import { boolean, char, file, image, parsePk, pk, pkList, readInput, type SerializerInput } from '../drf/fields/index.ts';
+import { isTruthy, lookupId, MAX_INT4 } from '../drf/python.ts';
+import { serializer } from '../drf/serializer.ts';
 
 const MESSAGE_PAGINATION = { pageSize: 20, maxPageSize: 100 };
 
@@ -161,31 +151,26 @@ interface RoomFields {
   is_active?: boolean;
 }
 
+/** RoomSerializer (create, with members) / EditRoomSerializer (partial update) fields. */
+function roomFields(knex: ApiRequest['ctx']['db']['knex'], roomId: number | null) {
+  return {
+    name: char({
+      maxLength: 50,
+      validators: [async (value: string) => ((await q.roomNameTaken(knex, value, roomId)) ? NAME_TAKEN : null)],
+    }),
+    description: char({ required: false, allowNull: true, allowBlank: true }),
+  };
+}
+
 /** RoomSerializer (create) / EditRoomSerializer (partial update) validation. */
 async function validateRoom(req: ApiRequest, input: SerializerInput, mode: { partial: boolean; withMembers: boolean; roomId: number | null }): Promise<RoomFields> {
   const knex = req.ctx.db.knex;
-  const errors: Errors = {};
-  const out: RoomFields = {};
-  const name = await collect(errors, 'name', () =>
-    charField(input, 'name', mode.partial, { required: true, allowNull: false, allowBlank: false, maxLength: 50 }, async (value) =>
-      (await q.roomNameTaken(knex, value, mode.roomId)) ? NAME_TAKEN : null,
-    ),
-  );
-  if (name !== SKIP) out.name = name as string;
-  const description = await collect(errors, 'description', () =>
-    charField(input, 'description', mode.partial, { required: false, allowNull: true, allowBlank: true }),
-  );
-  if (description !== SKIP) out.description = description;
-  if (mode.withMembers) {
-    const members = await collect(errors, 'members', () => pkListField(input, 'members', mode.partial, (ids) => q.existingUserIds(knex, ids)));
-    if (members !== SKIP) out.members = members;
-  }
-  const avatar = await collect(errors, 'room_avatar', () => fileField(input, 'room_avatar', mode.partial, { required: false, image: true }));
-  if (avatar !== SKIP) out.avatar = avatar;
-  const active = await collect(errors, 'is_active', () => booleanField(input, 'is_active', mode.partial));
-  if (active !== SKIP) out.is_active = active;
-  if (Object.keys(errors).length) throw validationError(errors);
-  return out;
+  const tail = { room_avatar: image({ required: false }), is_active: boolean({ required: false }) };
+  const data = mode.withMembers
+    ? await serializer({ ...roomFields(knex, mode.roomId), members: pkList({ existing: (ids: number[]) => q.existingUserIds(knex, ids) }), ...tail }).validate(input, { partial: mode.partial })
+    : await serializer({ ...roomFields(knex, mode.roomId), ...tail }).validate(input, { partial: mode.partial });
+  const { room_avatar: avatar, ...rest } = data;
+  return { ...rest, ...(avatar ? { avatar } : {}) };
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -323,14 +308,6 @@ export const removeYourself = apiView({
   },
 });
 
-/** Python truthiness of a request.data value. */
-function truthy(v: unknown): boolean {
-  if (v === null || v === undefined || v === false || v === 0 || v === '') return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v).length > 0;
-  return true;
-}
-
 /** POST group/<int:room_id>/transfer-ownership/ — TransferOwnershipAPIView */
 export const transferOwnership = apiView({
   name: 'Transfer Ownership Api',
@@ -343,9 +320,8 @@ export const transferOwnership = apiView({
       if (room.created_by_id !== me(req).id) {
         return { status: 403, body: { detail: 'Only the current owner can transfer ownership.' } };
       }
-      const data = await req.data();
-      const raw = data.mediaType === 'json' ? asObject(data.value).new_owner_id : (data.value as Record<string, string>).new_owner_id;
-      if (!truthy(raw)) return { status: 400, body: { detail: 'New owner ID is required.' } };
+      const raw = (await readDict(req)).new_owner_id;
+      if (!isTruthy(raw)) return { status: 400, body: { detail: 'New owner ID is required.' } };
       // room.members.get(id=value): Django's int(value); True is 1, floats truncate, "abc"/lists crash there.
       const parsed = parsePk(raw === true ? 1 : raw);
       if (!parsed.ok) throw badRequest('A valid integer is required.');
@@ -411,19 +387,14 @@ export const messageUpload = apiView({
       const knex = ctx.db.knex;
       const user = me(req);
       // serializer.is_valid(raise_exception=True) comes before perform_create's room checks.
-      const input = await readInput(req);
-      const errors: Errors = {};
-      const content = await collect(errors, 'content', () =>
-        charField(input, 'content', false, { required: false, allowNull: false, allowBlank: true }),
-      );
-      const file = await collect(errors, 'attachment', () => fileField(input, 'attachment', false, { required: true, image: false }));
-      const parent = await collect(errors, 'parent_message', () =>
-        pkField(input, 'parent_message', false, (pid) => q.messageExists(knex, pid), MAX_INT4),
-      );
-      if (Object.keys(errors).length) throw validationError(errors);
-      const attachment = file as Exclude<typeof file, typeof SKIP>;
-      const parentId = parent === SKIP ? null : (parent as number | null);
-      const text = content === SKIP ? null : (content as string);
+      const upload = await serializer({
+        content: char({ required: false, allowBlank: true }),
+        attachment: file(),
+        parent_message: pk({ required: false, allowNull: true, exists: (pid: number) => q.messageExists(knex, pid), max: MAX_INT4 }),
+      }).validate(await readInput(req));
+      const attachment = upload.attachment;
+      const parentId = upload.parent_message ?? null;
+      const text = upload.content ?? null;
 
       const roomId = roomIdParam(req);
       const room = roomId === null ? null : await q.activeRoomAccess(knex, roomId, user.id);

@@ -3,11 +3,11 @@
 import { apiView, type ApiRequest, type UploadedFile } from '../drf/api.ts';
 import { jsonError, noMatch, validationError } from '../drf/errors.ts';
 import { nowTimestamp } from '../drf/datetime.ts';
-import { lookupId } from '../drf/pagination.ts';
-import { isErrors, serializerInput } from '../drf/fields.ts';
+import { lookupId } from '../drf/python.ts';
+import { isErrors, serializerInput } from '../drf/fields/index.ts';
 import * as q from './queries.ts';
 import { serializeEvent, serializeEventDetail, serializeEventHome } from './serializers.ts';
-import { eventCleanError, galleryFiles, isEventInput, validateEvent } from './validation.ts';
+import { eventCleanError, galleryFiles, validateEvent } from './validation.ts';
 
 /** GET list/ — EventListView (ListAPIView, no pagination) */
 export const eventList = apiView({
@@ -97,10 +97,10 @@ async function readEventInput(req: ApiRequest, partial: boolean) {
   const input = serializerInput(data);
   if (isErrors(input)) throw validationError(input);
   const result = await validateEvent(input, partial);
-  if (!isEventInput(result)) throw validationError(result);
+  if (!result.ok) throw validationError(result.errors);
   const gallery = galleryFiles(data);
   if ('error' in gallery) throw validationError({ gallery: [gallery.error] });
-  return { ...result, gallery: gallery.files };
+  return { ...result.data, gallery: gallery.files };
 }
 
 function cleanOrThrow(row: Parameters<typeof eventCleanError>[0]): void {

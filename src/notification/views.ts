@@ -1,21 +1,15 @@
 // The original's Notification/urls.py under /api/notifications/ (issue #7): MarkNotificationsReadAPIView,
 // UnreadNotificationCountAPIView, RegisterDeviceTokenView (DeviceTokenSerializer).
-import { apiView, asObject, pythonTypeName, type ApiRequest } from '../drf/api.ts';
+import type { Knex } from 'knex';
+import { apiView, asObject } from '../drf/api.ts';
 import { validationError } from '../drf/errors.ts';
-import { pythonInt, lookupId } from '../drf/pagination.ts';
-import { charField, collect, FieldError, isErrors, MSG, primitive, pyStr, serializerInput, SKIP, type Errors, type SerializerInput } from '../drf/fields.ts';
+import { char, choice, MSG, readInput, type Errors } from '../drf/fields/index.ts';
+import { serializer } from '../drf/serializer.ts';
+import { isTruthy, pythonInt, pythonTypeName, lookupId } from '../drf/python.ts';
 import * as q from './queries.ts';
 
 export const DEVICE_TYPES = ['android', 'ios'] as const;
 const TOKEN_TAKEN = 'device token with this device token already exists.';
-
-/** Python truthiness of a request.data value. */
-function truthy(v: unknown): boolean {
-  if (v === null || v === undefined || v === false || v === 0 || v === '') return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v).length > 0;
-  return true;
-}
 
 /**
  * The ids of `id__in=notification_ids` as Django's IntegerField.get_prep_value (int(x)) reads them.
@@ -63,7 +57,7 @@ export const markNotificationsRead = apiView({
       const body = data.mediaType === 'json' ? asObject(data.value) : (data.value as Record<string, unknown>);
       const raw = body.notification_ids;
       let ids: number[] | null = null;
-      if (truthy(raw)) {
+      if (isTruthy(raw)) {
         const parsed = notificationIds(raw);
         if (!Array.isArray(parsed)) throw validationError(parsed);
         ids = parsed;
@@ -84,34 +78,13 @@ export const unreadNotificationCount = apiView({
   },
 });
 
-/** ChoiceField(choices=DEVICE_TYPE_CHOICES), not required (the model has a default). */
-function choiceField(input: SerializerInput, name: string, choices: readonly string[]): string | typeof SKIP {
-  const data = primitive(input, name, false, { required: false, allowNull: false });
-  if (data === SKIP) return SKIP;
-  if (data === null) throw new FieldError([MSG.null]);
-  const text = typeof data === 'object' ? null : pyStr(data);
-  if (text === null || !choices.includes(text)) {
-    const shown = text ?? (Array.isArray(data) ? 'list' : 'dict');
-    throw new FieldError([`"${shown}" is not a valid choice.`]);
-  }
-  return text;
-}
-
-async function validateDevice(req: ApiRequest): Promise<{ device_token: string; device_type: string }> {
-  const data = await req.data();
-  const raw = data.mediaType === 'multipart' ? (req.raw.body as Record<string, unknown> | undefined) : undefined;
-  const input = serializerInput(data, raw);
-  if (isErrors(input)) throw validationError(input);
-  const knex = req.ctx.db.knex;
-  const errors: Errors = {};
-  const token = await collect(errors, 'device_token', () =>
-    charField(input, 'device_token', false, { required: true, allowNull: false, allowBlank: false, maxLength: 255 }, async (value) =>
-      (await q.deviceTokenExists(knex, value)) ? TOKEN_TAKEN : null,
-    ),
-  );
-  const type = await collect(errors, 'device_type', () => choiceField(input, 'device_type', DEVICE_TYPES));
-  if (Object.keys(errors).length) throw validationError(errors);
-  return { device_token: token as string, device_type: type === SKIP ? 'android' : (type as string) };
+/** DeviceTokenSerializer: device_token unique (the model's unique=True → UniqueValidator), device_type a
+ * ChoiceField that is not required (the model has a default). */
+function deviceSerializer(knex: Knex) {
+  return serializer({
+    device_token: char({ maxLength: 255, validators: [async (value: string) => ((await q.deviceTokenExists(knex, value)) ? TOKEN_TAKEN : null)] }),
+    device_type: choice({ choices: DEVICE_TYPES, required: false }),
+  });
 }
 
 /** POST register-device/ — DeviceTokenSerializer: 201 {"device_token", "device_type"}. */
@@ -119,9 +92,9 @@ export const registerDevice = apiView({
   name: 'Register Device Token',
   methods: {
     async POST(req) {
-      const fields = await validateDevice(req);
+      const fields = await deviceSerializer(req.ctx.db.knex).validate(await readInput(req));
       try {
-        return { status: 201, body: await q.upsertDeviceToken(req.ctx.db.knex, req.user!.id, fields.device_token, fields.device_type) };
+        return { status: 201, body: await q.upsertDeviceToken(req.ctx.db.knex, req.user!.id, fields.device_token, fields.device_type ?? 'android') };
       } catch (err) {
         // Another request registered the same token between the check and the insert.
         if ((err as { code?: string })?.code === '23505') throw validationError({ device_token: [TOKEN_TAKEN] });

@@ -1,5 +1,6 @@
 // The original's Task/serializers.py output (TaskSerializer, GroupSerializer, MemberSerializer,
 // TaskNameSerializer) as pure functions row → wire object, in DRF's key order.
+import { pyStrip } from '../drf/python.ts';
 import type { MediaStorage } from '../storage/types.ts';
 import type { GroupWithMembers, MemberRow, TaskRow, TaskWithGroups } from './queries.ts';
 
@@ -15,11 +16,6 @@ export function taskStatus(t: Pick<TaskRow, 'start_date' | 'end_date' | 'status'
   if (t.start_date <= today && today <= t.end_date && t.status !== 'completed') return 'current';
   if (t.end_date < today && t.status !== 'completed') return 'pending';
   return t.status;
-}
-
-/** Python str.strip() for the whitespace a name can hold. */
-function pyStrip(s: string): string {
-  return s.replace(/^[\s\x1c-\x1f\x85]+|[\s\x1c-\x1f\x85]+$/gu, '');
 }
 
 /**

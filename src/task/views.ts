@@ -1,18 +1,18 @@
 // The six views of the original's Task/urls.py (TaskCreateAPIView, EditTaskAPIView, DeleteTaskAPIView,
 // TaskListAPIView, UserTasksAPIView, TaskNamesListAPIView): same statuses and bodies. Create and edit
 // take form or multipart bodies only (parser_classes), with `groups` as a JSON string.
-import type { ApiRequest } from '../drf/api.ts';
-import { apiView } from '../drf/api.ts';
-import { ApiError, jsonError, validationError } from '../drf/errors.ts';
+import type { ApiRequest, UploadedFile } from '../drf/api.ts';
+import { apiView, hasBody } from '../drf/api.ts';
+import { ApiError, jsonError } from '../drf/errors.ts';
 import { nowTimestamp } from '../drf/datetime.ts';
 import { parsePythonJson } from '../drf/pyjson.ts';
-import { lookupId } from '../drf/pagination.ts';
+import { lookupId } from '../drf/python.ts';
 import type { UserRow } from '../auth/tokens.ts';
 import { insertNotifications, publishNotifications } from '../notification/service.ts';
-import { charField, collect, fileField, SKIP, type Errors } from '../drf/fields.ts';
+import { dictInput } from '../drf/fields/index.ts';
 import * as q from './queries.ts';
 import { bucketTasks, kolkataToday, serializeTask, type TaskSerializeContext } from './serializers.ts';
-import { collectNested, dateField, dictInput, groupsField, integerField, urlField, type GroupInput, type UploadedFile } from './validation.ts';
+import { taskSerializer, type TaskInput } from './validation.ts';
 
 function me(req: ApiRequest): UserRow {
   return req.user!;
@@ -22,18 +22,12 @@ function sctx(req: ApiRequest): TaskSerializeContext {
   return { storage: req.ctx.storage, today: kolkataToday() };
 }
 
-function hasBody(req: ApiRequest): boolean {
-  const len = req.raw.headers['content-length'];
-  if (len !== undefined) return Number(len) > 0;
-  return req.raw.headers['transfer-encoding'] !== undefined;
-}
-
 /**
  * parser_classes = [MultiPartParser, FormParser]: any other body is a 415 naming the Content-Type
  * header as sent. Then the original's `{key: request.data.get(key) for key in request.data}`.
  */
 async function formDict(req: ApiRequest): Promise<Record<string, unknown>> {
-  if (hasBody(req)) {
+  if (hasBody(req.raw)) {
     const header = req.raw.headers['content-type'] ?? '';
     const mediaType = header.split(';')[0]!.trim().toLowerCase();
     if (mediaType !== 'multipart/form-data' && mediaType !== 'application/x-www-form-urlencoded') {
@@ -60,61 +54,9 @@ async function formDict(req: ApiRequest): Promise<Record<string, unknown>> {
   return out;
 }
 
-interface TaskFields {
-  title: string;
-  description?: string | null;
-  start_date: string;
-  end_date: string;
-  current_progress?: number;
-  attachment?: UploadedFile;
-  info_url?: string | null;
-  groups: GroupInput[];
-}
-
 /** TaskSerializer.is_valid(): the fields (declaration order), then validate(). */
-async function validateTask(req: ApiRequest, dict: Record<string, unknown>): Promise<TaskFields> {
-  const knex = req.ctx.db.knex;
-  const input = dictInput(dict);
-  const errors: Record<string, unknown> = {};
-  const flat = errors as Errors;
-  const years = new Map<number, string>();
-  const existingUsers = async (ids: number[]) => {
-    const found = await q.userYears(knex, ids);
-    for (const [id, year] of found) years.set(id, year);
-    return new Set(found.keys());
-  };
-  const title = await collect(flat, 'title', () => charField(input, 'title', false, { required: true, allowNull: false, allowBlank: false, maxLength: 255 }));
-  const description = await collect(flat, 'description', () => charField(input, 'description', false, { required: false, allowNull: true, allowBlank: true }));
-  const start = await collect(flat, 'start_date', () => dateField(input, 'start_date', false));
-  const end = await collect(flat, 'end_date', () => dateField(input, 'end_date', false));
-  const progress = await collect(flat, 'current_progress', () => integerField(input, 'current_progress', false));
-  const attachment = await collect(flat, 'attachment', () => fileField(input, 'attachment', false, { required: false, image: false }));
-  const infoUrl = await collect(flat, 'info_url', () => urlField(input, 'info_url'));
-  const groups = await collectNested(errors, 'groups', () => groupsField(input, 'groups', false, existingUsers));
-  if (Object.keys(errors).length) throw validationError(errors);
-
-  // TaskSerializer.validate()
-  const fail = (message: string) => validationError({ non_field_errors: [message] });
-  const year = me(req).year;
-  if (!year) throw fail("User's year information is required.");
-  for (const g of groups as GroupInput[]) {
-    if (year === '2nd') throw fail('2nd-year users cannot assign tasks.');
-    for (const id of g.members) {
-      const memberYear = years.get(id);
-      if (year === '3rd' && memberYear !== '2nd') throw fail(`3rd-year users can only assign tasks to 2nd-year users. Invalid member: ${id}`);
-      if (year === '4th' && memberYear !== '2nd' && memberYear !== '3rd') {
-        throw fail(`4th-year users can only assign tasks to 2nd or 3rd-year users. Invalid member: ${id}`);
-      }
-    }
-  }
-  if ((end as string) < (start as string)) throw fail('End date cannot be earlier than start date.');
-
-  const out: TaskFields = { title: title as string, start_date: start as string, end_date: end as string, groups: groups as GroupInput[] };
-  if (description !== SKIP) out.description = description;
-  if (progress !== SKIP) out.current_progress = progress;
-  if (attachment !== SKIP) out.attachment = attachment;
-  if (infoUrl !== SKIP) out.info_url = infoUrl;
-  return out;
+function validateTask(req: ApiRequest, dict: Record<string, unknown>): Promise<TaskInput> {
+  return taskSerializer(req.ctx.db.knex, me(req)).validate(dictInput(dict));
 }
 
 /** CloudinaryField pre_save: the upload happens before the row is written. */

@@ -1,25 +1,9 @@
-// Shared pieces of the User app's views: request.data reading, Python truthiness, OTP mails,
-// the one-transaction "write + send mail" pattern.
+// Shared pieces of the User app's views: OTP mails, the one-transaction "write + send mail" pattern,
+// the wrong-OTP guard.
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { ApiRequest } from '../drf/api.ts';
-import { asObject } from '../drf/api.ts';
 import { jsonError } from '../drf/errors.ts';
-export { readInput } from '../drf/fields.ts';
-
-/** Python truthiness of a request.data value. */
-export function truthy(v: unknown): boolean {
-  if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v).length > 0;
-  return true;
-}
-
-/** request.data as a dict (`request.data.get(...)` views); a JSON list/scalar body is a 400. */
-export async function readDict(req: ApiRequest): Promise<Record<string, unknown>> {
-  return asObject((await req.data()).value);
-}
-
 
 /** f"{random.randint(100000, 999999)}" */
 export function generateOtp(): string {

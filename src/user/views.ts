@@ -1,29 +1,18 @@
 // The User app's views (User/urls.py of CSI_BACKEND) other than login/logout (auth.ts) and the student
 // flow (student.ts): same statuses and bodies as the original; where it crashed on bad input, a 4xx.
 import type { ApiRequest } from '../drf/api.ts';
-import { apiView, type UploadedFile } from '../drf/api.ts';
+import { apiView, readDict } from '../drf/api.ts';
 import { jsonError, permissionDenied, validationError } from '../drf/errors.ts';
 import { makePassword, randomString } from '../auth/hashers.ts';
 import type { UserRow } from '../auth/tokens.ts';
-import {
-  booleanField,
-  charField,
-  collect,
-  fileField,
-  pyStrip,
-  SKIP,
-  type Errors,
-  type SerializerInput,
-} from '../drf/fields.ts';
+import { readInput } from '../drf/fields/index.ts';
+import { isTruthy, pyStrip, pythonTypeName } from '../drf/python.ts';
 import * as q from './queries.ts';
 import { serializeListUser, serializeProfile, serializeSearchUser, serializeTeamMember } from './serializers.ts';
-import { choiceField, dateField, emailField, slugRelatedField, urlField, USER_MSG } from './validation.ts';
-import { generateOtp, inTransactionWithMail, isUniqueViolation, readDict, readInput, sendOrFail, truthy } from './common.ts';
+import { profileFillSerializer, registerSerializer, USER_MSG, YEAR_CHOICES } from './validation.ts';
+import { generateOtp, inTransactionWithMail, isUniqueViolation, sendOrFail } from './common.ts';
 import { passwordOtpMail, welcomeMail } from './mails.ts';
 import { missingProfileFields } from './auth.ts';
-
-/** User.YEAR_CHOICES, in their order (meet-our-team groups by them). */
-export const YEAR_CHOICES = ['2nd', '3rd', '4th'] as const;
 
 /** The role a registered member gets from the year: 2nd years are members, 3rd and 4th years admins. */
 export function roleForYear(year: string): string {
@@ -108,35 +97,8 @@ export const register = apiView({
     async POST(req) {
       if (!canRegisterMembers(me(req))) throw permissionDenied();
       const knex = req.ctx.db.knex;
-      const input = await readInput(req);
-      const errors: Errors = {};
-      const email = await collect(errors, 'email', () =>
-        emailField(input, 'email', false, {
-          required: true,
-          allowNull: false,
-          allowBlank: false,
-          maxLength: 254,
-          modelValidators: [
-            (v) => (v.endsWith('@akgec.ac.in') ? null : USER_MSG.akgec),
-            async (v) => ((await q.emailTaken(knex, v)) ? USER_MSG.emailTaken : null),
-          ],
-        }),
-      );
-      const firstName = await collect(errors, 'first_name', () =>
-        charField(input, 'first_name', false, { required: true, allowNull: false, allowBlank: false, maxLength: 50 }),
-      );
-      const lastName = await collect(errors, 'last_name', () =>
-        charField(input, 'last_name', false, { required: false, allowNull: true, allowBlank: true, maxLength: 50 }),
-      );
-      const year = await collect(errors, 'year', () => choiceField(input, 'year', false, YEAR_CHOICES, { required: true }));
-      if (Object.keys(errors).length) throw validationError(errors);
-
-      const user = {
-        email: email as string,
-        first_name: firstName as string,
-        last_name: lastName === SKIP ? null : (lastName as string | null),
-        year: year as string,
-      };
+      const data = await registerSerializer(knex).validate(await readInput(req));
+      const user = { email: data.email, first_name: data.first_name, last_name: data.last_name ?? null, year: data.year };
       const password = randomString(8);
       const encoded = await makePassword(password);
       try {
@@ -163,7 +125,7 @@ export const register = apiView({
 export async function forgotPassword(req: ApiRequest) {
   const body = await readDict(req);
   const email = body.email;
-  if (!truthy(email)) return { status: 400, body: { error: 'Email is required.' } };
+  if (!isTruthy(email)) return { status: 400, body: { error: 'Email is required.' } };
   const user = typeof email === 'string' ? await q.userByEmail(req.ctx.db.knex, email) : null;
   if (!user) return { status: 404, body: { error: 'User with this email does not exist.' } };
   const otp = generateOtp();
@@ -178,11 +140,11 @@ export async function forgotPassword(req: ApiRequest) {
 export async function resetPassword(req: ApiRequest) {
   const body = await readDict(req);
   const { email, otp, password } = body;
-  if (!truthy(email) || !truthy(otp) || !truthy(password)) {
+  if (!isTruthy(email) || !isTruthy(otp) || !isTruthy(password)) {
     return { status: 400, body: { error: 'Email, OTP, and password are required.' } };
   }
   if (typeof password !== 'string') {
-    return { status: 400, body: { error: `Password must be a string or bytes, got ${typeName(password)}.` } };
+    return { status: 400, body: { error: `Password must be a string or bytes, got ${pythonTypeName(password)}.` } };
   }
   const knex = req.ctx.db.knex;
   const user = typeof email === 'string' ? await q.userByEmail(knex, email) : null;
@@ -205,62 +167,17 @@ export async function resetPassword(req: ApiRequest) {
   return { body: { message: 'Password has been reset successfully.' } };
 }
 
-function typeName(v: unknown): string {
-  if (Array.isArray(v)) return 'list';
-  switch (typeof v) {
-    case 'number': return Number.isInteger(v) ? 'int' : 'float';
-    case 'boolean': return 'bool';
-    case 'object': return 'dict';
-    default: return typeof v;
-  }
-}
-
 export const forgotPasswordView = apiView({ name: 'Forgot Password Otpapi', permission: 'any', methods: { POST: forgotPassword } });
 export const resetPasswordView = apiView({ name: 'Reset Password With Otpapi', permission: 'any', methods: { POST: resetPassword } });
 
 // ---------------------------------------------------------------------------------------------
 // profile/fill/
 
-interface ProfileFields {
-  photo?: UploadedFile;
-  branch?: string | null;
-  domain_id?: number;
-  dob?: string | null;
-  linkedin_url?: string | null;
-  bio?: string | null;
-  github_url?: string | null;
-  achievements?: string | null;
-  hosteller?: boolean;
-}
-
-/** UserProfileFillSerializer: photo (ImageField, required), branch, domain (slug: name), dob, urls, bio, achievements, hosteller. */
-async function validateProfile(req: ApiRequest, input: SerializerInput, partial: boolean): Promise<ProfileFields> {
-  const knex = req.ctx.db.knex;
-  const errors: Errors = {};
-  const out: ProfileFields = {};
-  const optionalText = { required: false, allowNull: true, allowBlank: true };
-  const set = <K extends keyof ProfileFields>(k: K, v: unknown) => {
-    if (v !== SKIP) out[k] = v as ProfileFields[K];
-  };
-  set('photo', await collect(errors, 'photo', () => fileField(input, 'photo', partial, { required: true, image: true })));
-  set('branch', await collect(errors, 'branch', () => charField(input, 'branch', partial, { ...optionalText, maxLength: 10 })));
-  const domain = await collect(errors, 'domain', () => slugRelatedField(input, 'domain', partial, 'name', (v) => q.domainByName(knex, v)));
-  if (domain !== SKIP && domain) out.domain_id = domain.id;
-  set('dob', await collect(errors, 'dob', () => dateField(input, 'dob', partial)));
-  set('linkedin_url', await collect(errors, 'linkedin_url', () => urlField(input, 'linkedin_url', partial, { ...optionalText, maxLength: 200 })));
-  set('bio', await collect(errors, 'bio', () => charField(input, 'bio', partial, optionalText)));
-  set('github_url', await collect(errors, 'github_url', () => urlField(input, 'github_url', partial, { ...optionalText, maxLength: 200 })));
-  set('achievements', await collect(errors, 'achievements', () => charField(input, 'achievements', partial, optionalText)));
-  set('hosteller', await collect(errors, 'hosteller', () => booleanField(input, 'hosteller', partial)));
-  if (Object.keys(errors).length) throw validationError(errors);
-  return out;
-}
-
 /** POST (every required field) and PUT (partial update) profile/fill/ — the answer is the profile. */
 async function fillProfile(req: ApiRequest, partial: boolean) {
   const knex = req.ctx.db.knex;
   const userId = me(req).id;
-  const fields = await validateProfile(req, await readInput(req), partial);
+  const { domain, ...fields } = await profileFillSerializer(knex).validate(await readInput(req), { partial });
   let stored: string | null = null;
   if (fields.photo) {
     try {
@@ -275,6 +192,7 @@ async function fillProfile(req: ApiRequest, partial: boolean) {
   }
   const { photo: _photo, ...columns } = fields;
   const update: Record<string, unknown> = { ...columns };
+  if (domain) update.domain_id = domain.id;
   if (stored !== null) update.photo = stored;
   try {
     await knex.transaction(async (trx) => {
