@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { AppContext } from './context.ts';
 import { UrlRouter } from './drf/router.ts';
+import { allowedHostsMiddleware } from './drf/hosts.ts';
 import { WsRouter } from './realtime/router.ts';
 import { metricsHandler } from './metrics.ts';
 import { urlpatterns, websocketUrlpatterns } from './urls.ts';
@@ -26,6 +27,7 @@ export function createHttpServer(ctx: AppContext): { server: http.Server; router
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('trust proxy', ctx.config.trustProxy);
+  app.use(allowedHostsMiddleware(ctx.config.allowedHosts, ctx.config.debug));
   if (ctx.config.metricsToken) app.get('/metrics', metricsHandler(ctx, ws.hub, ctx.config.metricsToken));
   app.use(router.handler(ctx));
   if (ctx.storage.kind === 'local') {
