@@ -5,6 +5,7 @@ import { buildContext, closeContext } from './bootstrap.ts';
 import { listen } from './app.ts';
 import { SchemaError } from './db/schema.ts';
 import { TOKEN_TABLE, USER_TABLE } from './auth/tokens.ts';
+import { dbAsset } from './paths.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
 }
 
 async function logDemoUsers(ctx: import('./context.ts').AppContext): Promise<void> {
-  const demo = JSON.parse(fs.readFileSync(new URL('../db/demo-users.json', import.meta.url), 'utf8')) as {
+  const demo = JSON.parse(fs.readFileSync(dbAsset('demo-users.json'), 'utf8')) as {
     users: Array<{ email: string; password: string }>;
   };
   const rows: Array<{ email: string; key: string | null }> = await ctx.db
