@@ -7,6 +7,7 @@ import type { AppContext } from './context.ts';
 import { UrlRouter } from './drf/router.ts';
 import { WsRouter } from './ws.ts';
 import { metricsHandler } from './metrics.ts';
+import { READINESS_PATH, readinessHandler } from './server/readiness.ts';
 import { registerRoutes, registerSockets } from './routes.ts';
 
 export interface RunningServer {
@@ -29,6 +30,7 @@ export function createHttpServer(ctx: AppContext): { server: http.Server; router
   app.disable('etag');
   app.set('trust proxy', ctx.config.trustProxy);
   if (ctx.config.metricsToken) app.get('/metrics', metricsHandler(ctx, ws.hub, ctx.config.metricsToken));
+  app.get(READINESS_PATH, readinessHandler(ctx, () => ws.hub.draining));
   app.use(router.handler(ctx));
   if (ctx.storage.kind === 'local') {
     app.use('/media', express.static(ctx.config.mediaRoot, { index: false, dotfiles: 'deny', fallthrough: true }));

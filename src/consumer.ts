@@ -29,8 +29,8 @@ export abstract class GroupConsumer implements Session {
   /** The frame for a layer event (bytes or text, possibly after a lookup), or null for none. */
   protected abstract frameFor(m: LayerMessage): Outgoing | null;
 
-  /** A text frame from the client. */
-  protected abstract onText(text: string): void;
+  /** A text frame from the client; the promise settles once it is handled (shutdown waits for it). */
+  protected abstract onText(text: string): void | Promise<void>;
 
   /** Joins the group, then completes the handshake; a failed handshake leaves the group again. */
   async connect(up: UpgradeRequest): Promise<void> {

@@ -25,12 +25,16 @@ export type Outgoing = Frame | Promise<Frame | null>;
 const TEXT_FRAME = { binary: false } as const;
 
 export interface SocketHandlers {
-  onText(text: string): void;
+  /** A client frame; the promise (if any) settles when its handling is over (stored, fanned out). */
+  onText(text: string): void | Promise<void>;
   onClose(): void;
 }
 
 export const RATE_LIMIT_ERROR = pythonDumps({ error: 'Too many messages: slow down.' });
 export const BINARY_FRAME_ERROR = pythonDumps({ error: 'Binary frames are not supported: send JSON text.' });
+/** A frame that arrives while the process shuts down is not handled (src/server/lifecycle.ts): the
+ * sender is told so, and sends it again once reconnected (to another process). */
+export const SHUTTING_DOWN_ERROR = pythonDumps({ error: 'Server restarting: this frame was not handled. Reconnect and send it again.' });
 
 export class ManagedSocket {
   private queue: Outgoing[] = [];
@@ -39,6 +43,8 @@ export class ManagedSocket {
   private refilledAt = Date.now();
   /** Frames refused in a row by the rate bound; past the burst the client is cut off. */
   private refusedInARow = 0;
+  /** Client frames whose handling has not finished yet. */
+  private inFlight = 0;
   lastActivity = Date.now();
   pingSentAt = 0;
   closed = false;
@@ -69,12 +75,28 @@ export class ManagedSocket {
       this.send(BINARY_FRAME_ERROR);
       return;
     }
+    if (this.hub.draining) {
+      this.send(SHUTTING_DOWN_ERROR);
+      return;
+    }
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
     try {
-      this.handlers.onText(text);
+      const work = this.handlers.onText(text);
+      if (work) {
+        this.inFlight += 1;
+        const done = () => {
+          this.inFlight -= 1;
+        };
+        work.then(done, done);
+      }
     } catch (err) {
       this.hub.log.error({ err }, 'websocket frame handler failed');
     }
+  }
+
+  /** No client frame being handled and no frame waiting to be written (shutdown waits for this). */
+  get idle(): boolean {
+    return this.inFlight === 0 && (this.queue.length === 0 || this.closed);
   }
 
   private takeToken(): boolean {
@@ -196,6 +218,8 @@ export class SocketHub {
   private timer: NodeJS.Timeout | null = null;
   readonly stats: SocketStats = { open: 0, framesOut: 0, slowClosed: 0 };
   private corked: ManagedSocket[] = [];
+  /** Set by beginDrain(): new client frames are refused (SHUTTING_DOWN_ERROR), so the sockets go idle. */
+  draining = false;
   private readonly flushCorked = () => {
     const list = this.corked;
     this.corked = [];
@@ -208,6 +232,11 @@ export class SocketHub {
   ) {}
 
   add(s: ManagedSocket): void {
+    if (this.closedWith !== null) {
+      // A handshake that completed after closeAll(): close it too, once its consumer has it.
+      const code = this.closedWith;
+      setImmediate(() => s.close(code));
+    }
     this.sockets.add(s);
     this.stats.open = this.sockets.size;
     if (!this.timer) {
@@ -244,7 +273,23 @@ export class SocketHub {
     }
   }
 
+  /** Shutdown, step one: refuse new client frames; finish the ones being handled. */
+  beginDrain(): void {
+    this.draining = true;
+  }
+
+  /** Sockets still handling a client frame or writing its frames out. */
+  busyCount(): number {
+    let n = 0;
+    for (const s of this.sockets) if (!s.idle) n += 1;
+    return n;
+  }
+
+  /** The code of closeAll(), once called (later sockets are closed with it). */
+  private closedWith: number | null = null;
+
   closeAll(code = 1001): void {
+    this.closedWith = code;
     for (const s of [...this.sockets]) s.close(code);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
