@@ -45,6 +45,9 @@ export class ManagedSocket {
   private refusedInARow = 0;
   /** Client frames whose handling has not finished yet. */
   private inFlight = 0;
+  /** Frames ever put in the queue, and ever taken out of it (shutdown waits for a queue position). */
+  private queuedTotal = 0;
+  private dequeuedTotal = 0;
   lastActivity = Date.now();
   pingSentAt = 0;
   closed = false;
@@ -94,9 +97,19 @@ export class ManagedSocket {
     }
   }
 
-  /** No client frame being handled and no frame waiting to be written (shutdown waits for this). */
-  get idle(): boolean {
-    return this.inFlight === 0 && (this.queue.length === 0 || this.closed);
+  /** A client frame is being handled (shutdown waits for this to end). */
+  get handling(): boolean {
+    return this.inFlight > 0;
+  }
+
+  /** The queue position of the last frame queued so far. */
+  get queueMark(): number {
+    return this.queuedTotal;
+  }
+
+  /** Every frame queued up to `mark` is written (or the socket is closed). */
+  flushedTo(mark: number): boolean {
+    return this.closed || this.dequeuedTotal >= mark;
   }
 
   private takeToken(): boolean {
@@ -123,6 +136,7 @@ export class ManagedSocket {
       return;
     }
     this.queue.push(frame);
+    this.queuedTotal += 1;
     if (!this.draining) void this.drain();
   }
 
@@ -139,6 +153,7 @@ export class ManagedSocket {
           text = null;
         }
         this.queue.shift();
+        this.dequeuedTotal += 1;
         if (text !== null) this.write(text);
       }
     } finally {
@@ -278,11 +293,20 @@ export class SocketHub {
     this.draining = true;
   }
 
-  /** Sockets still handling a client frame or writing its frames out. */
-  busyCount(): number {
+  /** Sockets still handling a client frame. */
+  handlingCount(): number {
     let n = 0;
-    for (const s of this.sockets) if (!s.idle) n += 1;
+    for (const s of this.sockets) if (s.handling) n += 1;
     return n;
+  }
+
+  /** Where each socket's queue ends now: allFlushed() tells when all of that is written. */
+  queueMarks(): Array<[ManagedSocket, number]> {
+    return [...this.sockets].map((s) => [s, s.queueMark]);
+  }
+
+  allFlushed(marks: Array<[ManagedSocket, number]>): boolean {
+    return marks.every(([s, mark]) => s.flushedTo(mark));
   }
 
   /** The code of closeAll(), once called (later sockets are closed with it). */

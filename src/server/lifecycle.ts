@@ -90,10 +90,13 @@ export async function drainServer(
   const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
 
   try {
-    // 2. Frames being handled finish (stored, fanned out, their frames written).
-    if (!(await waitUntil(() => ws.hub.busyCount() === 0, workDeadline))) {
-      cut.push(`${ws.hub.busyCount()} socket(s) still handling a client frame`);
+    // 2. Frames being handled finish (stored, fanned out), then what they queued (their echo) is
+    // written. Later events may keep arriving; they are not waited for.
+    if (!(await waitUntil(() => ws.hub.handlingCount() === 0, workDeadline))) {
+      cut.push(`${ws.hub.handlingCount()} socket(s) still handling a client frame`);
     }
+    const marks = ws.hub.queueMarks();
+    if (!(await waitUntil(() => ws.hub.allFlushed(marks), workDeadline))) cut.push('frames not yet written');
 
     // 3. Close every socket with 1001; give clients a moment to answer the close frame.
     ws.hub.closeAll(1001);
