@@ -112,10 +112,10 @@ export class ServerProcess {
 
 const started = new Set<ServerProcess>();
 
-export function spawnServer(env: Record<string, string>, entry: Entry = 'src'): ServerProcess {
+export function spawnServer(env: Record<string, string>, entry: Entry = 'src', cwd = ROOT): ServerProcess {
   const args = entry === 'src' ? ['--import', 'tsx', path.join(ROOT, 'src/main.ts')] : [path.join(ROOT, 'dist/main.js')];
   const child = spawn(process.execPath, args, {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
