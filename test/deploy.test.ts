@@ -5,6 +5,7 @@
 // message reached every member connected to the surviving process.
 import { expect } from 'chai';
 import WebSocket from 'ws';
+import { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import { redisUrlOrSkip, resetToSeed, sharedDatabase, SEED_USERS } from './helpers/harness.ts';
 import { killAll, postgresUrlOrSkip, spawnServer } from './helpers/serverProcess.ts';
@@ -101,6 +102,9 @@ describe('deploy: SIGTERM to one of two processes while clients keep sending', f
   after(killAll);
 
   it('every echoed message is stored exactly once and reaches every member on the surviving process', async () => {
+    // Group members left in Redis by earlier runs' killed processes (they expire after a day).
+    const redis = new Redis(redisUrl);
+    const stale = new Set(await redis.zrange('asgi:group:chat_1', '0', '-1'));
     const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, SHUTDOWN_GRACE_MS: '10000', WS_RATE_PER_SECOND: '200', WS_RATE_BURST: '400' };
     const stopped = spawnServer(env);
     const surviving = spawnServer(env);
@@ -131,6 +135,11 @@ describe('deploy: SIGTERM to one of two processes while clients keep sending', f
     expect(exit.code, stopped.output()).to.equal(0);
     expect(exit.at - signalledAt).to.be.below(10000);
     for (const m of movers) expect(m.closes[0], `${m.name} closed with 1001`).to.equal(1001);
+    // The stopped process left its groups: every member of chat_1 now lives in the surviving process.
+    const members = (await redis.zrange('asgi:group:chat_1', '0', '-1')).filter((c) => !stale.has(c));
+    redis.disconnect();
+    expect(members).to.have.length(all.length);
+    expect(new Set(members.map((c) => c.slice(0, c.indexOf('!')))).size, 'one process').to.equal(1);
 
     const rows: Array<{ content: string; n: string | number }> = await knex('Chat_message')
       .where('content', 'like', `${tag} %`)
