@@ -44,18 +44,12 @@ async function prepareDatabaseOnce(config: Config, log: Logger): Promise<void> {
 }
 
 export async function runPrimary(config: Config, log: Logger): Promise<void> {
-  try {
-    await prepareDatabaseOnce(config, log);
-  } catch (err) {
-    console.error(startupFailureLine(err));
-    process.exit(1);
-  }
-
   const bornAt = new Map<Worker, number>();
   const exitCodes: number[] = [];
   let quickDeaths = 0;
   let stopping = false;
   let signals = 0;
+  let preparing = true;
   const restartTimers = new Set<NodeJS.Timeout>();
 
   const fork = () => {
@@ -88,6 +82,13 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
 
   const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;
+    if (preparing) {
+      // Start-up: no worker yet; stop once the database check returns (or at once on a second signal).
+      if (signals > 1) process.exit(1);
+      stopping = true;
+      log.info({ signal }, `${signal} during start-up: stopping once the database check returns`);
+      return;
+    }
     if (signals > 1) {
       log.warn({ signal }, `second ${signal}: killing the workers now`);
       for (const w of live()) w.process.kill('SIGKILL');
@@ -115,6 +116,18 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+
+  try {
+    await prepareDatabaseOnce(config, log);
+  } catch (err) {
+    console.error(startupFailureLine(err));
+    process.exit(1);
+  }
+  preparing = false;
+  if (stopping) {
+    log.info('start-up stopped; exiting');
+    process.exit(0);
+  }
 
   log.info({ workers: config.webConcurrency, pid: process.pid }, `cluster primary: starting ${config.webConcurrency} workers on port ${config.port}`);
   for (let i = 0; i < config.webConcurrency; i++) fork();
