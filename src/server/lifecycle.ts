@@ -63,8 +63,8 @@ export interface DrainOutcome {
 }
 
 /**
- * Steps 1–4 above, for one server; resolves by `deadline` (epoch ms) at the latest, minus nothing: the
- * last step gets the time kept by closeReserveMs().
+ * Steps 1–4 above, for one server. Resolves by `deadline` (epoch ms) at the latest: steps 1–3 end
+ * closeReserveMs() before it, so that step 4 always has time to leave the groups and close.
  */
 export async function drainServer(
   ctx: AppContext,
