@@ -61,7 +61,7 @@ describe('WEB_CONCURRENCY: bad values', function () {
 });
 
 describe('WEB_CONCURRENCY=2: two workers on one port', function () {
-  this.timeout(120000);
+  this.timeout(180000);
   let databaseUrl: string;
   let redisUrl: string;
 

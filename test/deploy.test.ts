@@ -87,7 +87,7 @@ class Member {
 }
 
 describe('deploy: SIGTERM to one of two processes while clients keep sending', function () {
-  this.timeout(120000);
+  this.timeout(180000);
   let knex: Knex;
   let databaseUrl: string;
   let redisUrl: string;

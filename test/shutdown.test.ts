@@ -100,7 +100,7 @@ describe('readiness: GET /healthz', function () {
 });
 
 describe('graceful shutdown of a real process (SIGTERM)', function () {
-  this.timeout(120000);
+  this.timeout(180000);
   let knex: Knex;
   let databaseUrl: string;
 

@@ -67,7 +67,7 @@ export class ServerProcess {
   }
 
   /** Waits for the start-up log line and returns the port it names. */
-  async listening(timeoutMs = 60000): Promise<number> {
+  async listening(timeoutMs = 90000): Promise<number> {
     const line = await this.waitForLine(/csi-chat listening on/, timeoutMs);
     return (JSON.parse(line) as { port: number }).port;
   }
