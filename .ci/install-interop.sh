@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Django peer of test/interop (Debian's Django, Channels, channels_redis) with apt when
-# they are missing. Called by .ci/run, which carries on if this fails; the interop suite then fails
+# Installs the Django peer of test/interop (Debian's Django, Channels, channels_redis, and psycopg2 for
+# the rollback check on Postgres) with apt when they are missing. Called by .ci/run, which carries on
+# if this fails; the interop suite then fails
 # in CI (CI=true) with the reason, and is pending outside CI.
 set -uo pipefail
 PY=${INTEROP_PYTHON:-/usr/bin/python3}
-PKGS="python3-django python3-django-channels python3-channels-redis python3-daphne python3-msgpack python3-redis"
-check() { "$PY" -c 'import django, channels, channels_redis, daphne, msgpack, redis' >/dev/null 2>&1; }
+PKGS="python3-django python3-django-channels python3-channels-redis python3-daphne python3-msgpack python3-redis python3-psycopg2"
+check() { "$PY" -c 'import django, channels, channels_redis, daphne, msgpack, redis, psycopg2' >/dev/null 2>&1; }
 
 if check; then
   echo "[interop] Django peer packages present: $("$PY" -c 'import django, channels, channels_redis; print("django", django.__version__, "channels", channels.__version__, "channels_redis", channels_redis.__version__)')"

@@ -289,6 +289,16 @@ describe('contract runner: the judge', function () {
       expect(strict.compare({ current_status: 'online' }, { current_status: '2026-11-24 06:00:00' }).problems).to.have.length(1);
     });
 
+    it('with anyStatus (--read-only, no resets) compares current_status by shape only, and notes it', () => {
+      const n = new Normaliser({ baseUrl: 'x', anyStatus: true });
+      expect(n.compare({ current_status: 'offline' }, { current_status: 'online' }).problems).to.deep.equal([]);
+      expect(n.compare({ current_status: 'offline' }, { current_status: '2026-11-24 06:00:00' }).problems).to.deep.equal([]);
+      expect(n.notes).to.have.length(2);
+      expect(n.compare({ current_status: 'offline' }, { current_status: 'away' }).problems).to.have.length(1);
+      expect(n.compare({ current_status: 'offline' }, { current_status: null }).problems).to.have.length(1);
+      expect(n.compare({ other: 'offline' }, { other: 'online' }).problems).to.have.length(1);
+    });
+
     it('requires ids exactly by default; --map-ids maps new ids consistently', () => {
       expect(new Normaliser({ baseUrl: 'x' }).compare({ id: 32 }, { id: 33 }).problems).to.have.length(1);
       const n = new Normaliser({ baseUrl: 'x', mapIds: true });

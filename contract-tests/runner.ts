@@ -19,6 +19,8 @@ export interface RunOptions {
   mapIds?: boolean;
   /** current_status exactly as recorded (by default online <-> a local time is tolerated, as the golden README allows). */
   strictStatus?: boolean;
+  /** current_status compared by shape only (replays without resets: --read-only). */
+  anyStatus?: boolean;
   /** Quiet window after the expected frames arrived, to catch extra ones (first client of a group). */
   silenceMs?: number;
   /** Quiet window for the 2nd and later clients of a ws_expect group. */
@@ -162,7 +164,7 @@ export async function runTranscript(transcript: Transcript, target: Target, opts
   const groupSilenceMs = opts.groupSilenceMs ?? 20;
   const frameTimeoutMs = opts.frameTimeoutMs ?? 2000;
   const httpSettleMs = opts.httpSettleMs ?? 25;
-  const norm = new Normaliser({ baseUrl, mapIds: opts.mapIds, strictStatus: opts.strictStatus, seed: opts.seed });
+  const norm = new Normaliser({ baseUrl, mapIds: opts.mapIds, strictStatus: opts.strictStatus, anyStatus: opts.anyStatus, seed: opts.seed });
   const clients = new Map<string, ContractSocket>();
   const result: TranscriptResult = { name: transcript.name, variant: !!opts.variant, ok: true, steps: transcript.steps.length, executed: 0, ms: 0, notes: norm.notes };
   const failures: StepFailure[] = [];

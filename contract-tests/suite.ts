@@ -167,17 +167,32 @@ export function validateSuite(opts: { goldenDir?: string; variantsDir?: string; 
   return problems;
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * A transcript that changes nothing on the server it runs against, so `--read-only` may replay it on a
+ * live deployment (docs/swap.md): HTTP requests with safe methods only and no frame sent on a socket
+ * (connecting and receiving are fine). contract-tests/readonly.test.ts shows, on a seeded server, that
+ * the selection writes no row.
+ */
+export function isReadOnly(t: Transcript): boolean {
+  return t.steps.every((s) => !s.ws_send && (!s.http || SAFE_METHODS.has(s.http.method.toUpperCase())));
+}
+
 /**
  * What to run. `only` selects by name (explicitly named pending transcripts are run too); otherwise all
  * goldens, pending ones included only with includePending (they are still flagged pending).
  */
-export function selectTranscripts(opts: { only?: string[]; includePending?: boolean; goldenDir?: string; variantsDir?: string } = {}): { run: Selected[]; skipped: Array<{ name: string; pending: Pending }>; unknown: string[] } {
+export function selectTranscripts(
+  opts: { only?: string[]; includePending?: boolean; readOnly?: boolean; goldenDir?: string; variantsDir?: string } = {},
+): { run: Selected[]; skipped: Array<{ name: string; pending: Pending }>; unknown: string[]; notReadOnly: string[] } {
   const names = goldenNames(opts.goldenDir);
   const pending = loadPending();
   const unknown = (opts.only ?? []).filter((n) => !names.includes(n));
   const wanted = opts.only?.length ? names.filter((n) => opts.only!.includes(n)) : names;
   const run: Selected[] = [];
   const skipped: Array<{ name: string; pending: Pending }> = [];
+  const notReadOnly: string[] = [];
   for (const name of wanted) {
     const p = pending[name];
     if (p && !opts.includePending && !opts.only?.length) {
@@ -185,9 +200,13 @@ export function selectTranscripts(opts: { only?: string[]; includePending?: bool
       continue;
     }
     const { transcript, variant } = transcriptFor(name, { golden: opts.goldenDir, variants: opts.variantsDir });
+    if (opts.readOnly && !isReadOnly(transcript)) {
+      if (opts.only?.includes(name)) notReadOnly.push(name);
+      continue;
+    }
     run.push({ name, transcript, variant, pending: p });
   }
-  return { run, skipped, unknown };
+  return { run, skipped, unknown, notReadOnly };
 }
 
 /** Files that differ between two golden folders (recursive, byte comparison). */

@@ -9,6 +9,7 @@ import { allowedHostsMiddleware } from './drf/hosts.ts';
 import { WsRouter } from './realtime/router.ts';
 import { metricsHandler } from './metrics.ts';
 import { urlpatterns, websocketUrlpatterns } from './urls.ts';
+import { READINESS_PATH, readinessHandler } from './server/readiness.ts';
 
 export interface RunningServer {
   server: http.Server;
@@ -29,6 +30,7 @@ export function createHttpServer(ctx: AppContext): { server: http.Server; router
   app.set('trust proxy', ctx.config.trustProxy);
   app.use(allowedHostsMiddleware(ctx.config.allowedHosts, ctx.config.debug));
   if (ctx.config.metricsToken) app.get('/metrics', metricsHandler(ctx, ws.hub, ctx.config.metricsToken));
+  app.get(READINESS_PATH, readinessHandler(ctx, () => ws.hub.draining));
   app.use(router.handler(ctx));
   if (ctx.storage.kind === 'local') {
     app.use('/media', express.static(ctx.config.mediaRoot, { index: false, dotfiles: 'deny', fallthrough: true }));

@@ -37,7 +37,7 @@ export async function createStorage(config: Config): Promise<MediaStorage> {
     return new CloudinaryStorage(config.cloudinary);
   }
   fs.mkdirSync(config.mediaRoot, { recursive: true });
-  return new LocalStorage(config.mediaRoot, process.env.MEDIA_BASE_URL ?? `http://localhost:${config.port}`, config.cloudinaryCloudName);
+  return new LocalStorage(config.mediaRoot, config.mediaBaseUrl ?? `http://localhost:${config.port}`, config.cloudinaryCloudName);
 }
 
 export interface BuildOptions {
@@ -58,7 +58,7 @@ export interface Built {
 export async function buildContext(config: Config, opts: BuildOptions = {}): Promise<Built> {
   const log = opts.log ?? createLogger(config.logLevel);
   const db = opts.db ?? (await openConfiguredDatabase(config));
-  const schema = await prepareSchema(db);
+  const schema = await prepareSchema(db, { create: config.createSchema });
   let demoLoaded = false;
   if (schema === 'created' && config.loadDemoData) {
     await loadSqlFile(db, DEMO_SQL_PATH, { reset: false });

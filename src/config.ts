@@ -52,18 +52,89 @@ export interface Config {
   logLevel: string;
   /** Enables GET /metrics behind `Authorization: Bearer <token>`; null = no such path. */
   metricsToken: string | null;
+  /** Base of local media URLs (LocalStorage); null = http://localhost:<port>. */
+  mediaBaseUrl: string | null;
+  /** CREATE_SCHEMA=false: an empty database is refused instead of getting the schema (a deploy pointed
+   * at the wrong database fails at start instead of serving an empty service). */
+  createSchema: boolean;
+  /** Worker processes sharing the port (src/server/cluster.ts); more than one needs Redis and Postgres. */
+  webConcurrency: number;
+  /** SIGTERM → exit bound: draining (src/server/lifecycle.ts) finishes within it. */
+  shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {}
 
+/**
+ * Every environment variable the server reads: the readers below accept only these names, so this
+ * table is complete by construction. `production`: a production deploy must set it (render.yaml is
+ * checked against this table by test/deploy-config.test.ts).
+ */
+const ENV_VARS = {
+  PORT: { production: false },
+  HOST: { production: false },
+  DATABASE_URL: { production: true },
+  DATA_DIR: { production: false },
+  REDIS_URL: { production: true },
+  CHANNEL_LAYER: { production: false },
+  SECRET_KEY: { production: true },
+  DEBUG: { production: false },
+  ALLOWED_HOSTS: { production: true },
+  TRUST_PROXY: { production: true },
+  CLOUDINARY_CLOUD_NAME: { production: true },
+  CLOUDINARY_API_KEY: { production: true },
+  CLOUDINARY_API_SECRET: { production: true },
+  CLOUDINARY_SECURE: { production: false },
+  CLOUDINARY_UPLOAD_PREFIX: { production: false },
+  EMAIL_HOST: { production: false },
+  EMAIL_PORT: { production: false },
+  EMAIL_USE_TLS: { production: false },
+  EMAIL_USE_SSL: { production: false },
+  EMAIL_HOST_USER: { production: true },
+  EMAIL_HOST_PASSWORD: { production: true },
+  DEFAULT_FROM_EMAIL: { production: false },
+  MEDIA_ROOT: { production: false },
+  MEDIA_BASE_URL: { production: false },
+  MAX_UPLOAD_BYTES: { production: false },
+  WS_MAX_FRAME_BYTES: { production: false },
+  WS_RATE_PER_SECOND: { production: false },
+  WS_RATE_BURST: { production: false },
+  WS_SEND_BUFFER_BYTES: { production: false },
+  WS_PING_INTERVAL_MS: { production: false },
+  WS_PING_TIMEOUT_MS: { production: false },
+  FIREBASE_CREDENTIALS: { production: true },
+  FIREBASE_CREDENTIALS_JSON: { production: false },
+  GOOGLE_APPLICATION_CREDENTIALS: { production: false },
+  ATTENDANCE_LAB_LATITUDE: { production: false },
+  ATTENDANCE_LAB_LONGITUDE: { production: false },
+  ATTENDANCE_RADIUS_METERS: { production: false },
+  GOOGLE_CLIENT_IDS: { production: false },
+  GOOGLE_ANDROID_CLIENT_ID: { production: false },
+  GOOGLE_IOS_CLIENT_ID: { production: false },
+  LOAD_DEMO_DATA: { production: false },
+  LOG_LEVEL: { production: false },
+  METRICS_TOKEN: { production: false },
+  CREATE_SCHEMA: { production: true },
+  WEB_CONCURRENCY: { production: false },
+  SHUTDOWN_GRACE_MS: { production: false },
+} as const satisfies Record<string, { production: boolean }>;
+
+export type EnvName = keyof typeof ENV_VARS;
+
+/** The names of every environment variable the server reads. */
+export const ENV_NAMES = Object.keys(ENV_VARS) as EnvName[];
+
+/** The ones a production deploy must set. */
+export const PRODUCTION_ENV_NAMES = ENV_NAMES.filter((n) => ENV_VARS[n].production);
+
 type Env = Record<string, string | undefined>;
 
-function str(env: Env, name: string): string | undefined {
+function str(env: Env, name: EnvName): string | undefined {
   const v = env[name];
   return v === undefined || v === '' ? undefined : v;
 }
 
-function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+function int(env: Env, name: EnvName, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = str(env, name);
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got ${JSON.stringify(raw)}`);
@@ -72,7 +143,7 @@ function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX
   return n;
 }
 
-function float(env: Env, name: string, fallback: number, min: number, max: number): number {
+function float(env: Env, name: EnvName, fallback: number, min: number, max: number): number {
   const raw = str(env, name);
   if (raw === undefined) return fallback;
   const n = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
@@ -80,7 +151,7 @@ function float(env: Env, name: string, fallback: number, min: number, max: numbe
   return n;
 }
 
-function bool(env: Env, name: string, fallback: boolean): boolean {
+function bool(env: Env, name: EnvName, fallback: boolean): boolean {
   const raw = str(env, name);
   if (raw === undefined) return fallback;
   const v = raw.trim().toLowerCase();
@@ -89,7 +160,7 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be a boolean (true/false), got ${JSON.stringify(raw)}`);
 }
 
-function url(env: Env, name: string, protocols: string[]): string | null {
+function url(env: Env, name: EnvName, protocols: string[]): string | null {
   const raw = str(env, name);
   if (raw === undefined) return null;
   let parsed: URL;
@@ -110,7 +181,7 @@ export function loadConfig(env: Env = process.env): Config {
   const apiSecret = str(env, 'CLOUDINARY_API_SECRET');
   const someCloudinary = cloudName || apiKey || apiSecret;
   if (someCloudinary && !(cloudName && apiKey && apiSecret)) {
-    const missing = ['CLOUDINARY_CLOUD_NAME', 'CLOUDINARY_API_KEY', 'CLOUDINARY_API_SECRET'].filter((n) => !str(env, n));
+    const missing = (['CLOUDINARY_CLOUD_NAME', 'CLOUDINARY_API_KEY', 'CLOUDINARY_API_SECRET'] as const).filter((n) => !str(env, n));
     throw new ConfigError(`${missing[0]} must be set together with the other CLOUDINARY_* variables`);
   }
   const emailUser = str(env, 'EMAIL_HOST_USER');
@@ -123,12 +194,20 @@ export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(str(env, 'DATA_DIR') ?? './data');
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const debug = bool(env, 'DEBUG', false);
+  const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  const webConcurrency = int(env, 'WEB_CONCURRENCY', 1, 1, 64);
+  if (webConcurrency > 1 && !redisUrl) {
+    throw new ConfigError(`WEB_CONCURRENCY=${webConcurrency} needs REDIS_URL: worker processes reach each other's sockets only through Redis`);
+  }
+  if (webConcurrency > 1 && !databaseUrl) {
+    throw new ConfigError(`WEB_CONCURRENCY=${webConcurrency} needs DATABASE_URL: the embedded PGlite database belongs to one process`);
+  }
   return {
     port: int(env, 'PORT', 8000, 0, 65535),
     host: str(env, 'HOST') ?? '0.0.0.0',
     databaseUrl,
     dataDir,
-    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisUrl,
     channelLayer,
     secretKey: str(env, 'SECRET_KEY') ?? 'csi-chat-insecure-development-key',
     debug,
@@ -174,5 +253,10 @@ export function loadConfig(env: Env = process.env): Config {
     loadDemoData: bool(env, 'LOAD_DEMO_DATA', !databaseUrl),
     logLevel: str(env, 'LOG_LEVEL') ?? (debug ? 'debug' : 'info'),
     metricsToken: str(env, 'METRICS_TOKEN') ?? null,
+    mediaBaseUrl: url(env, 'MEDIA_BASE_URL', ['http:', 'https:']),
+    createSchema: bool(env, 'CREATE_SCHEMA', true),
+    webConcurrency,
+    // Render stops an instance with SIGTERM and kills it 30 s later (maxShutdownDelaySeconds).
+    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 300_000),
   };
 }

@@ -1,11 +1,17 @@
-// `npm start`: configuration → database → channel layer → storage → HTTP + WebSocket server.
+// `npm start` / `node dist/main.js`: configuration → database → channel layer → storage → HTTP +
+// WebSocket server; SIGTERM drains it (src/server/lifecycle.ts). WEB_CONCURRENCY > 1: this process is
+// the cluster primary and the workers run the server (src/server/cluster.ts).
+import cluster from 'node:cluster';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from './config.ts';
-import { buildContext, closeContext, pgliteDirFor } from './bootstrap.ts';
+import { buildContext, pgliteDirFor } from './bootstrap.ts';
 import { listen } from './app.ts';
-import { DEMO_USERS_PATH, SchemaError } from './db/schema.ts';
+import { createLogger } from './log.ts';
+import { DEMO_USERS_PATH } from './db/schema.ts';
 import { TOKEN_TABLE, USER_TABLE } from './auth/tokens.ts';
+import { ShutdownController, startupFailureLine } from './server/lifecycle.ts';
+import { followPrimary, runPrimary } from './server/cluster.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -18,6 +24,14 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  const log = createLogger(config.logLevel);
+  if (config.webConcurrency > 1 && cluster.isPrimary) return runPrimary(config, log);
+
+  // First thing: a SIGTERM during start-up stops it cleanly instead of killing it half-way.
+  const shutdown = new ShutdownController(config.shutdownGraceMs, log);
+  if (cluster.isWorker) followPrimary(shutdown);
+  else shutdown.install();
+
   if (!config.databaseUrl) {
     // Plain text for the person at the terminal: the first PGlite start takes a while and logs nothing.
     const fresh = !fs.existsSync(path.join(pgliteDirFor(config), 'PG_VERSION'));
@@ -29,31 +43,20 @@ async function main(): Promise<void> {
   }
   let built;
   try {
-    built = await buildContext(config);
+    built = await buildContext(config, { log });
   } catch (err) {
-    const msg = err instanceof SchemaError ? `refusing to start: ${err.message}` : `cannot open the database: ${(err as Error).message}`;
-    console.error(`csi-chat: ${msg}`);
+    console.error(startupFailureLine(err));
     process.exit(1);
   }
   const { ctx } = built;
+  if (shutdown.stopRequested) return shutdown.abortStart(ctx);
   const running = await listen(ctx, config.port, config.host);
+  shutdown.serving(ctx, running);
   ctx.log.info(
-    { database: ctx.db.description, schema: built.schema, channelLayer: ctx.layer.kind, storage: ctx.storage.kind, port: running.port },
+    { database: ctx.db.description, schema: built.schema, channelLayer: ctx.layer.kind, storage: ctx.storage.kind, port: running.port, pid: process.pid },
     `csi-chat listening on http://${config.host}:${running.port} — database: ${ctx.db.description}; channel layer: ${ctx.layer.kind}; media: ${ctx.storage.kind}`,
   );
   if (!config.databaseUrl) await printDemoLogins(ctx, running.port);
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    ctx.log.info({ signal }, 'shutting down');
-    await running.close();
-    await closeContext(ctx);
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 /** Embedded mode, every start: the demo logins as plain lines (and where they are written down). */

@@ -1,5 +1,5 @@
 // The channels_redis-compatible layer against a real Redis: key names, TTLs, scores and bytes
-// (compat-notes §1.2–§1.7), capacity, batch draining and order, local mirror, close, reconnection.
+// (docs/compat-notes.md §1.2–§1.7), capacity, batch draining and order, local mirror, close, reconnection.
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { encode, decode } from '@msgpack/msgpack';

@@ -82,11 +82,12 @@ export class ChatConsumer extends GroupConsumer {
   /** Frames are handled one at a time, in arrival order, like Channels' consumer: per-sender order holds. */
   private chain: Promise<void> = Promise.resolve();
 
-  protected onText(text: string): void {
+  protected onText(text: string): Promise<void> {
     // A rejection must not end the chain: every later frame would be skipped.
     this.chain = this.chain
       .then(() => this.handle(text))
       .catch((err: unknown) => this.ctx.log.error({ err, roomId: this.roomId, userId: this.user.id }, 'chat frame handling failed'));
+    return this.chain;
   }
 
   /** Frames accepted before a close are still carried out (a send the client made is not lost). */

@@ -1,15 +1,13 @@
 // The Django schema as csi-chat knows it: created on a fresh database, verified (never altered) on an
 // existing one, so a database Django created is used as it is and Django could take ours over.
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Database } from './index.ts';
+import { dbAsset } from '../paths.ts';
 
-const DB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../db');
-export const SCHEMA_SQL_PATH = path.join(DB_DIR, 'schema.sql');
-export const MIGRATIONS_PATH = path.join(DB_DIR, 'django-migrations.txt');
-export const DEMO_SQL_PATH = path.join(DB_DIR, 'demo.sql');
-export const DEMO_USERS_PATH = path.join(DB_DIR, 'demo-users.json');
+export const SCHEMA_SQL_PATH = dbAsset('schema.sql');
+export const MIGRATIONS_PATH = dbAsset('django-migrations.txt');
+export const DEMO_SQL_PATH = dbAsset('demo.sql');
+export const DEMO_USERS_PATH = dbAsset('demo-users.json');
 
 export class SchemaError extends Error {}
 
@@ -91,10 +89,14 @@ export async function verifySchema(db: Database): Promise<void> {
 
 export type PrepareOutcome = 'created' | 'verified';
 
-/** Fresh database → schema created; otherwise verified, and SchemaError names what is missing. */
-export async function prepareSchema(db: Database): Promise<PrepareOutcome> {
+/** Fresh database → schema created (unless `create` is false: CREATE_SCHEMA=false); otherwise
+ * verified, and SchemaError names what is missing. */
+export async function prepareSchema(db: Database, opts: { create?: boolean } = {}): Promise<PrepareOutcome> {
   const present = await publicTables(db);
   if (present.size === 0) {
+    if (opts.create === false) {
+      throw new SchemaError('the database has no tables and CREATE_SCHEMA=false: not creating a schema (is DATABASE_URL the Django database?)');
+    }
     await createSchema(db);
     return 'created';
   }

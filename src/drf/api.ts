@@ -298,5 +298,3 @@ export function asObject(value: unknown): Record<string, unknown> {
 export async function readDict(req: ApiRequest): Promise<Record<string, unknown>> {
   return asObject((await req.data()).value);
 }
-
-// notification/routes.ts still imports it from here (until it is moved): the one copy is in python.ts.

@@ -5,8 +5,6 @@ import { notFound } from './errors.ts';
 
 import { pythonInt } from './python.ts';
 
-// notification/routes.ts and a test still import these from here (until they are moved): the one copy is in python.ts.
-
 // ---------------------------------------------------------------------------------------------
 // URL helpers (urllib.parse semantics)
 

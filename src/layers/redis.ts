@@ -1,7 +1,7 @@
-// channels_redis 4.x RedisChannelLayer, spoken from Node (compat-notes §1), so csi-chat and Django
+// channels_redis 4.x RedisChannelLayer, spoken from Node (docs/compat-notes.md §1), so csi-chat and Django
 // processes share rooms on one Redis during the migration.
 //
-// Wire protocol (unchanged from channels_redis, see compat-notes §1.2–§1.7, §1.17):
+// Wire protocol (unchanged from channels_redis, see docs/compat-notes.md §1.2–§1.7, §1.17):
 //   - keys: `<prefix><channel>` message queues (zsets, TTL `expiry`), `<prefix>:group:<g>` group zsets
 //     (TTL `groupExpiry`), prefix "asgi"; one queue per process: `asgispecific.<client_prefix>!`.
 //   - members: 12 random bytes + msgpack of the message dict; `__asgi_channel__` last: a string for a
@@ -12,14 +12,14 @@
 //   - receive: one dedicated connection per process, BZPOPMIN on this process's queue, dispatch to
 //     every local channel listed in `__asgi_channel__`.
 //
-// Choices that differ from a Django process but are invisible on the wire (documented in the report):
+// Choices that differ from a Django process but are invisible on the wire:
 //   - Batch draining: a Node process serves thousands of sockets from ONE queue whose capacity is 100
 //     for the whole process (Django senders enforce it per queue key). The receive loop therefore pops
 //     up to `batchSize` messages per round trip (ZPOPMIN key N, lowest scores first, i.e. in order) and
 //     only blocks (BZPOPMIN) when the queue is empty; dispatch to sockets is synchronous (it only
 //     queues frames), so the queue is emptied every round trip.
 //   - No `$inflight` backup key: pop and dispatch happen in one process; nobody else reads the backup
-//     (compat-notes §1.17 item 7 says it is optional).
+//     (docs/compat-notes.md §1.17 item 7 says it is optional).
 //   - Local short cut: members of a group that live in THIS process are delivered in-process from a
 //     local mirror of this process's memberships, not through this process's own Redis queue. The
 //     Redis memberships are still written exactly like Django (so Django senders reach us), our own
@@ -198,7 +198,7 @@ function randomPrefix(): Buffer {
   return out;
 }
 
-/** 12 random bytes + msgpack (compat-notes §1.5). `undefined` values are left out, as JSON would. */
+/** 12 random bytes + msgpack (docs/compat-notes.md §1.5). `undefined` values are left out, as JSON would. */
 export function serialize(message: Record<string, unknown>): Buffer {
   const body = encode(message, { ignoreUndefined: true });
   return Buffer.concat([randomPrefix(), body]);

@@ -5,7 +5,7 @@
 //
 // The sender never throws: a push is a side effect of a request or a chat frame that has already
 // succeeded, so failures are logged and swallowed (the original let them propagate into a 500 after
-// the rows were written; see the report of issue #7).
+// the rows were written).
 import fs from 'node:fs';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';

@@ -30,8 +30,8 @@ export abstract class GroupConsumer implements Session, Recipient {
     this.channel = ctx.layer.newChannel();
   }
 
-  /** A text frame from the client. */
-  protected abstract onText(text: string): void;
+  /** A text frame from the client; the promise settles once it is handled (shutdown waits for it). */
+  protected abstract onText(text: string): void | Promise<void>;
 
   /** Joins the group, then completes the handshake; a failed handshake leaves the group again. */
   async connect(up: UpgradeRequest): Promise<void> {

@@ -23,6 +23,8 @@ export class SocketHub {
   private timer: NodeJS.Timeout | null = null;
   readonly stats: SocketStats = { open: 0, framesOut: 0, slowClosed: 0 };
   private corked: ManagedSocket[] = [];
+  /** Set by beginDrain(): new client frames are refused (SHUTTING_DOWN_ERROR), so the sockets go idle. */
+  draining = false;
   private readonly flushCorked = () => {
     const list = this.corked;
     this.corked = [];
@@ -35,6 +37,11 @@ export class SocketHub {
   ) {}
 
   add(s: ManagedSocket): void {
+    if (this.closedWith !== null) {
+      // A handshake that completed after closeAll(): close it too, once its consumer has it.
+      const code = this.closedWith;
+      setImmediate(() => s.close(code));
+    }
     this.sockets.add(s);
     this.stats.open = this.sockets.size;
     if (!this.timer) {
@@ -71,7 +78,32 @@ export class SocketHub {
     }
   }
 
+  /** Shutdown, step one: refuse new client frames; finish the ones being handled. */
+  beginDrain(): void {
+    this.draining = true;
+  }
+
+  /** Sockets still handling a client frame. */
+  handlingCount(): number {
+    let n = 0;
+    for (const s of this.sockets) if (s.handling) n += 1;
+    return n;
+  }
+
+  /** Where each socket's queue ends now: allFlushed() tells when all of that is written. */
+  queueMarks(): Array<[ManagedSocket, number]> {
+    return [...this.sockets].map((s) => [s, s.queueMark]);
+  }
+
+  allFlushed(marks: Array<[ManagedSocket, number]>): boolean {
+    return marks.every(([s, mark]) => s.flushedTo(mark));
+  }
+
+  /** The code of closeAll(), once called (later sockets are closed with it). */
+  private closedWith: number | null = null;
+
   closeAll(code = 1001): void {
+    this.closedWith = code;
     for (const s of [...this.sockets]) s.close(code);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;

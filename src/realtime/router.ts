@@ -77,6 +77,12 @@ export class WsRouter {
     // A module-level listener: a closure here would share this function's scope and keep `req` (all
     // the upgrade's headers) alive for the socket's whole life (~1.8 KiB per idle socket).
     socket.on('error', destroyOnError);
+    if (this.hub.draining) {
+      // Shutting down (src/server/lifecycle.ts): the client reconnects, through the load balancer, to
+      // a process that stays.
+      socket.end(STATUS_LINES[503]);
+      return;
+    }
     let settled = false;
     const reject = (status: 403 | 500 | 503) => {
       if (settled) return;

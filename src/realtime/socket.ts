@@ -17,12 +17,16 @@ export type Outgoing = Frame | Promise<Frame | null>;
 const TEXT_FRAME = { binary: false } as const;
 
 export interface SocketHandlers {
-  onText(text: string): void;
+  /** A client frame; the promise (if any) settles when its handling is over (stored, fanned out). */
+  onText(text: string): void | Promise<void>;
   onClose(): void;
 }
 
 export const RATE_LIMIT_ERROR = pythonDumps({ error: 'Too many messages: slow down.' });
 export const BINARY_FRAME_ERROR = pythonDumps({ error: 'Binary frames are not supported: send JSON text.' });
+/** A frame that arrives while the process shuts down is not handled (src/server/lifecycle.ts): the
+ * sender is told so, and sends it again once reconnected (to another process). */
+export const SHUTTING_DOWN_ERROR = pythonDumps({ error: 'Server restarting: this frame was not handled. Reconnect and send it again.' });
 
 /** A token bucket: `burst` frames at once, refilled at `perSecond`. */
 export class RateBucket {
@@ -53,6 +57,11 @@ export class ManagedSocket {
   private readonly rate: RateBucket;
   /** Frames refused in a row by the rate bound; past the burst the client is cut off. */
   private refusedInARow = 0;
+  /** Client frames whose handling has not finished yet. */
+  private inFlight = 0;
+  /** Frames ever put in the queue, and ever taken out of it (shutdown waits for a queue position). */
+  private queuedTotal = 0;
+  private dequeuedTotal = 0;
   lastActivity = Date.now();
   pingSentAt = 0;
   closed = false;
@@ -83,12 +92,38 @@ export class ManagedSocket {
       this.send(BINARY_FRAME_ERROR);
       return;
     }
+    if (this.hub.draining) {
+      this.send(SHUTTING_DOWN_ERROR);
+      return;
+    }
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
     try {
-      this.handlers.onText(text);
+      const work = this.handlers.onText(text);
+      if (work) {
+        this.inFlight += 1;
+        const done = () => {
+          this.inFlight -= 1;
+        };
+        work.then(done, done);
+      }
     } catch (err) {
       this.hub.log.error({ err }, 'websocket frame handler failed');
     }
+  }
+
+  /** A client frame is being handled (shutdown waits for this to end). */
+  get handling(): boolean {
+    return this.inFlight > 0;
+  }
+
+  /** The queue position of the last frame queued so far. */
+  get queueMark(): number {
+    return this.queuedTotal;
+  }
+
+  /** Every frame queued up to `mark` is written (or the socket is closed). */
+  flushedTo(mark: number): boolean {
+    return this.closed || this.dequeuedTotal >= mark;
   }
 
   private takeToken(): boolean {
@@ -110,6 +145,7 @@ export class ManagedSocket {
       return;
     }
     this.queue.push(frame);
+    this.queuedTotal += 1;
     if (!this.draining) void this.drain();
   }
 
@@ -126,6 +162,7 @@ export class ManagedSocket {
           text = null;
         }
         void this.queue.shift(); // the head, awaited above
+        this.dequeuedTotal += 1;
         if (text !== null) this.write(text);
       }
     } finally {

@@ -1,8 +1,8 @@
 // Cloudinary through the official SDK (v2 upload_stream), storing what pycloudinary's CloudinaryField
 // stores: "<resource_type>/<type>/v<version>/<public_id>[.<format>]". URLs are built by cloudinaryUrl.ts
-// (the SDK's own builder defaults to https + ?_a= analytics, compat-notes §4.4).
+// (the SDK's own builder defaults to https + ?_a= analytics, docs/compat-notes.md §4.4).
 //
-// SDK traps handled here (compat-notes §4.5–4.6): credentials are passed per call (the SDK does not read
+// SDK traps handled here (docs/compat-notes.md §4.5–4.6): credentials are passed per call (the SDK does not read
 // CLOUDINARY_CLOUD_NAME/_API_KEY/_API_SECRET); the uploader picks the https module at require time, so
 // an http:// upload prefix (a local fake in tests, a proxy) gets an explicit http.Agent per call, which
 // makes the https module's protocol check accept it.

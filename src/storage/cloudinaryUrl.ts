@@ -1,5 +1,5 @@
 // pycloudinary 1.41's CloudinaryField read path and URL builder, rebuilt because the Node SDK differs
-// (https by default, `?_a=` analytics, mis-parsed versionless values): compat-notes §4.
+// (https by default, `?_a=` analytics, mis-parsed versionless values): docs/compat-notes.md §4.
 
 const FIELD_VALUE = /^(?:(image|raw|video)\/(upload|private|authenticated)\/)?(?:v(\d+)\/)?(.*?)(\.([^.]+))?$/s;
 

@@ -30,7 +30,7 @@ export function passwordOtpMail(firstName: string, otp: string) {
   };
 }
 
-/** Student registration / resend: the e-mail verification code (wording of csi-chat, see the report). */
+/** Student registration / resend: the e-mail verification code (csi-chat's wording: no transcript records the original's). */
 export function verificationOtpMail(firstName: string, otp: string) {
   return {
     subject: 'Verify your email for CSI App',

@@ -1,4 +1,4 @@
-# A chat consumer with the original's group handling and handler key access (compat-notes §1.15):
+# A chat consumer with the original's group handling and handler key access (docs/compat-notes.md §1.15):
 # required keys are read with event["..."] (a missing one raises KeyError and kills the socket, as in
 # the original), optional ones with .get(). Each handler writes the event as a JSON frame.
 import json
