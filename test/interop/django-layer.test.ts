@@ -8,7 +8,7 @@ import { RedisChannelLayer } from '../../src/layers/redis.ts';
 import type { LayerMessage } from '../../src/layers/types.ts';
 import type { ChatEvent } from '../../src/chat/events.ts';
 import { isCI, redisUrlOrSkip } from '../helpers/harness.ts';
-import { until } from '../layers-helpers.ts';
+import { until } from '../helpers/redis.ts';
 import { DjangoPeer, interopUnavailable } from './peer.ts';
 
 describe('interop: Django Channels peer (channels_redis RedisChannelLayer) on the same Redis', function () {

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { isCI, redisUrlOrSkip, startServer, userToken, type TestServer } from '../helpers/harness.ts';
 import { WsClient } from '../helpers/wsclient.ts';
-import { until } from '../layers-helpers.ts';
+import { until } from '../helpers/redis.ts';
 import { DjangoPeer, interopUnavailable } from './peer.ts';
 
 describe('interop: csi-chat sockets and a Django Channels peer in one room', function () {
