@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { expect } from 'chai';
-import { backends, ROOT, startServer, userToken, type TestServer } from '../helpers/harness.ts';
-import { startFakeCloudinary, type FakeCloudinary } from '../helpers/fakeCloudinary.ts';
+import { ROOT, startServer, userToken, type TestServer } from '../helpers/harness.ts';
+import { describeServer } from '../helpers/suites.ts';
 import { pageSizeFor, planPage, pythonInt, quotePlus, removeQueryParam, replaceQueryParam, djangoAbsoluteUri } from '../../src/drf/pagination.ts';
 import { currentStatus, simpleName } from '../../src/chat/serializers.ts';
 
@@ -51,87 +51,75 @@ describe('DRF pagination helpers', () => {
   });
 });
 
-for (const backend of backends()) {
-  describe(`chat REST links, proxies, HEAD/OPTIONS and avatars [${backend}]`, function () {
-    this.timeout(120000);
-    let srv: TestServer;
-    let proxied: TestServer;
-    let fake: FakeCloudinary;
-    before(async () => {
-      fake = await startFakeCloudinary();
-      srv = await startServer(backend, { env: fake.env() });
-      proxied = await startServer(backend, { env: { ...fake.env(), TRUST_PROXY: 'true' }, seed: false });
-    });
-    after(async () => {
-      await srv?.close();
-      await proxied?.close();
-      await fake?.close();
-    });
-    beforeEach(async () => srv.reset());
-
-    const get = (s: TestServer, p: string, headers: Record<string, string> = {}) =>
-      fetch(s.baseUrl + p, { headers: { Authorization: `Token ${KABIR}`, ...headers } });
-
-    it('builds next/previous from the Host header and ignores X-Forwarded-* without TRUST_PROXY', async () => {
-      // fetch() cannot set Host; a raw request can.
-      const body = await new Promise<{ next: string; previous: string }>((resolve, reject) => {
-        const u = new URL(srv.baseUrl);
-        const req = http.request(
-          {
-            host: u.hostname,
-            port: u.port,
-            path: '/api/chat/groups/1/messages/?page=2&page_size=5&z=a%20b',
-            headers: { Host: 'chat.example.org:8443', Authorization: `Token ${KABIR}`, 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'evil.example' },
-          },
-          (res) => {
-            let data = '';
-            res.on('data', (d) => (data += d));
-            res.on('end', () => resolve(JSON.parse(data)));
-          },
-        );
-        req.on('error', reject);
-        req.end();
-      });
-      expect(body.next).to.equal('http://chat.example.org:8443/api/chat/groups/1/messages/?page=3&page_size=5&z=a+b');
-      expect(body.previous).to.equal('http://chat.example.org:8443/api/chat/groups/1/messages/?page_size=5&z=a+b');
-    });
-
-    it('honours X-Forwarded-Proto/Host with TRUST_PROXY', async () => {
-      const res = await get(proxied, '/api/chat/groups/1/messages/?page=2&page_size=5', { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'csi.example.org' });
-      const body = await res.json();
-      expect(body.next).to.equal('https://csi.example.org/api/chat/groups/1/messages/?page=3&page_size=5');
-      expect(body.previous).to.equal('https://csi.example.org/api/chat/groups/1/messages/?page_size=5');
-    });
-
-    it('answers HEAD like GET without a body and OPTIONS with DRF metadata', async () => {
-      const head = await fetch(srv.baseUrl + '/api/chat/groups/', { method: 'HEAD', headers: { Authorization: `Token ${KABIR}` } });
-      expect(head.status).to.equal(200);
-      expect(head.headers.get('allow')).to.equal('GET, HEAD, OPTIONS');
-      const opts = await fetch(srv.baseUrl + '/api/chat/groups/1/messages/upload/', { method: 'OPTIONS', headers: { Authorization: `Token ${KABIR}` } });
-      expect(opts.status).to.equal(200);
-      expect(opts.headers.get('allow')).to.equal('POST, OPTIONS');
-    });
-
-    it('uploads a room avatar (multipart, image resource) on create and edit; refuses non-images', async () => {
-      const png = fs.readFileSync(path.join(ROOT, 'fixtures/golden/files/tiny.png'));
-      const form = new FormData();
-      form.append('name', 'avatar_room');
-      form.append('members', '2');
-      form.append('is_active', 'true');
-      form.append('room_avatar', new File([png], 'a.png', { type: 'image/png' }));
-      const res = await fetch(`${srv.baseUrl}/api/chat/create-group/`, { method: 'POST', headers: { Authorization: `Token ${RIYA}` }, body: form });
-      const text = await res.text();
-      expect(res.status, text).to.equal(201);
-      const room = JSON.parse(text).room;
-      expect(room.room_avatar).to.match(/^http:\/\/res\.cloudinary\.com\/dcbla9zbl\/image\/upload\/v\d{10}\/[a-z0-9]{20}\.png$/);
-      const row = await srv.ctx.db.knex('Chat_room').where({ id: room.id }).first();
-      expect(row.room_avatar).to.match(/^image\/upload\/v\d{10}\/[a-z0-9]{20}\.png$/);
-
-      const bad = new FormData();
-      bad.append('room_avatar', new File([Buffer.from('%PDF-1.4 not an image')], 'a.pdf', { type: 'application/pdf' }));
-      const res2 = await fetch(`${srv.baseUrl}/api/chat/edit-group/${room.id}/`, { method: 'PUT', headers: { Authorization: `Token ${RIYA}` }, body: bad });
-      expect(res2.status).to.equal(400);
-      expect(await res2.text()).to.equal('{"room_avatar":["Upload a valid image. The file you uploaded was either not an image or a corrupted image."]}');
-    });
+describeServer('chat REST links, proxies, HEAD/OPTIONS and avatars', { timeout: 120000, cloudinary: true }, (srv, { backend, cloudinary: fake }) => {
+  let proxied: TestServer;
+  before(async () => {
+    proxied = await startServer(backend, { env: { ...fake.env(), TRUST_PROXY: 'true' }, seed: false });
   });
-}
+  after(async () => proxied?.close());
+
+  const get = (s: TestServer, p: string, headers: Record<string, string> = {}) =>
+    fetch(s.baseUrl + p, { headers: { Authorization: `Token ${KABIR}`, ...headers } });
+
+  it('builds next/previous from the Host header and ignores X-Forwarded-* without TRUST_PROXY', async () => {
+    // fetch() cannot set Host; a raw request can.
+    const body = await new Promise<{ next: string; previous: string }>((resolve, reject) => {
+      const u = new URL(srv.baseUrl);
+      const req = http.request(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: '/api/chat/groups/1/messages/?page=2&page_size=5&z=a%20b',
+          headers: { Host: 'chat.example.org:8443', Authorization: `Token ${KABIR}`, 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'evil.example' },
+        },
+        (res) => {
+          let data = '';
+          res.on('data', (d) => (data += d));
+          res.on('end', () => resolve(JSON.parse(data)));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(body.next).to.equal('http://chat.example.org:8443/api/chat/groups/1/messages/?page=3&page_size=5&z=a+b');
+    expect(body.previous).to.equal('http://chat.example.org:8443/api/chat/groups/1/messages/?page_size=5&z=a+b');
+  });
+
+  it('honours X-Forwarded-Proto/Host with TRUST_PROXY', async () => {
+    const res = await get(proxied, '/api/chat/groups/1/messages/?page=2&page_size=5', { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'csi.example.org' });
+    const body = await res.json();
+    expect(body.next).to.equal('https://csi.example.org/api/chat/groups/1/messages/?page=3&page_size=5');
+    expect(body.previous).to.equal('https://csi.example.org/api/chat/groups/1/messages/?page_size=5');
+  });
+
+  it('answers HEAD like GET without a body and OPTIONS with DRF metadata', async () => {
+    const head = await fetch(srv.baseUrl + '/api/chat/groups/', { method: 'HEAD', headers: { Authorization: `Token ${KABIR}` } });
+    expect(head.status).to.equal(200);
+    expect(head.headers.get('allow')).to.equal('GET, HEAD, OPTIONS');
+    const opts = await fetch(srv.baseUrl + '/api/chat/groups/1/messages/upload/', { method: 'OPTIONS', headers: { Authorization: `Token ${KABIR}` } });
+    expect(opts.status).to.equal(200);
+    expect(opts.headers.get('allow')).to.equal('POST, OPTIONS');
+  });
+
+  it('uploads a room avatar (multipart, image resource) on create and edit; refuses non-images', async () => {
+    const png = fs.readFileSync(path.join(ROOT, 'fixtures/golden/files/tiny.png'));
+    const form = new FormData();
+    form.append('name', 'avatar_room');
+    form.append('members', '2');
+    form.append('is_active', 'true');
+    form.append('room_avatar', new File([png], 'a.png', { type: 'image/png' }));
+    const res = await fetch(`${srv.baseUrl}/api/chat/create-group/`, { method: 'POST', headers: { Authorization: `Token ${RIYA}` }, body: form });
+    const text = await res.text();
+    expect(res.status, text).to.equal(201);
+    const room = JSON.parse(text).room;
+    expect(room.room_avatar).to.match(/^http:\/\/res\.cloudinary\.com\/dcbla9zbl\/image\/upload\/v\d{10}\/[a-z0-9]{20}\.png$/);
+    const row = await srv.ctx.db.knex('Chat_room').where({ id: room.id }).first();
+    expect(row.room_avatar).to.match(/^image\/upload\/v\d{10}\/[a-z0-9]{20}\.png$/);
+
+    const bad = new FormData();
+    bad.append('room_avatar', new File([Buffer.from('%PDF-1.4 not an image')], 'a.pdf', { type: 'application/pdf' }));
+    const res2 = await fetch(`${srv.baseUrl}/api/chat/edit-group/${room.id}/`, { method: 'PUT', headers: { Authorization: `Token ${RIYA}` }, body: bad });
+    expect(res2.status).to.equal(400);
+    expect(await res2.text()).to.equal('{"room_avatar":["Upload a valid image. The file you uploaded was either not an image or a corrupted image."]}');
+  });
+});

@@ -1,37 +1,6 @@
-// Helpers of the user-* tests: HTTP calls and an in-process SMTP server (smtp-server) whose mails the
-// tests parse and assert on.
+// An in-process SMTP server (smtp-server) whose mails the tests parse and assert on.
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
-
-export interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any;
-}
-
-export async function call(base: string, method: string, path: string, opts: { body?: unknown; token?: string; raw?: string; contentType?: string; form?: FormData } = {}): Promise<Reply> {
-  const headers: Record<string, string> = {};
-  if (opts.token) headers.Authorization = `Token ${opts.token}`;
-  let body: BodyInit | undefined;
-  if (opts.form) body = opts.form;
-  else if (opts.raw !== undefined) {
-    body = opts.raw;
-    headers['Content-Type'] = opts.contentType ?? 'application/json';
-  } else if (opts.body !== undefined) {
-    body = JSON.stringify(opts.body);
-    headers['Content-Type'] = 'application/json';
-  }
-  const res = await fetch(base + path, { method, headers, body, redirect: 'manual' });
-  const text = await res.text();
-  let json: any = undefined;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
 
 export interface ReceivedMail {
   from: string;

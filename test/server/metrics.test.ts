@@ -2,20 +2,15 @@
 // whose socket gauge follows real connections.
 import { expect } from 'chai';
 import { startServer, userToken, type TestServer } from '../helpers/harness.ts';
+import { describeServer } from '../helpers/suites.ts';
 import { WsClient } from '../helpers/wsclient.ts';
 
-describe('metrics endpoint [pglite]', function () {
-  this.timeout(60000);
-  let plain: TestServer;
+describeServer('metrics endpoint [pglite]', { backend: 'pglite', timeout: 60000, resetEachTest: false }, (plain) => {
   let metered: TestServer;
   before(async () => {
-    plain = await startServer('pglite');
     metered = await startServer('pglite', { seed: false, env: { METRICS_TOKEN: 's3cret' } });
   });
-  after(async () => {
-    await plain?.close();
-    await metered?.close();
-  });
+  after(async () => metered?.close());
 
   it('is the original\'s 404 without METRICS_TOKEN', async () => {
     const res = await fetch(`${plain.baseUrl}/metrics`);
