@@ -5,13 +5,13 @@ import { Redis } from 'ioredis';
 import { encode, decode } from '@msgpack/msgpack';
 import { RedisChannelLayer, ChannelFull, serialize, deserialize, nonLocalName } from '../../src/layers/redis.ts';
 import type { LayerMessage } from '../../src/layers/types.ts';
-import { redisUrlOrSkip } from '../helpers/harness.ts';
+import { describeNeeding, redisMissing, redisUrl } from '../helpers/suites.ts';
 import { RedisServerProcess, deleteByPrefix, freePort, testPrefix, until, sleep } from '../helpers/redis.ts';
 
 const FOREIGN_CP = 'f'.repeat(32);
 const foreignChannel = (i = 0) => `specific.${FOREIGN_CP}!${String(i).padStart(32, '0')}`;
 
-describe('Redis channel layer (channels_redis 4.x RedisChannelLayer protocol)', function () {
+describeNeeding('Redis channel layer (channels_redis 4.x RedisChannelLayer protocol)', [redisMissing], function () {
   this.timeout(30000);
   let url: string;
   let raw: Redis;
@@ -25,8 +25,8 @@ describe('Redis channel layer (channels_redis 4.x RedisChannelLayer protocol)', 
     return l;
   }
 
-  before(function () {
-    url = redisUrlOrSkip(this);
+  before(() => {
+    url = redisUrl();
     raw = new Redis(url);
   });
 

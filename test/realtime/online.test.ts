@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { MemoryOnlineRegistry, RedisOnlineRegistry, ONLINE_KEY_PREFIX } from '../../src/realtime/online.ts';
-import { redisUrlOrSkip } from '../helpers/harness.ts';
+import { describeNeeding, redisMissing, redisUrl } from '../helpers/suites.ts';
 
 const log = pino({ level: 'silent' });
 const uid = () => 800000 + Math.floor(Math.random() * 99999);
@@ -20,7 +20,7 @@ describe('online registry', () => {
     expect([...(await r.onlineAmong([1, 2]))]).to.deep.equal([]);
   });
 
-  describe('redis', function () {
+  describeNeeding('redis', [redisMissing], () => {
     let url: string;
     const made: Redis[] = [];
     const registry = (ttlMs = 90_000, heartbeatMs = 30_000) => {
@@ -28,8 +28,8 @@ describe('online registry', () => {
       made.push(c);
       return new RedisOnlineRegistry(c, log, ttlMs, heartbeatMs);
     };
-    before(function () {
-      url = redisUrlOrSkip(this);
+    before(() => {
+      url = redisUrl();
     });
 
     it('a user online on process A is online for process B, until A\'s last socket closes', async () => {

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { RedisChannelLayer } from '../../src/layers/redis.ts';
 import type { LayerMessage } from '../../src/layers/types.ts';
-import { backends, ROOT, redisUrlOrSkip, startServer, userToken, type TestServer } from '../helpers/harness.ts';
+import { backends, ROOT, startServer, userToken, type TestServer } from '../helpers/harness.ts';
+import { describeNeeding, redisMissing } from '../helpers/suites.ts';
 import { WsClient } from '../helpers/wsclient.ts';
 import { RedisServerProcess, testPrefix, until, sleep } from '../helpers/redis.ts';
 
@@ -37,7 +38,8 @@ async function listen(srv: TestServer) {
 const texts = (evs: LayerMessage[], tag: string) => evs.map((e) => String(e.message)).filter((t) => t.startsWith(tag));
 
 for (const backend of backends()) {
-  describe(`Redis outage under two csi-chat servers [${backend}]`, function () {
+  // Runs a private redis-server; it counts among the Redis suites, which run where REDIS_URL is set.
+  describeNeeding(`Redis outage under two csi-chat servers [${backend}]`, [redisMissing], function () {
     this.timeout(120000);
     let redis: RedisServerProcess;
     let a: TestServer;
@@ -45,8 +47,7 @@ for (const backend of backends()) {
     let la: RedisChannelLayer;
     let lb: RedisChannelLayer;
 
-    before(async function () {
-      redisUrlOrSkip(this); // the shared Redis is not used, but the suite belongs to the Redis suites
+    before(async () => {
       redis = await RedisServerProcess.start();
       const prefix = testPrefix();
       la = new RedisChannelLayer({ url: redis.url, prefix, blockTimeout: 1, maxBackoffMs: 1000 });

@@ -9,7 +9,8 @@ import { Redis } from 'ioredis';
 import { RedisChannelLayer } from '../../src/layers/redis.ts';
 import type { LayerMessage } from '../../src/layers/types.ts';
 import { publishNotifications } from '../../src/notification/service.ts';
-import { backends, ROOT, redisUrlOrSkip, startServer, userToken, type TestServer } from '../helpers/harness.ts';
+import { backends, ROOT, startServer, userToken, type TestServer } from '../helpers/harness.ts';
+import { describeNeeding, redisMissing, redisUrl } from '../helpers/suites.ts';
 import { WsClient } from '../helpers/wsclient.ts';
 import { deleteByPrefix, testPrefix, until } from '../helpers/redis.ts';
 import { createOnlineRegistry } from '../../src/realtime/online.ts';
@@ -47,7 +48,7 @@ async function listen(srv: TestServer, group: string) {
 }
 
 for (const backend of backends()) {
-  describe(`scale-out: two csi-chat servers on one Redis and one database [${backend}]`, function () {
+  describeNeeding(`scale-out: two csi-chat servers on one Redis and one database [${backend}]`, [redisMissing], function () {
     this.timeout(120000);
     let url: string;
     let prefix: string;
@@ -62,8 +63,8 @@ for (const backend of backends()) {
       return c;
     }
 
-    before(async function () {
-      url = redisUrlOrSkip(this);
+    before(async () => {
+      url = redisUrl();
       prefix = testPrefix();
       const la = new RedisChannelLayer({ url, prefix, blockTimeout: 1 });
       const lb = new RedisChannelLayer({ url, prefix, blockTimeout: 1 });
