@@ -8,7 +8,7 @@ import { drfJson, pythonDumps } from '../src/drf/json.ts';
 import { lineDiff } from './diff.ts';
 import { GOLDEN_DIR, GOLDEN_ORIGIN, Normaliser, type SeedFacts } from './normalise.ts';
 import { stepKind, type HttpExpect, type HttpRequest, type Step, type StepFailure, type Target, type Transcript, type TranscriptResult, type WsExpect } from './types.ts';
-import { ContractSocket } from './wsclient.ts';
+import { WsClient } from '../test/helpers/wsclient.ts';
 
 export type { Target, Transcript, TranscriptResult } from './types.ts';
 
@@ -165,7 +165,7 @@ export async function runTranscript(transcript: Transcript, target: Target, opts
   const frameTimeoutMs = opts.frameTimeoutMs ?? 2000;
   const httpSettleMs = opts.httpSettleMs ?? 25;
   const norm = new Normaliser({ baseUrl, mapIds: opts.mapIds, strictStatus: opts.strictStatus, anyStatus: opts.anyStatus, seed: opts.seed });
-  const clients = new Map<string, ContractSocket>();
+  const clients = new Map<string, WsClient>();
   const result: TranscriptResult = { name: transcript.name, variant: !!opts.variant, ok: true, steps: transcript.steps.length, executed: 0, ms: 0, notes: norm.notes };
   const failures: StepFailure[] = [];
 
@@ -209,13 +209,13 @@ export async function runTranscript(transcript: Transcript, target: Target, opts
             const request = `connect ${client} → ${norm.rewritePath(p)}`;
             const old = clients.get(client);
             if (old) old.terminate();
-            const res = await ContractSocket.connect(wsUrl + norm.rewritePath(p)).catch((err: Error) => ({ error: err.message }));
+            const res = await WsClient.open(wsUrl + norm.rewritePath(p)).catch((err: Error) => ({ error: err.message }));
             const want = step.expect ?? { accepted: true };
-            if ('socket' in res) {
-              clients.set(client, res.socket);
+            if ('client' in res) {
+              clients.set(client, res.client);
               if (want.accepted === false) {
                 fail({ index, kind, request, problems: [`handshake accepted, expected refused with ${want.status}`] });
-                res.socket.terminate();
+                res.client.terminate();
                 clients.delete(client);
               }
             } else if ('status' in res) {
@@ -255,7 +255,7 @@ export async function runTranscript(transcript: Transcript, target: Target, opts
               fail({ index, kind, request: `close ${client}`, problems: [`client ${client} is not connected`] });
               break;
             }
-            await sock.close();
+            await sock.closeAndWait();
             clients.delete(client);
             break;
           }
@@ -266,7 +266,7 @@ export async function runTranscript(transcript: Transcript, target: Target, opts
       result.executed++;
     }
   } finally {
-    await Promise.all([...clients.values()].map((c) => c.close(300)));
+    await Promise.all([...clients.values()].map((c) => c.closeAndWait(300)));
     result.ms = Date.now() - started;
     result.failure = failures[0];
     if (failures.length > 1) (result as TranscriptResult & { more?: StepFailure[] }).more = failures.slice(1);
@@ -291,7 +291,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function expectFrames(
   e: WsExpect,
-  clients: Map<string, ContractSocket>,
+  clients: Map<string, WsClient>,
   norm: Normaliser,
   o: { firstOfGroup: boolean; silenceMs: number; groupSilenceMs: number; frameTimeoutMs: number },
 ): Promise<Omit<StepFailure, 'index' | 'kind'> | null> {
@@ -303,8 +303,8 @@ async function expectFrames(
   // Then a quiet window to catch extra frames (the recorder waited wait_ms after each action).
   if (o.firstOfGroup) await sleep(want > 0 ? o.silenceMs : Math.max(e.wait_ms, o.silenceMs));
   else await sleep(o.groupSilenceMs);
-  if (e.closed_by_server) await sock.waitClosed(Math.max(e.wait_ms, o.frameTimeoutMs) + 1000);
-  const got = sock.take();
+  if (e.closed_by_server) await sock.waitForClose(Math.max(e.wait_ms, o.frameTimeoutMs) + 1000);
+  const got = sock.takeAll();
 
   const problems: string[] = [];
   if (got.length !== want) problems.push(`received ${got.length} frame(s), expected ${want}`);

@@ -144,6 +144,8 @@ export class ManagedSocket {
       this.write(frame);
       return;
     }
+    // drain() awaits it in turn; until then a rejection must not count as unhandled (Node ends the process).
+    if (frame instanceof Promise) frame.catch(() => undefined);
     this.queue.push(frame);
     this.queuedTotal += 1;
     if (!this.draining) void this.drain();

@@ -100,15 +100,6 @@ export async function startServer(
   };
 }
 
-/** Skips (pending, with the reason) when Redis is not configured; in CI a missing Redis fails. */
-export function redisUrlOrSkip(mocha: Mocha.Context): string {
-  const url = process.env.REDIS_URL;
-  if (url) return url;
-  if (isCI) throw new Error('REDIS_URL must be set in CI: the Redis suites may not be skipped there');
-  mocha.skip();
-  throw new Error('unreachable');
-}
-
 export function userToken(email: string): string {
   const u = SEED_USERS.users.find((x) => x.email === email || x.first_name.toLowerCase() === email.toLowerCase());
   if (!u?.token) throw new Error(`seed user ${email} has no token`);

@@ -144,11 +144,3 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** DATABASE_URL for a suite that needs Postgres; pending (with the reason) without it, failing in CI. */
-export function postgresUrlOrSkip(mocha: Mocha.Context): string {
-  const url = process.env.DATABASE_URL;
-  if (url) return url;
-  if (process.env.CI === 'true') throw new Error('DATABASE_URL must be set in CI: the Postgres suites may not be skipped there');
-  mocha.skip();
-  throw new Error('unreachable');
-}

@@ -7,11 +7,11 @@ import { Redis } from 'ioredis';
 import { RedisChannelLayer } from '../../src/layers/redis.ts';
 import type { LayerMessage } from '../../src/layers/types.ts';
 import type { ChatEvent } from '../../src/chat/events.ts';
-import { isCI, redisUrlOrSkip } from '../helpers/harness.ts';
-import { until } from '../layers-helpers.ts';
+import { describeNeeding, redisMissing, redisUrl } from '../helpers/suites.ts';
+import { until } from '../helpers/redis.ts';
 import { DjangoPeer, interopUnavailable } from './peer.ts';
 
-describe('interop: Django Channels peer (channels_redis RedisChannelLayer) on the same Redis', function () {
+describeNeeding('interop: Django Channels peer (channels_redis RedisChannelLayer) on the same Redis', [redisMissing, interopUnavailable], function () {
   this.timeout(60000);
   let url: string;
   let peer: DjangoPeer;
@@ -20,14 +20,8 @@ describe('interop: Django Channels peer (channels_redis RedisChannelLayer) on th
   const room = 900000 + Math.floor(Math.random() * 99999);
   const group = `chat_${room}`;
 
-  before(async function () {
-    url = redisUrlOrSkip(this);
-    const reason = interopUnavailable();
-    if (reason) {
-      if (isCI) throw new Error(`the Django interop suite must run in CI: ${reason}`);
-      console.log(`      pending: ${reason}`);
-      this.skip();
-    }
+  before(async () => {
+    url = redisUrl();
     raw = new Redis(url);
     peer = await DjangoPeer.start({ REDIS_URL: url });
     node = new RedisChannelLayer({ url, blockTimeout: 1 });

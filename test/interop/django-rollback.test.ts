@@ -10,9 +10,14 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resetToSeed, sharedDatabase, startServer, userToken, type TestServer } from '../helpers/harness.ts';
-import { postgresUrlOrSkip } from '../helpers/serverProcess.ts';
+import { describeNeeding, postgresMissing } from '../helpers/suites.ts';
 import { WsClient } from '../helpers/wsclient.ts';
-import { call, TestSmtp } from '../user-helpers.ts';
+import { call as request } from '../helpers/http.ts';
+import { TestSmtp } from '../helpers/smtp.ts';
+
+/** The calls below name their token and body (JSON, or a form). */
+const call = (base: string, method: string, path: string, o: { token?: string; body?: unknown; form?: FormData } = {}) =>
+  request(base, method, path, o.token, o.form ?? o.body);
 import { startFakeCloudinary, type FakeCloudinary } from '../helpers/fakeCloudinary.ts';
 import { INTEROP_PYTHON } from './peer.ts';
 import { allTableNames } from '../../src/db/schema.ts';
@@ -75,20 +80,15 @@ async function counts(srv: TestServer): Promise<Record<string, number>> {
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082', 'hex');
 
-describe('rollback safety: Django reads what csi-chat writes, and the other way round', function () {
+describeNeeding('rollback safety: Django reads what csi-chat writes, and the other way round', [postgresMissing, rollbackUnavailable], function () {
   this.timeout(300000);
   let databaseUrl: string;
   let srv: TestServer;
   let smtp: TestSmtp;
   let cloudinary: FakeCloudinary;
 
-  before(async function () {
-    databaseUrl = postgresUrlOrSkip(this);
-    const why = rollbackUnavailable();
-    if (why) {
-      if (process.env.CI === 'true') throw new Error(why);
-      this.skip();
-    }
+  before(async () => {
+    databaseUrl = process.env.DATABASE_URL!;
     await resetToSeed(await sharedDatabase('pg'));
     smtp = new TestSmtp();
     await smtp.start();

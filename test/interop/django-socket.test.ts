@@ -2,32 +2,23 @@
 // csi-chat side: what a csi-chat client sends reaches the Django consumer's socket, and a Django
 // group_send of chat_message reaches csi-chat clients as the original's frame, byte for byte.
 import { expect } from 'chai';
-import { isCI, redisUrlOrSkip, startServer, userToken, type TestServer } from '../helpers/harness.ts';
+import { userToken } from '../helpers/harness.ts';
+import { describeServer, redisUrl } from '../helpers/suites.ts';
 import { WsClient } from '../helpers/wsclient.ts';
-import { until } from '../layers-helpers.ts';
+import { until } from '../helpers/redis.ts';
 import { DjangoPeer, interopUnavailable } from './peer.ts';
 
-describe('interop: csi-chat sockets and a Django Channels peer in one room', function () {
-  this.timeout(60000);
+const SUITE = { backend: 'pglite', redis: true, needs: [interopUnavailable], resetEachTest: false, timeout: 60000 } as const;
+describeServer('interop: csi-chat sockets and a Django Channels peer in one room', SUITE, (server) => {
   let peer: DjangoPeer;
-  let server: TestServer;
   const clients: WsClient[] = [];
 
-  before(async function () {
-    const url = redisUrlOrSkip(this);
-    const reason = interopUnavailable();
-    if (reason) {
-      if (isCI) throw new Error(`the Django interop suite must run in CI: ${reason}`);
-      console.log(`      pending: ${reason}`);
-      this.skip();
-    }
-    peer = await DjangoPeer.start({ REDIS_URL: url });
-    server = await startServer('pglite', { env: { REDIS_URL: url } });
+  before(async () => {
+    peer = await DjangoPeer.start({ REDIS_URL: redisUrl() });
   });
 
   after(async () => {
     for (const c of clients) c.close();
-    await server?.close();
     await peer?.stop();
   });
 

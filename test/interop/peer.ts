@@ -9,8 +9,15 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Debian's interpreter, not a pyenv/venv python3 from PATH: the packages live in dist-packages. */
 export const INTEROP_PYTHON = process.env.INTEROP_PYTHON ?? '/usr/bin/python3';
 
-/** null when the Django peer can run, else the reason it cannot. */
+/** null when the Django peer can run, else the reason it cannot (asked of Python once per process). */
 export function interopUnavailable(): string | null {
+  if (interopReason === undefined) interopReason = checkInterop();
+  return interopReason;
+}
+
+let interopReason: string | null | undefined;
+
+function checkInterop(): string | null {
   const r = spawnSync(INTEROP_PYTHON, ['-c', 'import django, channels, channels_redis, msgpack, channels.testing; print(django.__version__, channels.__version__, channels_redis.__version__)'], {
     encoding: 'utf8',
     timeout: 20000,

@@ -1,6 +1,7 @@
 // The project's shape, checked: no per-process state in module variables under src/ (it belongs in the
-// application context), and no two folders of src/ that import each other at run time (the composition
-// root — main, app, urls, bootstrap, cli — sits on top; Django apps over shared layers below it).
+// application context), and no two folders of src/ that import each other at run time: the composition
+// root (main, cli, app, bootstrap, urls, server/) on top, the Django apps below it, the shared layers
+// (drf, db, auth, realtime, layers, storage) under them, configuration and the context type at the bottom.
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -26,9 +27,15 @@ const moduleStateLinter = () =>
     ],
   });
 
-/** The folder of src/ a file belongs to ('(root)' for src/*.ts). */
+/** The composition root: what starts and assembles the process. It may import anything; nothing below
+ * it may import it back. */
+const COMPOSITION = new Set(['main.ts', 'cli.ts', 'app.ts', 'bootstrap.ts', 'urls.ts', 'server']);
+
+/** The node of the folder graph a file belongs to: its folder of src/, '(composition)', or '(root)' for
+ * the other files at src/ (configuration, context type, logging — shared by everything). */
 function folderOf(file: string): string {
   const rel = path.relative(path.join(ROOT, 'src'), file).split(path.sep);
+  if (COMPOSITION.has(rel[0])) return '(composition)';
   return rel.length > 1 ? rel[0] : '(root)';
 }
 

@@ -1,0 +1,70 @@
+// Online/offline across processes (push decisions): two registries on one Redis see each other's
+// users; a process that dies without withdrawing stops counting once its advertisement expires.
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { MemoryOnlineRegistry, RedisOnlineRegistry, ONLINE_KEY_PREFIX } from '../../src/realtime/online.ts';
+import { describeNeeding, redisMissing, redisUrl } from '../helpers/suites.ts';
+
+const log = pino({ level: 'silent' });
+const uid = () => 800000 + Math.floor(Math.random() * 99999);
+
+describe('online registry', () => {
+  it('memory: counts sockets per user', async () => {
+    const r = new MemoryOnlineRegistry();
+    r.connected(1);
+    r.connected(1);
+    r.disconnected(1);
+    expect([...(await r.onlineAmong([1, 2]))]).to.deep.equal([1]);
+    r.disconnected(1);
+    expect([...(await r.onlineAmong([1, 2]))]).to.deep.equal([]);
+  });
+
+  describeNeeding('redis', [redisMissing], () => {
+    let url: string;
+    const made: Redis[] = [];
+    const registry = (ttlMs = 90_000, heartbeatMs = 30_000) => {
+      const c = new Redis(url);
+      made.push(c);
+      return new RedisOnlineRegistry(c, log, ttlMs, heartbeatMs);
+    };
+    before(() => {
+      url = redisUrl();
+    });
+
+    it('a user online on process A is online for process B, until A\'s last socket closes', async () => {
+      const a = registry();
+      const b = registry();
+      const u = uid();
+      a.connected(u);
+      a.connected(u);
+      await new Promise((r) => setTimeout(r, 100));
+      expect([...(await b.onlineAmong([u, u + 1]))]).to.deep.equal([u]);
+      a.disconnected(u);
+      await new Promise((r) => setTimeout(r, 100));
+      expect([...(await b.onlineAmong([u]))]).to.deep.equal([u]);
+      a.disconnected(u);
+      await new Promise((r) => setTimeout(r, 100));
+      expect([...(await b.onlineAmong([u]))]).to.deep.equal([]);
+      await a.close();
+      await b.close();
+    });
+
+    it('a dead process\'s users expire; a live one keeps them with its heartbeat', async () => {
+      const dead = registry(300, 100_000);
+      const live = registry(300, 100);
+      const b = registry();
+      const [u1, u2] = [uid(), uid()];
+      dead.connected(u1);
+      live.connected(u2);
+      await new Promise((r) => setTimeout(r, 700));
+      expect([...(await b.onlineAmong([u1, u2]))]).to.deep.equal([u2]);
+      await live.close();
+      await b.close();
+      await dead.close();
+      const raw = new Redis(url);
+      await raw.del(`${ONLINE_KEY_PREFIX}${u1}`, `${ONLINE_KEY_PREFIX}${u2}`);
+      raw.disconnect();
+    });
+  });
+});
