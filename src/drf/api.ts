@@ -6,6 +6,7 @@ import type { Request, Response } from 'express';
 import multer from 'multer';
 import type { AppContext } from '../context.ts';
 import { authenticateRequest, type UserRow } from '../auth/tokens.ts';
+import { sessionAuthentication } from '../auth/sessionAuth.ts';
 import {
   ApiError,
   HtmlNotFound,
@@ -228,9 +229,18 @@ export function apiView(spec: ViewSpec) {
   return async (ctx: AppContext, req: Request, res: Response, params: Record<string, string>): Promise<void> => {
     const headers: Record<string, string> = { Allow: allow, Vary: vary };
     let user: UserRow | null = null;
+    let dataPromise: Promise<RequestData> | null = null;
+    const requestData = () => (dataPromise ??= parseRequestData(req, res, spec.maxUploadBytes ?? ctx.config.maxUploadBytes));
     try {
-      const auth = await authenticateRequest(ctx.db.knex, req.headers.authorization);
-      user = auth?.user ?? null;
+      // Admin sessions (issue #14): SessionAuthentication before TokenAuthentication, as REST_FRAMEWORK lists them.
+      const session = await sessionAuthentication(ctx, req, async (name) => {
+        const data = await requestData();
+        const value = data.mediaType === 'form' || data.mediaType === 'multipart' ? (data.value as Record<string, unknown>)[name] : undefined;
+        return typeof value === 'string' ? value : undefined;
+      });
+      if (session.setCookie) headers['Set-Cookie'] = session.setCookie;
+      const auth = session.user ? null : await authenticateRequest(ctx.db.knex, req.headers.authorization);
+      user = session.user ?? auth?.user ?? null;
       const method = (req.method === 'HEAD' ? 'GET' : req.method) as Method;
       if (req.method === 'OPTIONS') {
         sendDrf(res, 200, optionsMetadata(spec), headers);
@@ -239,7 +249,6 @@ export function apiView(spec: ViewSpec) {
       const handler = spec.methods[method];
       if (!handler) throw methodNotAllowed(req.method);
       if (spec.permission !== 'any' && !user) throw notAuthenticated();
-      let dataPromise: Promise<RequestData> | null = null;
       const apiReq: ApiRequest = {
         ctx,
         method,
@@ -247,7 +256,7 @@ export function apiView(spec: ViewSpec) {
         query: (name) => lastQueryValue(req.originalUrl, name),
         user,
         tokenKey: auth?.key ?? null,
-        data: () => (dataPromise ??= parseRequestData(req, res, spec.maxUploadBytes ?? ctx.config.maxUploadBytes)),
+        data: requestData,
         absoluteUri: () => buildAbsoluteUri(ctx, req),
         raw: req,
       };
