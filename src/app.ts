@@ -8,6 +8,7 @@ import { UrlRouter } from './drf/router.ts';
 import { WsRouter } from './ws.ts';
 import { metricsHandler } from './metrics.ts';
 import { registerRoutes, registerSockets } from './routes.ts';
+import { adminHandler } from './admin/mount.ts';
 
 export interface RunningServer {
   server: http.Server;
@@ -29,6 +30,8 @@ export function createHttpServer(ctx: AppContext): { server: http.Server; router
   app.disable('etag');
   app.set('trust proxy', ctx.config.trustProxy);
   if (ctx.config.metricsToken) app.get('/metrics', metricsHandler(ctx, ws.hub, ctx.config.metricsToken));
+  // Admin site (issue #14): Django's /admin/, loaded on its first request (src/admin/mount.ts).
+  app.use('/admin', adminHandler(ctx));
   app.use(router.handler(ctx));
   if (ctx.storage.kind === 'local') {
     app.use('/media', express.static(ctx.config.mediaRoot, { index: false, dotfiles: 'deny', fallthrough: true }));

@@ -17,6 +17,7 @@ import { DbPresence } from './presence.ts';
 import { createLogger } from './log.ts';
 import { createPushSender, type PushSender } from './notification/push.ts';
 import { createOnlineRegistry, type OnlineRegistry } from './online.ts';
+import { MemoryLoginThrottle } from './admin/throttle.ts';
 
 export function pgliteDirFor(config: Config): string {
   return path.join(config.dataDir, 'pgdata');
@@ -71,6 +72,8 @@ export async function buildContext(config: Config, opts: BuildOptions = {}): Pro
     mailer: createMailer(config.email, log),
     push: opts.push ?? (await createPushSender(config.firebaseCredentials, db.knex, log)),
     online: opts.online ?? createOnlineRegistry(layer.kind === 'memory' ? null : config.redisUrl, log),
+    // Admin (issue #14): a per-process log-in throttle until #13's shared throttles exist.
+    admin: { loginThrottle: new MemoryLoginThrottle(), site: null },
     onReset: [],
   };
   return { ctx, schema, demoLoaded };
