@@ -98,7 +98,7 @@ function resourceOptions(model: ModelDef, ctx: AppContext): ResourceOptions {
     properties[f.name] = {
       isDisabled: f.readonly,
       ...(f.choices ? { availableValues: f.choices.map(([value, text]) => ({ value, label: text })) } : {}),
-      ...(f.kind === 'file' ? { components: { edit: COMPONENTS.FileEdit, show: COMPONENTS.FileShow, list: COMPONENTS.FileShow } } : {}),
+      ...(f.kind === 'file' ? { components: { edit: COMPONENTS.FileEdit, show: COMPONENTS.FileShow, list: COMPONENTS.FileShow }, props: { label: label(f) } } : {}),
       ...(f.kind === 'm2m' ? { isArray: true } : {}),
       ...(f.kind === 'text' || f.kind === 'json' ? { type: 'textarea' as const } : {}),
     };

@@ -11,7 +11,7 @@ const FileEdit = (props) => {
   const [cleared, setCleared] = React.useState(false)
   return (
     <FormGroup>
-      <Label required={property.isRequired}>{property.label}</Label>
+      <Label required={property.isRequired}>{(property.props && property.props.label) || property.label}</Label>
       {typeof current === 'string' && current ? (
         <Box mb="default">
           <Text>

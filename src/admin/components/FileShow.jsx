@@ -10,7 +10,7 @@ const FileShow = (props) => {
   if (where === 'list') return link
   return (
     <Box mb="xl">
-      <Label>{property.label}</Label>
+      <Label>{(property.props && property.props.label) || property.label}</Label>
       {link}
     </Box>
   )
