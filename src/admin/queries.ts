@@ -40,13 +40,19 @@ export function searchTerms(q: string): string[] {
   return out;
 }
 
+/** Pickers of models without search_fields search their text columns (title, name, e-mail, …). */
+function defaultSearchFields(model: ModelDef): string[] {
+  return model.fields.filter((f) => f.kind === 'string' && !f.choices).slice(0, 3).map((f) => f.name);
+}
+
 function applyFilters(knex: Knex, model: ModelDef, q: Knex.QueryBuilder, spec: Pick<ListSpec, 'search' | 'filters'>): Knex.QueryBuilder {
   const t = 't';
-  if (spec.search && model.searchFields?.length) {
+  const searchFields = model.searchFields ?? defaultSearchFields(model);
+  if (spec.search && searchFields.length) {
     for (const term of searchTerms(spec.search)) {
       const pattern = likePattern(term);
       q.where((w) => {
-        for (const sf of model.searchFields!) {
+        for (const sf of searchFields) {
           const [first, rest] = sf.split('.');
           const f = model.fields.find((x) => x.name === first);
           if (rest && f?.kind === 'fk') {

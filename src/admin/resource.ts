@@ -168,7 +168,8 @@ export class KnexResource extends BaseResource {
     for (const { path, value } of Object.values(filter?.filters ?? {}) as Array<{ path: string; value: unknown }>) {
       const v = value as FilterValue;
       if (typeof v !== 'string' && (typeof v !== 'object' || v === null)) continue;
-      if (path === VIRTUAL.search && typeof v === 'string') spec.search = v;
+      // The list's search box, and the pickers' search on the title (AdminJS's search action).
+      if ((path === VIRTUAL.search || path === VIRTUAL.str) && typeof v === 'string') spec.search = v;
       else if (path === this.model.pk) spec.filters.push({ field: 'pk', value: v });
       else {
         const f = this.field(path);

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
-import AdminJS, { Router as AdminRouter, type ActionContext, type ActionRequest, type ResourceOptions, type CurrentAdmin } from 'adminjs';
+import AdminJS, { NotFoundError, populator, Router as AdminRouter, type ActionContext, type ActionRequest, type ResourceOptions, type CurrentAdmin } from 'adminjs';
 import type { AppContext } from '../context.ts';
 import { authenticate } from '../user/auth.ts';
 import { csrfCookie, csrfRejection, maskSecret, newCsrfSecret, secretFromCookie, CSRF_COOKIE_NAME } from '../auth/csrf.ts';
@@ -135,8 +135,8 @@ function resourceOptions(model: ModelDef, ctx: AppContext): ResourceOptions {
       list: { isAccessible: can(model, 'view') },
       search: { isAccessible: can(model, 'view') },
       show: { isAccessible: can(model, 'view') },
-      new: { isAccessible: can(model, 'add') },
-      edit: { isAccessible: can(model, 'change') },
+      new: { isAccessible: can(model, 'add'), handler: newActionHandler },
+      edit: { isAccessible: can(model, 'change'), handler: editActionHandler },
       delete: { isAccessible: can(model, 'delete') },
       bulkDelete: { isAccessible: can(model, 'delete') },
       history: {
@@ -157,6 +157,46 @@ function resourceOptions(model: ModelDef, ctx: AppContext): ResourceOptions {
       ...(model.key === 'User.user' ? { setPassword: setPasswordAction(model, ctx) } : {}),
     },
   } as ResourceOptions;
+}
+
+/**
+ * AdminJS's NewAction without its paramConverter, which turns posted dates into JS Dates (rolling
+ * 2025-02-30 over to March) and numbers into NaN before any validation: the raw form goes to
+ * forms.ts, which answers Django's errors instead.
+ */
+async function newActionHandler(request: ActionRequest, _response: unknown, context: ActionContext) {
+  const { resource, h, currentAdmin } = context;
+  if (request.method !== 'post') throw new Error('new action can be invoked only via `post` http method');
+  let record = await resource.build(request.payload ?? {});
+  record = await record.create(context);
+  const [populated] = await populator([record], context);
+  context.record = populated;
+  if (record.isValid()) {
+    return {
+      redirectUrl: h.resourceUrl({ resourceId: resource._decorated?.id() || resource.id() }),
+      notice: { message: 'successfullyCreated', type: 'success' },
+      record: record.toJSON(currentAdmin),
+    };
+  }
+  return { record: record.toJSON(currentAdmin), notice: { message: populated.baseError?.message || 'thereWereValidationErrors', type: 'error' } };
+}
+
+/** AdminJS's EditAction without its paramConverter (see newActionHandler). */
+async function editActionHandler(request: ActionRequest, _response: unknown, context: ActionContext) {
+  const { record, resource, currentAdmin, h } = context;
+  if (!record) throw new NotFoundError(`Record of given id ("${request.params.recordId}") could not be found`, 'Action#handler');
+  if (request.method === 'get') return { record: record.toJSON(currentAdmin) };
+  const updated = await record.update(request.payload ?? {}, context);
+  const [populated] = await populator([updated], context);
+  context.record = populated;
+  if (record.isValid()) {
+    return {
+      redirectUrl: h.resourceUrl({ resourceId: resource._decorated?.id() || resource.id() }),
+      notice: { message: 'successfullyUpdated', type: 'success' },
+      record: populated.toJSON(currentAdmin),
+    };
+  }
+  return { record: populated.toJSON(currentAdmin), notice: { message: populated.baseError?.message || 'thereWereValidationErrors', type: 'error' } };
 }
 
 function setPasswordAction(model: ModelDef, ctx: AppContext) {
@@ -249,7 +289,7 @@ interface AdminRequest extends Request {
 }
 
 /** Which permission an AdminJS URL needs, or null for pages without a model (dashboard, assets). */
-function requiredPermission(p: string): { model: ModelDef; action: AdminAction } | 'unknown' | null {
+function requiredPermission(p: string): { model: ModelDef; action: AdminAction; recordId?: string } | 'unknown' | null {
   const m = /^\/(?:api\/)?resources\/([^/]+)(?:\/(actions|records|bulk|search)(?:\/([^/]+))?(?:\/([^/]+))?)?\/?$/.exec(p);
   if (!m) return null;
   const model = MODELS.find((x) => x.key === decodeURIComponent(m[1])) ?? (decodeURIComponent(m[1]) === PERMISSION_MODEL.key ? PERMISSION_MODEL : undefined);
@@ -257,13 +297,14 @@ function requiredPermission(p: string): { model: ModelDef; action: AdminAction }
   const kind = m[2];
   const actionName = kind === 'records' ? m[4] : kind === 'search' ? 'search' : m[3];
   if (!kind) return { model, action: 'view' };
+  const recordId = kind === 'records' && m[3] !== undefined ? decodeURIComponent(m[3]) : undefined;
   if (model === PERMISSION_MODEL) return actionName === 'search' || actionName === 'list' ? { model, action: 'view' } : 'unknown';
   switch (actionName) {
-    case 'list': case 'show': case 'search': case 'history': return { model, action: 'view' };
+    case 'list': case 'show': case 'search': case 'history': return { model, action: 'view', recordId };
     case 'new': return { model, action: 'add' };
-    case 'edit': return { model, action: 'change' };
-    case 'setPassword': return model.key === 'User.user' ? { model, action: 'change' } : 'unknown';
-    case 'delete': case 'bulkDelete': return { model, action: 'delete' };
+    case 'edit': return { model, action: 'change', recordId };
+    case 'setPassword': return model.key === 'User.user' ? { model, action: 'change', recordId } : 'unknown';
+    case 'delete': case 'bulkDelete': return { model, action: 'delete', recordId };
     default: return 'unknown';
   }
 }
@@ -473,7 +514,7 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
   });
 
   // Permission per model and action before AdminJS runs (AdminJS would answer 200 with a notice).
-  router.use((req: AdminRequest, res, next) => {
+  router.use(async (req: AdminRequest, res, next) => {
     const needed = requiredPermission(req.path);
     if (needed === null) return next();
     const api = req.path.startsWith('/api/');
@@ -482,7 +523,14 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
       return sendPage(res, 404, notFoundPage());
     }
     const allowed = needed.model === PERMISSION_MODEL ? permissionPickerAllowed(req.admin!) : hasPermission(req.admin!, needed.model, needed.action);
-    if (allowed) return next();
+    if (allowed) {
+      // A record that does not exist is a 404 (AdminJS would answer 200 with an error notice).
+      if (needed.recordId !== undefined && !(await getRow(ctx.db.knex, needed.model, needed.recordId).catch(() => null))) {
+        if (api) return void res.status(404).json({ error: 'Not found.' });
+        return sendPage(res, 404, notFoundPage());
+      }
+      return next();
+    }
     if (api) {
       setNoCache(res);
       return void res.status(403).json({ error: 'You do not have permission to perform this action.' });
