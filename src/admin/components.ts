@@ -12,6 +12,7 @@ export const COMPONENTS = {
   RoomMessages: 'RoomMessages',
   History: 'History',
   SetPassword: 'SetPassword',
+  Dashboard: 'Dashboard',
 } as const;
 
 export function adminComponentLoader(): ComponentLoader {

@@ -262,6 +262,17 @@ export async function objectHistory(knex: Knex, ctId: number, objectId: string, 
     .select('l.action_time', 'u.email as user_email', 'l.action_flag', 'l.change_message');
 }
 
+/** The admin index's "My actions": the user's latest entries with their content type. */
+export async function recentActions(knex: Knex, userId: number, limit: number): Promise<Array<{ action_flag: number; object_repr: string; model: string }>> {
+  const rows: Array<{ action_flag: number; object_repr: string; app_label: string | null; model: string | null }> = await knex('django_admin_log as l')
+    .leftJoin('django_content_type as ct', 'ct.id', 'l.content_type_id')
+    .where('l.user_id', userId)
+    .orderBy([{ column: 'l.action_time', order: 'desc' }, { column: 'l.id', order: 'desc' }])
+    .limit(limit)
+    .select('l.action_flag', 'l.object_repr', 'ct.app_label', 'ct.model');
+  return rows.map((r) => ({ action_flag: r.action_flag, object_repr: r.object_repr, model: r.model ? `${r.model} (${r.app_label})` : '' }));
+}
+
 // ── Deletion (Django's Collector) ───────────────────────────────────────────────────────────────────
 
 export interface ForeignKey {

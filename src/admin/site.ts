@@ -29,7 +29,7 @@ import { AdminUpload } from './forms.ts';
 import { capfirst, MODELS, PERMISSION_MODEL, type FieldDef, type ModelDef } from './models.ts';
 import { csrfFailurePage, forbiddenPage, loggedOutPage, loginPage, logoutConfirmPage, notFoundPage, throttledPage } from './pages.ts';
 import { currentAdminFor, hasPermission, identityOf, isAdminUser, type AdminAction, type AdminIdentity } from './permissions.ts';
-import { contentTypeId, getRow, objectHistory, schemaForeignKeys, userPermissions } from './queries.ts';
+import { contentTypeId, getRow, objectHistory, recentActions, schemaForeignKeys, userPermissions } from './queries.ts';
 import { KnexResource, VIRTUAL, type AdminResourceEnv } from './resource.ts';
 import { setUserPassword } from './writes.ts';
 
@@ -323,7 +323,16 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
     loginPath: `${ROOT}/login/`,
     logoutPath: `${ROOT}/logout/`,
     componentLoader: adminComponentLoader(),
-    branding: { companyName: 'csi-chat administration', withMadeWithLove: false },
+    branding: { companyName: 'csi-chat administration', withMadeWithLove: false, logo: false },
+    dashboard: {
+      component: COMPONENTS.Dashboard,
+      // Django's index "My actions": the admin's last ten log entries.
+      handler: async (_request: ActionRequest, _response: unknown, context: { currentAdmin?: CurrentAdmin }) => {
+        const identity = identityOf(context.currentAdmin);
+        if (!identity) return { recent: [] };
+        return { recent: await recentActions(ctx.db.knex, identity.user.id, 10) };
+      },
+    },
     assets: { scripts: [`${ROOT}/frontend/assets/csrf.js`] },
     settings: { defaultPerPage: 100 },
     locale: { language: 'en', availableLanguages: ['en'], translations: { en: translations() } },
