@@ -212,6 +212,18 @@ for (const backend of backends()) {
         expect((await c.post('/admin/api/resources/Domain.domain/records/2/delete', {})).status).to.equal(403);
       });
 
+      it('lets a user who may change rooms search users in the members picker, without listing users', async () => {
+        await knex()('User_user').where({ id: 2 }).update({ is_staff: true });
+        await grant(2, 'change_room');
+        const c = new AdminClient(srv.baseUrl);
+        await c.login(RIYA.email, RIYA.password);
+        const r = await c.get('/admin/api/resources/User.user/search/kabir');
+        expect(r.status).to.equal(200);
+        expect(r.json().records.map((x: { title: string }) => x.title)).to.deep.equal(['kabir.singh@akgec.ac.in']);
+        expect((await c.get('/admin/api/resources/User.user/actions/list')).status).to.equal(403);
+        expect((await c.get('/admin/api/resources/Domain.domain/search/ML')).status).to.equal(403);
+      });
+
       it('refuses a non-staff user even with permissions, and a staff user who lost is_staff since', async () => {
         await grant(3, 'view_room');
         const c = new AdminClient(srv.baseUrl);

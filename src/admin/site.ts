@@ -133,7 +133,7 @@ function resourceOptions(model: ModelDef, ctx: AppContext): ResourceOptions {
     properties,
     actions: {
       list: { isAccessible: can(model, 'view') },
-      search: { isAccessible: can(model, 'view') },
+      search: { isAccessible: ({ currentAdmin }: Ctx) => !!identityOf(currentAdmin) && pickerAllowed(identityOf(currentAdmin)!, model) },
       show: { isAccessible: can(model, 'view') },
       new: { isAccessible: can(model, 'add'), handler: newActionHandler },
       edit: { isAccessible: can(model, 'change'), handler: editActionHandler },
@@ -312,6 +312,17 @@ function requiredPermission(p: string): { model: ModelDef; action: AdminAction; 
 /** The user's permissions for a picker over auth_permission: whoever may view users or groups. */
 function permissionPickerAllowed(identity: AdminIdentity): boolean {
   return ['User.user', 'auth.group'].some((k) => hasPermission(identity, MODELS.find((m) => m.key === k)!, 'view'));
+}
+
+/**
+ * A relation picker searches the related model: allowed to whoever may view it, or may add or change a
+ * model with a relation to it (Django's form widgets list the choices to such a user too).
+ */
+function pickerAllowed(identity: AdminIdentity, target: ModelDef): boolean {
+  if (hasPermission(identity, target, 'view')) return true;
+  return MODELS.some((m) =>
+    m.fields.some((f) => (f.kind === 'fk' || f.kind === 'm2m') && f.target === target.key && !f.readonly) &&
+    (hasPermission(identity, m, 'add') || hasPermission(identity, m, 'change')));
 }
 
 export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, res: Response, next: NextFunction) => void> {
@@ -531,7 +542,10 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
       if (api) return void res.status(404).json({ error: 'Not found.' });
       return sendPage(res, 404, notFoundPage());
     }
-    const allowed = needed.model === PERMISSION_MODEL ? permissionPickerAllowed(req.admin!) : hasPermission(req.admin!, needed.model, needed.action);
+    const search = /\/search(\/|$)/.test(req.path) || /\/actions\/search\/?$/.test(req.path);
+    const allowed = needed.model === PERMISSION_MODEL
+      ? permissionPickerAllowed(req.admin!)
+      : search ? pickerAllowed(req.admin!, needed.model) : hasPermission(req.admin!, needed.model, needed.action);
     if (allowed) {
       // A record that does not exist is a 404 (AdminJS would answer 200 with an error notice).
       if (needed.recordId !== undefined && !(await getRow(ctx.db.knex, needed.model, needed.recordId).catch(() => null))) {
