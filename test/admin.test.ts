@@ -83,6 +83,40 @@ for (const backend of backends()) {
         expect(r.status).to.equal(200);
       });
 
+      it('marks the cookies Secure behind an HTTPS proxy (TRUST_PROXY) and checks the Referer there', async () => {
+        const proxied = await startServer(backend, { env: { SECRET_KEY: SECRET, TRUST_PROXY: 'true' }, seed: false });
+        try {
+          const c = new AdminClient(proxied.baseUrl);
+          const https = { 'X-Forwarded-Proto': 'https' };
+          let r = await c.request('/admin/login/', { headers: https });
+          expect(r.headers.getSetCookie()[0]).to.match(/; SameSite=Lax; Secure$/);
+          const token = /name="csrfmiddlewaretoken" value="([^"]+)"/.exec(r.text)![1];
+          const body = new URLSearchParams({ csrfmiddlewaretoken: token, username: ANAGH.email, password: ANAGH.password, next: '/admin/' }).toString();
+          const form = { ...https, 'Content-Type': 'application/x-www-form-urlencoded' };
+          r = await c.request('/admin/login/', { method: 'POST', headers: form, body });
+          expect(r.status).to.equal(403);
+          r = await c.request('/admin/login/', { method: 'POST', headers: { ...form, Referer: `https://${new URL(proxied.baseUrl).host}/admin/login/` }, body });
+          expect(r.status).to.equal(302);
+          const session = r.headers.getSetCookie().find((h) => h.startsWith('sessionid='))!;
+          expect(session).to.match(/; HttpOnly; Max-Age=1209600; Path=\/; SameSite=Lax; Secure$/);
+        } finally {
+          await proxied.close();
+        }
+      });
+
+      it('keeps `next` local and user text out of the page\'s scripts', async () => {
+        await knex()('User_user').where({ id: 1 }).update({ first_name: '</script><script>window.pwned=1</script>' });
+        const c = new AdminClient(srv.baseUrl);
+        let r = await c.login(ANAGH.email, ANAGH.password, '//evil.example/x');
+        expect(r.headers.get('location')).to.equal('/admin/');
+        r = await c.get('/admin/');
+        expect(r.text).to.not.contain('<script>window.pwned=1');
+        expect(r.text).to.contain('\\u003c/script>\\u003cscript>window.pwned=1');
+        expect((await c.get('/admin/Chat/room/%E0%A4%A/change/')).status).to.equal(400);
+        expect((await c.get('/admin/api/resources/Chat.room/records/%E0%A4%A/show')).status).to.equal(404);
+        expect((await c.get('/admin/api/resources/%E0%A4%A/actions/list')).status).to.equal(404);
+      });
+
       it('refuses wrong passwords, non-staff and inactive users with the form error; nothing is stored', async () => {
         const error = 'Please enter the correct email and password for a staff account. Note that both fields may be case-sensitive.';
         await knex()('User_user').where({ id: 2 }).update({ is_staff: true, is_active: false });

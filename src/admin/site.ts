@@ -288,16 +288,26 @@ interface AdminRequest extends Request {
   csrfNeedsCookie?: boolean;
 }
 
+function safeDecode(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
+
 /** Which permission an AdminJS URL needs, or null for pages without a model (dashboard, assets). */
 function requiredPermission(p: string): { model: ModelDef; action: AdminAction; recordId?: string } | 'unknown' | null {
   const m = /^\/(?:api\/)?resources\/([^/]+)(?:\/(actions|records|bulk|search)(?:\/([^/]+))?(?:\/([^/]+))?)?\/?$/.exec(p);
   if (!m) return null;
-  const model = MODELS.find((x) => x.key === decodeURIComponent(m[1])) ?? (decodeURIComponent(m[1]) === PERMISSION_MODEL.key ? PERMISSION_MODEL : undefined);
+  const resourceId = safeDecode(m[1]);
+  const model = MODELS.find((x) => x.key === resourceId) ?? (resourceId === PERMISSION_MODEL.key ? PERMISSION_MODEL : undefined);
   if (!model) return 'unknown';
   const kind = m[2];
   const actionName = kind === 'records' ? m[4] : kind === 'search' ? 'search' : m[3];
   if (!kind) return { model, action: 'view' };
-  const recordId = kind === 'records' && m[3] !== undefined ? decodeURIComponent(m[3]) : undefined;
+  const recordId = kind === 'records' && m[3] !== undefined ? safeDecode(m[3]) : undefined;
+  if (recordId === null) return 'unknown';
   if (model === PERMISSION_MODEL) return actionName === 'search' || actionName === 'list' ? { model, action: 'view' } : 'unknown';
   switch (actionName) {
     case 'list': case 'show': case 'search': case 'history': return { model, action: 'view', recordId };
@@ -523,7 +533,7 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
       if (m[6] !== undefined) return res.redirect(301, `${ROOT}/${model.appLabel}/${model.model}/${objectId}/change/`);
       const action: AdminAction = m[5] === 'change' ? 'view' : m[5] === 'delete' ? 'delete' : 'view';
       if (!hasPermission(req.admin!, model, action)) return sendPage(res, 403, forbiddenPage());
-      const row = await getRow(ctx.db.knex, model, decodeURIComponent(objectId));
+      const row = await getRow(ctx.db.knex, model, safeDecode(objectId));
       if (!row) return sendPage(res, 404, notFoundPage());
       const id = encodeURIComponent(String(row[model.pk]));
       const target = m[5] === 'history' ? 'history' : m[5] === 'delete' ? 'show' : hasPermission(req.admin!, model, 'change') ? 'edit' : 'show';
@@ -592,13 +602,16 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
   // AdminJS's errors (unknown resource, NotFoundError, ConfigurationError) and the database's.
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const name = (err as { name?: string }).name;
-    const status = name === 'NotFoundError' ? 404 : name === 'ForbiddenError' ? 403 : 500;
+    // express's own 4xx (e.g. an undecodable %-escape in a path parameter: 400) keep their status.
+    const given = (err as { status?: unknown }).status;
+    const status = name === 'NotFoundError' ? 404 : name === 'ForbiddenError' ? 403
+      : typeof given === 'number' && given >= 400 && given < 500 ? given : 500;
     if (status === 500) ctx.log.error({ err, path: req.originalUrl }, 'admin request failed');
     if (res.headersSent) return;
     if (req.path.startsWith('/api/')) {
       setNoCache(res);
       res.status(status).json({ error: status === 404 ? 'Not found.' : status === 403 ? 'Forbidden.' : 'Server error.' });
-    } else sendPage(res, status, status === 404 ? notFoundPage() : status === 403 ? forbiddenPage() : '<h1>Server Error (500)</h1>');
+    } else sendPage(res, status, status === 404 ? notFoundPage() : status === 403 ? forbiddenPage() : status < 500 ? '<h1>Bad Request (400)</h1>' : '<h1>Server Error (500)</h1>');
   });
 
   return (req, res, next) => router(req, res, next);
