@@ -251,11 +251,11 @@ for (const backend of backends()) {
         await grant(2, 'change_room');
         const c = new AdminClient(srv.baseUrl);
         await c.login(RIYA.email, RIYA.password);
-        const r = await c.get('/admin/api/resources/User.user/search/kabir');
+        const r = await c.get('/admin/api/resources/User.user/actions/search/kabir');
         expect(r.status).to.equal(200);
         expect(r.json().records.map((x: { title: string }) => x.title)).to.deep.equal(['kabir.singh@akgec.ac.in']);
         expect((await c.get('/admin/api/resources/User.user/actions/list')).status).to.equal(403);
-        expect((await c.get('/admin/api/resources/Domain.domain/search/ML')).status).to.equal(403);
+        expect((await c.get('/admin/api/resources/Domain.domain/actions/search/ML')).status).to.equal(403);
       });
 
       it('refuses a non-staff user even with permissions, and a staff user who lost is_staff since', async () => {
@@ -442,7 +442,7 @@ for (const backend of backends()) {
         const recent = await knex()('Chat_message').where('created_at', '>=', '2025-04-12T00:00:00Z').andWhere({ message_type: 'text' }).count({ n: '*' }).first();
         expect(body.meta.total).to.equal(Number(recent!.n));
         // Pickers search users by e-mail.
-        body = await list('User.user/search/meera');
+        body = await list('User.user/actions/search/meera');
         expect(body.records.map((r: { title: string }) => r.title)).to.deep.equal(['meera.nair@akgec.ac.in']);
       });
     });
