@@ -6,12 +6,14 @@
 # SHUTDOWN_GRACE_MS below the stop timeout.
 # test/deploy-config.test.ts checks this file's structure (no Docker engine needed).
 
-# --- build: compile TypeScript to dist/ (needs the dev dependencies) ---
+# --- build: compile TypeScript to dist/ and bundle the admin's front end into dist/admin-assets/ ---
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# The admin bundle (postinstall) needs the sources: it is built by `npm run build` below instead.
+RUN npm ci --no-audit --no-fund --ignore-scripts && npm rebuild
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 COPY db ./db
 RUN npm run build
@@ -22,7 +24,9 @@ ENV NODE_ENV=production \
     PORT=8000
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# --ignore-scripts skips the root's postinstall (the admin bundle comes from the build stage);
+# npm rebuild then runs the dependencies' own install scripts (native modules).
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm rebuild && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY db ./db
 # The embedded database (no DATABASE_URL) and local media live under DATA_DIR=./data.

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { pythonDumps } from '../src/drf/json.ts';
+import { pythonDumps } from '../src/python/json.ts';
 import { lineDiff } from './diff.ts';
 import { startInProcess, type InProcessTarget } from './inprocess.ts';
 import { instantKey, loadSeedFacts, Normaliser } from './normalise.ts';

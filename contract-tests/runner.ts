@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { drfJson, pythonDumps } from '../src/drf/json.ts';
+import { drfJson, pythonDumps } from '../src/python/json.ts';
 import { lineDiff } from './diff.ts';
 import { GOLDEN_DIR, GOLDEN_ORIGIN, Normaliser, type SeedFacts } from './normalise.ts';
 import { stepKind, type HttpExpect, type HttpRequest, type Step, type StepFailure, type Target, type Transcript, type TranscriptResult, type WsExpect } from './types.ts';

@@ -10,6 +10,7 @@ import { WsRouter } from './realtime/router.ts';
 import { metricsHandler } from './metrics.ts';
 import { urlpatterns, websocketUrlpatterns } from './urls.ts';
 import { READINESS_PATH, readinessHandler } from './server/readiness.ts';
+import { adminHandler } from './admin/mount.ts';
 
 export interface RunningServer {
   server: http.Server;
@@ -31,6 +32,8 @@ export function createHttpServer(ctx: AppContext): { server: http.Server; router
   app.use(allowedHostsMiddleware(ctx.config.allowedHosts, ctx.config.debug));
   if (ctx.config.metricsToken) app.get('/metrics', metricsHandler(ctx, ws.hub, ctx.config.metricsToken));
   app.get(READINESS_PATH, readinessHandler(ctx, () => ws.hub.draining));
+  // The admin site: Django's /admin/, loaded on its first request (src/admin/mount.ts).
+  app.use('/admin', adminHandler(ctx));
   app.use(router.handler(ctx));
   if (ctx.storage.kind === 'local') {
     app.use('/media', express.static(ctx.config.mediaRoot, { index: false, dotfiles: 'deny', fallthrough: true }));

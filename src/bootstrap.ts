@@ -22,6 +22,7 @@ import { DbLastSeenWriter } from './user/lastSeen.ts';
 import { OtpFailureGuard } from './user/otpGuard.ts';
 import { GoogleIdTokenVerifier } from './user/google.ts';
 import { SocketMessageWriter } from './chat/socketQueries.ts';
+import { MemoryLoginThrottle } from './admin/throttle.ts';
 
 export function pgliteDirFor(config: Config): string {
   return path.join(config.dataDir, 'pgdata');
@@ -86,6 +87,8 @@ export function assembleContext(parts: ContextParts): AppContext {
     lastSeen: new DbLastSeenWriter(db.knex, log),
     otpGuard: new OtpFailureGuard(),
     google: new GoogleIdTokenVerifier(config, log),
+    // A per-process log-in throttle.
+    admin: { loginThrottle: new MemoryLoginThrottle(), site: null },
   };
 }
 

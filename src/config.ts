@@ -31,6 +31,8 @@ export interface Config {
   secretKey: string;
   debug: boolean;
   allowedHosts: string[];
+  /** CSRF_TRUSTED_ORIGINS (admin and session-authenticated API): "https://admin.example.org", "https://*.example.org". */
+  csrfTrustedOrigins: string[];
   trustProxy: boolean;
   cloudinary: CloudinaryConfig | null;
   /** Cloud name used to render stored CloudinaryField values as URLs, even without upload credentials. */
@@ -117,6 +119,7 @@ const ENV_VARS = {
   CREATE_SCHEMA: { production: true },
   WEB_CONCURRENCY: { production: false },
   SHUTDOWN_GRACE_MS: { production: false },
+  CSRF_TRUSTED_ORIGINS: { production: false },
 } as const satisfies Record<string, { production: boolean }>;
 
 export type EnvName = keyof typeof ENV_VARS;
@@ -175,6 +178,15 @@ function url(env: Env, name: EnvName, protocols: string[]): string | null {
   return raw;
 }
 
+/** Django's check (4_0.E001): every origin names its scheme. */
+function csrfTrustedOrigins(env: Env): string[] {
+  const list = (str(env, 'CSRF_TRUSTED_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const o of list) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^/]+$/i.test(o)) throw new ConfigError(`CSRF_TRUSTED_ORIGINS entries must be scheme://host, got ${JSON.stringify(o)}`);
+  }
+  return list;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const cloudName = str(env, 'CLOUDINARY_CLOUD_NAME');
   const apiKey = str(env, 'CLOUDINARY_API_KEY');
@@ -212,6 +224,7 @@ export function loadConfig(env: Env = process.env): Config {
     secretKey: str(env, 'SECRET_KEY') ?? 'csi-chat-insecure-development-key',
     debug,
     allowedHosts: (str(env, 'ALLOWED_HOSTS') ?? '*').split(',').map((h) => h.trim()).filter(Boolean),
+    csrfTrustedOrigins: csrfTrustedOrigins(env),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     cloudinary: cloudName && apiKey && apiSecret
       ? { cloudName, apiKey, apiSecret, secure: bool(env, 'CLOUDINARY_SECURE', false), uploadPrefix: url(env, 'CLOUDINARY_UPLOAD_PREFIX', ['http:', 'https:']) }

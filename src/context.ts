@@ -23,6 +23,21 @@ export interface Mailer {
   send(mail: { to: string; subject: string; text: string; from?: string }): Promise<void>;
 }
 
+/** Admin log-in failures (src/admin/throttle.ts): per key (client address + username). */
+export interface LoginThrottle {
+  /** Seconds until the key may try again; 0 when it may now. */
+  retryAfterSeconds(key: string): Promise<number>;
+  failure(key: string): Promise<void>;
+  success(key: string): Promise<void>;
+}
+
+/** The admin site at /admin/: built on its first request, so the chat never loads it. */
+export interface AdminState {
+  loginThrottle: LoginThrottle;
+  /** The express handler of the built site (src/admin/site.ts), once requested. */
+  site: Promise<(req: import('express').Request, res: import('express').Response, next: (err?: unknown) => void) => void> | null;
+}
+
 export interface AppContext {
   config: Config;
   log: Logger;
@@ -46,4 +61,6 @@ export interface AppContext {
   otpGuard: OtpFailureGuard;
   /** Google ID tokens of student/google-login/ (caches Google's certificates). */
   google: GoogleIdTokenVerifier;
+  /** The admin site: its log-in throttle, and the site once built on its first request. */
+  admin: AdminState;
 }

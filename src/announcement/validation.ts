@@ -3,7 +3,7 @@
 // 400 under "targeting_data".
 import type { Knex } from 'knex';
 import { char, choice, FieldError, isFile, MSG, parsePk, type Errors, type SerializerInput } from '../drf/fields/index.ts';
-import { isTruthy, pythonTypeName } from '../drf/python.ts';
+import { isTruthy, pythonTypeName } from '../python/builtins.ts';
 import { serializer } from '../drf/serializer.ts';
 import * as q from './queries.ts';
 

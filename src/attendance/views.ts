@@ -3,10 +3,10 @@
 import { apiView } from '../drf/api.ts';
 import { validationError } from '../drf/errors.ts';
 import { nowTimestamp } from '../drf/datetime.ts';
-import { PyFloat } from '../drf/json.ts';
+import { PyFloat } from '../python/json.ts';
 import { parseQs, quotePlus } from '../drf/pagination.ts';
 import { float, readInput, type SerializerInput } from '../drf/fields/index.ts';
-import { pythonInt } from '../drf/python.ts';
+import { pythonInt } from '../python/builtins.ts';
 import { serializer } from '../drf/serializer.ts';
 import { haversineMeters, pyFixed2 } from './geo.ts';
 import * as q from './queries.ts';

@@ -1,6 +1,6 @@
 // The chat consumer's frames, as pure functions of layer events, written the way Python's json.dumps
 // writes them. Key orders are the original consumer's (Chat/consumers.py handlers).
-import { pythonDumps } from '../drf/json.ts';
+import { pythonDumps } from '../python/json.ts';
 import { utcIsoformat } from '../drf/datetime.ts';
 import type { MediaStorage } from '../storage/types.ts';
 import type {

@@ -19,7 +19,7 @@ import {
   type SerializeContext,
 } from './serializers.ts';
 import { boolean, char, file, image, parsePk, pk, pkList, readInput, type SerializerInput } from '../drf/fields/index.ts';
-import { isTruthy, lookupId, MAX_INT4 } from '../drf/python.ts';
+import { isTruthy, lookupId, MAX_INT4 } from '../python/builtins.ts';
 import { serializer } from '../drf/serializer.ts';
 
 const MESSAGE_PAGINATION = { pageSize: 20, maxPageSize: 100 };

@@ -7,6 +7,7 @@ import multer from 'multer';
 import type { AppContext } from '../context.ts';
 import type { UserRow } from '../auth/tokens.ts';
 import { authenticateRequest } from './authentication.ts';
+import { sessionAuthentication } from './sessionAuthentication.ts';
 import {
   ApiError,
   HtmlNotFound,
@@ -20,9 +21,9 @@ import {
   unsupportedMediaType,
   detail,
 } from './errors.ts';
-import { drfJson, pythonDumps } from './json.ts';
-import { parsePythonJson } from './pyjson.ts';
-import { pythonTypeName } from './python.ts';
+import { drfJson, pythonDumps } from '../python/json.ts';
+import { parsePythonJson } from '../python/jsonDecode.ts';
+import { pythonTypeName } from '../python/builtins.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 const METHOD_ORDER: Method[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -231,9 +232,18 @@ export function apiView(spec: ViewSpec) {
   return async (ctx: AppContext, req: Request, res: Response, params: Record<string, string>): Promise<void> => {
     const headers: Record<string, string> = { Allow: allow, Vary: vary };
     let user: UserRow | null = null;
+    let dataPromise: Promise<RequestData> | null = null;
+    const requestData = () => (dataPromise ??= parseRequestData(req, res, spec.maxUploadBytes ?? ctx.config.maxUploadBytes));
     try {
-      const auth = await authenticateRequest(ctx.db.knex, req.headers.authorization);
-      user = auth?.user ?? null;
+      // Admin sessions (issue #14): SessionAuthentication before TokenAuthentication, as REST_FRAMEWORK lists them.
+      const session = await sessionAuthentication(ctx, req, async (name) => {
+        const data = await requestData();
+        const value = data.mediaType === 'form' || data.mediaType === 'multipart' ? (data.value as Record<string, unknown>)[name] : undefined;
+        return typeof value === 'string' ? value : undefined;
+      });
+      if (session.setCookie) headers['Set-Cookie'] = session.setCookie;
+      const auth = session.user ? null : await authenticateRequest(ctx.db.knex, req.headers.authorization);
+      user = session.user ?? auth?.user ?? null;
       const method = (req.method === 'HEAD' ? 'GET' : req.method) as Method;
       if (req.method === 'OPTIONS') {
         sendDrf(res, 200, optionsMetadata(spec), headers);
@@ -242,7 +252,6 @@ export function apiView(spec: ViewSpec) {
       const handler = spec.methods[method];
       if (!handler) throw methodNotAllowed(req.method);
       if (spec.permission !== 'any' && !user) throw notAuthenticated();
-      let dataPromise: Promise<RequestData> | null = null;
       const apiReq: ApiRequest = {
         ctx,
         method,
@@ -250,7 +259,7 @@ export function apiView(spec: ViewSpec) {
         query: (name) => lastQueryValue(req.originalUrl, name),
         user,
         tokenKey: auth?.key ?? null,
-        data: () => (dataPromise ??= parseRequestData(req, res, spec.maxUploadBytes ?? ctx.config.maxUploadBytes)),
+        data: requestData,
         absoluteUri: () => buildAbsoluteUri(ctx, req),
         raw: req,
       };

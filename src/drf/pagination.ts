@@ -3,7 +3,7 @@
 // sorted, re-encoded with Python's quote_plus), on the request's absolute URI.
 import { notFound } from './errors.ts';
 
-import { pythonInt } from './python.ts';
+import { pythonInt } from '../python/builtins.ts';
 
 // ---------------------------------------------------------------------------------------------
 // URL helpers (urllib.parse semantics)

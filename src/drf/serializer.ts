@@ -8,7 +8,7 @@
 import { validationError } from './errors.ts';
 import type { Field } from './fields/field.ts';
 import { dictInput, FieldError, MSG, NestedError, SKIP, type ErrorBody, type SerializerInput } from './fields/input.ts';
-import { pythonTypeName } from './python.ts';
+import { pythonTypeName } from '../python/builtins.ts';
 
 export type Fields = Record<string, Field<unknown, boolean>>;
 type Out<F> = F extends Field<infer T, boolean> ? T : never;

@@ -3,7 +3,7 @@
 import { apiView, type ApiRequest, type UploadedFile } from '../drf/api.ts';
 import { jsonError, noMatch, validationError } from '../drf/errors.ts';
 import { nowTimestamp } from '../drf/datetime.ts';
-import { lookupId } from '../drf/python.ts';
+import { lookupId } from '../python/builtins.ts';
 import { isErrors, serializerInput } from '../drf/fields/index.ts';
 import * as q from './queries.ts';
 import { serializeEvent, serializeEventDetail, serializeEventHome } from './serializers.ts';

@@ -5,7 +5,7 @@ import type { UpgradeRequest } from '../realtime/router.ts';
 import { GroupConsumer } from '../realtime/groupConsumer.ts';
 import { authenticateSocket } from '../realtime/handshake.ts';
 import { eventType, type EventTable } from '../realtime/fanout.ts';
-import { pythonDumps } from '../drf/json.ts';
+import { pythonDumps } from '../python/json.ts';
 import type { LayerMessage } from '../layers/types.ts';
 import { notificationGroup } from './service.ts';
 

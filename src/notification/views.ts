@@ -5,7 +5,7 @@ import { apiView, asObject } from '../drf/api.ts';
 import { validationError } from '../drf/errors.ts';
 import { char, choice, MSG, readInput, type Errors } from '../drf/fields/index.ts';
 import { serializer } from '../drf/serializer.ts';
-import { isTruthy, pythonInt, pythonTypeName, lookupId } from '../drf/python.ts';
+import { isTruthy, pythonInt, pythonTypeName, lookupId } from '../python/builtins.ts';
 import * as q from './queries.ts';
 
 export const DEVICE_TYPES = ['android', 'ios'] as const;

@@ -3,7 +3,7 @@
 // buffer (a slow reader is closed with 1013 instead of buffering without limit), and daphne's keepalive
 // (ping after 20 s idle, close after 30 s without pong) driven by one timer for all sockets.
 import type { WebSocket, RawData } from 'ws';
-import { pythonDumps } from '../drf/json.ts';
+import { pythonDumps } from '../python/json.ts';
 import type { SocketHub } from './hub.ts';
 
 export const CLOSE_POLICY_VIOLATION = 1008;

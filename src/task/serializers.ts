@@ -1,6 +1,6 @@
 // The original's Task/serializers.py output (TaskSerializer, GroupSerializer, MemberSerializer,
 // TaskNameSerializer) as pure functions row → wire object, in DRF's key order.
-import { pyStrip } from '../drf/python.ts';
+import { pyStrip } from '../python/builtins.ts';
 import type { MediaStorage } from '../storage/types.ts';
 import type { GroupWithMembers, MemberRow, TaskRow, TaskWithGroups } from './queries.ts';
 

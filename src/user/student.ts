@@ -7,7 +7,7 @@ import { jsonError, validationError } from '../drf/errors.ts';
 import { makePassword, makeUnusablePassword } from '../auth/hashers.ts';
 import { getOrCreateToken } from '../auth/tokens.ts';
 import { readInput } from '../drf/fields/index.ts';
-import { isTruthy } from '../drf/python.ts';
+import { isTruthy } from '../python/builtins.ts';
 import * as q from './queries.ts';
 import { serializeStudent } from './serializers.ts';
 import { emailVerificationSerializer, splitFullName, studentLoginSerializer, studentRegistrationSerializer, USER_MSG } from './validation.ts';

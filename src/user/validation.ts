@@ -3,7 +3,7 @@
 // model's choices.
 import type { Knex } from 'knex';
 import { boolean, char, choice, date, djangoMinLength, email, image, refine, slugRelated, url } from '../drf/fields/index.ts';
-import { pyLen } from '../drf/python.ts';
+import { pyLen } from '../python/builtins.ts';
 import { serializer } from '../drf/serializer.ts';
 import * as q from './queries.ts';
 

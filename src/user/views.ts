@@ -6,7 +6,7 @@ import { jsonError, permissionDenied, validationError } from '../drf/errors.ts';
 import { makePassword, randomString } from '../auth/hashers.ts';
 import type { UserRow } from '../auth/tokens.ts';
 import { readInput } from '../drf/fields/index.ts';
-import { isTruthy, pyStrip, pythonTypeName } from '../drf/python.ts';
+import { isTruthy, pyStrip, pythonTypeName } from '../python/builtins.ts';
 import * as q from './queries.ts';
 import { serializeListUser, serializeProfile, serializeSearchUser, serializeTeamMember } from './serializers.ts';
 import { profileFillSerializer, registerSerializer, USER_MSG, YEAR_CHOICES } from './validation.ts';

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { haversineMeters, pyFixed2 } from '../../src/attendance/geo.ts';
 import { pythonFloat, utcToday, weeklyLink } from '../../src/attendance/views.ts';
 import { loadConfig } from '../../src/config.ts';
-import { drfJson, PyFloat, pythonFloatRepr } from '../../src/drf/json.ts';
+import { drfJson, PyFloat, pythonFloatRepr } from '../../src/python/json.ts';
 import { startServer, userToken } from '../helpers/harness.ts';
 import { call } from '../helpers/http.ts';
 import { describeServer } from '../helpers/suites.ts';

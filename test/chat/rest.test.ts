@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { ROOT, startServer, userToken, type TestServer } from '../helpers/harness.ts';
 import { describeServer } from '../helpers/suites.ts';
 import { pageSizeFor, planPage, quotePlus, removeQueryParam, replaceQueryParam, djangoAbsoluteUri } from '../../src/drf/pagination.ts';
-import { pythonInt } from '../../src/drf/python.ts';
+import { pythonInt } from '../../src/python/builtins.ts';
 import { currentStatus, simpleName } from '../../src/chat/serializers.ts';
 
 const KABIR = userToken('kabir.singh@akgec.ac.in');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { drfJson, pythonDumps } from '../../src/drf/json.ts';
-import { parsePythonJson } from '../../src/drf/pyjson.ts';
+import { drfJson, pythonDumps } from '../../src/python/json.ts';
+import { parsePythonJson } from '../../src/python/jsonDecode.ts';
 import { drfDateTime, drfUtcZ, localDateTimeSeconds, utcIsoformat } from '../../src/drf/datetime.ts';
 import { cloudinaryUrl } from '../../src/storage/cloudinaryUrl.ts';
 

@@ -44,7 +44,7 @@ describe('deployment files', () => {
   describe('render.yaml', () => {
     it('is valid: node runtime, build + start scripts that exist, /healthz, auto-deploy off, env names the server reads, no secret', () => {
       expect(blueprintProblems(RENDER_YAML)).to.deep.equal([]);
-      expect(readPackageJson().scripts.build).to.equal('tsc -p tsconfig.build.json');
+      expect(readPackageJson().scripts.build).to.equal('tsc -p tsconfig.build.json && npm run build:admin');
       expect(builtEntry()).to.equal('dist/main.js');
     });
 

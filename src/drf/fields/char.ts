@@ -3,7 +3,7 @@
 // DRF's order, each adding its message: the field's own `validators` (a model's validators and
 // UniqueValidator come first), max_length, min_length, null characters, surrogates, then the
 // subclass's Django validator.
-import { loneSurrogate, pyLen, pyStr, pyStrip } from '../python.ts';
+import { loneSurrogate, pyLen, pyStr, pyStrip } from '../../python/builtins.ts';
 import { isValidEmail } from '../validators/email.ts';
 import { isValidUrl } from '../validators/url.ts';
 import { makeField, runValidators, type BaseOptions, type Field, type NullableOf, type RequiredOf, type Validator } from './field.ts';

@@ -1,6 +1,6 @@
 // ChoiceField (DRF 3.15): str(data) looked up among the choices; the error shows str(data) in quotes,
 // so a list reads as Python prints it (`"['a']" is not a valid choice.`) and a file as its name.
-import { pyStr } from '../python.ts';
+import { pyStr } from '../../python/builtins.ts';
 import { makeField, type BaseOptions, type Field, type NullableOf, type RequiredOf } from './field.ts';
 import { FieldError, isFile } from './input.ts';
 

@@ -2,7 +2,7 @@
 // parse_datetime: Python 3.11's fromisoformat() first, then Django's regexes (whose \d takes any
 // Unicode digit and whose $ also matches before a final newline). Datetimes with TIME_ZONE
 // Asia/Kolkata: an aware value is converted, a naive one taken as Kolkata time.
-import { decimalDigit } from '../python.ts';
+import { decimalDigit } from '../../python/builtins.ts';
 import { makeField, type BaseOptions, type Field, type NullableOf, type RequiredOf } from './field.ts';
 import { FieldError } from './input.ts';
 

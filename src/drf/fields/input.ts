@@ -3,7 +3,7 @@
 // ValidationError shapes (a field's list of messages, or a nested serializer's detail).
 import type { ApiRequest, RequestData, UploadedFile } from '../api.ts';
 import { validationError } from '../errors.ts';
-import { pythonTypeName } from '../python.ts';
+import { pythonTypeName } from '../../python/builtins.ts';
 
 /** DRF 3.15's messages shared by several fields. */
 export const MSG = {

@@ -2,7 +2,7 @@
 // list whose errors come back as a list with {} for the good items.
 import type { Data, Fields, Serializer } from '../serializer.ts';
 import { errorDetail } from '../serializer.ts';
-import { pythonTypeName } from '../python.ts';
+import { pythonTypeName } from '../../python/builtins.ts';
 import { getValue, isFile, MSG, NestedError, validateEmptyValues, type Maybe } from './input.ts';
 import type { Field, RequiredOf } from './field.ts';
 

@@ -1,6 +1,6 @@
 // IntegerField, FloatField and DecimalField (DRF 3.15) on JSON numbers and strings: the 1000-character
 // guard, Python's int()/float()/Decimal() reading, the range and precision validators with DRF's texts.
-import { decimalDigit, numberStrip, pyStr, pyStrip, pythonInt, PY_WHITESPACE_CLASS } from '../python.ts';
+import { decimalDigit, numberStrip, pyStr, pyStrip, pythonInt, PY_WHITESPACE_CLASS } from '../../python/builtins.ts';
 import { makeField, type BaseOptions, type Field, type NullableOf, type RequiredOf } from './field.ts';
 import { FieldError, MSG, SKIP } from './input.ts';
 

@@ -1,7 +1,7 @@
 // PrimaryKeyRelatedField, its many=True form (ManyRelatedField) and SlugRelatedField (DRF 3.15), with
 // the row lookups given by the caller. Django reads a pk with int(value): a str that int() refuses, a
 // bool, a list or a dict is "Incorrect type"; a float is truncated; an id no row can have is missing.
-import { lookupId, MAX_BIGINT, pyStr, pythonInt, pythonTypeName } from '../python.ts';
+import { lookupId, MAX_BIGINT, pyStr, pythonInt, pythonTypeName } from '../../python/builtins.ts';
 import { makeField, type BaseOptions, type Field, type NullableOf, type RequiredOf } from './field.ts';
 import { FieldError, getValue, isFile, MSG, SKIP, validateEmptyValues } from './input.ts';
 

@@ -3,7 +3,7 @@
 // at most 320 characters. Regexes as Django's, with re.IGNORECASE's [A-Z] spelled out (it also matches
 // ı, İ, ſ and the Kelvin sign in Python). Each is anchored and its repetitions are separated by a
 // character the repeated part cannot hold, so a failed match costs linear time.
-import { pyLen } from '../python.ts';
+import { pyLen } from '../../python/builtins.ts';
 import { IdnaError, pythonIdna } from './idna.ts';
 import { isValidIPv46 } from './ip.ts';
 

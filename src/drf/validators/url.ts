@@ -5,7 +5,7 @@
 //
 // Cost: the length bound (2048) comes first; the regex is anchored, its host labels are separated by
 // dots and bounded to 63 characters, so a failed match backtracks at most linearly.
-import { pyLen, PY_WHITESPACE_CLASS } from '../python.ts';
+import { pyLen, PY_WHITESPACE_CLASS } from '../../python/builtins.ts';
 import { isIPv6WithScope, isValidIPv6 } from './ip.ts';
 import { IdnaError, pythonIdna } from './idna.ts';
 

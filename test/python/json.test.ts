@@ -1,8 +1,8 @@
-// The two JSON writers of src/drf/json.ts against what CPython 3 writes: pythonDumps (json.dumps defaults:
+// The two JSON writers of src/python/json.ts against what CPython 3 writes: pythonDumps (json.dumps defaults:
 // ", " / ": ", ensure_ascii) for WebSocket frames and JsonResponse bodies, drfJson (DRF's JSONRenderer:
 // compact, raw UTF-8, U+2028/2029 escaped) for REST bodies. Every expected string was printed by CPython.
 import { expect } from 'chai';
-import { drfJson, PyFloat, pythonDumps, pythonFloatRepr } from '../../src/drf/json.ts';
+import { drfJson, PyFloat, pythonDumps, pythonFloatRepr } from '../../src/python/json.ts';
 
 describe('Python JSON writer (pythonDumps, drfJson)', () => {
   it('uses json.dumps separators and nesting; skips undefined members', () => {

@@ -1,4 +1,4 @@
-// Python semantics of src/drf/python.ts against what CPython 3.11 answers (values checked there).
+// Python semantics of src/python/builtins.ts against what CPython 3.11 answers (values checked there).
 import { expect } from 'chai';
 import {
   isFalsy,
@@ -12,7 +12,7 @@ import {
   pythonInt,
   pythonTypeName,
   reprStr,
-} from '../../src/drf/python.ts';
+} from '../../src/python/builtins.ts';
 
 describe('python.ts', () => {
   it('int(str): whitespace, sign, underscores between digits, Unicode digits, the 4300-digit limit', () => {
