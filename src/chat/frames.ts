@@ -10,6 +10,7 @@ import type {
   ChatMessagePinnedEvent,
   ChatMessageReactedEvent,
   ChatTypingEvent,
+  SenderRef,
 } from './events.ts';
 import type { ParentRow } from './socketQueries.ts';
 
@@ -44,20 +45,32 @@ export interface ChatMessageFrames {
   other: string;
 }
 
-export function chatMessageFrames(e: ChatMessageEvent, parent: ParentObject | null): ChatMessageFrames {
+/**
+ * The frames of a chat_message event. `appSafe` (CLIENT_COMPAT=csi-android-2025): what the 2025 Android
+ * app needs to not crash (docs/kotlin-client-contract.md §3.3, §5 C3) — `message` and the parent's
+ * `content` never null (an attachment-only upload has none: ""), and a sender with a `name` (an upload's
+ * sender is the REST user shape, which has none: its first_name, as socket sends give).
+ */
+export function chatMessageFrames(e: ChatMessageEvent, parent: ParentObject | null, appSafe = false): ChatMessageFrames {
   const frame = (isSelf: boolean) =>
     pythonDumps({
-      message: e.message,
-      sender: e.sender,
+      message: appSafe ? (e.message ?? '') : e.message,
+      sender: appSafe ? senderWithName(e.sender) : e.sender,
       message_type: e.message_type,
       id: e.id,
       is_self: isSelf,
       attachment: e.attachment ?? null,
       created_at: e.created_at,
       room: e.room,
-      parent_message: parent,
+      parent_message: appSafe && parent && parent.content === null ? { ...parent, content: '' } : parent,
     });
   return { self: frame(true), other: frame(false) };
+}
+
+/** A sender dict with a `name`: socket senders have one; the upload view's REST shape gets its first_name. */
+function senderWithName(sender: SenderRef): SenderRef {
+  if (typeof sender.name === 'string' || typeof sender.first_name !== 'string') return sender;
+  return { name: sender.first_name, ...sender };
 }
 
 export const editedFrame = (e: ChatMessageEditedEvent) => pythonDumps({ action: 'edited', id: e.id, new_content: e.new_content });
