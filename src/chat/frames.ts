@@ -79,7 +79,39 @@ export const reactedFrame = (e: ChatMessageReactedEvent) => pythonDumps({ action
 export const pinnedFrame = (e: ChatMessagePinnedEvent) =>
   pythonDumps({ action: 'message_pinned', id: e.id, is_pinned: e.is_pinned, pinned_at: e.pinned_at ?? null });
 export const typingFrame = (e: ChatTypingEvent) => pythonDumps({ action: 'typing', sender: e.sender, is_typing: e.is_typing });
-export const errorFrame = (message: string) => pythonDumps({ error: message });
+/** {"error": …}; with the send's `client_id` (beyond the original) when the failed send_message carried one. */
+export const errorFrame = (message: string, clientId?: unknown) =>
+  pythonDumps(clientId === undefined ? { error: message } : ({ error: message, client_id: clientId } satisfies ClientErrorFrame));
+
+// ---------------------------------------------------------------------------------------------
+// Frames beyond the original (opt-in: only a socket that asked for them gets them)
+
+/** An error frame of a send_message that carried a `client_id`, which it echoes as sent. */
+export interface ClientErrorFrame {
+  error: string;
+  client_id: unknown;
+}
+
+/** To the sending socket only, once a send_message with a `client_id` is stored (or was, by an earlier attempt). */
+export interface MessageAckFrame {
+  action: 'message_ack';
+  client_id: string;
+  id: number;
+  /** As the chat_message frame's created_at (UTC isoformat). */
+  created_at: string;
+}
+
+export const messageAckFrame = (clientId: string, id: number, createdAt: string) =>
+  pythonDumps({ action: 'message_ack', client_id: clientId, id, created_at: createdAt } satisfies MessageAckFrame);
+
+/** After a resume's catch-up (`?after=`) that did not hold every message: the rest, older than
+ * `oldest_id` and newer than `after`, is paged over REST (`messages/?before=<oldest_id>`). */
+export interface ResumeTruncatedFrame {
+  action: 'resume_truncated';
+  oldest_id: number;
+}
+
+export const resumeTruncatedFrame = (oldestId: number) => pythonDumps({ action: 'resume_truncated', oldest_id: oldestId } satisfies ResumeTruncatedFrame);
 
 /** Python dict order for the reaction counters: existing keys as stored (jsonb order), a new key last. */
 export function orderReactions(reactions: Record<string, unknown>, reacted: string, added: boolean): Record<string, unknown> {
