@@ -5,16 +5,28 @@
 import type { AppContext } from '../context.ts';
 import type { UpgradeRequest } from '../realtime/router.ts';
 import type { LayerMessage } from '../layers/types.ts';
-import { GroupConsumer } from '../realtime/groupConsumer.ts';
+import { GroupConsumer, type CatchUp } from '../realtime/groupConsumer.ts';
+import { CLOSE_ACCESS_REVOKED } from '../realtime/sessions.ts';
+import { parseQs } from '../drf/pagination.ts';
+import { androidSafe } from '../config.ts';
 import { authenticateSocket } from '../realtime/handshake.ts';
 import { isDatabaseUnavailable } from '../db/errors.ts';
 import { parsePythonJson } from '../drf/pyjson.ts';
-import { isFalsy, loneSurrogate, parseId, pyLen } from '../drf/python.ts';
+import { isFalsy, loneSurrogate, MAX_INT4, parseId, pyLen } from '../drf/python.ts';
 import { nowTimestamp, utcIsoformat } from '../drf/datetime.ts';
 import { insertNotifications, publishNotifications } from '../notification/service.ts';
 import { CHAT_EVENTS, chatGroup, type ChatEvent, type ChatMessageEvent } from './events.ts';
 import * as q from './socketQueries.ts';
-import { errorFrame, messageAckFrame, orderReactions, parentMessageObject, socketSender, type SocketSender } from './frames.ts';
+import {
+  chatMessageFrames,
+  errorFrame,
+  messageAckFrame,
+  orderReactions,
+  parentMessageObject,
+  resumeTruncatedFrame,
+  socketSender,
+  type SocketSender,
+} from './frames.ts';
 import type { ClientIdClaim } from './clientIds.ts';
 
 export const PIN_LIMIT = 3;
@@ -53,7 +65,32 @@ export const ERR = {
   clientIdOtherRoom: "'client_id' was already used for a message in another room.",
   clientIdStale: "'client_id' stands for a message that is not yours in this room (restored data): send it with a new client_id.",
   unavailableRetry: 'Service temporarily unavailable: the message may not have been saved. Send it again with the same client_id.',
+  // The handshake's ?after= (beyond the original):
+  afterInvalid: "'after' must be a message id: a whole number (0 for the room's newest messages).",
+  afterUnknown: "'after' is not the id of a message of this room.",
 } as const;
+
+/** A resume (`?after=`) sends at most this many messages, and stops adding older ones once their text
+ * (content + attachment) passes maxBytes; what it leaves out is paged over REST (resume_truncated). */
+export const RESUME_LIMITS = { maxMessages: 500, maxBytes: 1024 * 1024 } as const;
+
+/** Close code after the error frame of a refused `?after=` (application range, like 4003). */
+export const CLOSE_BAD_RESUME = 4400;
+
+/** The handshake's `?after=`: absent (null), a message id to resume after, or why it is refused. */
+export type ResumeRequest = { after: number } | { refused: string };
+
+export function resumeRequest(query: string): ResumeRequest | null {
+  const values = parseQs(query).get('after');
+  if (!values) return null;
+  const raw = values[values.length - 1]; // QueryDict.get: the last one
+  if (!/^[0-9]+$/.test(raw)) return { refused: ERR.afterInvalid };
+  // Beyond the ids an integer column holds: no message has it.
+  if (raw.length > 10 || Number(raw) > MAX_MESSAGE_ID) return { refused: ERR.afterUnknown };
+  return { after: Number(raw) };
+}
+
+const MAX_MESSAGE_ID = Number(MAX_INT4);
 
 /** send_message's client_id: at most this many characters (code points, as Python's len). */
 export const CLIENT_ID_MAX_LENGTH = 64;
@@ -82,9 +119,57 @@ export class ChatConsumer extends GroupConsumer {
     ctx: AppContext,
     private readonly user: { id: number; first_name: string; photo: string | null; role: string },
     roomId: number,
+    /** The handshake's `?after=` (beyond the original), null without one. */
+    private readonly resume: ResumeRequest | null = null,
   ) {
     super(ctx, user.id, chatGroup(roomId), roomId, CHAT_EVENTS);
     this.sender = socketSender(user, ctx.storage);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Resume (?after=)
+
+  protected override catchUp(): Promise<CatchUp | null> | null {
+    if (!this.resume) return null;
+    if ('refused' in this.resume) return Promise.resolve({ frames: [errorFrame(this.resume.refused)], close: CLOSE_BAD_RESUME });
+    return this.readCatchUp(this.resume.after);
+  }
+
+  /**
+   * Every message of the room stored after `after`, oldest first, as the chat_message frames this socket
+   * would have received (is_self for this user; the socket sender shape, the attachment as its URL, the
+   * text as it is now). Deleted messages are left out: a resumed frame must not bring one back (the REST
+   * history shows them, flagged). Past the limits, the newest ones and then {"action": "resume_truncated"}.
+   * Read after joining the group, so nothing stored later is missed; live chat_message events of the
+   * messages sent here are dropped (held ones, and ones their senders publish after the catch-up).
+   */
+  private async readCatchUp(after: number): Promise<CatchUp> {
+    const { maxMessages, maxBytes } = RESUME_LIMITS;
+    const read = await q.resumeMessages(this.ctx.db.knex, { roomId: this.roomId, userId: this.user.id, after, limit: maxMessages + 1, maxBytes });
+    if (!read.is_member) return { frames: [], close: CLOSE_ACCESS_REVOKED };
+    if (!read.anchor_found) return { frames: [errorFrame(ERR.afterUnknown)], close: CLOSE_BAD_RESUME };
+    const rows = read.rows.length > maxMessages ? read.rows.slice(read.rows.length - maxMessages) : read.rows;
+    const appSafe = androidSafe(this.ctx.config);
+    const storage = this.ctx.storage;
+    const frames = rows.map((r) => {
+      const event: ChatMessageEvent = {
+        type: 'chat_message',
+        message: r.content,
+        sender: socketSender({ id: r.sender_id, first_name: r.s_first_name, photo: r.s_photo, role: r.s_role }, storage),
+        message_type: r.message_type,
+        attachment: storage.url(r.attachment),
+        id: r.id,
+        created_at: utcIsoformat(r.created_at)!,
+        room: this.roomId,
+      };
+      const parent = r.p_id === null || r.p_id === undefined ? null : parentMessageObject(r as q.ParentRow, storage);
+      const both = chatMessageFrames(event, parent, appSafe);
+      return r.sender_id === this.user.id ? both.self : both.other;
+    });
+    if (read.fetched > rows.length) frames.push(resumeTruncatedFrame(rows[0].id));
+    // A message is published once: its repeat, once dropped, cannot come again (the set only shrinks).
+    const sent = new Set(rows.map((r) => r.id));
+    return { frames, covers: (m) => m.type === 'chat_message' && sent.delete(Number(m.id)) };
   }
 
   private reply(text: string): void {
@@ -314,5 +399,5 @@ export async function connectChat(ctx: AppContext, up: UpgradeRequest): Promise<
   if (!Number.isSafeInteger(roomId) || up.params.room_id.length > 18) return up.reject(403);
   const info = await authenticateSocket(ctx.db.knex, up.query, roomId);
   if (!info || !info.room_active || !info.is_member) return up.reject(403);
-  await new ChatConsumer(ctx, info, roomId).connect(up);
+  await new ChatConsumer(ctx, info, roomId, resumeRequest(up.query)).connect(up);
 }

@@ -99,6 +99,76 @@ export async function insertSocketMessage(db: Db, m: NewSocketMessage): Promise<
   return found[0];
 }
 
+// ---- resume (?after=) ----------------------------------------------------------------------------
+
+export interface ResumeRow extends Partial<ParentRow> {
+  id: number;
+  message_type: string;
+  content: string | null;
+  attachment: string | null;
+  created_at: string;
+  sender_id: number;
+  s_first_name: string;
+  s_photo: string | null;
+  s_role: string;
+}
+
+export interface ResumeRead {
+  /** The user is (still) a member of the room. */
+  is_member: boolean;
+  /** `after` is 0 or the id of a message of this room. */
+  anchor_found: boolean;
+  /** Messages stored after `after` (deleted ones left out) that were read: newest first, at most `limit`. */
+  fetched: number;
+  /** Those within the byte budget, oldest first: every one whose newer ones' text stays under it. */
+  rows: ResumeRow[];
+}
+
+/**
+ * A resume's catch-up: the room's messages with an id above `after`, not deleted, the newest `limit`
+ * read and, of those, the newest whose text (content + attachment) stays within `maxBytes` — one
+ * statement that also checks membership and that `after` is 0 or a message of this room.
+ */
+export async function resumeMessages(db: Db, a: { roomId: number; userId: number; after: number; limit: number; maxBytes: number }): Promise<ResumeRead> {
+  const found = await preparedRows<ResumeRow & { is_member: boolean; anchor_found: boolean; fetched: number; id: number | null }>(
+    db,
+    'csi_chat_resume',
+    `WITH access AS (
+       SELECT EXISTS (SELECT 1 FROM "Chat_room_members" WHERE room_id = ? AND user_id = ?) AS is_member,
+         (?::integer = 0 OR EXISTS (SELECT 1 FROM "Chat_message" WHERE id = ?::integer AND room_id = ?)) AS anchor_found
+     ),
+     newest AS (
+       SELECT m.id, m.message_type, m.content, m.attachment, m.created_at, m.sender_id, m.parent_message_id,
+         COALESCE(octet_length(m.content), 0) + COALESCE(octet_length(m.attachment), 0) AS size
+       FROM "Chat_message" m, access
+       WHERE access.is_member AND access.anchor_found AND m.room_id = ? AND m.id > ?::integer AND NOT m.is_deleted
+       ORDER BY m.id DESC LIMIT ?
+     ),
+     kept AS (
+       SELECT * FROM (SELECT n.*, sum(n.size) OVER (ORDER BY n.id DESC) - n.size AS newer_bytes FROM newest n) w
+       WHERE w.newer_bytes < ?
+     )
+     SELECT a.is_member, a.anchor_found, (SELECT count(*) FROM newest)::integer AS fetched,
+       k.id, k.message_type, k.content, k.attachment, k.created_at, k.sender_id,
+       u.first_name AS s_first_name, u.photo AS s_photo, u.role AS s_role,
+       ${PARENT_COLUMNS}
+     FROM access a
+     LEFT JOIN kept k ON true
+     LEFT JOIN "User_user" u ON u.id = k.sender_id
+     LEFT JOIN "Chat_message" p ON p.id = k.parent_message_id
+     LEFT JOIN "User_user" pu ON pu.id = p.sender_id
+     ORDER BY k.id`,
+    [a.roomId, a.userId, a.after, a.after, a.roomId, a.roomId, a.after, a.limit, a.maxBytes],
+  );
+  const head = found[0];
+  return {
+    is_member: head.is_member,
+    anchor_found: head.anchor_found,
+    fetched: head.fetched,
+    rows: found.filter((r): r is typeof r & { id: number } => r.id !== null),
+  };
+}
+
 // ---- sends with a client_id (src/chat/clientIds.ts) -----------------------------------------------
 
 /** An id from Chat_message's own sequence, reserved for a client_id's message before its first insert. */

@@ -36,8 +36,8 @@ for (const mode of ['default', 'csi-android-2025'] as const) {
     afterEach(() => {
       for (const c of open.splice(0)) c.close();
     });
-    const room1 = async (token: string) => {
-      const c = await WsClient.connect(`${srv.wsUrl}/ws/chat/1/?token=${token}`);
+    const room1 = async (token: string, query = '') => {
+      const c = await WsClient.connect(`${srv.wsUrl}/ws/chat/1/?token=${token}${query}`);
       open.push(c);
       return c;
     };
@@ -57,6 +57,16 @@ for (const mode of ['default', 'csi-android-2025'] as const) {
         expect(frame.message).to.equal(null);
         expect(frame.sender).to.not.have.property('name');
       }
+    });
+
+    it(`a resumed socket (?after=) gets the attachment-only message ${appSafe ? 'with message ""' : 'with message null, as a live one'}`, async () => {
+      const id = await uploadAttachmentOnly(srv, KABIR);
+      const riya = await room1(RIYA, '&after=22'); // the newest message of room 1 before the upload
+      const frame = (await riya.next(5000)).json as Record<string, any>;
+      expect(frame.id).to.equal(id);
+      const read = readAsApp(ChatFrame, frame);
+      expect(read.crashes).to.deep.equal(appSafe ? [] : ['chatMessages.message: null in a non-null String']);
+      expect(frame.sender).to.deep.include({ name: 'Kabir' }); // the socket sender shape in both modes
     });
 
     it(`a reply to an attachment-only message: its parent preview ${appSafe ? 'parses' : 'crashes the app (parent_message.content: null)'}`, async () => {
