@@ -148,7 +148,8 @@ function parseClaim(text: string): ClientIdClaim {
 export function createClientIdStore(redisUrl: string | null, log: Logger): ClientIdStore {
   if (!redisUrl) return new MemoryClientIdStore();
   const redis = new Redis(redisUrl, {
-    lazyConnect: false,
+    // Connected by the first send with a client_id: a deployment whose clients never send one needs none.
+    lazyConnect: true,
     // A send with a client_id waits briefly for Redis, then is refused rather than stored without its guard.
     enableOfflineQueue: true,
     maxRetriesPerRequest: 1,

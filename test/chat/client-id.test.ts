@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { backends, startServer, userToken, type TestServer } from '../helpers/harness.ts';
 import { describeNeeding, describeServer, redisMissing, redisUrl } from '../helpers/suites.ts';
 import { WsClient } from '../helpers/wsclient.ts';
-import { deleteByPrefix, testPrefix } from '../helpers/redis.ts';
+import { deleteByPrefix, freePort, testPrefix } from '../helpers/redis.ts';
 import { ERR } from '../../src/chat/consumer.ts';
 import { MemoryClientIdStore, RedisClientIdStore } from '../../src/chat/clientIds.ts';
 import { insertClaimedMessage, reserveMessageId, storedMessage } from '../../src/chat/socketQueries.ts';
@@ -385,3 +385,50 @@ for (const backend of backends()) {
     });
   });
 }
+
+describeServer('send_message with client_id, REDIS_URL set (the store a deploy gets)', { redis: true, backend: 'pglite' }, (srv) => {
+  it('claims in Redis under csichat:clientid:<user>:<client_id> for 24 hours', async () => {
+    expect(srv.ctx.chatClientIds).to.be.instanceOf(RedisClientIdStore);
+    const cid = fresh('deploy');
+    const kabir = await WsClient.connect(`${srv.wsUrl}/ws/chat/1/?token=${KABIR}`);
+    const raw = new Redis(redisUrl());
+    try {
+      kabir.send({ message: 'with redis', client_id: cid });
+      const ack = (await kabir.take(2, 5000)).map((f) => f.json as Ack).find((f) => f.action === 'message_ack')!;
+      kabir.send({ message: 'with redis', client_id: cid });
+      expect(await kabir.nextJson(5000)).to.deep.equal(ack);
+      const key = `csichat:clientid:3:${cid}`;
+      expect(JSON.parse((await raw.get(key))!)).to.deep.equal({ id: ack.id, room: 1 });
+      expect(await raw.ttl(key)).to.be.within(86400 - 5, 86400);
+      await raw.del(key);
+    } finally {
+      kabir.close();
+      raw.disconnect();
+    }
+  });
+});
+
+describe('send_message with client_id while its Redis is unreachable', function () {
+  this.timeout(60000);
+  let srv: TestServer;
+  before(async () => {
+    const port = await freePort(); // nothing listens there
+    const redis = new Redis(`redis://127.0.0.1:${port}/0`, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    redis.on('error', () => undefined);
+    srv = await startServer('pglite', { build: { chatClientIds: new RedisClientIdStore(redis) } });
+  });
+  after(() => srv?.close());
+
+  it('refuses the send (nothing stored, the error carries the client_id); sends without one go on', async () => {
+    const kabir = await WsClient.connect(`${srv.wsUrl}/ws/chat/1/?token=${KABIR}`);
+    try {
+      kabir.send({ message: 'guarded', client_id: 'c-1' });
+      expect(await kabir.nextJson(10000)).to.deep.equal({ error: ERR.unavailable, client_id: 'c-1' });
+      expect(await messagesAfterSeed(srv.ctx.db.knex)).to.deep.equal([]);
+      kabir.send({ message: 'plain' });
+      expect(await kabir.nextJson(5000)).to.deep.include({ message: 'plain', is_self: true });
+    } finally {
+      kabir.close();
+    }
+  });
+});
