@@ -4,7 +4,8 @@
 // through the render-once step (fanout.ts) with the consumer's event table; online/offline tracking;
 // revocation (sessions.ts); leaving the group when the socket closes. A consumer may also send a
 // CATCH-UP first (a chat socket's resume, beyond the original): read after joining, while live events
-// are held, then sent before them, the held events it already covers dropped — no gap, no duplicate.
+// are held, then sent before them; live events it already covers (held, or published late) are dropped —
+// no gap, no duplicate.
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../context.ts';
 import type { LayerMessage } from '../layers/types.ts';

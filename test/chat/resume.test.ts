@@ -14,6 +14,7 @@ import { deleteByPrefix, testPrefix } from '../helpers/redis.ts';
 import { call } from '../helpers/http.ts';
 import { CLOSE_BAD_RESUME, ERR, RESUME_LIMITS } from '../../src/chat/consumer.ts';
 import { RedisChannelLayer } from '../../src/layers/redis.ts';
+import { MAX_HELD_EVENTS } from '../../src/realtime/groupConsumer.ts';
 import { Redis } from 'ioredis';
 import { pythonDumps } from '../../src/drf/json.ts';
 
@@ -34,6 +35,19 @@ interface ChatFrame {
 }
 
 const json = (f: Received) => f.json as ChatFrame;
+
+/** A chat_message layer event of room 1 as Kabir's socket send publishes it. */
+const event = (id: number, text: string) => ({
+  type: 'chat_message',
+  message: text,
+  sender: { name: 'Kabir', photo: null, id: 3, role: 'member' },
+  message_type: 'text',
+  attachment: null,
+  id,
+  created_at: '2026-01-01T00:00:00+00:00',
+  room: 1,
+  parent_message_id: null,
+});
 
 async function roomIdsAfter(knex: Knex, after: number, room = 1): Promise<number[]> {
   return (await knex('Chat_message').where({ room_id: room, is_deleted: false }).where('id', '>', after).orderBy('id').pluck('id')).map(Number);
@@ -174,17 +188,6 @@ describeServer('chat resume (?after=)', { timeout: 120000, env: { WS_RATE_PER_SE
     const [late] = await bulkInsert(knex(), 1, () => 'committed, broadcast late');
     const riya = await connect(RIYA, '&after=22');
     expect(json(await riya.next(5000))).to.deep.include({ id: late, message: 'committed, broadcast late' });
-    const event = (id: number, text: string) => ({
-      type: 'chat_message',
-      message: text,
-      sender: { name: 'Kabir', photo: null, id: 3, role: 'member' },
-      message_type: 'text',
-      attachment: null,
-      id,
-      created_at: '2026-01-01T00:00:00+00:00',
-      room: 1,
-      parent_message_id: null,
-    });
     await srv.ctx.layer.groupSend('chat_1', event(late, 'committed, broadcast late'));
     await srv.ctx.layer.groupSend('chat_1', event(late + 1, 'the next one'));
     expect((await riya.take(1, 5000)).map((f) => json(f).id)).to.deep.equal([late + 1]);
@@ -228,50 +231,76 @@ describeServer('chat resume (?after=)', { timeout: 120000, env: { WS_RATE_PER_SE
   });
 
   if (backend === 'pg') {
-    it('a catch-up held up by the database: events published meanwhile for messages it then reads come once, the others after it', async () => {
-      const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await client.connect();
+    /**
+     * Holds Chat_message (ACCESS EXCLUSIVE; the handshake does not read it, the catch-up does) in a
+     * transaction of its own, opens `query`'s socket, waits until its catch-up waits on the lock, runs
+     * `meanwhile` (with the holding connection), commits, and hands back the socket.
+     */
+    async function withCatchUpHeld(query: string, meanwhile: (holder: pg.Client) => Promise<void>, before?: (holder: pg.Client) => Promise<void>): Promise<WsClient> {
+      const holder = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await holder.connect();
       try {
-        // Hold Chat_message (the handshake does not read it; the catch-up does) and store M1 under the lock.
-        await client.query('BEGIN');
-        await client.query('LOCK TABLE "Chat_message" IN ACCESS EXCLUSIVE MODE');
-        const m1 = (await client.query(`INSERT INTO "Chat_message" (message_type, content, attachment, reactions, is_deleted, is_edited, status, created_at, updated_at, sender_id, room_id, is_pinned)
-          VALUES ('text', 'M1', NULL, NULL, false, false, '{}', now(), now(), 3, 1, false) RETURNING id, created_at`)).rows[0] as { id: number; created_at: Date };
-        const opening = WsClient.connect(`${srv.wsUrl}/ws/chat/1/?token=${RIYA}&after=22`);
-        const blocked = async () =>
-          Number((await knex().raw(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%newer_bytes%'`)).rows[0].n) > 0;
+        await holder.query('BEGIN');
+        await holder.query('LOCK TABLE "Chat_message" IN ACCESS EXCLUSIVE MODE');
+        await before?.(holder);
+        const opening = WsClient.connect(`${srv.wsUrl}/ws/chat/1/?token=${RIYA}${query}`);
+        opening.catch(() => undefined);
         const t0 = Date.now();
-        while (!(await blocked())) {
+        const waiting = async () =>
+          Number((await knex().raw(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%newer_bytes%'`)).rows[0].n) > 0;
+        while (!(await waiting())) {
           if (Date.now() - t0 > 10000) throw new Error('the catch-up never waited on the lock');
           await sleep(20);
         }
-        // Joined and reading: M1's own broadcast (as its sender publishes it) and another message's arrive now.
-        const event = (id: number, text: string) => ({
-          type: 'chat_message',
-          message: text,
-          sender: { name: 'Kabir', photo: null, id: 3, role: 'member' },
-          message_type: 'text',
-          attachment: null,
-          id,
-          created_at: '2026-01-01T00:00:00+00:00',
-          room: 1,
-          parent_message_id: null,
-        });
-        await srv.ctx.layer.groupSend('chat_1', event(m1.id, 'M1'));
-        await srv.ctx.layer.groupSend('chat_1', event(m1.id + 1000, 'held, not in the catch-up'));
-        await client.query('COMMIT');
-        const riya = await opening;
-        open.push(riya);
-        const frames = (await riya.take(2, 5000)).map(json);
-        expect(frames.map((f) => [f.id, f.message])).to.deep.equal([
-          [m1.id, 'M1'],
-          [m1.id + 1000, 'held, not in the catch-up'],
-        ]);
-        expect(await riya.silence(300)).to.deep.equal([]);
+        await meanwhile(holder);
+        await holder.query('COMMIT');
+        const socket = await opening;
+        open.push(socket);
+        return socket;
       } finally {
-        await client.query('ROLLBACK').catch(() => undefined);
-        await client.end();
+        await holder.query('ROLLBACK').catch(() => undefined);
+        await holder.end();
       }
+    }
+
+    it('a catch-up held up by the database: events published meanwhile for messages it then reads come once, the others after it', async () => {
+      let m1 = 0;
+      const riya = await withCatchUpHeld(
+        '&after=22',
+        async () => {
+          // Joined and reading: M1's own broadcast (as its sender publishes it) and another message's arrive now.
+          await srv.ctx.layer.groupSend('chat_1', event(m1, 'M1'));
+          await srv.ctx.layer.groupSend('chat_1', event(m1 + 1000, 'held, not in the catch-up'));
+        },
+        async (holder) => {
+          // M1 is stored under the lock, committed with it: the catch-up reads it.
+          m1 = (await holder.query(`INSERT INTO "Chat_message" (message_type, content, attachment, reactions, is_deleted, is_edited, status, created_at, updated_at, sender_id, room_id, is_pinned)
+            VALUES ('text', 'M1', NULL, NULL, false, false, '{}', now(), now(), 3, 1, false) RETURNING id`)).rows[0].id as number;
+        },
+      );
+      const frames = (await riya.take(2, 5000)).map(json);
+      expect(frames.map((f) => [f.id, f.message])).to.deep.equal([
+        [m1, 'M1'],
+        [m1 + 1000, 'held, not in the catch-up'],
+      ]);
+      expect(await riya.silence(300)).to.deep.equal([]);
+    });
+
+    it('a member removed while the catch-up waits gets nothing of the room: close 4003', async () => {
+      const riya = await withCatchUpHeld('&after=0', async (holder) => {
+        await holder.query('DELETE FROM "Chat_room_members" WHERE room_id = 1 AND user_id = 2');
+      });
+      expect((await riya.waitClosed(5000)).code).to.equal(4003);
+      expect(riya.frames).to.deep.equal([]);
+    });
+
+    it(`more than ${MAX_HELD_EVENTS} live events held during a catch-up: the socket is closed with 1013 instead of going live`, async () => {
+      const riya = await withCatchUpHeld('&after=22', async () => {
+        const typing = { type: 'chat_typing', sender: { name: 'Kabir', photo: null, id: 3, role: 'member' }, is_typing: true };
+        for (let i = 0; i <= MAX_HELD_EVENTS; i++) await srv.ctx.layer.groupSend('chat_1', typing);
+      });
+      expect((await riya.waitClosed(5000)).code).to.equal(1013);
+      expect(riya.frames).to.deep.equal([]);
     });
   }
 });
