@@ -23,6 +23,7 @@ import { OtpFailureGuard } from './user/otpGuard.ts';
 import { GoogleIdTokenVerifier } from './user/google.ts';
 import { SocketMessageWriter } from './chat/socketQueries.ts';
 import { MemoryLoginThrottle } from './admin/throttle.ts';
+import { createClientIdStore, type ClientIdStore } from './chat/clientIds.ts';
 
 export function pgliteDirFor(config: Config): string {
   return path.join(config.dataDir, 'pgdata');
@@ -48,6 +49,7 @@ export interface BuildOptions {
   storage?: MediaStorage;
   push?: PushSender;
   online?: OnlineRegistry;
+  chatClientIds?: ClientIdStore;
 }
 
 export interface Built {
@@ -69,13 +71,15 @@ export async function buildContext(config: Config, opts: BuildOptions = {}): Pro
   const storage = opts.storage ?? (await createStorage(config));
   const push = opts.push ?? (await createPushSender(config.firebaseCredentials, db.knex, log));
   const online = opts.online ?? createOnlineRegistry(layer.kind === 'memory' ? null : config.redisUrl, log);
-  const ctx = assembleContext({ config, log, db, layer, storage, mailer: createMailer(config.email, log), push, online });
+  const chatClientIds = opts.chatClientIds ?? createClientIdStore(layer.kind === 'memory' ? null : config.redisUrl, log);
+  const ctx = assembleContext({ config, log, db, layer, storage, mailer: createMailer(config.email, log), push, online, chatClientIds });
   return { ctx, schema, demoLoaded };
 }
 
-type ContextParts = Pick<AppContext, 'config' | 'log' | 'db' | 'layer' | 'storage' | 'mailer' | 'push' | 'online'>;
+type ContextParts = Pick<AppContext, 'config' | 'log' | 'db' | 'layer' | 'storage' | 'mailer' | 'push' | 'online' | 'chatClientIds'>;
 
-/** The context around its connections (database, layer, storage, mail, push, online registry): the per-process
+/** The context around its connections (database, layer, storage, mail, push, online registry, client_id
+ * claims — in memory without Redis): the per-process
  * services start empty. Tests call it again to get fresh services over the same connections. */
 export function assembleContext(parts: ContextParts): AppContext {
   const { config, log, db, layer } = parts;
@@ -94,6 +98,7 @@ export function assembleContext(parts: ContextParts): AppContext {
 
 export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.online.close().catch(() => undefined);
+  await ctx.chatClientIds.close().catch(() => undefined);
   await ctx.layer.close().catch(() => undefined);
   await ctx.db.close().catch(() => undefined);
 }

@@ -63,7 +63,20 @@ export interface Config {
   webConcurrency: number;
   /** SIGTERM → exit bound: draining (src/server/lifecycle.ts) finishes within it. */
   shutdownGraceMs: number;
+  /** CLIENT_COMPAT: answers shaped for a known client that crashes on the original's (null = the original's bytes). */
+  clientCompat: ClientCompat | null;
 }
+
+/**
+ * The client-compatibility modes CLIENT_COMPAT accepts. `csi-android-2025`: the Android app of 2025
+ * (docs/kotlin-client-contract.md §5 C1, C3, C4) — no null message text in frames and history, a `name`
+ * in upload broadcasts' sender, the profile's `domain` as {id, name}.
+ */
+export const CLIENT_COMPAT_MODES = ['csi-android-2025'] as const;
+export type ClientCompat = (typeof CLIENT_COMPAT_MODES)[number];
+
+/** CLIENT_COMPAT=csi-android-2025: the app-safety mode (README: divergences). */
+export const androidSafe = (c: Pick<Config, 'clientCompat'>): boolean => c.clientCompat === 'csi-android-2025';
 
 export class ConfigError extends Error {}
 
@@ -120,6 +133,7 @@ const ENV_VARS = {
   WEB_CONCURRENCY: { production: false },
   SHUTDOWN_GRACE_MS: { production: false },
   CSRF_TRUSTED_ORIGINS: { production: false },
+  CLIENT_COMPAT: { production: false },
 } as const satisfies Record<string, { production: boolean }>;
 
 export type EnvName = keyof typeof ENV_VARS;
@@ -185,6 +199,14 @@ function csrfTrustedOrigins(env: Env): string[] {
     if (!/^[a-z][a-z0-9+.-]*:\/\/[^/]+$/i.test(o)) throw new ConfigError(`CSRF_TRUSTED_ORIGINS entries must be scheme://host, got ${JSON.stringify(o)}`);
   }
   return list;
+}
+
+function oneOf<const T extends string>(env: Env, name: EnvName, accepted: readonly T[]): T | null {
+  const raw = str(env, name);
+  if (raw === undefined) return null;
+  const v = raw.trim();
+  if ((accepted as readonly string[]).includes(v)) return v as T;
+  throw new ConfigError(`${name} must be one of ${accepted.map((a) => JSON.stringify(a)).join(', ')} (or unset), got ${JSON.stringify(raw)}`);
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -271,5 +293,6 @@ export function loadConfig(env: Env = process.env): Config {
     webConcurrency,
     // Render stops an instance with SIGTERM and kills it 30 s later (maxShutdownDelaySeconds).
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 300_000),
+    clientCompat: oneOf(env, 'CLIENT_COMPAT', CLIENT_COMPAT_MODES),
   };
 }

@@ -13,6 +13,7 @@ import type { PushSender } from './notification/push.ts';
 import type { OtpFailureGuard } from './user/otpGuard.ts';
 import type { GoogleIdTokenVerifier } from './user/google.ts';
 import type { SocketMessageWriter } from './chat/socketQueries.ts';
+import type { ClientIdStore } from './chat/clientIds.ts';
 
 /** UpdateLastSeenMiddleware: last_seen = now() after an authenticated REST request (src/user/lastSeen.ts). */
 export interface LastSeenWriter {
@@ -56,6 +57,8 @@ export interface AppContext {
   groupRenderer: GroupRenderer;
   /** Batches the chat socket's plain sends into one statement per round trip. */
   chatMessages: SocketMessageWriter;
+  /** Claims of send_message's client_id (idempotent sends): in Redis with REDIS_URL, else in this process. */
+  chatClientIds: ClientIdStore;
   lastSeen: LastSeenWriter;
   /** Wrong-OTP counts per user (codes are burnt after five). */
   otpGuard: OtpFailureGuard;

@@ -5,16 +5,29 @@
 import type { AppContext } from '../context.ts';
 import type { UpgradeRequest } from '../realtime/router.ts';
 import type { LayerMessage } from '../layers/types.ts';
-import { GroupConsumer } from '../realtime/groupConsumer.ts';
+import { GroupConsumer, type CatchUp } from '../realtime/groupConsumer.ts';
+import { CLOSE_ACCESS_REVOKED } from '../realtime/sessions.ts';
+import { parseQs } from '../drf/pagination.ts';
+import { androidSafe } from '../config.ts';
 import { authenticateSocket } from '../realtime/handshake.ts';
 import { isDatabaseUnavailable } from '../db/errors.ts';
 import { parsePythonJson } from '../python/jsonDecode.ts';
-import { isFalsy, parseId } from '../python/builtins.ts';
+import { isFalsy, loneSurrogate, MAX_INT4, parseId, pyLen } from '../python/builtins.ts';
 import { nowTimestamp, utcIsoformat } from '../drf/datetime.ts';
 import { insertNotifications, publishNotifications } from '../notification/service.ts';
 import { CHAT_EVENTS, chatGroup, type ChatEvent, type ChatMessageEvent } from './events.ts';
 import * as q from './socketQueries.ts';
-import { errorFrame, orderReactions, parentMessageObject, socketSender, type SocketSender } from './frames.ts';
+import {
+  chatMessageFrames,
+  errorFrame,
+  messageAckFrame,
+  orderReactions,
+  parentMessageObject,
+  resumeTruncatedFrame,
+  socketSender,
+  type SocketSender,
+} from './frames.ts';
+import type { ClientIdClaim } from './clientIds.ts';
 
 export const PIN_LIMIT = 3;
 
@@ -47,10 +60,49 @@ export const ERR = {
   notMember: 'You are not a member of this room.',
   serverError: 'The action could not be completed. Try again.',
   unavailable: 'Service temporarily unavailable: nothing was saved. Try again shortly.',
+  // send_message's client_id (beyond the original):
+  clientIdType: "'client_id' must be a string of 1 to 64 characters.",
+  clientIdOtherRoom: "'client_id' was already used for a message in another room.",
+  clientIdStale: "'client_id' stands for a message that is not yours in this room (restored data): send it with a new client_id.",
+  unavailableRetry: 'Service temporarily unavailable: the message may not have been saved. Send it again with the same client_id.',
+  // The handshake's ?after= (beyond the original):
+  afterInvalid: "'after' must be a message id: a whole number (0 for the room's newest messages).",
+  afterUnknown: "'after' is not the id of a message of this room.",
 } as const;
+
+/** A resume (`?after=`) sends at most this many messages, and stops adding older ones once their text
+ * (content + attachment) passes maxBytes; what it leaves out is paged over REST (resume_truncated). */
+export const RESUME_LIMITS = { maxMessages: 500, maxBytes: 1024 * 1024 } as const;
+
+/** Close code after the error frame of a refused `?after=` (application range, like 4003). */
+export const CLOSE_BAD_RESUME = 4400;
+
+/** The handshake's `?after=`: absent (null), a message id to resume after, or why it is refused. */
+export type ResumeRequest = { after: number } | { refused: string };
+
+export function resumeRequest(query: string): ResumeRequest | null {
+  const values = parseQs(query).get('after');
+  if (!values) return null;
+  const raw = values[values.length - 1]; // QueryDict.get: the last one
+  if (!/^[0-9]+$/.test(raw)) return { refused: ERR.afterInvalid };
+  // Beyond the ids an integer column holds: no message has it.
+  if (raw.length > 10 || Number(raw) > MAX_MESSAGE_ID) return { refused: ERR.afterUnknown };
+  return { after: Number(raw) };
+}
+
+const MAX_MESSAGE_ID = Number(MAX_INT4);
+
+/** send_message's client_id: at most this many characters (code points, as Python's len). */
+export const CLIENT_ID_MAX_LENGTH = 64;
 
 /** A bad request from the client: answered with an error frame, nothing written. */
 class FrameError extends Error {}
+
+/** A client_id: a string of 1 to 64 characters, none a lone surrogate (it would not survive UTF-8 as itself). */
+function isClientId(v: unknown): v is string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 2 * CLIENT_ID_MAX_LENGTH) return false;
+  return pyLen(v) <= CLIENT_ID_MAX_LENGTH && loneSurrogate(v) === null;
+}
 
 /** An id as Django's ORM lookups take it (an integer, or a string int() reads), else the frame's error. */
 function idValue(v: unknown, error: string): number {
@@ -67,9 +119,57 @@ export class ChatConsumer extends GroupConsumer {
     ctx: AppContext,
     private readonly user: { id: number; first_name: string; photo: string | null; role: string },
     roomId: number,
+    /** The handshake's `?after=` (beyond the original), null without one. */
+    private readonly resume: ResumeRequest | null = null,
   ) {
     super(ctx, user.id, chatGroup(roomId), roomId, CHAT_EVENTS);
     this.sender = socketSender(user, ctx.storage);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Resume (?after=)
+
+  protected override catchUp(): Promise<CatchUp | null> | null {
+    if (!this.resume) return null;
+    if ('refused' in this.resume) return Promise.resolve({ frames: [errorFrame(this.resume.refused)], close: CLOSE_BAD_RESUME });
+    return this.readCatchUp(this.resume.after);
+  }
+
+  /**
+   * Every message of the room stored after `after`, oldest first, as the chat_message frames this socket
+   * would have received (is_self for this user; the socket sender shape, the attachment as its URL, the
+   * text as it is now). Deleted messages are left out: a resumed frame must not bring one back (the REST
+   * history shows them, flagged). Past the limits, the newest ones and then {"action": "resume_truncated"}.
+   * Read after joining the group, so nothing stored later is missed; live chat_message events of the
+   * messages sent here are dropped (held ones, and ones their senders publish after the catch-up).
+   */
+  private async readCatchUp(after: number): Promise<CatchUp> {
+    const { maxMessages, maxBytes } = RESUME_LIMITS;
+    const read = await q.resumeMessages(this.ctx.db.knex, { roomId: this.roomId, userId: this.user.id, after, limit: maxMessages + 1, maxBytes });
+    if (!read.is_member) return { frames: [], close: CLOSE_ACCESS_REVOKED };
+    if (!read.anchor_found) return { frames: [errorFrame(ERR.afterUnknown)], close: CLOSE_BAD_RESUME };
+    const rows = read.rows.length > maxMessages ? read.rows.slice(read.rows.length - maxMessages) : read.rows;
+    const appSafe = androidSafe(this.ctx.config);
+    const storage = this.ctx.storage;
+    const frames = rows.map((r) => {
+      const event: ChatMessageEvent = {
+        type: 'chat_message',
+        message: r.content,
+        sender: socketSender({ id: r.sender_id, first_name: r.s_first_name, photo: r.s_photo, role: r.s_role }, storage),
+        message_type: r.message_type,
+        attachment: storage.url(r.attachment),
+        id: r.id,
+        created_at: utcIsoformat(r.created_at)!,
+        room: this.roomId,
+      };
+      const parent = r.p_id === null || r.p_id === undefined ? null : parentMessageObject(r as q.ParentRow, storage);
+      const both = chatMessageFrames(event, parent, appSafe);
+      return r.sender_id === this.user.id ? both.self : both.other;
+    });
+    if (read.fetched > rows.length) frames.push(resumeTruncatedFrame(rows[0].id));
+    // A message is published once: its repeat, once dropped, cannot come again (the set only shrinks).
+    const sent = new Set(rows.map((r) => r.id));
+    return { frames, covers: (m) => m.type === 'chat_message' && sent.delete(Number(m.id)) };
   }
 
   private reply(text: string): void {
@@ -101,6 +201,8 @@ export class ChatConsumer extends GroupConsumer {
 
   private async dispatch(data: Record<string, unknown>): Promise<void> {
     const action = data.action === undefined ? 'send_message' : data.action;
+    // A send's client_id (beyond the original) comes back in its error frames, as sent.
+    const clientId = action === 'send_message' && data.client_id !== undefined && data.client_id !== null ? data.client_id : undefined;
     try {
       if (typeof action !== 'string') throw new FrameError(ERR.actionType);
       switch (action) {
@@ -121,13 +223,14 @@ export class ChatConsumer extends GroupConsumer {
           throw new FrameError(ERR.unknownAction);
       }
     } catch (err) {
-      if (err instanceof FrameError) return this.reply(errorFrame(err.message));
+      if (err instanceof FrameError) return this.reply(errorFrame(err.message, clientId));
       if (isDatabaseUnavailable(err)) {
         this.ctx.log.warn({ err, action, roomId: this.roomId }, 'chat action refused: database unavailable');
-        return this.reply(errorFrame(ERR.unavailable));
+        // With a client_id the outcome may be a stored row (a reset during the commit); a retry finds it.
+        return this.reply(errorFrame(clientId === undefined ? ERR.unavailable : ERR.unavailableRetry, clientId));
       }
       this.ctx.log.error({ err, action, roomId: this.roomId, userId: this.user.id }, 'chat action failed');
-      this.reply(errorFrame(ERR.serverError));
+      this.reply(errorFrame(ERR.serverError, clientId));
     }
   }
 
@@ -141,6 +244,8 @@ export class ChatConsumer extends GroupConsumer {
   }
 
   private async sendMessage(data: Record<string, unknown>): Promise<void> {
+    const clientId = data.client_id === undefined || data.client_id === null ? undefined : data.client_id;
+    if (clientId !== undefined && !isClientId(clientId)) throw new FrameError(ERR.clientIdType);
     const message = data.message;
     if (typeof message !== 'string' && message !== undefined && message !== null && message !== false) throw new FrameError(ERR.messageType);
     if (isFalsy(message)) throw new FrameError(ERR.missingMessage);
@@ -153,8 +258,7 @@ export class ChatConsumer extends GroupConsumer {
     const mentionIds = [...new Set(rawMentions.map((m) => idValue(m, ERR.mentionsType)))];
     const parentId = data.parent_message_id === undefined || data.parent_message_id === null ? null : idValue(data.parent_message_id, ERR.parentType);
 
-    const now = nowTimestamp();
-    const row = await this.ctx.chatMessages.insert({
+    const m: q.NewSocketMessage = {
       roomId: this.roomId,
       senderId: this.user.id,
       messageType,
@@ -162,11 +266,23 @@ export class ChatConsumer extends GroupConsumer {
       attachment: attachment as string | null,
       parentId,
       mentionIds,
-      createdAt: now,
-    });
+      createdAt: nowTimestamp(),
+    };
+    let row: q.InsertedSocketMessage;
+    if (clientId === undefined) {
+      row = await this.ctx.chatMessages.insert(m);
+    } else {
+      const once = await this.storeOnce(clientId, m);
+      if ('earlier' in once) {
+        // Stored by an earlier attempt (and broadcast then): acknowledged again, not stored or broadcast twice.
+        return this.reply(messageAckFrame(clientId, once.earlier.id, utcIsoformat(once.earlier.createdAt)!));
+      }
+      row = once.row;
+    }
     if (!row.is_member) throw new FrameError(ERR.notMember);
     if (parentId !== null && !row.parent_found) throw new FrameError(ERR.parentMissing);
     if (row.id === null || row.created_at === null) throw new Error('message insert returned no row');
+    if (clientId !== undefined) this.reply(messageAckFrame(clientId, row.id, utcIsoformat(row.created_at)!));
 
     const parent = row.p_id === null ? null : parentMessageObject(row as q.ParentRow, this.ctx.storage);
     const event: ChatMessageEvent = {
@@ -187,6 +303,33 @@ export class ChatConsumer extends GroupConsumer {
     const members = new Set(row.mentioned ?? []);
     const notify = mentionIds.filter((id) => id !== this.user.id && members.has(id));
     if (notify.length) await this.notifyMentioned(notify, row.room_name ?? '');
+  }
+
+  /**
+   * A send with a client_id, stored at most once (src/chat/clientIds.ts): the claim's reserved id is
+   * inserted, or found stored by an earlier attempt of this user and client_id (this or any process).
+   */
+  private async storeOnce(clientId: string, m: q.NewSocketMessage): Promise<{ row: q.InsertedSocketMessage } | { earlier: { id: number; createdAt: string } }> {
+    const knex = this.ctx.db.knex;
+    let claim: ClientIdClaim;
+    try {
+      claim = await this.ctx.chatClientIds.claim(this.user.id, clientId, this.roomId, () => q.reserveMessageId(knex));
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) throw err;
+      this.ctx.log.warn({ err, roomId: this.roomId }, 'send refused: client_id store unavailable');
+      throw new FrameError(ERR.unavailable);
+    }
+    if (claim.roomId !== this.roomId) throw new FrameError(ERR.clientIdOtherRoom);
+    const row = await q.insertClaimedMessage(knex, { ...m, id: claim.id });
+    if (row.inserted) return { row };
+    // Not stored by this statement: stored before it began, by a concurrent attempt meanwhile, or refused.
+    const stored =
+      row.prior_id !== null
+        ? { id: row.prior_id, created_at: row.prior_created_at!, ours: row.prior_ours === true }
+        : await q.storedMessage(knex, { id: claim.id, senderId: this.user.id, roomId: this.roomId });
+    if (!stored) return { row };
+    if (!stored.ours) throw new FrameError(ERR.clientIdStale);
+    return { earlier: { id: stored.id, createdAt: stored.created_at } };
   }
 
   /** The original's notify_user for each mentioned member: a row, a socket frame, a push when offline. */
@@ -256,5 +399,5 @@ export async function connectChat(ctx: AppContext, up: UpgradeRequest): Promise<
   if (!Number.isSafeInteger(roomId) || up.params.room_id.length > 18) return up.reject(403);
   const info = await authenticateSocket(ctx.db.knex, up.query, roomId);
   if (!info || !info.room_active || !info.is_member) return up.reject(403);
-  await new ChatConsumer(ctx, info, roomId).connect(up);
+  await new ChatConsumer(ctx, info, roomId, resumeRequest(up.query)).connect(up);
 }

@@ -4,6 +4,7 @@
 // each member's socket gets (src/realtime/fanout.ts). A new event type is one interface and one entry.
 import type { AppContext } from '../context.ts';
 import { eventType, type EventTable } from '../realtime/fanout.ts';
+import { androidSafe } from '../config.ts';
 import {
   chatMessageFrames,
   deletedFrame,
@@ -92,16 +93,17 @@ const fromSelf = (e: { sender: SenderRef }, userId: number) => e.sender.id === u
 
 /** Frames of a chat_message; a reply whose parent did not come with the event is looked up once. */
 function renderChatMessage(e: ChatMessageEvent, ctx: AppContext): PreparedChat | Promise<PreparedChat> {
+  const appSafe = androidSafe(ctx.config);
   if (e.parent_message !== undefined || e.parent_message_id === undefined || e.parent_message_id === null) {
-    return encodeChat(chatMessageFrames(e, e.parent_message ?? null));
+    return encodeChat(chatMessageFrames(e, e.parent_message ?? null, appSafe));
   }
   const parentId = Number(e.parent_message_id);
-  if (!Number.isSafeInteger(parentId)) return encodeChat(chatMessageFrames(e, null));
+  if (!Number.isSafeInteger(parentId)) return encodeChat(chatMessageFrames(e, null, appSafe));
   return parentForFrame(ctx.db.knex, parentId)
-    .then((p) => encodeChat(chatMessageFrames(e, p ? parentMessageObject(p, ctx.storage) : null)))
+    .then((p) => encodeChat(chatMessageFrames(e, p ? parentMessageObject(p, ctx.storage) : null, appSafe)))
     .catch((err: unknown) => {
       ctx.log.warn({ err, parentId }, 'parent lookup failed; frame sent without it');
-      return encodeChat(chatMessageFrames(e, null));
+      return encodeChat(chatMessageFrames(e, null, appSafe));
     });
 }
 

@@ -10,6 +10,7 @@ import type {
   ChatMessagePinnedEvent,
   ChatMessageReactedEvent,
   ChatTypingEvent,
+  SenderRef,
 } from './events.ts';
 import type { ParentRow } from './socketQueries.ts';
 
@@ -44,20 +45,32 @@ export interface ChatMessageFrames {
   other: string;
 }
 
-export function chatMessageFrames(e: ChatMessageEvent, parent: ParentObject | null): ChatMessageFrames {
+/**
+ * The frames of a chat_message event. `appSafe` (CLIENT_COMPAT=csi-android-2025): what the 2025 Android
+ * app needs to not crash (docs/kotlin-client-contract.md §3.3, §5 C3) — `message` and the parent's
+ * `content` never null (an attachment-only upload has none: ""), and a sender with a `name` (an upload's
+ * sender is the REST user shape, which has none: its first_name, as socket sends give).
+ */
+export function chatMessageFrames(e: ChatMessageEvent, parent: ParentObject | null, appSafe = false): ChatMessageFrames {
   const frame = (isSelf: boolean) =>
     pythonDumps({
-      message: e.message,
-      sender: e.sender,
+      message: appSafe ? (e.message ?? '') : e.message,
+      sender: appSafe ? senderWithName(e.sender) : e.sender,
       message_type: e.message_type,
       id: e.id,
       is_self: isSelf,
       attachment: e.attachment ?? null,
       created_at: e.created_at,
       room: e.room,
-      parent_message: parent,
+      parent_message: appSafe && parent && parent.content === null ? { ...parent, content: '' } : parent,
     });
   return { self: frame(true), other: frame(false) };
+}
+
+/** A sender dict with a `name`: socket senders have one; the upload view's REST shape gets its first_name. */
+function senderWithName(sender: SenderRef): SenderRef {
+  if (typeof sender.name === 'string' || typeof sender.first_name !== 'string') return sender;
+  return { name: sender.first_name, ...sender };
 }
 
 export const editedFrame = (e: ChatMessageEditedEvent) => pythonDumps({ action: 'edited', id: e.id, new_content: e.new_content });
@@ -66,7 +79,39 @@ export const reactedFrame = (e: ChatMessageReactedEvent) => pythonDumps({ action
 export const pinnedFrame = (e: ChatMessagePinnedEvent) =>
   pythonDumps({ action: 'message_pinned', id: e.id, is_pinned: e.is_pinned, pinned_at: e.pinned_at ?? null });
 export const typingFrame = (e: ChatTypingEvent) => pythonDumps({ action: 'typing', sender: e.sender, is_typing: e.is_typing });
-export const errorFrame = (message: string) => pythonDumps({ error: message });
+/** {"error": …}; with the send's `client_id` (beyond the original) when the failed send_message carried one. */
+export const errorFrame = (message: string, clientId?: unknown) =>
+  pythonDumps(clientId === undefined ? { error: message } : ({ error: message, client_id: clientId } satisfies ClientErrorFrame));
+
+// ---------------------------------------------------------------------------------------------
+// Frames beyond the original (opt-in: only a socket that asked for them gets them)
+
+/** An error frame of a send_message that carried a `client_id`, which it echoes as sent. */
+export interface ClientErrorFrame {
+  error: string;
+  client_id: unknown;
+}
+
+/** To the sending socket only, once a send_message with a `client_id` is stored (or was, by an earlier attempt). */
+export interface MessageAckFrame {
+  action: 'message_ack';
+  client_id: string;
+  id: number;
+  /** As the chat_message frame's created_at (UTC isoformat). */
+  created_at: string;
+}
+
+export const messageAckFrame = (clientId: string, id: number, createdAt: string) =>
+  pythonDumps({ action: 'message_ack', client_id: clientId, id, created_at: createdAt } satisfies MessageAckFrame);
+
+/** After a resume's catch-up (`?after=`) that did not hold every message: the rest, older than
+ * `oldest_id` and newer than `after`, is paged over REST (`messages/?before=<oldest_id>`). */
+export interface ResumeTruncatedFrame {
+  action: 'resume_truncated';
+  oldest_id: number;
+}
+
+export const resumeTruncatedFrame = (oldestId: number) => pythonDumps({ action: 'resume_truncated', oldest_id: oldestId } satisfies ResumeTruncatedFrame);
 
 /** Python dict order for the reaction counters: existing keys as stored (jsonb order), a new key last. */
 export function orderReactions(reactions: Record<string, unknown>, reacted: string, added: boolean): Record<string, unknown> {

@@ -132,29 +132,53 @@ export async function historyAccess(db: Db, roomId: number, userId: number): Pro
   return found[0] ?? null;
 }
 
-/** One history page, newest first, with sender, parent (+ its sender) and mention ids joined in. */
-export function messagePage(db: Db, roomId: number, limit: number, offset: number): Promise<MessageRow[]> {
-  return preparedRows<MessageRow>(
-    db,
-    'csi_chat_message_page',
-    `SELECT m.id, m.message_type, m.content, m.attachment, m.reactions, m.is_deleted, m.is_edited, m.status,
+/** MessageSerializer's columns of the messages `m` with sender, parent (+ its sender) and mention ids. */
+const HISTORY_COLUMNS = `m.id, m.message_type, m.content, m.attachment, m.reactions, m.is_deleted, m.is_edited, m.status,
        m.created_at, m.updated_at, m.room_id, m.is_pinned, m.pinned_at,
        COALESCE(mm.ids, '{}') AS mentions,
        s.id AS s_id, s.first_name AS s_first_name, s.last_name AS s_last_name, s.role AS s_role,
        s.photo AS s_photo, s.year AS s_year, s.last_seen AS s_last_seen,
        p.id AS p_id, p.content AS p_content, p.sender_id AS p_sender_id,
-       ps.first_name AS p_first_name, ps.last_name AS p_last_name, ps.photo AS p_photo
-     FROM (
-       SELECT * FROM "Chat_message" WHERE room_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?
-     ) m
-     JOIN "User_user" s ON s.id = m.sender_id
+       ps.first_name AS p_first_name, ps.last_name AS p_last_name, ps.photo AS p_photo`;
+
+const HISTORY_JOINS = `JOIN "User_user" s ON s.id = m.sender_id
      LEFT JOIN "Chat_message" p ON p.id = m.parent_message_id
      LEFT JOIN "User_user" ps ON ps.id = p.sender_id
      LEFT JOIN LATERAL (
        SELECT array_agg(x.user_id ORDER BY x.id) AS ids FROM "Chat_message_mentions" x WHERE x.message_id = m.id
-     ) mm ON true
+     ) mm ON true`;
+
+/** One history page, newest first, with sender, parent (+ its sender) and mention ids joined in. */
+export function messagePage(db: Db, roomId: number, limit: number, offset: number): Promise<MessageRow[]> {
+  return preparedRows<MessageRow>(
+    db,
+    'csi_chat_message_page',
+    `SELECT ${HISTORY_COLUMNS}
+     FROM (
+       SELECT * FROM "Chat_message" WHERE room_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?
+     ) m
+     ${HISTORY_JOINS}
      ORDER BY m.created_at DESC, m.id DESC`,
     [roomId, limit, offset],
+  );
+}
+
+/**
+ * The history's cursor page (`?before=&limit=`, beyond the original): the room's `limit` messages with an id
+ * below `before` (every message when null), newest (highest id) first. A keyset on the id: messages stored
+ * meanwhile have higher ids, so a page never repeats or skips one.
+ */
+export function messagesBefore(db: Db, roomId: number, before: number | null, limit: number): Promise<MessageRow[]> {
+  return preparedRows<MessageRow>(
+    db,
+    'csi_chat_messages_before',
+    `SELECT ${HISTORY_COLUMNS}
+     FROM (
+       SELECT * FROM "Chat_message" WHERE room_id = ? AND (?::integer IS NULL OR id < ?::integer) ORDER BY id DESC LIMIT ?
+     ) m
+     ${HISTORY_JOINS}
+     ORDER BY m.id DESC`,
+    [roomId, before, before, limit],
   );
 }
 

@@ -7,6 +7,8 @@ export interface SerializeContext {
   storage: MediaStorage;
   /** timezone.now() of the request, in ms. */
   nowMs: number;
+  /** CLIENT_COMPAT=csi-android-2025: no null message text (docs/kotlin-client-contract.md §5 C4). */
+  appSafe?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,11 +199,11 @@ export function serializeMessage(m: MessageRow, c: SerializeContext, viewerId: n
         ? null
         : {
             id: m.p_id,
-            content: m.p_content,
+            content: c.appSafe ? (m.p_content ?? '') : m.p_content,
             sender: { id: m.p_sender_id!, name: simpleName(m.p_first_name!, m.p_last_name), photo: c.storage.url(m.p_photo) },
           },
     message_type: m.message_type,
-    content: m.content,
+    content: c.appSafe ? (m.content ?? '') : m.content,
     reactions: m.reactions ?? null,
     is_deleted: m.is_deleted,
     is_edited: m.is_edited,

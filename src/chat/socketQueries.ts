@@ -99,6 +99,160 @@ export async function insertSocketMessage(db: Db, m: NewSocketMessage): Promise<
   return found[0];
 }
 
+// ---- resume (?after=) ----------------------------------------------------------------------------
+
+export interface ResumeRow extends Partial<ParentRow> {
+  id: number;
+  message_type: string;
+  content: string | null;
+  attachment: string | null;
+  created_at: string;
+  sender_id: number;
+  s_first_name: string;
+  s_photo: string | null;
+  s_role: string;
+}
+
+export interface ResumeRead {
+  /** The user is (still) a member of the room. */
+  is_member: boolean;
+  /** `after` is 0 or the id of a message of this room. */
+  anchor_found: boolean;
+  /** Messages stored after `after` (deleted ones left out) that were read: newest first, at most `limit`. */
+  fetched: number;
+  /** Those within the byte budget, oldest first: every one whose newer ones' text stays under it. */
+  rows: ResumeRow[];
+}
+
+/**
+ * A resume's catch-up: the room's messages with an id above `after`, not deleted, the newest `limit`
+ * read and, of those, the newest whose text (content + attachment) stays within `maxBytes` — one
+ * statement that also checks membership and that `after` is 0 or a message of this room.
+ */
+export async function resumeMessages(db: Db, a: { roomId: number; userId: number; after: number; limit: number; maxBytes: number }): Promise<ResumeRead> {
+  const found = await preparedRows<ResumeRow & { is_member: boolean; anchor_found: boolean; fetched: number; id: number | null }>(
+    db,
+    'csi_chat_resume',
+    `WITH access AS (
+       SELECT EXISTS (SELECT 1 FROM "Chat_room_members" WHERE room_id = ? AND user_id = ?) AS is_member,
+         (?::integer = 0 OR EXISTS (SELECT 1 FROM "Chat_message" WHERE id = ?::integer AND room_id = ?)) AS anchor_found
+     ),
+     newest AS (
+       SELECT m.id, m.message_type, m.content, m.attachment, m.created_at, m.sender_id, m.parent_message_id,
+         COALESCE(octet_length(m.content), 0) + COALESCE(octet_length(m.attachment), 0) AS size
+       FROM "Chat_message" m, access
+       WHERE access.is_member AND access.anchor_found AND m.room_id = ? AND m.id > ?::integer AND NOT m.is_deleted
+       ORDER BY m.id DESC LIMIT ?
+     ),
+     kept AS (
+       SELECT * FROM (SELECT n.*, sum(n.size) OVER (ORDER BY n.id DESC) - n.size AS newer_bytes FROM newest n) w
+       WHERE w.newer_bytes < ?
+     )
+     SELECT a.is_member, a.anchor_found, (SELECT count(*) FROM newest)::integer AS fetched,
+       k.id, k.message_type, k.content, k.attachment, k.created_at, k.sender_id,
+       u.first_name AS s_first_name, u.photo AS s_photo, u.role AS s_role,
+       ${PARENT_COLUMNS}
+     FROM access a
+     LEFT JOIN kept k ON true
+     LEFT JOIN "User_user" u ON u.id = k.sender_id
+     LEFT JOIN "Chat_message" p ON p.id = k.parent_message_id
+     LEFT JOIN "User_user" pu ON pu.id = p.sender_id
+     ORDER BY k.id`,
+    [a.roomId, a.userId, a.after, a.after, a.roomId, a.roomId, a.after, a.limit, a.maxBytes],
+  );
+  const head = found[0];
+  return {
+    is_member: head.is_member,
+    anchor_found: head.anchor_found,
+    fetched: head.fetched,
+    rows: found.filter((r): r is typeof r & { id: number } => r.id !== null),
+  };
+}
+
+// ---- sends with a client_id (src/chat/clientIds.ts) -----------------------------------------------
+
+/** An id from Chat_message's own sequence, reserved for a client_id's message before its first insert. */
+export async function reserveMessageId(db: Db): Promise<number> {
+  const found = await preparedRows<{ id: number }>(db, 'csi_chat_reserve_message_id', `SELECT nextval(pg_get_serial_sequence('"Chat_message"', 'id'))::integer AS id`, []);
+  return found[0].id;
+}
+
+export interface ClaimedSocketMessage extends InsertedSocketMessage {
+  /** This statement stored the row. */
+  inserted: boolean;
+  /** The row of the reserved id as stored before (an earlier attempt's), when there is one. */
+  prior_id: number | null;
+  prior_created_at: string | null;
+  /** That row is this sender's message in this room (else the claim is stale: a restored database). */
+  prior_ours: boolean | null;
+}
+
+/**
+ * insertSocketMessage under the id reserved for a client_id: the row is written only if no row has that
+ * id yet (an earlier attempt's, on any process) — INSERT … ON CONFLICT (id) DO NOTHING waits for a
+ * concurrent attempt's transaction and then leaves its row alone — and with the same checks (member,
+ * parent in the room). A row that existed when the statement began comes back as prior_*; one that a
+ * concurrent attempt committed meanwhile is not visible to this statement (read it with storedMessage).
+ */
+export async function insertClaimedMessage(db: Db, m: NewSocketMessage & { id: number }): Promise<ClaimedSocketMessage> {
+  const found = await preparedRows<ClaimedSocketMessage>(
+    db,
+    'csi_chat_insert_claimed_message',
+    `WITH member AS (SELECT 1 FROM "Chat_room_members" WHERE room_id = ? AND user_id = ?),
+     parent AS (
+       SELECT ${PARENT_COLUMNS} FROM "Chat_message" p JOIN "User_user" pu ON pu.id = p.sender_id
+       WHERE p.id = ?::integer AND p.room_id = ?
+     ),
+     prior AS (SELECT id, created_at, sender_id, room_id FROM "Chat_message" WHERE id = ?::integer),
+     ins AS (
+       INSERT INTO "Chat_message" (id, message_type, content, attachment, reactions, is_deleted, is_edited, status,
+         created_at, updated_at, parent_message_id, sender_id, room_id, is_pinned, pinned_at)
+       SELECT ?::integer, ?, ?, ?, NULL, false, false, '{}'::jsonb, ?, ?, ?::integer, ?, ?, false, NULL
+       WHERE EXISTS (SELECT 1 FROM member) AND (?::integer IS NULL OR EXISTS (SELECT 1 FROM parent))
+         AND NOT EXISTS (SELECT 1 FROM prior)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id, created_at
+     ),
+     men AS (
+       INSERT INTO "Chat_message_mentions" (message_id, user_id)
+       SELECT ins.id, rm.user_id FROM ins JOIN "Chat_room_members" rm ON rm.room_id = ? AND rm.user_id = ANY (?::bigint[])
+       RETURNING user_id
+     )
+     SELECT EXISTS (SELECT 1 FROM member) AS is_member, EXISTS (SELECT 1 FROM parent) AS parent_found,
+       ins.id IS NOT NULL AS inserted, ins.id, ins.created_at, r.name AS room_name,
+       (SELECT array_agg(user_id ORDER BY user_id) FROM men) AS mentioned,
+       prior.id AS prior_id, prior.created_at AS prior_created_at,
+       (prior.sender_id = ? AND prior.room_id = ?) AS prior_ours,
+       parent.*
+     FROM (SELECT 1) one
+     LEFT JOIN ins ON true
+     LEFT JOIN parent ON true
+     LEFT JOIN prior ON true
+     LEFT JOIN "Chat_room" r ON r.id = ?`,
+    [
+      m.roomId, m.senderId,
+      m.parentId, m.roomId,
+      m.id,
+      m.id, m.messageType, m.content, m.attachment, m.createdAt, m.createdAt, m.parentId, m.senderId, m.roomId,
+      m.parentId,
+      m.roomId, pgArray(m.mentionIds),
+      m.senderId, m.roomId,
+      m.roomId,
+    ],
+  );
+  return found[0];
+}
+
+/** A stored message's id, created_at and whether it is `senderId`'s in `roomId` (a fresh read). */
+export async function storedMessage(db: Db, a: { id: number; senderId: number; roomId: number }): Promise<{ id: number; created_at: string; ours: boolean } | null> {
+  const found = await rows<{ id: number; created_at: string; ours: boolean }>(
+    db,
+    `SELECT id, created_at, (sender_id = ? AND room_id = ?) AS ours FROM "Chat_message" WHERE id = ?`,
+    [a.senderId, a.roomId, a.id],
+  );
+  return found[0] ?? null;
+}
+
 // ---- batched plain sends -------------------------------------------------------------------------
 //
 // Each message is still checked and stored exactly as insertSocketMessage would (membership of the sender in the

@@ -4,7 +4,7 @@ import type { ApiRequest, ApiResult } from '../drf/api.ts';
 import { apiView, readDict } from '../drf/api.ts';
 import { badRequest, jsonError, noMatch, notFound, permissionDenied, validationError } from '../drf/errors.ts';
 import { nowTimestamp } from '../drf/datetime.ts';
-import { pageBody, planPage } from '../drf/pagination.ts';
+import { djangoAbsoluteUri, pageBody, planPage, replaceQueryParam } from '../drf/pagination.ts';
 import type { UserRow } from '../auth/tokens.ts';
 import { chatGroup } from './events.ts';
 import * as q from './queries.ts';
@@ -18,14 +18,15 @@ import {
   uploadBroadcast,
   type SerializeContext,
 } from './serializers.ts';
-import { boolean, char, file, image, parsePk, pk, pkList, readInput, type SerializerInput } from '../drf/fields/index.ts';
+import { boolean, char, dictInput, file, image, integer, parsePk, pk, pkList, readInput, type SerializerInput } from '../drf/fields/index.ts';
 import { isTruthy, lookupId, MAX_INT4 } from '../python/builtins.ts';
 import { serializer } from '../drf/serializer.ts';
+import { androidSafe } from '../config.ts';
 
 const MESSAGE_PAGINATION = { pageSize: 20, maxPageSize: 100 };
 
 function sctx(req: ApiRequest): SerializeContext {
-  return { storage: req.ctx.storage, nowMs: Date.now() };
+  return { storage: req.ctx.storage, nowMs: Date.now(), appSafe: androidSafe(req.ctx.config) };
 }
 
 function me(req: ApiRequest): UserRow {
@@ -71,13 +72,57 @@ export const roomMembers = apiView({
   },
 });
 
-/** GET groups/<str:room_id>/messages/ — RoomMessagesAPIView (ListAPIView + MessagePagination). */
+/**
+ * The history's cursor paging (beyond the original, opt-in): `?before=<message id>&limit=<n>` — the n
+ * messages of the room with an id below `before`, newest first; without `before`, the newest n. Query
+ * parameters as a serializer (DRF's IntegerField texts for a bad value, 400 {"before": […]}).
+ */
+export const HISTORY_CURSOR = { defaultLimit: MESSAGE_PAGINATION.pageSize, maxLimit: MESSAGE_PAGINATION.maxPageSize } as const;
+
+export const historyCursorQuery = serializer({
+  before: integer({ required: false, minValue: 1, maxValue: MAX_INT4 }),
+  limit: integer({ required: false, minValue: 1, maxValue: HISTORY_CURSOR.maxLimit }),
+});
+
+/** The cursor page's body: `next` is this URL with `before` set to the last message's id, null on the last page. */
+export interface CursorPageBody<T> {
+  next: string | null;
+  results: T[];
+}
+
+const CURSOR_PARAMS = ['before', 'limit'] as const;
+const PAGE_PARAMS = ['page', 'page_size'] as const;
+export const CURSOR_AND_PAGE = 'Use either page/page_size or before/limit, not both.';
+
+async function cursorPage(req: ApiRequest, roomId: number): Promise<CursorPageBody<ReturnType<typeof serializeMessage>>> {
+  if (PAGE_PARAMS.some((k) => req.query(k) !== undefined)) throw badRequest(CURSOR_AND_PAGE);
+  const given: Record<string, unknown> = {};
+  for (const k of CURSOR_PARAMS) if (req.query(k) !== undefined) given[k] = req.query(k);
+  const { before = null, limit = HISTORY_CURSOR.defaultLimit } = await historyCursorQuery.validate(dictInput(given));
+  // One more than asked: whether there is a next page.
+  const rows = await q.messagesBefore(req.ctx.db.knex, roomId, before, limit + 1);
+  const page = rows.slice(0, limit);
+  const c = sctx(req);
+  const viewer = me(req).id;
+  const next = rows.length > limit ? replaceQueryParam(djangoAbsoluteUri(req.absoluteUri()), 'before', page[page.length - 1].id) : null;
+  return { next, results: page.map((m) => serializeMessage(m, c, viewer)) };
+}
+
+/** GET groups/<str:room_id>/messages/ — RoomMessagesAPIView (ListAPIView + MessagePagination); with
+ * `before` or `limit`, the cursor paging above. */
 export const roomMessages = apiView({
   name: 'Room Messages Api',
   methods: {
     async GET(req) {
       const knex = req.ctx.db.knex;
       const id = roomIdParam(req);
+      if (CURSOR_PARAMS.some((k) => req.query(k) !== undefined)) {
+        // The same checks, without the paginator's count.
+        const room = id === null ? null : await q.roomAccess(knex, id, me(req).id);
+        if (!room || !room.is_active) throw noMatch('Room');
+        if (!room.is_member) throw permissionDenied('You are not a member of this room.');
+        return { body: await cursorPage(req, room.id) };
+      }
       const access = id === null ? null : await q.historyAccess(knex, id, me(req).id);
       if (!access || !access.is_active) throw noMatch('Room');
       if (!access.is_member) throw permissionDenied('You are not a member of this room.');

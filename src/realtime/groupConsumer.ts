@@ -2,14 +2,37 @@
 // group): a layer channel in one group, joined before the handshake completes so no event is missed;
 // events that arrive before the socket exists are held and delivered once it does; the group fan-out
 // through the render-once step (fanout.ts) with the consumer's event table; online/offline tracking;
-// revocation (sessions.ts); leaving the group when the socket closes.
+// revocation (sessions.ts); leaving the group when the socket closes. A consumer may also send a
+// CATCH-UP first (a chat socket's resume, beyond the original): read after joining, while live events
+// are held, then sent before them; live events it already covers (held, or published late) are dropped —
+// no gap, no duplicate.
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../context.ts';
 import type { LayerMessage } from '../layers/types.ts';
 import type { UpgradeRequest } from './router.ts';
 import type { EventTable, Recipient } from './fanout.ts';
-import { ManagedSocket } from './socket.ts';
+import { CLOSE_TRY_AGAIN_LATER, ManagedSocket, type Frame } from './socket.ts';
 import { CLOSE_ACCESS_REVOKED, type Session } from './sessions.ts';
+
+/** What a socket gets before live traffic, read once its channel is in the group. */
+export interface CatchUp {
+  frames: Frame[];
+  /** Close the socket with this code once the frames are out (e.g. a refused resume): nothing live follows. */
+  close?: number;
+  /**
+   * A live event that the frames already cover (dropped, not sent twice): held ones, and later ones too —
+   * a message stored before the catch-up read it may be published only after the socket went live (its
+   * sender publishes after its commit). Asked of every live event for COVER_MS after the catch-up.
+   */
+  covers?(m: LayerMessage): boolean;
+}
+
+/** How long live events are checked against a catch-up: far beyond a sender's commit-to-publish time. */
+export const COVER_MS = 60_000;
+
+/** Live events held per socket until its handshake (and catch-up) is over; past it the socket is not
+ * opened (a room this busy would otherwise queue without bound): the client gets 1013 and reconnects. */
+export const MAX_HELD_EVENTS = 5000;
 
 export abstract class GroupConsumer implements Session, Recipient {
   protected socket: ManagedSocket | null = null;
@@ -30,13 +53,34 @@ export abstract class GroupConsumer implements Session, Recipient {
     this.channel = ctx.layer.newChannel();
   }
 
+  /** Live events held beyond MAX_HELD_EVENTS were dropped: the socket must not go live. */
+  private overflowed = false;
+  /** The catch-up's covers(), while live events may still repeat what it sent. */
+  private covered: ((m: LayerMessage) => boolean) | null = null;
+  private coveredUntil = 0;
+
   /** A text frame from the client; the promise settles once it is handled (shutdown waits for it). */
   protected abstract onText(text: string): void | Promise<void>;
 
-  /** Joins the group, then completes the handshake; a failed handshake leaves the group again. */
+  /** The catch-up to send before live frames, read after the channel joined the group; null for none. */
+  protected catchUp(): Promise<CatchUp | null> | null {
+    return null;
+  }
+
+  /** Joins the group, then reads the catch-up (if any), then completes the handshake; a failed read or
+   * handshake leaves the group again (a failed read refuses the handshake, as a failed lookup does). */
   async connect(up: UpgradeRequest): Promise<void> {
     this.ctx.layer.register(this.channel, (m) => this.receive(m));
     await Promise.all([this.ctx.layer.groupAdd(this.group, this.channel), this.ctx.sessions.track(this.userId, this)]);
+    // From here every event of the group reaches this channel and is held: whatever the catch-up does not
+    // read (stored after it began) arrives among the held events.
+    let catchUp: CatchUp | null;
+    try {
+      catchUp = await this.catchUp();
+    } catch (err) {
+      this.leave();
+      throw err;
+    }
     let ws: WebSocket;
     try {
       ws = await up.accept();
@@ -50,6 +94,21 @@ export abstract class GroupConsumer implements Session, Recipient {
     }
     this.socket = new ManagedSocket(ws, up.hub, { onText: (t) => this.onText(t), onClose: () => this.leave() });
     this.ctx.online.connected(this.userId);
+    if (this.overflowed) {
+      this.socket.close(CLOSE_TRY_AGAIN_LATER);
+      return;
+    }
+    if (catchUp) {
+      for (const f of catchUp.frames) this.socket.send(f);
+      if (catchUp.close !== undefined) {
+        this.socket.close(catchUp.close);
+        return;
+      }
+    }
+    if (catchUp?.covers) {
+      this.covered = catchUp.covers;
+      this.coveredUntil = Date.now() + COVER_MS;
+    }
     const early = this.early;
     this.early = [];
     for (const m of early) this.receive(m);
@@ -72,8 +131,18 @@ export abstract class GroupConsumer implements Session, Recipient {
 
   private receive(m: LayerMessage): void {
     if (!this.socket) {
-      if (!this.closed) this.early.push(m);
+      if (this.closed || this.overflowed) return;
+      if (this.early.length >= MAX_HELD_EVENTS) {
+        this.overflowed = true;
+        this.early = [];
+        return;
+      }
+      this.early.push(m);
       return;
+    }
+    if (this.covered) {
+      if (Date.now() > this.coveredUntil) this.covered = null;
+      else if (this.covered(m)) return;
     }
     const out = this.ctx.groupRenderer.frameFor(this.ctx, m, this.events, this);
     if (out !== null) this.socket.send(out);

@@ -37,13 +37,14 @@ export function serializeTeamMember(u: UserWithDomain, storage: MediaStorage) {
 
 /**
  * The profile serializer of profile/detail/ (and the answer of profile/fill/): the fill fields with the
- * domain as its name (SlugRelatedField), then full_name and year.
+ * domain as its name (SlugRelatedField), then full_name and year. `appSafe` (CLIENT_COMPAT=csi-android-2025):
+ * the domain as {id, name}, which the 2025 Android app parses (docs/kotlin-client-contract.md §5 C1).
  */
-export function serializeProfile(u: UserWithDomain, storage: MediaStorage) {
+export function serializeProfile(u: UserWithDomain, storage: MediaStorage, appSafe = false) {
   return {
     photo: storage.url(u.photo),
     branch: u.branch,
-    domain: u.domain_id === null ? null : u.domain_name,
+    domain: appSafe ? domainObject(u) : u.domain_id === null ? null : u.domain_name,
     dob: u.dob,
     linkedin_url: u.linkedin_url,
     bio: u.bio,

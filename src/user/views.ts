@@ -13,6 +13,7 @@ import { profileFillSerializer, registerSerializer, USER_MSG, YEAR_CHOICES } fro
 import { generateOtp, inTransactionWithMail, isUniqueViolation, sendOrFail } from './common.ts';
 import { passwordOtpMail, welcomeMail } from './mails.ts';
 import { missingProfileFields } from './auth.ts';
+import { androidSafe } from '../config.ts';
 
 /** The role a registered member gets from the year: 2nd years are members, 3rd and 4th years admins. */
 export function roleForYear(year: string): string {
@@ -73,7 +74,7 @@ export const profileDetail = apiView({
   methods: {
     async GET(req) {
       const u = await q.userWithDomain(req.ctx.db.knex, me(req).id);
-      return { body: serializeProfile(u!, req.ctx.storage) };
+      return { body: serializeProfile(u!, req.ctx.storage, androidSafe(req.ctx.config)) };
     },
   },
 });
@@ -208,7 +209,7 @@ async function fillProfile(req: ApiRequest, partial: boolean) {
     throw err;
   }
   const u = await q.userWithDomain(knex, userId);
-  return { body: serializeProfile(u!, req.ctx.storage) };
+  return { body: serializeProfile(u!, req.ctx.storage, androidSafe(req.ctx.config)) };
 }
 
 export const profileFill = apiView({

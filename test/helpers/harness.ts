@@ -13,6 +13,7 @@ import type { AppContext } from '../../src/context.ts';
 import { createLogger } from '../../src/log.ts';
 import { OtpFailureGuard } from '../../src/user/otpGuard.ts';
 import { DbLastSeenWriter } from '../../src/user/lastSeen.ts';
+import { MemoryClientIdStore } from '../../src/chat/clientIds.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SEED_SQL_PATH = path.join(ROOT, 'fixtures/django-seed.sql');
@@ -85,6 +86,8 @@ export async function startServer(
     // Per-process state that outlives a database reset: fresh, as a new process would have it.
     ctx.otpGuard = new OtpFailureGuard();
     ctx.lastSeen = new DbLastSeenWriter(ctx.db.knex, ctx.log);
+    // Claims name message ids of the database just replaced (ids start again from the seed's).
+    if (ctx.chatClientIds instanceof MemoryClientIdStore) ctx.chatClientIds = new MemoryClientIdStore();
   };
   return {
     ...running,
@@ -96,6 +99,7 @@ export async function startServer(
       await running.close();
       // The shared database stays open for the next suite; the layer is per server.
       await ctx.layer.close().catch(() => undefined);
+      await ctx.chatClientIds.close().catch(() => undefined);
     },
   };
 }

@@ -1,0 +1,161 @@
+// Idempotent socket sends (beyond the original, opt-in): a `send_message` with a `client_id` is stored at
+// most once per user and client_id within 24 hours, whichever process a retry reaches.
+//
+// How: the first send of a (user, client_id) CLAIMS it — reserves a message id from Chat_message's own
+// sequence and records {id, room} under the pair, atomically (SET NX in Redis; one map entry per process
+// without Redis). Every attempt of that pair, the first and any retry on any process, then inserts the row
+// WITH THAT ID (INSERT … ON CONFLICT (id) DO NOTHING, src/chat/socketQueries.ts): the primary key makes a
+// second row impossible, and an attempt that finds the row acknowledges it instead. So two concurrent
+// retries on two processes store one row, and a claim whose owner died — before its insert, or after the
+// commit but before answering — needs no expiry or takeover: the next retry inserts that id, or finds it.
+// A claim is kept (24 h) even when its insert was refused, so no second id can ever exist for the pair.
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+/** What a client_id stands for: the message id reserved for it, in the room it was first sent to. */
+export interface ClientIdClaim {
+  id: number;
+  roomId: number;
+}
+
+export interface ClientIdStore {
+  /**
+   * The claim of (userId, clientId): the one recorded within the last 24 h, or a new one for `roomId` with
+   * the id `reserve` gives (called at most once, only when there is none). Concurrent calls for one pair,
+   * on any process, get the same claim.
+   */
+  claim(userId: number, clientId: string, roomId: number, reserve: () => Promise<number>): Promise<ClientIdClaim>;
+  close(): Promise<void>;
+}
+
+/** How long a client_id holds (the issue's 24 hours). */
+export const CLIENT_ID_TTL_SECONDS = 24 * 60 * 60;
+
+// ---------------------------------------------------------------------------------------------
+// One process (no REDIS_URL)
+
+interface Entry {
+  claim: Promise<ClientIdClaim>;
+  expiresAt: number;
+}
+
+/**
+ * Claims in this process's memory, bounded: at most `perUser` live client_ids per user (the oldest go
+ * first — retries come soon after a send) and `total` overall (the least recently sending user's oldest
+ * go first). Entries are kept in insertion order, which is expiry order (one TTL for all).
+ */
+export class MemoryClientIdStore implements ClientIdStore {
+  /** user id → client_id → entry; users in order of their last new claim. */
+  private readonly byUser = new Map<number, Map<string, Entry>>();
+  private size = 0;
+
+  constructor(
+    private readonly limits = { perUser: 1000, total: 100_000 },
+    private readonly ttlMs = CLIENT_ID_TTL_SECONDS * 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  claim(userId: number, clientId: string, roomId: number, reserve: () => Promise<number>): Promise<ClientIdClaim> {
+    const now = this.now();
+    let mine = this.byUser.get(userId);
+    if (mine) this.dropExpired(mine, now);
+    const found = mine?.get(clientId);
+    if (found) return found.claim;
+    if (!mine) mine = new Map();
+    // Most recently active user last (eviction order of the total bound).
+    this.byUser.delete(userId);
+    this.byUser.set(userId, mine);
+    const claim = reserve().then((id) => ({ id, roomId }));
+    const entry: Entry = { claim, expiresAt: now + this.ttlMs };
+    mine.set(clientId, entry);
+    this.size += 1;
+    // No id was reserved: nothing can be stored under it, so a retry may reserve again.
+    claim.catch(() => {
+      if (mine.get(clientId) === entry) this.remove(userId, mine, clientId);
+    });
+    if (mine.size > this.limits.perUser) this.remove(userId, mine, mine.keys().next().value!);
+    while (this.size > this.limits.total) {
+      const [oldestUser, theirs] = this.byUser.entries().next().value!;
+      this.remove(oldestUser, theirs, theirs.keys().next().value!);
+    }
+    return claim;
+  }
+
+  private dropExpired(mine: Map<string, Entry>, now: number): void {
+    for (const [clientId, e] of mine) {
+      if (e.expiresAt > now) break;
+      mine.delete(clientId);
+      this.size -= 1;
+    }
+  }
+
+  private remove(userId: number, mine: Map<string, Entry>, clientId: string): void {
+    if (mine.delete(clientId)) this.size -= 1;
+    if (mine.size === 0) this.byUser.delete(userId);
+  }
+
+  /** Live entries (for the bounds' tests and /metrics). */
+  get entries(): number {
+    return this.size;
+  }
+
+  async close(): Promise<void> {}
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every process (REDIS_URL)
+
+export const CLIENT_ID_KEY_PREFIX = 'csichat:clientid:';
+
+/** Claims in Redis, `<prefix><user id>:<client_id>` → {"id": …, "room": …} with a 24-hour expiry. */
+export class RedisClientIdStore implements ClientIdStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = CLIENT_ID_KEY_PREFIX,
+    private readonly ttlSeconds = CLIENT_ID_TTL_SECONDS,
+  ) {}
+
+  private key(userId: number, clientId: string): string {
+    return `${this.prefix}${userId}:${clientId}`;
+  }
+
+  async claim(userId: number, clientId: string, roomId: number, reserve: () => Promise<number>): Promise<ClientIdClaim> {
+    const key = this.key(userId, clientId);
+    const found = await this.redis.get(key);
+    if (found !== null) return parseClaim(found);
+    const id = await reserve();
+    const set = await this.redis.set(key, JSON.stringify({ id, room: roomId }), 'EX', this.ttlSeconds, 'NX');
+    if (set === 'OK') return { id, roomId };
+    // Another attempt claimed it between the GET and the SET: its claim stands (the id reserved here is
+    // never used — a gap in the sequence, as a rolled-back insert leaves).
+    const won = await this.redis.get(key);
+    if (won === null) throw new Error('client_id claim vanished right after it was made');
+    return parseClaim(won);
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+}
+
+function parseClaim(text: string): ClientIdClaim {
+  const v = JSON.parse(text) as { id?: unknown; room?: unknown };
+  if (!Number.isSafeInteger(v.id) || !Number.isSafeInteger(v.room)) throw new Error(`malformed client_id claim ${text.slice(0, 100)}`);
+  return { id: v.id as number, roomId: v.room as number };
+}
+
+/** Redis when the channel layer is (so a retry on another process finds the claim), else this process. */
+export function createClientIdStore(redisUrl: string | null, log: Logger): ClientIdStore {
+  if (!redisUrl) return new MemoryClientIdStore();
+  const redis = new Redis(redisUrl, {
+    // Connected by the first send with a client_id: a deployment whose clients never send one needs none.
+    lazyConnect: true,
+    // A send with a client_id waits briefly for Redis, then is refused rather than stored without its guard.
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 5000,
+    retryStrategy: (times) => Math.min(times * 200, 5000),
+  });
+  redis.on('error', (err) => log.debug({ err }, 'client_id store redis error'));
+  return new RedisClientIdStore(redis);
+}
