@@ -38,8 +38,14 @@ async function once(root: string, port: number) {
     // ADMIN_COST_DATABASE_URL: measure on Postgres (the demo data is loaded once), without PGlite's
     // hundreds of MiB of WASM heap in the RSS.
     env: {
-      ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', REDIS_URL: '',
-      DATABASE_URL: process.env.ADMIN_COST_DATABASE_URL ?? '', LOAD_DEMO_DATA: 'true',
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'error',
+      REDIS_URL: '',
+      DATABASE_URL: process.env.ADMIN_COST_DATABASE_URL ?? '',
+      LOAD_DEMO_DATA: 'true',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -56,8 +62,13 @@ async function once(root: string, port: number) {
     let loaded: number | null = null;
     const token = /name="csrfmiddlewaretoken" value="([^"]+)"/.exec(html)?.[1];
     if (login.status === 200 && token) {
-      const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-      const demo = JSON.parse(fs.readFileSync(path.join(root, 'db/demo-users.json'), 'utf8')) as { users: Array<{ email: string; password: string }> };
+      const cookie = login.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ');
+      const demo = JSON.parse(fs.readFileSync(path.join(root, 'db/demo-users.json'), 'utf8')) as {
+        users: Array<{ email: string; password: string }>;
+      };
       const users = await Promise.all(demo.users.map((u) => u));
       for (const u of users) {
         const r = await fetch(`${base}/admin/login/`, {
@@ -67,7 +78,10 @@ async function once(root: string, port: number) {
           body: new URLSearchParams({ csrfmiddlewaretoken: token, username: u.email, password: u.password, next: '/admin/' }).toString(),
         });
         if (r.status !== 302) continue;
-        const session = r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+        const session = r.headers
+          .getSetCookie()
+          .map((c) => c.split(';')[0])
+          .join('; ');
         await (await fetch(`${base}/admin/`, { headers: { Cookie: session } })).text();
         await (await fetch(`${base}/admin/api/resources/Chat.room/actions/list`, { headers: { Cookie: session } })).text();
         break;
@@ -90,9 +104,11 @@ async function main(): Promise<void> {
     const runs = [];
     for (let i = 0; i < RUNS; i++) runs.push(await once(path.resolve(root), port++));
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    console.log(`${root}: start ${med(runs.map((r) => r.startMs))} ms, idle RSS ${med(runs.map((r) => r.idle)).toFixed(1)} MiB, ` +
-      `first /admin/login/ ${runs[0].adminStatus} in ${med(runs.map((r) => r.firstAdminMs))} ms, ` +
-      `RSS with the admin loaded ${runs[0].loaded === null ? 'n/a' : med(runs.map((r) => r.loaded!)).toFixed(1) + ' MiB'} (median of ${RUNS})`);
+    console.log(
+      `${root}: start ${med(runs.map((r) => r.startMs))} ms, idle RSS ${med(runs.map((r) => r.idle)).toFixed(1)} MiB, ` +
+        `first /admin/login/ ${runs[0].adminStatus} in ${med(runs.map((r) => r.firstAdminMs))} ms, ` +
+        `RSS with the admin loaded ${runs[0].loaded === null ? 'n/a' : med(runs.map((r) => r.loaded!)).toFixed(1) + ' MiB'} (median of ${RUNS})`,
+    );
   }
 }
 

@@ -20,8 +20,7 @@
 import { benchToken, parseFlags, num } from './common.ts';
 
 /** One precomputed Django pbkdf2_sha256 hash (of "bench-password"); nothing in the bench logs in by password. */
-export const BENCH_PASSWORD_HASH =
-  'pbkdf2_sha256$870000$csibenchsalt2026abcdef$qA0BSzWFswNcAYLvT9YQcQYHGMCWtKLiB+wN4ONEjoI=';
+export const BENCH_PASSWORD_HASH = 'pbkdf2_sha256$870000$csibenchsalt2026abcdef$qA0BSzWFswNcAYLvT9YQcQYHGMCWtKLiB+wN4ONEjoI=';
 
 export const FANOUT_ROOMS: Record<number, number> = { 50: 5, 200: 6, 1000: 7, 10: 8, 100: 9 };
 /** Room of every bench user (idle-connections scenario: N distinct users on one room). */
@@ -41,7 +40,9 @@ export function fixtureSql(opts: { users: number; rest: boolean; restMessagesPer
   const users = opts.users;
   if (users < 2000) throw new Error('--users must be at least 2000 (rooms scenario uses bench users 1–2000)');
   const out: string[] = [];
-  out.push(`-- csi-chat bench fixture: ${users} users, fan-out rooms 5–9, rooms 101–300${opts.rest ? `, REST rooms 1001–1100 + ${REST_COUNT * perRoom} messages` : ''}`);
+  out.push(
+    `-- csi-chat bench fixture: ${users} users, fan-out rooms 5–9, rooms 101–300${opts.rest ? `, REST rooms 1001–1100 + ${REST_COUNT * perRoom} messages` : ''}`,
+  );
   out.push(`INSERT INTO public."User_user" (id, password, last_login, is_superuser, email, first_name, last_name, photo, linkedin_url, insta_url, github_url, role, bio, year, status, is_staff, is_active, created_at, updated_at, domain_id, is_verified, last_seen, achievements, branch, dob, is_completed, hosteller)
 SELECT ${BENCH_USER_OFFSET} + i, '${BENCH_PASSWORD_HASH}', NULL, false, 'bench' || lpad(i::text, greatest(4, length(i::text)), '0') || '@akgec.ac.in', 'Bench', lpad(i::text, greatest(4, length(i::text)), '0'), NULL, NULL, NULL, NULL, 'member', NULL, '2nd', 'active', false, true, '2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00', NULL, true, NULL, NULL, NULL, NULL, true, false
 FROM generate_series(1, ${users}) AS i;`);
@@ -55,7 +56,9 @@ SELECT substr(md5('csi-bench-' || i) || md5('csi-bench2-' || i), 1, 40), '2026-0
     out.push(`INSERT INTO public."Chat_room_members" (room_id, user_id) SELECT ${id}, ${BENCH_USER_OFFSET} + i FROM generate_series(1, ${n}) AS i;`);
   }
   out.push(room(ALL_ROOM, 'bench_room_all'));
-  out.push(`INSERT INTO public."Chat_room_members" (room_id, user_id) SELECT ${ALL_ROOM}, ${BENCH_USER_OFFSET} + i FROM generate_series(1, ${users}) AS i;`);
+  out.push(
+    `INSERT INTO public."Chat_room_members" (room_id, user_id) SELECT ${ALL_ROOM}, ${BENCH_USER_OFFSET} + i FROM generate_series(1, ${users}) AS i;`,
+  );
   out.push(`INSERT INTO public."Chat_room" (id, name, description, room_avatar, created_at, updated_at, is_active, created_by_id)
 SELECT ${ROOMS_FIRST - 1} + j, 'bench_r10_' || lpad(j::text, 3, '0'), 'bench room', NULL, '2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00', true, 1 FROM generate_series(1, ${ROOMS_COUNT}) AS j;`);
   out.push(`INSERT INTO public."Chat_room_members" (room_id, user_id)
@@ -92,7 +95,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const users = num(flags, 'users', 10000);
   switch (pos[0]) {
     case 'sql':
-      process.stdout.write(fixtureSql({ users, rest: flags.rest === 'true', restMessagesPerRoom: num(flags, 'rest-messages', REST_MESSAGES_PER_ROOM) }));
+      process.stdout.write(
+        fixtureSql({ users, rest: flags.rest === 'true', restMessagesPerRoom: num(flags, 'rest-messages', REST_MESSAGES_PER_ROOM) }),
+      );
       break;
     case 'reset-sql':
       process.stdout.write(resetSql() + '\n');

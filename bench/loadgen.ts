@@ -317,7 +317,9 @@ export async function sweep(
   }
   const line = best
     ? `sweep N=${members} highest rate with p99<250ms and all frames delivered: ${fmt(best.offered)} msg/s = ${fmt(best.deliveredPerS)} frames/s (p99 ${fmt(best.p99)} ms)` +
-      (runs.length > 0 && passes(runs[runs.length - 1]) ? ' [last rate tried; the limit is higher]' : `; next step ${fmt(runs[runs.length - 1].offered)} msg/s failed`)
+      (runs.length > 0 && passes(runs[runs.length - 1])
+        ? ' [last rate tried; the limit is higher]'
+        : `; next step ${fmt(runs[runs.length - 1].offered)} msg/s failed`)
     : `sweep N=${members}: no rate met p99<250ms with all frames delivered`;
   return { best, runs, line };
 }
@@ -330,7 +332,14 @@ export interface IdleResult {
   connectRate: number;
 }
 
-export async function runIdle(o: { url: string; conns: number; pid: number; holdS: number; concurrency: number; room?: number }): Promise<IdleResult> {
+export async function runIdle(o: {
+  url: string;
+  conns: number;
+  pid: number;
+  holdS: number;
+  concurrency: number;
+  room?: number;
+}): Promise<IdleResult> {
   if (o.conns > LIMITS.maxClients) throw new Error(`at most ${LIMITS.maxClients} sockets`);
   const room = o.room ?? ALL_ROOM;
   await sleep(1000);
@@ -365,7 +374,14 @@ export interface RestResult {
   bytes: number;
 }
 
-export async function runRest(o: { baseUrl: string; token: string; path: string; durationS: number; connections: number; pid?: number }): Promise<RestResult> {
+export async function runRest(o: {
+  baseUrl: string;
+  token: string;
+  path: string;
+  durationS: number;
+  connections: number;
+  pid?: number;
+}): Promise<RestResult> {
   assertLoopback(o.baseUrl);
   if (o.durationS > LIMITS.maxDurationS) throw new Error('duration too long');
   if (o.connections > 200) throw new Error('at most 200 connections');
@@ -395,7 +411,14 @@ export async function runRest(o: { baseUrl: string; token: string; path: string;
     `total=${r.requests.total} non2xx=${r.non2xx} errors=${r.errors} timeouts=${r.timeouts}` +
     (serverCpu !== null ? ` server_cpu=${serverCpu.toFixed(0)}%` : '') +
     ` gen_cpu=${(((gen.user + gen.system) / 1e6 / o.durationS) * 100).toFixed(0)}% load=${loadavg()[0].toFixed(2)}`;
-  return { line, rps: r.requests.average, p99: r.latency.p99, non2xx: r.non2xx + (probe.status >= 300 || !json ? 1 : 0), errors: r.errors + r.timeouts, bytes: body.length };
+  return {
+    line,
+    rps: r.requests.average,
+    p99: r.latency.p99,
+    non2xx: r.non2xx + (probe.status >= 300 || !json ? 1 : 0),
+    errors: r.errors + r.timeouts,
+    bytes: body.length,
+  };
 }
 
 async function cli(): Promise<void> {
@@ -408,7 +431,13 @@ async function cli(): Promise<void> {
       const members = num(flags, 'members', 50);
       const rate = num(flags, 'rate', 10);
       const room = fanoutRoom(members, flags.room ? Number(flags.room) : undefined);
-      const r = await runChat({ ...common, rooms: [room], ratePerRoom: rate, sendersPerRoom: num(flags, 'senders', defaultSenders(members, rate)), label: `fanout N=${members}` });
+      const r = await runChat({
+        ...common,
+        rooms: [room],
+        ratePerRoom: rate,
+        sendersPerRoom: num(flags, 'senders', defaultSenders(members, rate)),
+        label: `fanout N=${members}`,
+      });
       console.log(r.line);
       break;
     }
@@ -422,13 +451,25 @@ async function cli(): Promise<void> {
     }
     case 'rooms': {
       const count = num(flags, 'rooms', 200);
-      const r = await runChat({ ...common, rooms: roomsSpec(count), ratePerRoom: num(flags, 'rate-per-room', 2), sendersPerRoom: num(flags, 'senders', 2), label: 'rooms' });
+      const r = await runChat({
+        ...common,
+        rooms: roomsSpec(count),
+        ratePerRoom: num(flags, 'rate-per-room', 2),
+        sendersPerRoom: num(flags, 'senders', 2),
+        label: 'rooms',
+      });
       console.log(r.line);
       break;
     }
     case 'idle': {
       if (!pids.length) throw new Error('idle needs --pid <server pid>');
-      const r = await runIdle({ url: urls[0], conns: num(flags, 'conns', 1000), pid: pids[0], holdS: num(flags, 'hold', 10), concurrency: num(flags, 'concurrency', 200) });
+      const r = await runIdle({
+        url: urls[0],
+        conns: num(flags, 'conns', 1000),
+        pid: pids[0],
+        holdS: num(flags, 'hold', 10),
+        concurrency: num(flags, 'concurrency', 200),
+      });
       console.log(r.line);
       break;
     }

@@ -14,7 +14,13 @@ interface Node {
 const { pos, flags } = parseFlags(process.argv.slice(2));
 const top = num(flags, 'top', 25);
 for (const file of pos) {
-  const prof = JSON.parse(fs.readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+  const prof = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    nodes: Node[];
+    samples: number[];
+    timeDeltas: number[];
+    startTime: number;
+    endTime: number;
+  };
   const self = new Map<number, number>();
   prof.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)));
   const byFn = new Map<string, number>();
@@ -27,7 +33,17 @@ for (const file of pos) {
     const short = url.includes('node_modules/') ? url.slice(url.lastIndexOf('node_modules/') + 13) : url ? path.relative(process.cwd(), url) : '';
     const key = `${n.callFrame.functionName || '(anonymous)'} ${short}${short ? ':' + (n.callFrame.lineNumber + 1) : ''}`;
     byFn.set(key, (byFn.get(key) ?? 0) + t);
-    const pkg = !url ? '(native/V8: ' + (n.callFrame.functionName || 'anonymous') + ')' : url.includes('node_modules/') ? url.slice(url.lastIndexOf('node_modules/') + 13).split('/').slice(0, url.includes('node_modules/@') ? 2 : 1).join('/') : url.startsWith('node:') ? url : path.relative(process.cwd(), url);
+    const pkg = !url
+      ? '(native/V8: ' + (n.callFrame.functionName || 'anonymous') + ')'
+      : url.includes('node_modules/')
+        ? url
+            .slice(url.lastIndexOf('node_modules/') + 13)
+            .split('/')
+            .slice(0, url.includes('node_modules/@') ? 2 : 1)
+            .join('/')
+        : url.startsWith('node:')
+          ? url
+          : path.relative(process.cwd(), url);
     byFile.set(pkg, (byFile.get(pkg) ?? 0) + t);
   }
   const idle = byFn.get('(idle) ') ?? 0;

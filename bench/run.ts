@@ -53,7 +53,10 @@ function dataDir(db: string): string {
 export async function setupDatabase(mode: Mode, users: number, restMessagesPerRoom?: number): Promise<void> {
   fs.mkdirSync(OUT, { recursive: true });
   const file = path.join(OUT, `${mode.db}${mode.embedded ? '-embedded' : ''}.sql`);
-  fs.writeFileSync(file, fs.readFileSync(path.join(ROOT, 'fixtures', 'django-seed.sql'), 'utf8') + '\n' + fixtureSql({ users, rest: true, restMessagesPerRoom }));
+  fs.writeFileSync(
+    file,
+    fs.readFileSync(path.join(ROOT, 'fixtures', 'django-seed.sql'), 'utf8') + '\n' + fixtureSql({ users, rest: true, restMessagesPerRoom }),
+  );
   const env: Record<string, string> = { ...(process.env as Record<string, string>), LOG_LEVEL: 'warn' };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
@@ -68,7 +71,11 @@ export async function setupDatabase(mode: Mode, users: number, restMessagesPerRo
     await admin.end();
     env.DATABASE_URL = dbUrl(mode.db);
   }
-  execFileSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'db:load', '--reset', file], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'db:load', '--reset', file], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 async function resetMessages(mode: Mode): Promise<void> {
@@ -135,7 +142,10 @@ interface Params {
 
 export const PARAMS: Record<Size, Params> = {
   smoke: {
-    fanout: [{ members: 50, rate: 50 }, { members: 200, rate: 20 }],
+    fanout: [
+      { members: 50, rate: 50 },
+      { members: 200, rate: 20 },
+    ],
     durationS: 3,
     warmupS: 1,
     sweep: [{ members: 10, rates: [20, 40] }],
@@ -180,7 +190,11 @@ export const PARAMS: Record<Size, Params> = {
   },
 };
 
-function chatBase(servers: ServerProc[], p: Params, durationS = p.durationS): Omit<ChatRunOptions, 'rooms' | 'ratePerRoom' | 'sendersPerRoom' | 'label'> {
+function chatBase(
+  servers: ServerProc[],
+  p: Params,
+  durationS = p.durationS,
+): Omit<ChatRunOptions, 'rooms' | 'ratePerRoom' | 'sendersPerRoom' | 'label'> {
   return { urls: wsUrls(servers), durationS, warmupS: p.warmupS, drainS: 3, pids: servers.map((s) => s.pid) };
 }
 
@@ -213,7 +227,13 @@ export async function scenario(name: string, size: Size, mode: Mode): Promise<Ou
       for (const f of p.fanout) {
         await withServers(mode, 1, `fanout-${f.members}-${size}`, async (servers) => {
           await resetMessages(mode);
-          const r = await runChat({ ...chatBase(servers, p), rooms: [fanoutRoom(f.members)], ratePerRoom: f.rate, sendersPerRoom: defaultSenders(f.members, f.rate), label: `fanout N=${f.members}` });
+          const r = await runChat({
+            ...chatBase(servers, p),
+            rooms: [fanoutRoom(f.members)],
+            ratePerRoom: f.rate,
+            sendersPerRoom: defaultSenders(f.members, f.rate),
+            label: `fanout N=${f.members}`,
+          });
           out(r.line);
           if (r.ratio < 0.9999 || r.errors || r.closed || r.connectFailures) ok = false;
         });
@@ -222,7 +242,9 @@ export async function scenario(name: string, size: Size, mode: Mode): Promise<Ou
     case 'sweep':
       for (const s of mode.embedded ? p.sweepEmbedded : p.sweep) {
         await withServers(mode, 1, `sweep-${s.members}-${size}`, async (servers) => {
-          const res = await sweep({ ...chatBase(servers, p, p.sweepDurationS), rooms: [fanoutRoom(s.members)] }, s.members, s.rates, out, () => resetMessages(mode));
+          const res = await sweep({ ...chatBase(servers, p, p.sweepDurationS), rooms: [fanoutRoom(s.members)] }, s.members, s.rates, out, () =>
+            resetMessages(mode),
+          );
           out(res.line);
           if (!res.best) ok = false;
         });
@@ -231,7 +253,13 @@ export async function scenario(name: string, size: Size, mode: Mode): Promise<Ou
     case 'rooms':
       await withServers(mode, 1, `rooms-${size}`, async (servers) => {
         await resetMessages(mode);
-        const r = await runChat({ ...chatBase(servers, p), rooms: roomsSpec(200), ratePerRoom: p.roomsRatePerRoom, sendersPerRoom: 2, label: 'rooms 200x10' });
+        const r = await runChat({
+          ...chatBase(servers, p),
+          rooms: roomsSpec(200),
+          ratePerRoom: p.roomsRatePerRoom,
+          sendersPerRoom: 2,
+          label: 'rooms 200x10',
+        });
         out(r.line);
         if (r.ratio < 0.9999 || r.errors || r.closed || r.connectFailures) ok = false;
       });
@@ -269,7 +297,13 @@ export async function scenario(name: string, size: Size, mode: Mode): Promise<Ou
         await withServers(mode, procs, `scaleout-${procs}-${size}`, async (servers) => {
           await resetMessages(mode);
           const s = p.scaleout;
-          const r = await runChat({ ...chatBase(servers, p), rooms: [fanoutRoom(s.members)], ratePerRoom: s.rate, sendersPerRoom: defaultSenders(s.members, s.rate), label: `scaleout procs=${procs} N=${s.members}` });
+          const r = await runChat({
+            ...chatBase(servers, p),
+            rooms: [fanoutRoom(s.members)],
+            ratePerRoom: s.rate,
+            sendersPerRoom: defaultSenders(s.members, s.rate),
+            label: `scaleout procs=${procs} N=${s.members}`,
+          });
           out(r.line + (passes(r) ? '' : ' (p99>=250ms or frames missing)'));
           if (r.ratio < 0.9999 || r.errors || r.closed || r.connectFailures) ok = false;
         });
@@ -319,7 +353,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   if (flags.members) membersFilter = flags.members.split(',').map(Number);
   const list = pos.slice(1).flatMap((s) => (s === 'all' ? ALL : [s]));
-  const mode: Mode = { embedded: flags.embedded === 'true', noRedis: flags['no-redis'] === 'true', db: size === 'smoke' ? 'csi_bench_smoke' : 'csi_bench', prof: flags.prof === 'true' };
+  const mode: Mode = {
+    embedded: flags.embedded === 'true',
+    noRedis: flags['no-redis'] === 'true',
+    db: size === 'smoke' ? 'csi_bench_smoke' : 'csi_bench',
+    prof: flags.prof === 'true',
+  };
   void runAll(size, list.length ? list : ALL, mode, flags['skip-setup'] === 'true').then((rs) => {
     for (const r of rs) log(`${r.ok ? 'PASS' : 'FAIL'} ${r.scenario}`);
     process.exit(rs.every((r) => r.ok) ? 0 : 1);

@@ -16,7 +16,12 @@ async function main(): Promise<void> {
   }
   const results: Outcome[] = [];
   results.push(...(await runAll('smoke', ALL, { embedded: false, db: 'csi_bench_smoke', prof: false }, false)));
-  results.push(...(await runAll('smoke', ['fanout', 'rest'], { embedded: true, db: 'csi_bench_smoke', prof: false }, false)).map((r) => ({ ...r, scenario: `${r.scenario} (embedded)` })));
+  results.push(
+    ...(await runAll('smoke', ['fanout', 'rest'], { embedded: true, db: 'csi_bench_smoke', prof: false }, false)).map((r) => ({
+      ...r,
+      scenario: `${r.scenario} (embedded)`,
+    })),
+  );
   console.log('');
   for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'} ${r.scenario}`);
   const ok = results.every((r) => r.ok);

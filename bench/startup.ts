@@ -50,7 +50,11 @@ async function main(): Promise<void> {
   }
   console.log(`node ${process.version}, ${RUNS} runs each, Postgres, idle ${IDLE_MS / 1000} s before reading RSS`);
   for (const [name, s] of Object.entries(samples)) {
-    console.log(`${name.padEnd(32)} start ${median(s.map((x) => x.startMs)).toFixed(0).padStart(5)} ms (min ${Math.min(...s.map((x) => x.startMs)).toFixed(0)})   idle RSS ${median(s.map((x) => x.rssMiB)).toFixed(1)} MiB`);
+    console.log(
+      `${name.padEnd(32)} start ${median(s.map((x) => x.startMs))
+        .toFixed(0)
+        .padStart(5)} ms (min ${Math.min(...s.map((x) => x.startMs)).toFixed(0)})   idle RSS ${median(s.map((x) => x.rssMiB)).toFixed(1)} MiB`,
+    );
   }
 }
 

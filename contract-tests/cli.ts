@@ -70,7 +70,12 @@ async function main(): Promise<number> {
     console.error('--read-only never resets the target: --reset-cmd would rewrite its database');
     return 2;
   }
-  const only = args.only ? args.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const only = args.only
+    ? args.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
   const { run, skipped, unknown, notReadOnly } = selectTranscripts({ only, includePending: args['include-pending'], readOnly });
   if (unknown.length) {
     console.error(`unknown transcript(s): ${unknown.join(', ')}`);
@@ -91,7 +96,9 @@ async function main(): Promise<number> {
       wsUrl: (args['ws-url'] ?? baseUrl.replace(/^http/, 'ws')).replace(/\/+$/, ''),
       reset: resetCmd ? () => runShell(resetCmd) : async () => {},
     };
-    console.log(`target ${baseUrl}${resetCmd ? `, reset: ${resetCmd}` : ', no reset between transcripts'}${readOnly ? `; read-only: ${run.length} transcripts that change nothing` : ''}`);
+    console.log(
+      `target ${baseUrl}${resetCmd ? `, reset: ${resetCmd}` : ', no reset between transcripts'}${readOnly ? `; read-only: ${run.length} transcripts that change nothing` : ''}`,
+    );
   } else {
     if (args['reset-cmd'] || args['ws-url']) console.error('--reset-cmd/--ws-url only apply with --base-url (ignored)');
     const backend = process.env.DATABASE_URL ? 'pg' : 'pglite';
@@ -130,7 +137,8 @@ async function main(): Promise<number> {
   if (pendingFailed) parts.push(`${pendingFailed} pending failed`);
   if (skipped.length) parts.push(`${skipped.length} pending (not run)`);
   console.log(`\n${parts.join(', ')}`);
-  if (pendingPassed.length) console.log(`now passing while listed in pending.json: ${pendingPassed.join(', ')} — remove them from contract-tests/pending.json`);
+  if (pendingPassed.length)
+    console.log(`now passing while listed in pending.json: ${pendingPassed.join(', ')} — remove them from contract-tests/pending.json`);
   return failed ? 1 : 0;
 }
 

@@ -26,10 +26,13 @@ describe('contract suite configuration', function () {
 
   // Only where the shared reference folder exists (the project machine); a clone has just the copy.
   const shared = fs.existsSync(SHARED_GOLDEN_DIR);
-  (shared ? it : it.skip)(`keeps fixtures/golden/ equal to /work/shared/reference/golden/${shared ? '' : ` — pending: ${SHARED_GOLDEN_DIR} does not exist`}`, () => {
-    const diff = compareFolders(SHARED_GOLDEN_DIR, GOLDEN_DIR);
-    expect(diff, diff.join('\n')).to.deep.equal([]);
-  });
+  (shared ? it : it.skip)(
+    `keeps fixtures/golden/ equal to /work/shared/reference/golden/${shared ? '' : ` — pending: ${SHARED_GOLDEN_DIR} does not exist`}`,
+    () => {
+      const diff = compareFolders(SHARED_GOLDEN_DIR, GOLDEN_DIR);
+      expect(diff, diff.join('\n')).to.deep.equal([]);
+    },
+  );
 });
 
 for (const backend of backends()) {

@@ -133,7 +133,9 @@ export class Normaliser {
       return { problems: [`${at}: expected ${show(expected)}, got ${show(actual)}`], value: actual };
     }
     if (expected === null || typeof expected !== 'object') {
-      return Object.is(expected, actual) ? { problems: [], value: actual } : { problems: [`${at}: expected ${show(expected)}, got ${show(actual)}`], value: actual };
+      return Object.is(expected, actual)
+        ? { problems: [], value: actual }
+        : { problems: [`${at}: expected ${show(expected)}, got ${show(actual)}`], value: actual };
     }
     if (Array.isArray(expected)) {
       if (!Array.isArray(actual)) return { problems: [`${at}: expected a list, got ${show(actual)}`], value: actual };
@@ -178,10 +180,13 @@ export class Normaliser {
   private mapConsistently<T>(fwd: Map<T, T>, back: Map<T, T>, expected: T, actual: T, at: string): string[] {
     const prev = fwd.get(expected);
     if (prev !== undefined) {
-      return prev === actual ? [] : [`${at}: ${show(actual)} differs from ${show(prev)}, the value that stood for the same golden ${show(expected)} earlier`];
+      return prev === actual
+        ? []
+        : [`${at}: ${show(actual)} differs from ${show(prev)}, the value that stood for the same golden ${show(expected)} earlier`];
     }
     const other = back.get(actual);
-    if (other !== undefined) return [`${at}: ${show(actual)} already stood for another golden value ${show(other)} (expected a fresh one for ${show(expected)})`];
+    if (other !== undefined)
+      return [`${at}: ${show(actual)} already stood for another golden value ${show(other)} (expected a fresh one for ${show(expected)})`];
     fwd.set(expected, actual);
     back.set(actual, expected);
     return [];
@@ -194,7 +199,8 @@ export class Normaliser {
 
     if (CLOUDINARY_URL.test(expected)) {
       if (!CLOUDINARY_URL.test(actual)) return [`${at}: ${show(actual)} is not a Cloudinary upload URL (expected one like ${show(expected)})`];
-      if (CLOUDINARY_URL.exec(actual)![1] !== CLOUDINARY_URL.exec(expected)![1]) return [`${at}: ${show(actual)} has not the format (extension) of ${show(expected)}`];
+      if (CLOUDINARY_URL.exec(actual)![1] !== CLOUDINARY_URL.exec(expected)![1])
+        return [`${at}: ${show(actual)} has not the format (extension) of ${show(expected)}`];
       return this.mapConsistently(this.strings, this.stringsBack, expected, actual, at);
     }
 

@@ -22,7 +22,10 @@ async function snapshot(knex: Knex): Promise<Record<string, string>> {
     );
     out[table] = `${r.n} rows, ${r.digest}`;
   }
-  for (const s of await rows<{ sequencename: string; last_value: string | null }>(knex, `SELECT sequencename, last_value::text FROM pg_sequences WHERE schemaname = 'public'`)) {
+  for (const s of await rows<{ sequencename: string; last_value: string | null }>(
+    knex,
+    `SELECT sequencename, last_value::text FROM pg_sequences WHERE schemaname = 'public'`,
+  )) {
     out[`sequence ${s.sequencename}`] = String(s.last_value);
   }
   return out;

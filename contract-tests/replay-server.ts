@@ -77,7 +77,8 @@ export async function startReplayServer(t: Transcript): Promise<ReplayServer> {
       ws.on('message', (data) => {
         const s = next('ws_send');
         if (s < 0) return;
-        if (steps[s].ws_send!.client !== name || data.toString() !== steps[s].ws_send!.text) problems.push(`step ${s + 1}: frame ${data.toString()} from ${name}`);
+        if (steps[s].ws_send!.client !== name || data.toString() !== steps[s].ws_send!.text)
+          problems.push(`step ${s + 1}: frame ${data.toString()} from ${name}`);
         deliver(s);
       });
       ws.on('close', () => {

@@ -66,7 +66,9 @@ function proxy(upstream: Target, transform: (body: string, headers: http.Incomin
   });
 }
 
-function jsonServer(answer: (req: http.IncomingMessage, n: number) => { status?: number; body: string; headers?: Record<string, string> }): Promise<Fake> {
+function jsonServer(
+  answer: (req: http.IncomingMessage, n: number) => { status?: number; body: string; headers?: Record<string, string> },
+): Promise<Fake> {
   let n = 0;
   return fakeServer((req, res) => {
     req.resume();
@@ -207,7 +209,12 @@ describe('contract runner: the judge', function () {
     });
 
     it('rejects a timestamp of the wrong format (UTC Z, +00:00, 3-digit fraction, no offset)', async () => {
-      for (const actual of ['2026-11-24T00:28:15.880582Z', '2026-11-24T00:28:15.880582+00:00', '2026-11-24T05:58:15.880+05:30', '2026-11-24T05:58:15.880582']) {
+      for (const actual of [
+        '2026-11-24T00:28:15.880582Z',
+        '2026-11-24T00:28:15.880582+00:00',
+        '2026-11-24T05:58:15.880+05:30',
+        '2026-11-24T05:58:15.880582',
+      ]) {
         const f = await serve(() => ({ body: JSON.stringify({ id: 5, created_at: actual }) }));
         const r = await runTranscript(one(created), f);
         expect(r.ok, actual).to.equal(false);
@@ -403,11 +410,15 @@ describe('contract runner: the judge', function () {
         res.end();
       });
       fakes.push(f);
-      const refused = (status: number): Transcript => transcript([{ ws_connect: { client: 'a', path: '/ws/x/' }, expect: { accepted: false, status } as Step['expect'] }]);
+      const refused = (status: number): Transcript =>
+        transcript([{ ws_connect: { client: 'a', path: '/ws/x/' }, expect: { accepted: false, status } as Step['expect'] }]);
       expect((await runTranscript(refused(403), f)).ok).to.equal(true);
       const r = await runTranscript(refused(500), f);
       expect(r.failure!.problems[0]).to.contain('refused with 403, expected 500');
-      const accepted = await runTranscript(transcript([{ ws_connect: { client: 'a', path: '/ws/x/' }, expect: { accepted: true } as Step['expect'] }]), f);
+      const accepted = await runTranscript(
+        transcript([{ ws_connect: { client: 'a', path: '/ws/x/' }, expect: { accepted: true } as Step['expect'] }]),
+        f,
+      );
       expect(accepted.failure!.problems[0]).to.contain('handshake refused with 403');
     });
   });
@@ -469,7 +480,9 @@ describe('contract runner: the judge', function () {
   });
 
   it('line diff shows the changed lines with context', () => {
-    const d = lineDiff(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].join('\n'), ['a', 'b', 'c', 'd', 'E', 'f', 'g', 'h', 'i'].join('\n'), { context: 1 });
+    const d = lineDiff(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].join('\n'), ['a', 'b', 'c', 'd', 'E', 'f', 'g', 'h', 'i'].join('\n'), {
+      context: 1,
+    });
     expect(d).to.equal(['  d', '- e', '+ E', '  f'].join('\n'));
   });
 });

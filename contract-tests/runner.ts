@@ -7,7 +7,17 @@ import path from 'node:path';
 import { drfJson, pythonDumps } from '../src/python/json.ts';
 import { lineDiff } from './diff.ts';
 import { GOLDEN_DIR, GOLDEN_ORIGIN, Normaliser, type SeedFacts } from './normalise.ts';
-import { stepKind, type HttpExpect, type HttpRequest, type Step, type StepFailure, type Target, type Transcript, type TranscriptResult, type WsExpect } from './types.ts';
+import {
+  stepKind,
+  type HttpExpect,
+  type HttpRequest,
+  type Step,
+  type StepFailure,
+  type Target,
+  type Transcript,
+  type TranscriptResult,
+  type WsExpect,
+} from './types.ts';
 import { WsClient } from '../test/helpers/wsclient.ts';
 
 export type { Target, Transcript, TranscriptResult } from './types.ts';
@@ -105,16 +115,27 @@ const DIALECTS: Dialect[] = [
  * the golden's bytes are reproduced by a serialiser (DRF's or Python's); the actual bytes must be exactly
  * what that serialiser makes of the actual value, and the normalised actual must serialise to the golden bytes.
  */
-function byteProblems(what: string, expectedText: string, expectedValue: unknown, actualText: string, actualValue: unknown, normalised: unknown, baseUrl: string): string[] {
+function byteProblems(
+  what: string,
+  expectedText: string,
+  expectedValue: unknown,
+  actualText: string,
+  actualValue: unknown,
+  normalised: unknown,
+  baseUrl: string,
+): string[] {
   const dialect = DIALECTS.find((d) => d.serialise(expectedValue) === expectedText);
   if (dialect) {
     const problems: string[] = [];
     const canonical = dialect.serialise(actualValue);
     if (canonical !== actualText) {
-      problems.push(`${what}: the bytes are not ${dialect.name} (spacing, escaping or number format):\n    expected like: ${clip(canonical, 400)}\n    actual:        ${clip(actualText, 400)}`);
+      problems.push(
+        `${what}: the bytes are not ${dialect.name} (spacing, escaping or number format):\n    expected like: ${clip(canonical, 400)}\n    actual:        ${clip(actualText, 400)}`,
+      );
     }
     const mine = dialect.serialise(normalised);
-    if (!problems.length && mine !== expectedText) problems.push(`${what}: bytes differ after normalising:\n    expected: ${clip(expectedText, 400)}\n    actual:   ${clip(mine, 400)}`);
+    if (!problems.length && mine !== expectedText)
+      problems.push(`${what}: bytes differ after normalising:\n    expected: ${clip(expectedText, 400)}\n    actual:   ${clip(mine, 400)}`);
     return problems;
   }
   // No serialiser reproduces the golden bytes: compare them directly (links carry the target's host).
@@ -126,11 +147,15 @@ function checkHttp(e: HttpExpect, res: HttpResponse, norm: Normaliser, baseUrl: 
   const problems: string[] = [];
   if (res.status !== e.status) problems.push(`status ${res.status}, expected ${e.status}`);
   const ct = header(res.headers, 'content-type');
-  if (e.content_type !== undefined && ct !== e.content_type) problems.push(`content-type ${JSON.stringify(ct)}, expected ${JSON.stringify(e.content_type)}`);
+  if (e.content_type !== undefined && ct !== e.content_type)
+    problems.push(`content-type ${JSON.stringify(ct)}, expected ${JSON.stringify(e.content_type)}`);
   for (const name of TRACKED_HEADERS) {
     const want = Object.entries(e.headers ?? {}).find(([k]) => k.toLowerCase() === name)?.[1];
     const got = header(res.headers, name);
-    if (got !== want) problems.push(`header ${name}: ${got === undefined ? '(absent)' : JSON.stringify(got)}, expected ${want === undefined ? '(absent)' : JSON.stringify(want)}`);
+    if (got !== want)
+      problems.push(
+        `header ${name}: ${got === undefined ? '(absent)' : JSON.stringify(got)}, expected ${want === undefined ? '(absent)' : JSON.stringify(want)}`,
+      );
   }
   const expectedIsJson = /^application\/json\b/.test(e.content_type ?? '') && e.body !== undefined && typeof e.body !== 'string';
   if (expectedIsJson) {
@@ -143,7 +168,8 @@ function checkHttp(e: HttpExpect, res: HttpResponse, norm: Normaliser, baseUrl: 
     }
     const c = norm.compare(e.body, parsed, 'body');
     problems.push(...c.problems);
-    if (!c.problems.length && e.body_text !== undefined) problems.push(...byteProblems('body', e.body_text, e.body, res.text, parsed, c.value, baseUrl));
+    if (!c.problems.length && e.body_text !== undefined)
+      problems.push(...byteProblems('body', e.body_text, e.body, res.text, parsed, c.value, baseUrl));
     return problems.length ? { problems, expected: pretty(e.body), actual: pretty(c.value) } : { problems };
   }
   const expectedText = e.body_text ?? (typeof e.body === 'string' ? e.body : undefined);
@@ -166,7 +192,15 @@ export async function runTranscript(transcript: Transcript, target: Target, opts
   const httpSettleMs = opts.httpSettleMs ?? 25;
   const norm = new Normaliser({ baseUrl, mapIds: opts.mapIds, strictStatus: opts.strictStatus, anyStatus: opts.anyStatus, seed: opts.seed });
   const clients = new Map<string, WsClient>();
-  const result: TranscriptResult = { name: transcript.name, variant: !!opts.variant, ok: true, steps: transcript.steps.length, executed: 0, ms: 0, notes: norm.notes };
+  const result: TranscriptResult = {
+    name: transcript.name,
+    variant: !!opts.variant,
+    ok: true,
+    steps: transcript.steps.length,
+    executed: 0,
+    ms: 0,
+    notes: norm.notes,
+  };
   const failures: StepFailure[] = [];
 
   const fail = (f: StepFailure) => {
@@ -219,8 +253,15 @@ export async function runTranscript(transcript: Transcript, target: Target, opts
                 clients.delete(client);
               }
             } else if ('status' in res) {
-              if (want.accepted !== false) fail({ index, kind, request, problems: [`handshake refused with ${res.status}${res.body ? ' ' + clip(res.body.trim(), 200) : ''}, expected accepted`] });
-              else if (want.status !== undefined && want.status !== res.status) fail({ index, kind, request, problems: [`handshake refused with ${res.status}, expected ${want.status}`] });
+              if (want.accepted !== false)
+                fail({
+                  index,
+                  kind,
+                  request,
+                  problems: [`handshake refused with ${res.status}${res.body ? ' ' + clip(res.body.trim(), 200) : ''}, expected accepted`],
+                });
+              else if (want.status !== undefined && want.status !== res.status)
+                fail({ index, kind, request, problems: [`handshake refused with ${res.status}, expected ${want.status}`] });
             } else {
               fail({ index, kind, request, problems: [`connection failed: ${res.error}`] });
             }
@@ -231,7 +272,12 @@ export async function runTranscript(transcript: Transcript, target: Target, opts
             const sock = clients.get(client);
             const frame = norm.rewriteFrame(text);
             if (!sock || sock.closed) {
-              fail({ index, kind, request: `${client} ← ${clip(frame, 300)}`, problems: [`client ${client} is not connected${sock?.closed ? ` (closed with ${sock.closed.code})` : ''}`] });
+              fail({
+                index,
+                kind,
+                request: `${client} ← ${clip(frame, 300)}`,
+                problems: [`client ${client} is not connected${sock?.closed ? ` (closed with ${sock.closed.code})` : ''}`],
+              });
               break;
             }
             sock.send(frame);
@@ -330,15 +376,19 @@ async function expectFrames(
     const c = norm.compare(e.frames[k], parsed, `frame[${k}]`);
     normalised.push(c.value);
     problems.push(...c.problems);
-    if (!c.problems.length && rawExpected !== undefined) problems.push(...byteProblems(`frame[${k}]`, rawExpected, e.frames[k], f.text, parsed, c.value, norm.baseUrl));
+    if (!c.problems.length && rawExpected !== undefined)
+      problems.push(...byteProblems(`frame[${k}]`, rawExpected, e.frames[k], f.text, parsed, c.value, norm.baseUrl));
   });
 
   if (e.closed_by_server) {
     if (!sock.closed) problems.push(`socket still open, expected the server to close it with ${e.closed_by_server.code}`);
-    else if (sock.closed.code !== e.closed_by_server.code) problems.push(`server closed the socket with ${sock.closed.code}, expected ${e.closed_by_server.code}`);
+    else if (sock.closed.code !== e.closed_by_server.code)
+      problems.push(`server closed the socket with ${sock.closed.code}, expected ${e.closed_by_server.code}`);
     clients.delete(e.client);
   } else if (sock.closed && !sock.closed.byClient) {
-    problems.push(`server closed the socket with ${sock.closed.code}${sock.closed.reason ? ` (${sock.closed.reason})` : ''}, expected it to stay open`);
+    problems.push(
+      `server closed the socket with ${sock.closed.code}${sock.closed.reason ? ` (${sock.closed.reason})` : ''}, expected it to stay open`,
+    );
     clients.delete(e.client);
   }
   if (!problems.length) return null;
@@ -366,7 +416,11 @@ export function formatResult(r: TranscriptResult, opts: { verbose?: boolean; pen
     for (const p of f.problems) lines.push(...p.split('\n').map((l, k) => (k ? '      ' : '    - ') + l));
     if (f.expected !== undefined && f.actual !== undefined) {
       lines.push('    diff (- expected, + actual, volatile fields normalised):');
-      lines.push(...lineDiff(f.expected, f.actual).split('\n').map((l) => '      ' + l));
+      lines.push(
+        ...lineDiff(f.expected, f.actual)
+          .split('\n')
+          .map((l) => '      ' + l),
+      );
     }
   }
   if (opts.verbose && r.notes.length) lines.push(...r.notes.map((n) => `    note: ${n}`));

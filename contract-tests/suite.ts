@@ -91,7 +91,8 @@ export function validateVariant(golden: Transcript, variant: Transcript, diverge
     marked++;
     const d = byId.get(s.divergence);
     if (!d) problems.push(`${where} step ${i + 1}: divergence ${JSON.stringify(s.divergence)} is not in divergences.json`);
-    else if (!d.transcripts.includes(golden.name)) problems.push(`${where} step ${i + 1}: divergence ${JSON.stringify(s.divergence)} does not list ${golden.name} in its transcripts`);
+    else if (!d.transcripts.includes(golden.name))
+      problems.push(`${where} step ${i + 1}: divergence ${JSON.stringify(s.divergence)} does not list ${golden.name} in its transcripts`);
   });
   if (!marked) problems.push(`${where}: no step carries a "divergence" id (a variant must mark what it changes)`);
 
@@ -99,7 +100,8 @@ export function validateVariant(golden: Transcript, variant: Transcript, diverge
   const g = golden.steps.map(canon);
   const v = variant.steps.map(canon);
   const lcs: number[][] = Array.from({ length: g.length + 1 }, () => new Array<number>(v.length + 1).fill(0));
-  for (let i = g.length - 1; i >= 0; i--) for (let j = v.length - 1; j >= 0; j--) lcs[i][j] = g[i] === v[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  for (let i = g.length - 1; i >= 0; i--)
+    for (let j = v.length - 1; j >= 0; j--) lcs[i][j] = g[i] === v[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
   // Walk the alignment gap by gap: a gap is golden steps [gi..) and variant steps [vj..) between matches.
   let i = 0;
   let j = 0;
@@ -130,20 +132,24 @@ export function validateVariant(golden: Transcript, variant: Transcript, diverge
 }
 
 /** Consistency of pending.json, divergences.json and the variants with the golden folder. */
-export function validateSuite(opts: { goldenDir?: string; variantsDir?: string; pending?: Record<string, Pending>; divergences?: Divergence[] } = {}): string[] {
+export function validateSuite(
+  opts: { goldenDir?: string; variantsDir?: string; pending?: Record<string, Pending>; divergences?: Divergence[] } = {},
+): string[] {
   const names = new Set(goldenNames(opts.goldenDir));
   const pending = opts.pending ?? loadPending();
   const divergences = opts.divergences ?? loadDivergences();
   const problems: string[] = [];
   for (const [name, p] of Object.entries(pending)) {
     if (!names.has(name)) problems.push(`pending.json: ${name} is not a golden transcript`);
-    if (!Number.isInteger(p.issue) || typeof p.reason !== 'string' || !p.reason) problems.push(`pending.json: ${name} needs {"issue": N, "reason": "..."}`);
+    if (!Number.isInteger(p.issue) || typeof p.reason !== 'string' || !p.reason)
+      problems.push(`pending.json: ${name} needs {"issue": N, "reason": "..."}`);
   }
   const ids = new Set<string>();
   for (const d of divergences) {
     if (!d.id || ids.has(d.id)) problems.push(`divergences.json: id ${JSON.stringify(d.id)} missing or duplicated`);
     ids.add(d.id);
-    if (!d.reason || !Number.isInteger(d.issue) || !Array.isArray(d.transcripts) || !d.transcripts.length) problems.push(`divergences.json: ${d.id} needs transcripts, reason and issue`);
+    if (!d.reason || !Number.isInteger(d.issue) || !Array.isArray(d.transcripts) || !d.transcripts.length)
+      problems.push(`divergences.json: ${d.id} needs transcripts, reason and issue`);
     for (const t of d.transcripts ?? []) if (!names.has(t)) problems.push(`divergences.json: ${d.id} lists ${t}, which is not a golden transcript`);
   }
   const vdir = opts.variantsDir ?? VARIANT_DIR;
@@ -212,7 +218,9 @@ export function selectTranscripts(
 /** Files that differ between two golden folders (recursive, byte comparison). */
 export function compareFolders(a: string, b: string): string[] {
   const list = (root: string, rel = ''): string[] =>
-    fs.readdirSync(path.join(root, rel), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? list(root, path.join(rel, e.name)) : [path.join(rel, e.name)]));
+    fs
+      .readdirSync(path.join(root, rel), { withFileTypes: true })
+      .flatMap((e) => (e.isDirectory() ? list(root, path.join(rel, e.name)) : [path.join(rel, e.name)]));
   const fa = new Set(list(a));
   const fb = new Set(list(b));
   const out: string[] = [];

@@ -31,7 +31,10 @@ export function createHttpServer(ctx: AppContext): { server: http.Server; router
   app.set('trust proxy', ctx.config.trustProxy);
   app.use(allowedHostsMiddleware(ctx.config.allowedHosts, ctx.config.debug));
   if (ctx.config.metricsToken) app.get('/metrics', metricsHandler(ctx, ws.hub, ctx.config.metricsToken));
-  app.get(READINESS_PATH, readinessHandler(ctx, () => ws.hub.draining));
+  app.get(
+    READINESS_PATH,
+    readinessHandler(ctx, () => ws.hub.draining),
+  );
   // The admin site: Django's /admin/, loaded on its first request (src/admin/mount.ts).
   app.use('/admin', adminHandler(ctx));
   app.use(router.handler(ctx));

@@ -45,8 +45,12 @@ async function run(argv: string[]): Promise<void> {
       const { values } = parseArgs({
         args: rest,
         options: {
-          email: { type: 'string' }, password: { type: 'string' }, 'first-name': { type: 'string' },
-          'last-name': { type: 'string' }, role: { type: 'string', default: 'member' }, year: { type: 'string', default: '1st' },
+          email: { type: 'string' },
+          password: { type: 'string' },
+          'first-name': { type: 'string' },
+          'last-name': { type: 'string' },
+          role: { type: 'string', default: 'member' },
+          year: { type: 'string', default: '1st' },
         },
       });
       if (!values.email || !values.password || !values['first-name']) throw new UsageError('createuser needs --email, --password and --first-name');
@@ -56,12 +60,27 @@ async function run(argv: string[]): Promise<void> {
         const existing = await db.knex(USER_TABLE).where({ email }).first('id');
         if (existing) throw new UsageError(`a user with email ${email} already exists`);
         const now = nowTimestamp();
-        const [row] = await db.knex(USER_TABLE).insert({
-          password: await makePassword(password), last_login: null, is_superuser: false, email,
-          first_name: values['first-name'], last_name: values['last-name'] ?? null, role: values.role, year: values.year,
-          status: 'active', is_staff: false, is_active: true, created_at: now, updated_at: now, is_verified: false,
-          is_completed: false, hosteller: false,
-        }).returning('id');
+        const [row] = await db
+          .knex(USER_TABLE)
+          .insert({
+            password: await makePassword(password),
+            last_login: null,
+            is_superuser: false,
+            email,
+            first_name: values['first-name'],
+            last_name: values['last-name'] ?? null,
+            role: values.role,
+            year: values.year,
+            status: 'active',
+            is_staff: false,
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+            is_verified: false,
+            is_completed: false,
+            hosteller: false,
+          })
+          .returning('id');
         return row.id as number;
       });
       console.log(`created user ${id} <${email}>`);

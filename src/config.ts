@@ -164,7 +164,8 @@ function float(env: Env, name: EnvName, fallback: number, min: number, max: numb
   const raw = str(env, name);
   if (raw === undefined) return fallback;
   const n = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError(`${name} must be a number between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new ConfigError(`${name} must be a number between ${min} and ${max}, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -194,9 +195,13 @@ function url(env: Env, name: EnvName, protocols: string[]): string | null {
 
 /** Django's check (4_0.E001): every origin names its scheme. */
 function csrfTrustedOrigins(env: Env): string[] {
-  const list = (str(env, 'CSRF_TRUSTED_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  const list = (str(env, 'CSRF_TRUSTED_ORIGINS') ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const o of list) {
-    if (!/^[a-z][a-z0-9+.-]*:\/\/[^/]+$/i.test(o)) throw new ConfigError(`CSRF_TRUSTED_ORIGINS entries must be scheme://host, got ${JSON.stringify(o)}`);
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^/]+$/i.test(o))
+      throw new ConfigError(`CSRF_TRUSTED_ORIGINS entries must be scheme://host, got ${JSON.stringify(o)}`);
   }
   return list;
 }
@@ -245,12 +250,22 @@ export function loadConfig(env: Env = process.env): Config {
     channelLayer,
     secretKey: str(env, 'SECRET_KEY') ?? 'csi-chat-insecure-development-key',
     debug,
-    allowedHosts: (str(env, 'ALLOWED_HOSTS') ?? '*').split(',').map((h) => h.trim()).filter(Boolean),
+    allowedHosts: (str(env, 'ALLOWED_HOSTS') ?? '*')
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean),
     csrfTrustedOrigins: csrfTrustedOrigins(env),
     trustProxy: bool(env, 'TRUST_PROXY', false),
-    cloudinary: cloudName && apiKey && apiSecret
-      ? { cloudName, apiKey, apiSecret, secure: bool(env, 'CLOUDINARY_SECURE', false), uploadPrefix: url(env, 'CLOUDINARY_UPLOAD_PREFIX', ['http:', 'https:']) }
-      : null,
+    cloudinary:
+      cloudName && apiKey && apiSecret
+        ? {
+            cloudName,
+            apiKey,
+            apiSecret,
+            secure: bool(env, 'CLOUDINARY_SECURE', false),
+            uploadPrefix: url(env, 'CLOUDINARY_UPLOAD_PREFIX', ['http:', 'https:']),
+          }
+        : null,
     cloudinaryCloudName: cloudName ?? 'dcbla9zbl',
     email: emailHost
       ? {
@@ -270,7 +285,8 @@ export function loadConfig(env: Env = process.env): Config {
     wsSendBufferLimit: int(env, 'WS_SEND_BUFFER_BYTES', 4 * 1024 * 1024, 1024),
     wsPingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 20_000, 100),
     wsPingTimeoutMs: int(env, 'WS_PING_TIMEOUT_MS', 30_000, 100),
-    firebaseCredentials: str(env, 'FIREBASE_CREDENTIALS') ?? str(env, 'FIREBASE_CREDENTIALS_JSON') ?? str(env, 'GOOGLE_APPLICATION_CREDENTIALS') ?? null,
+    firebaseCredentials:
+      str(env, 'FIREBASE_CREDENTIALS') ?? str(env, 'FIREBASE_CREDENTIALS_JSON') ?? str(env, 'GOOGLE_APPLICATION_CREDENTIALS') ?? null,
     // The original's Attendance/utils.py constants (LAB_LATITUDE, LAB_LONGITUDE, RADIUS_THRESHOLD).
     attendance: {
       labLatitude: float(env, 'ATTENDANCE_LAB_LATITUDE', 28.6754077, -90, 90),
@@ -278,11 +294,7 @@ export function loadConfig(env: Env = process.env): Config {
       radiusMeters: float(env, 'ATTENDANCE_RADIUS_METERS', 25, 0, 20037509),
     },
     // Google sign-in audiences: GOOGLE_CLIENT_IDS (comma-separated) plus the original's two names.
-    googleClientIds: [
-      ...(str(env, 'GOOGLE_CLIENT_IDS') ?? '').split(','),
-      str(env, 'GOOGLE_ANDROID_CLIENT_ID'),
-      str(env, 'GOOGLE_IOS_CLIENT_ID'),
-    ]
+    googleClientIds: [...(str(env, 'GOOGLE_CLIENT_IDS') ?? '').split(','), str(env, 'GOOGLE_ANDROID_CLIENT_ID'), str(env, 'GOOGLE_IOS_CLIENT_ID')]
       .map((v) => v?.trim())
       .filter((v, i, all): v is string => !!v && all.indexOf(v) === i),
     loadDemoData: bool(env, 'LOAD_DEMO_DATA', !databaseUrl),

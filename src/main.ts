@@ -53,7 +53,14 @@ async function main(): Promise<void> {
   const running = await listen(ctx, config.port, config.host);
   shutdown.serving(ctx, running);
   ctx.log.info(
-    { database: ctx.db.description, schema: built.schema, channelLayer: ctx.layer.kind, storage: ctx.storage.kind, port: running.port, pid: process.pid },
+    {
+      database: ctx.db.description,
+      schema: built.schema,
+      channelLayer: ctx.layer.kind,
+      storage: ctx.storage.kind,
+      port: running.port,
+      pid: process.pid,
+    },
     `csi-chat listening on http://${config.host}:${running.port} — database: ${ctx.db.description}; channel layer: ${ctx.layer.kind}; media: ${ctx.storage.kind}`,
   );
   if (!config.databaseUrl) await printDemoLogins(ctx, running.port);
@@ -65,12 +72,17 @@ async function printDemoLogins(ctx: import('./context.ts').AppContext, port: num
   const rows: Array<{ email: string; key: string | null }> = await ctx.db
     .knex(`${USER_TABLE} as u`)
     .leftJoin(`${TOKEN_TABLE} as t`, 't.user_id', 'u.id')
-    .whereIn('u.email', demo.users.map((u) => u.email))
+    .whereIn(
+      'u.email',
+      demo.users.map((u) => u.email),
+    )
     .select('u.email', 't.key');
   const tokens = new Map(rows.map((r) => [r.email, r.key]));
   const present = demo.users.filter((u) => tokens.has(u.email));
   if (!present.length) return;
-  const lines = present.map((u) => `  ${u.email.padEnd(28)} password ${u.password.padEnd(15)} token ${tokens.get(u.email) ?? '(created at first login)'}`);
+  const lines = present.map(
+    (u) => `  ${u.email.padEnd(28)} password ${u.password.padEnd(15)} token ${tokens.get(u.email) ?? '(created at first login)'}`,
+  );
   process.stdout.write(
     `\ncsi-chat is up on http://localhost:${port} — demo logins (also in db/demo-users.json):\n${lines.join('\n')}\n` +
       `try: npm run ws -- /ws/chat/1/ ${tokens.get(present[0].email) ?? '<token>'}\n\n`,

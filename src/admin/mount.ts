@@ -17,7 +17,10 @@ export function adminHandler(ctx: AppContext) {
         // Let the next request try again (e.g. once `npm run build:admin` has run).
         ctx.admin.site = null;
         ctx.log.error({ err }, 'admin site unavailable');
-        res.status(503).type('text/plain; charset=utf-8').send(`The admin site is unavailable: ${(err as Error).message}\n`);
+        res
+          .status(503)
+          .type('text/plain; charset=utf-8')
+          .send(`The admin site is unavailable: ${(err as Error).message}\n`);
       },
     );
   };

@@ -25,7 +25,9 @@ function page(title: string, body: string): string {
 }
 
 export function loginPage(opts: { csrfToken: string; next: string; username: string; error: string | null }): string {
-  return page('Log in', `
+  return page(
+    'Log in',
+    `
 <h1>Log in</h1>
 ${opts.error ? `<p class="errornote">${escapeHtml(opts.error)}</p>` : ''}
 <form action="/admin/login/" method="post" id="login-form">
@@ -36,28 +38,38 @@ ${opts.error ? `<p class="errornote">${escapeHtml(opts.error)}</p>` : ''}
 <input type="password" name="password" autocomplete="current-password" required id="id_password">
 <input type="hidden" name="next" value="${escapeHtml(opts.next)}">
 <button type="submit">Log in</button>
-</form>`);
+</form>`,
+  );
 }
 
 export function logoutConfirmPage(csrfToken: string): string {
-  return page('Log out', `
+  return page(
+    'Log out',
+    `
 <h1>Log out</h1>
 <form action="/admin/logout/" method="post" id="logout-form">
 <input type="hidden" name="csrfmiddlewaretoken" value="${escapeHtml(csrfToken)}">
 <p>Log out of the administration site?</p>
 <button type="submit">Log out</button>
-</form>`);
+</form>`,
+  );
 }
 
 export function loggedOutPage(): string {
-  return page('Logged out', `
+  return page(
+    'Logged out',
+    `
 <h1>Logged out</h1>
 <p>Thanks for spending some quality time with the web site today.</p>
-<p><a href="/admin/">Log in again</a></p>`);
+<p><a href="/admin/">Log in again</a></p>`,
+  );
 }
 
 export function forbiddenPage(): string {
-  return page('403 Forbidden', '<h1>403 Forbidden</h1><p>You do not have permission to view or change this.</p><p><a href="/admin/">Back to the administration</a></p>');
+  return page(
+    '403 Forbidden',
+    '<h1>403 Forbidden</h1><p>You do not have permission to view or change this.</p><p><a href="/admin/">Back to the administration</a></p>',
+  );
 }
 
 /** Django's CSRF failure view (DEBUG=False): 403 with the reason kept out of the page. */

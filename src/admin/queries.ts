@@ -42,7 +42,10 @@ export function searchTerms(q: string): string[] {
 
 /** Pickers of models without search_fields search their text columns (title, name, e-mail, …). */
 function defaultSearchFields(model: ModelDef): string[] {
-  return model.fields.filter((f) => f.kind === 'string' && !f.choices).slice(0, 3).map((f) => f.name);
+  return model.fields
+    .filter((f) => f.kind === 'string' && !f.choices)
+    .slice(0, 3)
+    .map((f) => f.name);
 }
 
 function applyFilters(knex: Knex, model: ModelDef, q: Knex.QueryBuilder, spec: Pick<ListSpec, 'search' | 'filters'>): Knex.QueryBuilder {
@@ -58,7 +61,11 @@ function applyFilters(knex: Knex, model: ModelDef, q: Knex.QueryBuilder, spec: P
           if (rest && f?.kind === 'fk') {
             const target = modelByKey(f.target!)!;
             w.orWhereExists(
-              knex.select(knex.raw('1')).from(`${target.table} as s`).whereRaw(`s.?? = ${t}.??`, [target.pk, f.column]).andWhere(`s.${rest}`, 'ilike', pattern),
+              knex
+                .select(knex.raw('1'))
+                .from(`${target.table} as s`)
+                .whereRaw(`s.?? = ${t}.??`, [target.pk, f.column])
+                .andWhere(`s.${rest}`, 'ilike', pattern),
             );
           } else if (f) {
             w.orWhere(`${t}.${f.column}`, 'ilike', pattern);
@@ -72,7 +79,8 @@ function applyFilters(knex: Knex, model: ModelDef, q: Knex.QueryBuilder, spec: P
     const kind = field === 'pk' ? (model.pkKind === 'integer' ? 'integer' : 'string') : field.kind;
     if (typeof value === 'object') {
       if (kind !== 'date' && kind !== 'datetime' && kind !== 'integer' && kind !== 'float' && kind !== 'decimal') continue;
-      const ok = (v: string | undefined) => v !== undefined && v !== '' && v.length <= 40 && !Number.isNaN(kind === 'date' || kind === 'datetime' ? Date.parse(v) : Number(v));
+      const ok = (v: string | undefined) =>
+        v !== undefined && v !== '' && v.length <= 40 && !Number.isNaN(kind === 'date' || kind === 'datetime' ? Date.parse(v) : Number(v));
       if (ok(value.from)) q.where(column, '>=', value.from!);
       if (ok(value.to)) q.where(column, '<=', value.to!);
       continue;
@@ -90,7 +98,14 @@ function applyFilters(knex: Knex, model: ModelDef, q: Knex.QueryBuilder, spec: P
       case 'm2m': {
         const f = field as FieldDef;
         if (!/^\d{1,15}$/.test(v)) q.whereRaw('false');
-        else q.whereExists(knex.select(knex.raw('1')).from(`${f.through!.table} as m`).whereRaw(`m.?? = ${t}.??`, [f.through!.own, model.pk]).andWhere(`m.${f.through!.other}`, Number(v)));
+        else
+          q.whereExists(
+            knex
+              .select(knex.raw('1'))
+              .from(`${f.through!.table} as m`)
+              .whereRaw(`m.?? = ${t}.??`, [f.through!.own, model.pk])
+              .andWhere(`m.${f.through!.other}`, Number(v)),
+          );
         break;
       }
       case 'date':
@@ -152,7 +167,10 @@ export async function getRow(db: Db, model: ModelDef, id: unknown): Promise<Reco
 }
 
 export async function getRows(knex: Knex, model: ModelDef, ids: unknown[]): Promise<Array<Record<string, unknown>>> {
-  const pks = ids.map((id) => pkValue(model, id)).filter((v): v is string | number => v !== null).slice(0, MAX_PAGE);
+  const pks = ids
+    .map((id) => pkValue(model, id))
+    .filter((v): v is string | number => v !== null)
+    .slice(0, MAX_PAGE);
   if (!pks.length) return [];
   return knex(model.table).whereIn(model.pk, pks);
 }
@@ -212,7 +230,13 @@ export async function userPermissions(knex: Knex, userId: number): Promise<Set<s
     .where((w) =>
       w
         .whereIn('p.id', knex('User_user_user_permissions').where('user_id', userId).select('permission_id'))
-        .orWhereIn('p.id', knex('auth_group_permissions as gp').join('User_user_groups as ug', 'ug.group_id', 'gp.group_id').where('ug.user_id', userId).select('gp.permission_id')),
+        .orWhereIn(
+          'p.id',
+          knex('auth_group_permissions as gp')
+            .join('User_user_groups as ug', 'ug.group_id', 'gp.group_id')
+            .where('ug.user_id', userId)
+            .select('gp.permission_id'),
+        ),
     );
   return new Set(rows.map((r) => `${r.app_label}.${r.codename}`));
 }
@@ -256,18 +280,30 @@ export async function objectHistory(knex: Knex, ctId: number, objectId: string, 
   return knex('django_admin_log as l')
     .join('User_user as u', 'u.id', 'l.user_id')
     .where({ 'l.content_type_id': ctId, 'l.object_id': objectId })
-    .orderBy([{ column: 'l.action_time', order: 'asc' }, { column: 'l.id', order: 'asc' }])
+    .orderBy([
+      { column: 'l.action_time', order: 'asc' },
+      { column: 'l.id', order: 'asc' },
+    ])
     .limit(limit)
     .offset(offset)
     .select('l.action_time', 'u.email as user_email', 'l.action_flag', 'l.change_message');
 }
 
 /** The admin index's "My actions": the user's latest entries with their content type. */
-export async function recentActions(knex: Knex, userId: number, limit: number): Promise<Array<{ action_flag: number; object_repr: string; model: string }>> {
-  const rows: Array<{ action_flag: number; object_repr: string; app_label: string | null; model: string | null }> = await knex('django_admin_log as l')
+export async function recentActions(
+  knex: Knex,
+  userId: number,
+  limit: number,
+): Promise<Array<{ action_flag: number; object_repr: string; model: string }>> {
+  const rows: Array<{ action_flag: number; object_repr: string; app_label: string | null; model: string | null }> = await knex(
+    'django_admin_log as l',
+  )
     .leftJoin('django_content_type as ct', 'ct.id', 'l.content_type_id')
     .where('l.user_id', userId)
-    .orderBy([{ column: 'l.action_time', order: 'desc' }, { column: 'l.id', order: 'desc' }])
+    .orderBy([
+      { column: 'l.action_time', order: 'desc' },
+      { column: 'l.id', order: 'desc' },
+    ])
     .limit(limit)
     .select('l.action_flag', 'l.object_repr', 'ct.app_label', 'ct.model');
   return rows.map((r) => ({ action_flag: r.action_flag, object_repr: r.object_repr, model: r.model ? `${r.model} (${r.app_label})` : '' }));
@@ -309,12 +345,22 @@ export type DeletionPlan = Map<string, number>;
  * through a NOT NULL foreign key; nullable ones are set to NULL (SET_NULL). Runs in the caller's
  * transaction; `depth` bounds pathological cycles.
  */
-export async function deleteCascade(trx: Knex.Transaction, fks: ForeignKey[], table: string, pkColumn: string, ids: Array<string | number>, plan: DeletionPlan = new Map(), depth = 0): Promise<DeletionPlan> {
+export async function deleteCascade(
+  trx: Knex.Transaction,
+  fks: ForeignKey[],
+  table: string,
+  pkColumn: string,
+  ids: Array<string | number>,
+  plan: DeletionPlan = new Map(),
+  depth = 0,
+): Promise<DeletionPlan> {
   if (!ids.length) return plan;
   if (depth > 8) throw new Error(`deletion of ${table} nests too deeply`);
   for (const fk of fks.filter((f) => f.target === table)) {
     if (fk.nullable) {
-      await trx(fk.table).whereIn(fk.column, ids).update({ [fk.column]: null });
+      await trx(fk.table)
+        .whereIn(fk.column, ids)
+        .update({ [fk.column]: null });
       continue;
     }
     const pk = fk.table === 'authtoken_token' ? 'key' : 'id';

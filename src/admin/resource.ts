@@ -23,7 +23,17 @@ export const VIRTUAL = {
 
 class KnexProperty extends BaseProperty {
   constructor(
-    private readonly opts: { path: string; type: PropertyType; isId?: boolean; reference?: string; isArray?: boolean; required?: boolean; editable?: boolean; sortable?: boolean; choices?: ReadonlyArray<readonly [string, string]> },
+    private readonly opts: {
+      path: string;
+      type: PropertyType;
+      isId?: boolean;
+      reference?: string;
+      isArray?: boolean;
+      required?: boolean;
+      editable?: boolean;
+      sortable?: boolean;
+      choices?: ReadonlyArray<readonly [string, string]>;
+    },
   ) {
     super({ path: opts.path, type: opts.type, isId: opts.isId ?? false, isSortable: opts.sortable ?? true });
   }
@@ -52,17 +62,25 @@ class KnexProperty extends BaseProperty {
 
 function propertyType(f: FieldDef): PropertyType {
   switch (f.kind) {
-    case 'boolean': return 'boolean';
-    case 'integer': return 'number';
+    case 'boolean':
+      return 'boolean';
+    case 'integer':
+      return 'number';
     case 'float':
-    case 'decimal': return 'float';
-    case 'date': return 'date';
-    case 'datetime': return 'datetime';
+    case 'decimal':
+      return 'float';
+    case 'date':
+      return 'date';
+    case 'datetime':
+      return 'datetime';
     case 'text':
-    case 'json': return 'textarea';
+    case 'json':
+      return 'textarea';
     case 'fk':
-    case 'm2m': return 'reference';
-    default: return 'string';
+    case 'm2m':
+      return 'reference';
+    default:
+      return 'string';
   }
 }
 
@@ -83,8 +101,7 @@ function rowParams(model: ModelDef, row: Record<string, unknown>, storage: Media
     else if (f.kind === 'file') {
       params[f.name] = v ?? null;
       params[`${f.name}__url`] = storage.url(v as string | null);
-    }
-    else params[f.name] = v ?? null;
+    } else params[f.name] = v ?? null;
   }
   return params;
 }
@@ -117,16 +134,19 @@ export class KnexResource extends BaseResource {
     this.props = [
       new KnexProperty({ path: m.pk, type: m.pkKind === 'integer' ? 'number' : 'string', isId: true, editable: false }),
       new KnexProperty({ path: VIRTUAL.str, type: 'string', editable: false, sortable: false }),
-      ...m.fields.map((f) => new KnexProperty({
-        path: f.name,
-        type: propertyType(f),
-        reference: f.kind === 'fk' || f.kind === 'm2m' ? f.target : undefined,
-        isArray: f.kind === 'm2m',
-        required: f.required && !f.readonly,
-        editable: !f.readonly,
-        sortable: f.kind !== 'm2m' && f.kind !== 'json',
-        choices: f.choices,
-      })),
+      ...m.fields.map(
+        (f) =>
+          new KnexProperty({
+            path: f.name,
+            type: propertyType(f),
+            reference: f.kind === 'fk' || f.kind === 'm2m' ? f.target : undefined,
+            isArray: f.kind === 'm2m',
+            required: f.required && !f.readonly,
+            editable: !f.readonly,
+            sortable: f.kind !== 'm2m' && f.kind !== 'json',
+            choices: f.choices,
+          }),
+      ),
     ];
     if (m.searchFields?.length) this.props.push(new KnexProperty({ path: VIRTUAL.search, type: 'string', sortable: false }));
     if (m.key === 'Chat.room') {
@@ -183,13 +203,17 @@ export class KnexResource extends BaseResource {
     return countRows(this.env.ctx.db.knex, this.model, this.listSpec(filter));
   }
 
-  override async find(filter: Filter, options: { limit?: number; offset?: number; sort?: { sortBy?: string; direction?: 'asc' | 'desc' } } = {}): Promise<BaseRecord[]> {
+  override async find(
+    filter: Filter,
+    options: { limit?: number; offset?: number; sort?: { sortBy?: string; direction?: 'asc' | 'desc' } } = {},
+  ): Promise<BaseRecord[]> {
     const sortField = options.sort?.sortBy === this.model.pk ? 'pk' : options.sort?.sortBy ? this.field(options.sort.sortBy) : undefined;
     const rows = await listRows(this.env.ctx.db.knex, this.model, {
       ...this.listSpec(filter),
-      sort: sortField && (sortField === 'pk' || (sortField.kind !== 'm2m' && sortField.kind !== 'json'))
-        ? { field: sortField, direction: options.sort?.direction === 'asc' ? 'asc' : 'desc' }
-        : undefined,
+      sort:
+        sortField && (sortField === 'pk' || (sortField.kind !== 'm2m' && sortField.kind !== 'json'))
+          ? { field: sortField, direction: options.sort?.direction === 'asc' ? 'asc' : 'desc' }
+          : undefined,
       limit: Math.min(Number(options.limit) || 10, MAX_PAGE),
       offset: Number(options.offset) || 0,
     });
@@ -218,18 +242,28 @@ export class KnexResource extends BaseResource {
       }
     }
     if (this.model.key === 'Chat.room' && ids.length) {
-      const counts: Array<{ room_id: number; n: string | number }> = await knex('Chat_room_members').whereIn('room_id', ids).groupBy('room_id').select('room_id').count({ n: '*' });
+      const counts: Array<{ room_id: number; n: string | number }> = await knex('Chat_room_members')
+        .whereIn('room_id', ids)
+        .groupBy('room_id')
+        .select('room_id')
+        .count({ n: '*' });
       const byRoom = new Map(counts.map((c) => [Number(c.room_id), Number(c.n)]));
       params.forEach((p, i) => (p[VIRTUAL.totalMembers] = byRoom.get(Number(ids[i])) ?? 0));
       if (detail) params[0][VIRTUAL.roomMessages] = JSON.stringify(await roomInline(this.env.ctx, Number(ids[0])));
     }
     if (this.model.key === 'Chat.message' && ids.length) {
       const mentions: Array<{ message_id: number; email: string }> = await knex('Chat_message_mentions as m')
-        .join('User_user as u', 'u.id', 'm.user_id').whereIn('m.message_id', ids).orderBy('m.id').select('m.message_id', 'u.email');
+        .join('User_user as u', 'u.id', 'm.user_id')
+        .whereIn('m.message_id', ids)
+        .orderBy('m.id')
+        .select('m.message_id', 'u.email');
       params.forEach((p, i) => {
         const content = rows[i].content;
         p[VIRTUAL.contentPreview] = typeof content === 'string' && content ? content.slice(0, 50) : 'No content';
-        p[VIRTUAL.mentionsList] = mentions.filter((m) => Number(m.message_id) === Number(ids[i])).map((m) => m.email).join(', ');
+        p[VIRTUAL.mentionsList] = mentions
+          .filter((m) => Number(m.message_id) === Number(ids[i]))
+          .map((m) => m.email)
+          .join(', ');
       });
     }
     return params.map((p) => new BaseRecord(p, this));
@@ -254,12 +288,17 @@ export class KnexResource extends BaseResource {
 
 /** The original's MessageInline on Room: sender, type, preview (≤ 50 chars or "No content"), time, deleted. */
 async function roomInline(ctx: AppContext, roomId: number) {
-  const rows: Array<{ id: number; email: string; message_type: string; content: string | null; created_at: string; is_deleted: boolean }> = await ctx.db.knex('Chat_message as m')
-    .join('User_user as u', 'u.id', 'm.sender_id')
-    .where('m.room_id', roomId)
-    .orderBy([{ column: 'm.created_at', order: 'desc' }, { column: 'm.id', order: 'desc' }])
-    .limit(50)
-    .select('m.id', 'u.email', 'm.message_type', 'm.content', 'm.created_at', 'm.is_deleted');
+  const rows: Array<{ id: number; email: string; message_type: string; content: string | null; created_at: string; is_deleted: boolean }> =
+    await ctx.db
+      .knex('Chat_message as m')
+      .join('User_user as u', 'u.id', 'm.sender_id')
+      .where('m.room_id', roomId)
+      .orderBy([
+        { column: 'm.created_at', order: 'desc' },
+        { column: 'm.id', order: 'desc' },
+      ])
+      .limit(50)
+      .select('m.id', 'u.email', 'm.message_type', 'm.content', 'm.created_at', 'm.is_deleted');
   return rows.map((r) => ({
     id: r.id,
     sender: r.email,

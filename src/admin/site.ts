@@ -10,7 +10,15 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
-import AdminJS, { NotFoundError, populator, Router as AdminRouter, type ActionContext, type ActionRequest, type ResourceOptions, type CurrentAdmin } from 'adminjs';
+import AdminJS, {
+  NotFoundError,
+  populator,
+  Router as AdminRouter,
+  type ActionContext,
+  type ActionRequest,
+  type ResourceOptions,
+  type CurrentAdmin,
+} from 'adminjs';
 import type { AppContext } from '../context.ts';
 import { authenticate } from '../user/auth.ts';
 import { csrfCookie, csrfRejection, maskSecret, newCsrfSecret, secretFromCookie, CSRF_COOKIE_NAME } from '../auth/csrf.ts';
@@ -98,19 +106,21 @@ function resourceOptions(model: ModelDef, ctx: AppContext): ResourceOptions {
     properties[f.name] = {
       isDisabled: f.readonly,
       ...(f.choices ? { availableValues: f.choices.map(([value, text]) => ({ value, label: text })) } : {}),
-      ...(f.kind === 'file' ? { components: { edit: COMPONENTS.FileEdit, show: COMPONENTS.FileShow, list: COMPONENTS.FileShow }, props: { label: label(f) } } : {}),
+      ...(f.kind === 'file'
+        ? { components: { edit: COMPONENTS.FileEdit, show: COMPONENTS.FileShow, list: COMPONENTS.FileShow }, props: { label: label(f) } }
+        : {}),
       ...(f.kind === 'm2m' ? { isArray: true } : {}),
       ...(f.kind === 'text' || f.kind === 'json' ? { type: 'textarea' as const } : {}),
     };
   }
   if (model.searchFields?.length) properties[VIRTUAL.search] = { isVisible: { list: false, show: false, edit: false, filter: true }, type: 'string' };
-  const filter = [
-    ...(model.searchFields?.length ? [VIRTUAL.search] : []),
-    ...(model.listFilter ?? [model.pk, ...scalar.map((f) => f.name)]),
-  ];
+  const filter = [...(model.searchFields?.length ? [VIRTUAL.search] : []), ...(model.listFilter ?? [model.pk, ...scalar.map((f) => f.name)])];
   if (model.key === 'Chat.room') {
     show.push(VIRTUAL.totalMembers, VIRTUAL.roomMessages);
-    properties[VIRTUAL.roomMessages] = { components: { show: COMPONENTS.RoomMessages }, isVisible: { list: false, show: true, edit: false, filter: false } };
+    properties[VIRTUAL.roomMessages] = {
+      components: { show: COMPONENTS.RoomMessages },
+      isVisible: { list: false, show: true, edit: false, filter: false },
+    };
   }
   if (model.key === 'User.user') {
     editable.push(VIRTUAL.newPassword);
@@ -125,7 +135,10 @@ function resourceOptions(model: ModelDef, ctx: AppContext): ResourceOptions {
     id: model.key,
     navigation: { name: model.appLabel, icon: 'Folder' },
     titleProperty: VIRTUAL.str,
-    sort: { sortBy: orderField && model.fields.some((f) => f.name === orderField) ? orderField : model.pk, direction: model.ordering?.startsWith('-') || !model.ordering ? 'desc' : 'asc' },
+    sort: {
+      sortBy: orderField && model.fields.some((f) => f.name === orderField) ? orderField : model.pk,
+      direction: model.ordering?.startsWith('-') || !model.ordering ? 'desc' : 'asc',
+    },
     listProperties: model.listDisplay ?? [VIRTUAL.str],
     showProperties: show,
     editProperties: editable,
@@ -150,7 +163,12 @@ function resourceOptions(model: ModelDef, ctx: AppContext): ResourceOptions {
           const rows = await objectHistory(ctx.db.knex, ctId, String(record.id()));
           return {
             record: record.toJSON(context.currentAdmin),
-            history: rows.map((r) => ({ action_time: r.action_time, user: r.user_email, action_flag: r.action_flag, change_message: r.change_message })),
+            history: rows.map((r) => ({
+              action_time: r.action_time,
+              user: r.user_email,
+              action_flag: r.action_flag,
+              change_message: r.change_message,
+            })),
           };
         },
       },
@@ -210,14 +228,19 @@ function setPasswordAction(model: ModelDef, ctx: AppContext) {
       const json = record.toJSON(context.currentAdmin);
       if (request.method !== 'post') return { record: json };
       const identity = identityOf(context.currentAdmin)!;
-      const result = await setUserPassword({ ctx, fks: [] }, record.id(), request.payload?.password1, request.payload?.password2, { userId: identity.user.id });
+      const result = await setUserPassword({ ctx, fks: [] }, record.id(), request.payload?.password1, request.payload?.password2, {
+        userId: identity.user.id,
+      });
       if (!result.ok) {
         const errors = 'errors' in result ? Object.fromEntries(Object.entries(result.errors.fields).map(([k, message]) => [k, { message }])) : {};
         return { record: { ...json, errors }, notice: { message: 'Please correct the errors below.', type: 'error' } };
       }
       // update_session_auth_hash(): changing one's own password keeps one's own session.
       if (Number(result.row.id) === identity.user.id) {
-        await updateSessionAuthHash(ctx.db.knex, ctx.config.secretKey, identity.sessionKey, { id: identity.user.id, password: String(result.row.password) });
+        await updateSessionAuthHash(ctx.db.knex, ctx.config.secretKey, identity.sessionKey, {
+          id: identity.user.id,
+          password: String(result.row.password),
+        });
       }
       return {
         record: json,
@@ -234,7 +257,11 @@ function translations() {
   const resources: Record<string, { properties: Record<string, string> }> = {};
   for (const m of MODELS) {
     labels[m.key] = capfirst(m.verbosePlural);
-    const properties: Record<string, string> = { [m.pk]: m.pk === 'id' ? 'ID' : capfirst(m.pk), [VIRTUAL.str]: capfirst(m.verbose), [VIRTUAL.search]: 'Search' };
+    const properties: Record<string, string> = {
+      [m.pk]: m.pk === 'id' ? 'ID' : capfirst(m.pk),
+      [VIRTUAL.str]: capfirst(m.verbose),
+      [VIRTUAL.search]: 'Search',
+    };
     for (const f of m.fields) properties[f.name] = label(f);
     Object.assign(properties, {
       [VIRTUAL.totalMembers]: 'Total members',
@@ -277,7 +304,15 @@ function sanitiseLayout(html: string): string {
 
 /** url_has_allowed_host_and_scheme for `next`: a local absolute path only. */
 function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\r\n\t]/.test(next) || next.length > 2000) return `${ROOT}/`;
+  if (
+    typeof next !== 'string' ||
+    !next.startsWith('/') ||
+    next.startsWith('//') ||
+    next.startsWith('/\\') ||
+    /[\r\n\t]/.test(next) ||
+    next.length > 2000
+  )
+    return `${ROOT}/`;
   return next;
 }
 
@@ -310,18 +345,34 @@ function requiredPermission(p: string): { model: ModelDef; action: AdminAction; 
   if (recordId === null) return 'unknown';
   if (model === PERMISSION_MODEL) return actionName === 'search' || actionName === 'list' ? { model, action: 'view' } : 'unknown';
   switch (actionName) {
-    case 'list': case 'show': case 'search': case 'history': return { model, action: 'view', recordId };
-    case 'new': return { model, action: 'add' };
-    case 'edit': return { model, action: 'change', recordId };
-    case 'setPassword': return model.key === 'User.user' ? { model, action: 'change', recordId } : 'unknown';
-    case 'delete': case 'bulkDelete': return { model, action: 'delete', recordId };
-    default: return 'unknown';
+    case 'list':
+    case 'show':
+    case 'search':
+    case 'history':
+      return { model, action: 'view', recordId };
+    case 'new':
+      return { model, action: 'add' };
+    case 'edit':
+      return { model, action: 'change', recordId };
+    case 'setPassword':
+      return model.key === 'User.user' ? { model, action: 'change', recordId } : 'unknown';
+    case 'delete':
+    case 'bulkDelete':
+      return { model, action: 'delete', recordId };
+    default:
+      return 'unknown';
   }
 }
 
 /** The user's permissions for a picker over auth_permission: whoever may view users or groups. */
 function permissionPickerAllowed(identity: AdminIdentity): boolean {
-  return ['User.user', 'auth.group'].some((k) => hasPermission(identity, MODELS.find((m) => m.key === k)!, 'view'));
+  return ['User.user', 'auth.group'].some((k) =>
+    hasPermission(
+      identity,
+      MODELS.find((m) => m.key === k)!,
+      'view',
+    ),
+  );
 }
 
 /**
@@ -330,9 +381,11 @@ function permissionPickerAllowed(identity: AdminIdentity): boolean {
  */
 function pickerAllowed(identity: AdminIdentity, target: ModelDef): boolean {
   if (hasPermission(identity, target, 'view')) return true;
-  return MODELS.some((m) =>
-    m.fields.some((f) => (f.kind === 'fk' || f.kind === 'm2m') && f.target === target.key && !f.readonly) &&
-    (hasPermission(identity, m, 'add') || hasPermission(identity, m, 'change')));
+  return MODELS.some(
+    (m) =>
+      m.fields.some((f) => (f.kind === 'fk' || f.kind === 'm2m') && f.target === target.key && !f.readonly) &&
+      (hasPermission(identity, m, 'add') || hasPermission(identity, m, 'change')),
+  );
 }
 
 export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, res: Response, next: NextFunction) => void> {
@@ -368,7 +421,11 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
           actions: {
             list: { isAccessible: ({ currentAdmin }: Ctx) => !!identityOf(currentAdmin) && permissionPickerAllowed(identityOf(currentAdmin)!) },
             search: { isAccessible: ({ currentAdmin }: Ctx) => !!identityOf(currentAdmin) && permissionPickerAllowed(identityOf(currentAdmin)!) },
-            show: { isAccessible: false }, new: { isAccessible: false }, edit: { isAccessible: false }, delete: { isAccessible: false }, bulkDelete: { isAccessible: false },
+            show: { isAccessible: false },
+            new: { isAccessible: false },
+            edit: { isAccessible: false },
+            delete: { isAccessible: false },
+            bulkDelete: { isAccessible: false },
           },
         } as ResourceOptions,
       },
@@ -425,10 +482,12 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
       res.status(status).json({ error: (err as Error).message });
       return;
     }
-    const reason = await csrfRejection(csrfRequest(req, ctx.config, requestCookies(req), async () => {
-      const v = req.adminPayload?.csrfmiddlewaretoken;
-      return typeof v === 'string' ? v : undefined;
-    }));
+    const reason = await csrfRejection(
+      csrfRequest(req, ctx.config, requestCookies(req), async () => {
+        const v = req.adminPayload?.csrfmiddlewaretoken;
+        return typeof v === 'string' ? v : undefined;
+      }),
+    );
     if (reason) {
       ctx.log.warn({ reason, path: req.originalUrl }, 'admin: CSRF verification failed');
       if (req.path.startsWith('/api/')) {
@@ -446,7 +505,8 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
     return maskSecret(req.csrfSecret!);
   };
 
-  const clientKey = (req: Request, username: string) => `admin-login:${req.ip ?? req.socket.remoteAddress ?? ''}:${username.toLowerCase().slice(0, 254)}`;
+  const clientKey = (req: Request, username: string) =>
+    `admin-login:${req.ip ?? req.socket.remoteAddress ?? ''}:${username.toLowerCase().slice(0, 254)}`;
 
   router.get('/login/', (req: AdminRequest, res) => {
     const next = safeNext(req.query.next);
@@ -553,9 +613,12 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
       return sendPage(res, 404, notFoundPage());
     }
     const search = /\/search(\/|$)/.test(req.path) || /\/actions\/search\/?$/.test(req.path);
-    const allowed = needed.model === PERMISSION_MODEL
-      ? permissionPickerAllowed(req.admin!)
-      : search ? pickerAllowed(req.admin!, needed.model) : hasPermission(req.admin!, needed.model, needed.action);
+    const allowed =
+      needed.model === PERMISSION_MODEL
+        ? permissionPickerAllowed(req.admin!)
+        : search
+          ? pickerAllowed(req.admin!, needed.model)
+          : hasPermission(req.admin!, needed.model, needed.action);
     if (allowed) {
       // A record that does not exist is a 404 (AdminJS would answer 200 with an error notice).
       if (needed.recordId !== undefined && !(await getRow(ctx.db.knex, needed.model, needed.recordId).catch(() => null))) {
@@ -577,7 +640,10 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
     const handler = async (req: AdminRequest, res: Response, nextFn: NextFunction) => {
       try {
         const currentAdmin = currentAdminFor(req.admin!);
-        const Controller = route.Controller as unknown as new (opts: { admin: AdminJS }, currentAdmin: CurrentAdmin) => Record<string, (r: unknown, res: Response) => Promise<unknown>>;
+        const Controller = route.Controller as unknown as new (
+          opts: { admin: AdminJS },
+          currentAdmin: CurrentAdmin,
+        ) => Record<string, (r: unknown, res: Response) => Promise<unknown>>;
         const controller = new Controller({ admin }, currentAdmin);
         const result = await controller[route.action](
           { ...req, params: req.params, query: req.query, payload: req.adminPayload ?? {}, method: req.method.toLowerCase() },
@@ -604,14 +670,25 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
     const name = (err as { name?: string }).name;
     // express's own 4xx (e.g. an undecodable %-escape in a path parameter: 400) keep their status.
     const given = (err as { status?: unknown }).status;
-    const status = name === 'NotFoundError' ? 404 : name === 'ForbiddenError' ? 403
-      : typeof given === 'number' && given >= 400 && given < 500 ? given : 500;
+    const status =
+      name === 'NotFoundError' ? 404 : name === 'ForbiddenError' ? 403 : typeof given === 'number' && given >= 400 && given < 500 ? given : 500;
     if (status === 500) ctx.log.error({ err, path: req.originalUrl }, 'admin request failed');
     if (res.headersSent) return;
     if (req.path.startsWith('/api/')) {
       setNoCache(res);
       res.status(status).json({ error: status === 404 ? 'Not found.' : status === 403 ? 'Forbidden.' : 'Server error.' });
-    } else sendPage(res, status, status === 404 ? notFoundPage() : status === 403 ? forbiddenPage() : status < 500 ? '<h1>Bad Request (400)</h1>' : '<h1>Server Error (500)</h1>');
+    } else
+      sendPage(
+        res,
+        status,
+        status === 404
+          ? notFoundPage()
+          : status === 403
+            ? forbiddenPage()
+            : status < 500
+              ? '<h1>Bad Request (400)</h1>'
+              : '<h1>Server Error (500)</h1>',
+      );
   });
 
   return (req, res, next) => router(req, res, next);
@@ -625,7 +702,11 @@ async function readPayload(req: Request, res: Response, upload: ReturnType<Retur
       upload(req, res, (err?: unknown) => {
         if (!err) return resolve();
         const e = err as { code?: string; message?: string };
-        reject(Object.assign(new Error(e.code === 'LIMIT_FILE_SIZE' ? 'Uploaded file is too large.' : `Invalid multipart body: ${e.message ?? ''}`), { status: e.code === 'LIMIT_FILE_SIZE' ? 413 : 400 }));
+        reject(
+          Object.assign(new Error(e.code === 'LIMIT_FILE_SIZE' ? 'Uploaded file is too large.' : `Invalid multipart body: ${e.message ?? ''}`), {
+            status: e.code === 'LIMIT_FILE_SIZE' ? 413 : 400,
+          }),
+        );
       });
     });
     const payload: Record<string, unknown> = {};
@@ -661,4 +742,3 @@ async function readPayload(req: Request, res: Response, upload: ReturnType<Retur
   }
   return {};
 }
-

@@ -29,10 +29,7 @@ export interface FormErrors {
   base?: string;
 }
 
-export type WriteResult =
-  | { ok: true; row: Record<string, unknown> }
-  | { ok: false; errors: FormErrors }
-  | { ok: false; notFound: true };
+export type WriteResult = { ok: true; row: Record<string, unknown> } | { ok: false; errors: FormErrors } | { ok: false; notFound: true };
 
 export interface WriteEnv {
   ctx: AppContext;
@@ -55,7 +52,13 @@ function uniqueMessage(model: ModelDef, fields: FieldDef[]): string {
 }
 
 /** validate_unique() and related-object checks, before writing. */
-async function validateAgainstDb(trx: Knex.Transaction, model: ModelDef, columns: Record<string, unknown>, m2m: Map<string, number[]>, existing: Record<string, unknown> | null): Promise<void> {
+async function validateAgainstDb(
+  trx: Knex.Transaction,
+  model: ModelDef,
+  columns: Record<string, unknown>,
+  m2m: Map<string, number[]>,
+  existing: Record<string, unknown> | null,
+): Promise<void> {
   const errors: Record<string, string> = {};
   for (const f of model.fields) {
     if (f.kind === 'fk' && columns[f.column] !== undefined && columns[f.column] !== null) {
@@ -103,12 +106,21 @@ function constraintError(model: ModelDef, err: unknown): FormErrors | null {
   return null;
 }
 
-async function storeUploads(env: WriteEnv, model: ModelDef, uploads: Map<string, AdminUpload>, columns: Record<string, unknown>, stored: string[]): Promise<void> {
+async function storeUploads(
+  env: WriteEnv,
+  model: ModelDef,
+  uploads: Map<string, AdminUpload>,
+  columns: Record<string, unknown>,
+  stored: string[],
+): Promise<void> {
   for (const [name, up] of uploads) {
     const f = model.fields.find((x) => x.name === name)!;
     // The client's file name only contributes a sanitised extension (LocalStorage) or nothing
     // (Cloudinary picks the public id): no path from the client reaches the disk.
-    const value = await env.ctx.storage.save({ buffer: up.buffer, filename: up.originalname, mimetype: up.mimetype }, { folder: f.folder, resourceType: 'auto' });
+    const value = await env.ctx.storage.save(
+      { buffer: up.buffer, filename: up.originalname, mimetype: up.mimetype },
+      { folder: f.folder, resourceType: 'auto' },
+    );
     stored.push(value);
     columns[f.column] = value;
   }
@@ -158,7 +170,13 @@ export async function createObject(env: WriteEnv, model: ModelDef, payload: Reco
       await validateAgainstDb(trx, model, columns, cleaned.m2m, null);
       const [inserted] = await trx(model.table).insert(columns).returning('*');
       const pk = inserted[model.pk] as number | string;
-      for (const [name, ids] of cleaned.m2m) await setM2m(trx, model.fields.find((f) => f.name === name)!, pk, ids);
+      for (const [name, ids] of cleaned.m2m)
+        await setM2m(
+          trx,
+          model.fields.find((f) => f.name === name)!,
+          pk,
+          ids,
+        );
       await logAction(trx, {
         userId: actor.userId,
         contentTypeId: await contentTypeId(trx, model.appLabel, model.model),
@@ -180,7 +198,13 @@ export async function createObject(env: WriteEnv, model: ModelDef, payload: Reco
 }
 
 /** ModelAdmin change_view POST: only the fields the form carried change; the log lists changed_data. */
-export async function updateObject(env: WriteEnv, model: ModelDef, id: unknown, payload: Record<string, unknown>, actor: Actor): Promise<WriteResult> {
+export async function updateObject(
+  env: WriteEnv,
+  model: ModelDef,
+  id: unknown,
+  payload: Record<string, unknown>,
+  actor: Actor,
+): Promise<WriteResult> {
   const cleaned = cleanForm(model, payload, false);
   if (Object.keys(cleaned.errors).length) return { ok: false, errors: { fields: cleaned.errors } };
   const stored: string[] = [];
@@ -228,9 +252,7 @@ export async function updateObject(env: WriteEnv, model: ModelDef, id: unknown, 
         objectId: String(pk),
         objectRepr: model.str(after),
         actionFlag: CHANGE,
-        changeMessage: changed.length
-          ? [{ changed: { fields: changed.map((n) => capfirst(model.fields.find((f) => f.name === n)!.verbose)) } }]
-          : [],
+        changeMessage: changed.length ? [{ changed: { fields: changed.map((n) => capfirst(model.fields.find((f) => f.name === n)!.verbose)) } }] : [],
       });
       return { ok: true, row: after };
     });
@@ -293,7 +315,10 @@ export async function setUserPassword(env: WriteEnv, id: unknown, password1: unk
   return env.ctx.db.knex.transaction(async (trx): Promise<WriteResult> => {
     const row = await getRow(trx, model, id);
     if (!row) return { ok: false, notFound: true };
-    const [after] = await trx(model.table).where('id', row.id as number).update({ password: hash }).returning('*');
+    const [after] = await trx(model.table)
+      .where('id', row.id as number)
+      .update({ password: hash })
+      .returning('*');
     await logAction(trx, {
       userId: actor.userId,
       contentTypeId: await contentTypeId(trx, model.appLabel, model.model),

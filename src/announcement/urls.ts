@@ -2,6 +2,4 @@
 import { path } from '../drf/router.ts';
 import * as v from './views.ts';
 
-export const urlpatterns = [
-  path('create/', v.createAnnouncement),
-];
+export const urlpatterns = [path('create/', v.createAnnouncement)];

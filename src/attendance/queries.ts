@@ -23,7 +23,10 @@ export async function attendanceOn(knex: Db, userId: number, date: string, opts:
   return ((await q.first()) as AttendanceRow | undefined) ?? null;
 }
 
-export async function insertCheckIn(knex: Db, row: { userId: number; date: string; time: string; latitude: number; longitude: number }): Promise<void> {
+export async function insertCheckIn(
+  knex: Db,
+  row: { userId: number; date: string; time: string; latitude: number; longitude: number },
+): Promise<void> {
   await knex(ATTENDANCE_TABLE).insert({
     date: row.date,
     check_in_time: row.time,

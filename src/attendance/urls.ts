@@ -2,8 +2,4 @@
 import { path } from '../drf/router.ts';
 import * as v from './views.ts';
 
-export const urlpatterns = [
-  path('checkin/', v.checkIn),
-  path('checkout/', v.checkOut),
-  path('weekly/', v.weekly),
-];
+export const urlpatterns = [path('checkin/', v.checkIn), path('checkout/', v.checkOut), path('weekly/', v.weekly)];

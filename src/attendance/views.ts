@@ -45,7 +45,10 @@ export const checkIn = apiView({
       const { labLatitude, labLongitude, radiusMeters } = req.ctx.config.attendance;
       const distance = haversineMeters(labLatitude, labLongitude, lat, lon);
       if (!(distance <= radiusMeters)) {
-        return { status: 400, body: { error: `Check-in failed. You are ${pyFixed2(distance)} meters away from the lab.`, distance: new PyFloat(distance) } };
+        return {
+          status: 400,
+          body: { error: `Check-in failed. You are ${pyFixed2(distance)} meters away from the lab.`, distance: new PyFloat(distance) },
+        };
       }
       try {
         await q.insertCheckIn(knex, { userId, date: today, time: nowTimestamp(), latitude: lat, longitude: lon });

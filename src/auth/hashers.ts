@@ -103,11 +103,16 @@ const scryptHasher: Hasher = {
     const parts = encoded.split('$');
     if (parts.length !== 6) return false;
     const [, nStr, salt, rStr, pStr, hashB64] = parts;
-    const N = Number(nStr), r = Number(rStr), p = Number(pStr);
+    const N = Number(nStr),
+      r = Number(rStr),
+      p = Number(pStr);
     if (![N, r, p].every((x) => Number.isInteger(x) && x > 0)) return false;
     const dklen = Buffer.from(hashB64, 'base64').length || SCRYPT.dklen;
     const hash = await scryptAsync(Buffer.from(password, 'utf8'), Buffer.from(salt, 'utf8'), dklen, {
-      N, r, p, maxmem: 128 * N * r * p * 2,
+      N,
+      r,
+      p,
+      maxmem: 128 * N * r * p * 2,
     });
     return constantTimeEquals(`scrypt$${N}$${salt}$${r}$${p}$${hash.toString('base64')}`, encoded);
   },
@@ -155,8 +160,14 @@ const argon2Hasher: Hasher = {
     const m = /^argon2\$argon2(id|i|d)\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$([^$]*)\$/.exec(encoded);
     if (!m) return true;
     const saltLen = Buffer.from(m[6], 'base64').length;
-    return m[1] !== 'id' || Number(m[2]) !== 19 || Number(m[3]) !== ARGON2.memoryCost || Number(m[4]) !== ARGON2.timeCost ||
-      Number(m[5]) !== ARGON2.parallelism || saltLen * 8 < SALT_ENTROPY_BITS;
+    return (
+      m[1] !== 'id' ||
+      Number(m[2]) !== 19 ||
+      Number(m[3]) !== ARGON2.memoryCost ||
+      Number(m[4]) !== ARGON2.timeCost ||
+      Number(m[5]) !== ARGON2.parallelism ||
+      saltLen * 8 < SALT_ENTROPY_BITS
+    );
   },
 };
 
@@ -165,7 +176,10 @@ const md5Hasher: Hasher = {
   async verify(password, encoded) {
     const [, salt] = encoded.split('$');
     if (!salt) return false;
-    const hash = crypto.createHash('md5').update(salt + password, 'utf8').digest('hex');
+    const hash = crypto
+      .createHash('md5')
+      .update(salt + password, 'utf8')
+      .digest('hex');
     return constantTimeEquals(`md5$${salt}$${hash}`, encoded);
   },
   mustUpdate(encoded) {
@@ -175,8 +189,15 @@ const md5Hasher: Hasher = {
 
 /** Django 5.1 installs these (PASSWORD_HASHERS default) plus MD5 (still shipped, used in tests). */
 const HASHERS = new Map<string, Hasher>(
-  [pbkdf2Hasher('pbkdf2_sha256'), pbkdf2Hasher('pbkdf2_sha1'), argon2Hasher, bcryptHasher('bcrypt_sha256'), bcryptHasher('bcrypt'), scryptHasher, md5Hasher]
-    .map((h) => [h.algorithm, h]),
+  [
+    pbkdf2Hasher('pbkdf2_sha256'),
+    pbkdf2Hasher('pbkdf2_sha1'),
+    argon2Hasher,
+    bcryptHasher('bcrypt_sha256'),
+    bcryptHasher('bcrypt'),
+    scryptHasher,
+    md5Hasher,
+  ].map((h) => [h.algorithm, h]),
 );
 
 /** Django's identify_hasher: the algorithm name, including the unsalted legacy shapes (removed in 5.1). */

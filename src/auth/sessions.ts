@@ -62,10 +62,7 @@ export function newSessionKey(): string {
 /** The row of an unexpired session (SessionStore.load), or null. */
 export async function loadSessionRow(knex: Knex, key: string): Promise<{ session_key: string; session_data: string } | null> {
   if (!isValidSessionKey(key)) return null;
-  const row = await knex(SESSION_TABLE)
-    .where('session_key', key)
-    .andWhere('expire_date', '>', knex.fn.now())
-    .first('session_key', 'session_data');
+  const row = await knex(SESSION_TABLE).where('session_key', key).andWhere('expire_date', '>', knex.fn.now()).first('session_key', 'session_data');
   return row ?? null;
 }
 
@@ -127,7 +124,9 @@ export async function authenticateSession(knex: Knex, secret: string, key: strin
   // ModelBackend.get_user → user_can_authenticate: inactive users are anonymous.
   if (!user || !user.is_active) return { kind: 'anonymous', key, data };
   const stored = data[HASH_SESSION_KEY];
-  const verified = typeof stored === 'string' && stored !== '' &&
+  const verified =
+    typeof stored === 'string' &&
+    stored !== '' &&
     [secret, ...fallbackKeys].some((s) => constantTimeEqual(stored, sessionAuthHash(user.password, s)));
   if (!verified) {
     await deleteSession(knex, key);
@@ -185,8 +184,7 @@ export function parseCookies(header: string | undefined): Map<string, string> {
     let val = (eq < 0 ? chunk : chunk.slice(eq + 1)).trim();
     if (!key && !val) continue;
     if (val.length >= 2 && val.startsWith('"') && val.endsWith('"')) {
-      val = val.slice(1, -1).replace(/\\([0-3][0-7][0-7]|.)/g, (_m, esc: string) =>
-        esc.length === 3 ? String.fromCharCode(parseInt(esc, 8)) : esc);
+      val = val.slice(1, -1).replace(/\\([0-3][0-7][0-7]|.)/g, (_m, esc: string) => (esc.length === 3 ? String.fromCharCode(parseInt(esc, 8)) : esc));
     }
     out.set(key, val);
   }

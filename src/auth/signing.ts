@@ -55,8 +55,14 @@ export function b62Decode(text: string): number {
 
 /** salted_hmac(key_salt, value, secret, algorithm='sha256'): HMAC keyed by sha256(key_salt + secret). */
 export function saltedHmac(keySalt: string, value: string | Buffer, secret: string): Buffer {
-  const key = crypto.createHash('sha256').update(Buffer.from(keySalt + secret, 'utf8')).digest();
-  return crypto.createHmac('sha256', key).update(typeof value === 'string' ? Buffer.from(value, 'utf8') : value).digest();
+  const key = crypto
+    .createHash('sha256')
+    .update(Buffer.from(keySalt + secret, 'utf8'))
+    .digest();
+  return crypto
+    .createHmac('sha256', key)
+    .update(typeof value === 'string' ? Buffer.from(value, 'utf8') : value)
+    .digest();
 }
 
 export function constantTimeEqual(a: string, b: string): boolean {
@@ -82,10 +88,14 @@ export function compactPythonJson(value: unknown): string {
       return value ? 'true' : 'false';
     case 'object':
       if (Array.isArray(value)) return '[' + value.map(compactPythonJson).join(',') + ']';
-      return '{' + Object.entries(value as Record<string, unknown>)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => pythonString(k) + ':' + compactPythonJson(v))
-        .join(',') + '}';
+      return (
+        '{' +
+        Object.entries(value as Record<string, unknown>)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => pythonString(k) + ':' + compactPythonJson(v))
+          .join(',') +
+        '}'
+      );
     default:
       throw new TypeError(`Object of type ${typeof value} is not JSON serializable`);
   }
@@ -165,6 +175,12 @@ export function dumps(obj: unknown, secret: string, salt: string, compress = fal
 }
 
 /** django.core.signing.loads (BadSignature on any failure). */
-export function loads(signed: string, secret: string, salt: string, maxAgeSeconds: number | null = null, fallbackKeys: readonly string[] = []): unknown {
+export function loads(
+  signed: string,
+  secret: string,
+  salt: string,
+  maxAgeSeconds: number | null = null,
+  fallbackKeys: readonly string[] = [],
+): unknown {
   return new TimestampSigner(secret, salt, fallbackKeys).unsignObject(signed, maxAgeSeconds);
 }

@@ -77,11 +77,7 @@ export async function getOrCreateToken(knex: Knex, userId: number): Promise<stri
   const existing = await knex(TOKEN_TABLE).where({ user_id: userId }).first('key');
   if (existing) return existing.key as string;
   const key = generateTokenKey();
-  const inserted = await knex(TOKEN_TABLE)
-    .insert({ key, user_id: userId, created: new Date() })
-    .onConflict('user_id')
-    .ignore()
-    .returning('key');
+  const inserted = await knex(TOKEN_TABLE).insert({ key, user_id: userId, created: new Date() }).onConflict('user_id').ignore().returning('key');
   if (inserted.length) return key;
   const raced = await knex(TOKEN_TABLE).where({ user_id: userId }).first('key');
   return raced.key as string;

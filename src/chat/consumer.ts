@@ -309,7 +309,10 @@ export class ChatConsumer extends GroupConsumer {
    * A send with a client_id, stored at most once (src/chat/clientIds.ts): the claim's reserved id is
    * inserted, or found stored by an earlier attempt of this user and client_id (this or any process).
    */
-  private async storeOnce(clientId: string, m: q.NewSocketMessage): Promise<{ row: q.InsertedSocketMessage } | { earlier: { id: number; createdAt: string } }> {
+  private async storeOnce(
+    clientId: string,
+    m: q.NewSocketMessage,
+  ): Promise<{ row: q.InsertedSocketMessage } | { earlier: { id: number; createdAt: string } }> {
     const knex = this.ctx.db.knex;
     let claim: ClientIdClaim;
     try {
@@ -359,7 +362,13 @@ export class ChatConsumer extends GroupConsumer {
     if (isFalsy(data.message_id) || isFalsy(data.new_content)) throw new FrameError(ERR.editRequired);
     const id = idValue(data.message_id, ERR.messageIdType);
     if (typeof data.new_content !== 'string') throw new FrameError(ERR.newContentType);
-    const ok = await q.editMessage(this.ctx.db.knex, { id, roomId: this.roomId, userId: this.user.id, content: data.new_content, now: nowTimestamp() });
+    const ok = await q.editMessage(this.ctx.db.knex, {
+      id,
+      roomId: this.roomId,
+      userId: this.user.id,
+      content: data.new_content,
+      now: nowTimestamp(),
+    });
     if (!ok) throw new FrameError(ERR.editFailed);
     await this.publish({ type: 'chat_message_edited', id, new_content: data.new_content });
   }
@@ -379,7 +388,11 @@ export class ChatConsumer extends GroupConsumer {
     if (typeof reaction !== 'string' || reaction.length > 64) throw new FrameError(ERR.reactionType);
     const done = await q.reactToMessage(this.ctx.db.knex, { id, roomId: this.roomId, userId: this.user.id, reaction, now: nowTimestamp() });
     if (!done) throw new FrameError(ERR.reactFailed);
-    await this.publish({ type: 'chat_message_reacted', id, reactions: orderReactions(done.reactions, reaction, done.added) as Record<string, number> });
+    await this.publish({
+      type: 'chat_message_reacted',
+      id,
+      reactions: orderReactions(done.reactions, reaction, done.added) as Record<string, number>,
+    });
   }
 
   private async pinMessage(data: Record<string, unknown>): Promise<void> {

@@ -74,12 +74,7 @@ export interface ChatMessagePinnedEvent {
 }
 
 export type ChatEvent =
-  | ChatMessageEvent
-  | ChatMessageEditedEvent
-  | ChatMessageDeletedEvent
-  | ChatMessageReactedEvent
-  | ChatTypingEvent
-  | ChatMessagePinnedEvent;
+  ChatMessageEvent | ChatMessageEditedEvent | ChatMessageDeletedEvent | ChatMessageReactedEvent | ChatTypingEvent | ChatMessagePinnedEvent;
 
 /** A chat_message's two frames as UTF-8 bytes, encoded once for every local socket. */
 interface PreparedChat {

@@ -111,7 +111,8 @@ export interface ResumeTruncatedFrame {
   oldest_id: number;
 }
 
-export const resumeTruncatedFrame = (oldestId: number) => pythonDumps({ action: 'resume_truncated', oldest_id: oldestId } satisfies ResumeTruncatedFrame);
+export const resumeTruncatedFrame = (oldestId: number) =>
+  pythonDumps({ action: 'resume_truncated', oldest_id: oldestId } satisfies ResumeTruncatedFrame);
 
 /** Python dict order for the reaction counters: existing keys as stored (jsonb order), a new key last. */
 export function orderReactions(reactions: Record<string, unknown>, reacted: string, added: boolean): Record<string, unknown> {

@@ -41,7 +41,7 @@ export const messageAckFrameSchema = {
     action: { const: 'message_ack' },
     client_id: { type: 'string', minLength: 1, maxLength: CLIENT_ID_MAX_LENGTH },
     id: MESSAGE_ID,
-    created_at: { type: 'string', description: 'As the chat_message frame\'s created_at (UTC isoformat).' },
+    created_at: { type: 'string', description: "As the chat_message frame's created_at (UTC isoformat)." },
   },
 } as const;
 

@@ -251,10 +251,10 @@ export async function insertRoom(db: Db, room: NewRoom, memberIds: number[]): Pr
   );
   const id = inserted[0].id;
   if (memberIds.length) {
-    await db.raw(
-      `INSERT INTO "Chat_room_members" (room_id, user_id) SELECT ?, u FROM unnest(?::bigint[]) AS u ON CONFLICT DO NOTHING`,
-      [id, pgArray(memberIds)],
-    );
+    await db.raw(`INSERT INTO "Chat_room_members" (room_id, user_id) SELECT ?, u FROM unnest(?::bigint[]) AS u ON CONFLICT DO NOTHING`, [
+      id,
+      pgArray(memberIds),
+    ]);
   }
   return id;
 }
@@ -307,7 +307,11 @@ export async function addMember(db: Db, roomId: number, userId: number): Promise
 }
 
 /** room.members.get(id=...) */
-export async function memberById(db: Db, roomId: number, userId: number): Promise<{ id: number; first_name: string; last_name: string | null } | null> {
+export async function memberById(
+  db: Db,
+  roomId: number,
+  userId: number,
+): Promise<{ id: number; first_name: string; last_name: string | null } | null> {
   const found = await rows<{ id: number; first_name: string; last_name: string | null }>(
     db,
     `SELECT u.id, u.first_name, u.last_name FROM "Chat_room_members" rm JOIN "User_user" u ON u.id = rm.user_id
@@ -325,10 +329,11 @@ export async function roomExists(db: Db, roomId: number): Promise<boolean> {
 /** UserRoomStatus.objects.get_or_create(user, room) then last_read = now; save(). Returns false when
  * the room does not exist. The UPDATE comes first so that no identity value is burnt on re-reads. */
 export async function markRead(db: Db, roomId: number, userId: number, now: string): Promise<boolean> {
-  const updated = (await db.raw(
-    `UPDATE "Chat_userroomstatus" SET last_read = ? WHERE room_id = ? AND user_id = ? RETURNING id`,
-    [now, roomId, userId],
-  )) as { rows: unknown[] };
+  const updated = (await db.raw(`UPDATE "Chat_userroomstatus" SET last_read = ? WHERE room_id = ? AND user_id = ? RETURNING id`, [
+    now,
+    roomId,
+    userId,
+  ])) as { rows: unknown[] };
   if (updated.rows.length) return true;
   const inserted = (await db.raw(
     `INSERT INTO "Chat_userroomstatus" (last_read, room_id, user_id)
@@ -342,7 +347,9 @@ export async function markRead(db: Db, roomId: number, userId: number, now: stri
 
 /** The room's member ids (whose sockets close when the room goes away). */
 export async function roomMemberIds(db: Db, roomId: number): Promise<number[]> {
-  return (await rows<{ user_id: number }>(db, `SELECT user_id FROM "Chat_room_members" WHERE room_id = ? ORDER BY user_id`, [roomId])).map((r) => Number(r.user_id));
+  return (await rows<{ user_id: number }>(db, `SELECT user_id FROM "Chat_room_members" WHERE room_id = ? ORDER BY user_id`, [roomId])).map((r) =>
+    Number(r.user_id),
+  );
 }
 
 /** A message id that exists (PrimaryKeyRelatedField(queryset=Message.objects.all())). */

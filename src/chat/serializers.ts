@@ -189,7 +189,15 @@ export function serializeMessage(m: MessageRow, c: SerializeContext, viewerId: n
   return {
     id: m.id,
     sender: serializeUser(
-      { id: m.s_id, first_name: m.s_first_name, last_name: m.s_last_name, role: m.s_role, photo: m.s_photo, year: m.s_year, last_seen: m.s_last_seen },
+      {
+        id: m.s_id,
+        first_name: m.s_first_name,
+        last_name: m.s_last_name,
+        role: m.s_role,
+        photo: m.s_photo,
+        year: m.s_year,
+        last_seen: m.s_last_seen,
+      },
       c,
     ),
     attachment: c.storage.url(m.attachment),

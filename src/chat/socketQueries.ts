@@ -88,11 +88,21 @@ export async function insertSocketMessage(db: Db, m: NewSocketMessage): Promise<
      LEFT JOIN parent ON true
      LEFT JOIN "Chat_room" r ON r.id = ?`,
     [
-      m.roomId, m.senderId,
-      m.parentId, m.roomId,
-      m.messageType, m.content, m.attachment, m.createdAt, m.createdAt, m.parentId, m.senderId, m.roomId,
+      m.roomId,
+      m.senderId,
       m.parentId,
-      m.roomId, pgArray(m.mentionIds),
+      m.roomId,
+      m.messageType,
+      m.content,
+      m.attachment,
+      m.createdAt,
+      m.createdAt,
+      m.parentId,
+      m.senderId,
+      m.roomId,
+      m.parentId,
+      m.roomId,
+      pgArray(m.mentionIds),
       m.roomId,
     ],
   );
@@ -129,7 +139,10 @@ export interface ResumeRead {
  * read and, of those, the newest whose text (content + attachment) stays within `maxBytes` — one
  * statement that also checks membership and that `after` is 0 or a message of this room.
  */
-export async function resumeMessages(db: Db, a: { roomId: number; userId: number; after: number; limit: number; maxBytes: number }): Promise<ResumeRead> {
+export async function resumeMessages(
+  db: Db,
+  a: { roomId: number; userId: number; after: number; limit: number; maxBytes: number },
+): Promise<ResumeRead> {
   const found = await preparedRows<ResumeRow & { is_member: boolean; anchor_found: boolean; fetched: number; id: number | null }>(
     db,
     'csi_chat_resume',
@@ -173,7 +186,12 @@ export async function resumeMessages(db: Db, a: { roomId: number; userId: number
 
 /** An id from Chat_message's own sequence, reserved for a client_id's message before its first insert. */
 export async function reserveMessageId(db: Db): Promise<number> {
-  const found = await preparedRows<{ id: number }>(db, 'csi_chat_reserve_message_id', `SELECT nextval(pg_get_serial_sequence('"Chat_message"', 'id'))::integer AS id`, []);
+  const found = await preparedRows<{ id: number }>(
+    db,
+    'csi_chat_reserve_message_id',
+    `SELECT nextval(pg_get_serial_sequence('"Chat_message"', 'id'))::integer AS id`,
+    [],
+  );
   return found[0].id;
 }
 
@@ -230,13 +248,25 @@ export async function insertClaimedMessage(db: Db, m: NewSocketMessage & { id: n
      LEFT JOIN prior ON true
      LEFT JOIN "Chat_room" r ON r.id = ?`,
     [
-      m.roomId, m.senderId,
-      m.parentId, m.roomId,
-      m.id,
-      m.id, m.messageType, m.content, m.attachment, m.createdAt, m.createdAt, m.parentId, m.senderId, m.roomId,
+      m.roomId,
+      m.senderId,
       m.parentId,
-      m.roomId, pgArray(m.mentionIds),
-      m.senderId, m.roomId,
+      m.roomId,
+      m.id,
+      m.id,
+      m.messageType,
+      m.content,
+      m.attachment,
+      m.createdAt,
+      m.createdAt,
+      m.parentId,
+      m.senderId,
+      m.roomId,
+      m.parentId,
+      m.roomId,
+      pgArray(m.mentionIds),
+      m.senderId,
+      m.roomId,
       m.roomId,
     ],
   );
@@ -244,7 +274,10 @@ export async function insertClaimedMessage(db: Db, m: NewSocketMessage & { id: n
 }
 
 /** A stored message's id, created_at and whether it is `senderId`'s in `roomId` (a fresh read). */
-export async function storedMessage(db: Db, a: { id: number; senderId: number; roomId: number }): Promise<{ id: number; created_at: string; ours: boolean } | null> {
+export async function storedMessage(
+  db: Db,
+  a: { id: number; senderId: number; roomId: number },
+): Promise<{ id: number; created_at: string; ours: boolean } | null> {
   const found = await rows<{ id: number; created_at: string; ours: boolean }>(
     db,
     `SELECT id, created_at, (sender_id = ? AND room_id = ?) AS ours FROM "Chat_message" WHERE id = ?`,
@@ -298,7 +331,16 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-const NO_PARENT = { parent_found: false, mentioned: null, p_id: null, p_content: null, p_created_at: null, p_sender_id: null, p_first_name: null, p_photo: null } as const;
+const NO_PARENT = {
+  parent_found: false,
+  mentioned: null,
+  p_id: null,
+  p_content: null,
+  p_created_at: null,
+  p_sender_id: null,
+  p_first_name: null,
+  p_photo: null,
+} as const;
 
 /** The socket's message writer, one per process (a service of the application context). */
 export class SocketMessageWriter {
@@ -344,7 +386,8 @@ export class SocketMessageWriter {
             [JSON.stringify(input)],
           );
           if (out.length !== batch.length) throw new Error('batched insert returned a different number of rows');
-          for (const r of out) batch[r.ord].resolve({ is_member: r.is_member, id: r.id, created_at: r.created_at, room_name: r.room_name, ...NO_PARENT });
+          for (const r of out)
+            batch[r.ord].resolve({ is_member: r.is_member, id: r.id, created_at: r.created_at, room_name: r.room_name, ...NO_PARENT });
         } catch {
           // One at a time: each message gets its own outcome (and its own error).
           for (const p of batch) await insertSocketMessage(this.knex, p.m).then(p.resolve, p.reject);
@@ -389,7 +432,10 @@ export interface ReactionResult {
  * reactions[reaction] += 1 in one UPDATE, so concurrent reactions never lose a count. A stored value
  * that is not a number (or a non-object column) starts again from 0 instead of failing.
  */
-export async function reactToMessage(db: Db, a: { id: number; roomId: number; userId: number; reaction: string; now: string }): Promise<ReactionResult | null> {
+export async function reactToMessage(
+  db: Db,
+  a: { id: number; roomId: number; userId: number; reaction: string; now: string },
+): Promise<ReactionResult | null> {
   const done = await rows<{ reactions: Record<string, unknown>; added: boolean }>(
     db,
     `WITH cur AS (

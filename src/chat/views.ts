@@ -130,7 +130,14 @@ export const roomMessages = apiView({
       const rows = await q.messagePage(knex, id!, plan.size, plan.offset);
       const c = sctx(req);
       const viewer = me(req).id;
-      return { body: pageBody(req.absoluteUri(), plan, access.count, rows.map((m) => serializeMessage(m, c, viewer))) };
+      return {
+        body: pageBody(
+          req.absoluteUri(),
+          plan,
+          access.count,
+          rows.map((m) => serializeMessage(m, c, viewer)),
+        ),
+      };
     },
   },
 });
@@ -185,7 +192,6 @@ export const memberSearch = apiView({
 // ---------------------------------------------------------------------------------------------
 // Room writes
 
-
 const NAME_TAKEN = 'room with this name already exists.';
 
 interface RoomFields {
@@ -208,11 +214,19 @@ function roomFields(knex: ApiRequest['ctx']['db']['knex'], roomId: number | null
 }
 
 /** RoomSerializer (create) / EditRoomSerializer (partial update) validation. */
-async function validateRoom(req: ApiRequest, input: SerializerInput, mode: { partial: boolean; withMembers: boolean; roomId: number | null }): Promise<RoomFields> {
+async function validateRoom(
+  req: ApiRequest,
+  input: SerializerInput,
+  mode: { partial: boolean; withMembers: boolean; roomId: number | null },
+): Promise<RoomFields> {
   const knex = req.ctx.db.knex;
   const tail = { room_avatar: image({ required: false }), is_active: boolean({ required: false }) };
   const data = mode.withMembers
-    ? await serializer({ ...roomFields(knex, mode.roomId), members: pkList({ existing: (ids: number[]) => q.existingUserIds(knex, ids) }), ...tail }).validate(input, { partial: mode.partial })
+    ? await serializer({
+        ...roomFields(knex, mode.roomId),
+        members: pkList({ existing: (ids: number[]) => q.existingUserIds(knex, ids) }),
+        ...tail,
+      }).validate(input, { partial: mode.partial })
     : await serializer({ ...roomFields(knex, mode.roomId), ...tail }).validate(input, { partial: mode.partial });
   const { room_avatar: avatar, ...rest } = data;
   return { ...rest, ...(avatar ? { avatar } : {}) };

@@ -2,7 +2,4 @@
 import { path } from '../drf/router.ts';
 import * as v from './views.ts';
 
-export const urlpatterns = [
-  path('year-wise/', v.yearWise),
-  path('each-year/', v.eachYear),
-];
+export const urlpatterns = [path('year-wise/', v.yearWise), path('each-year/', v.eachYear)];

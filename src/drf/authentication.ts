@@ -6,9 +6,7 @@ import { userForToken, type UserRow } from '../auth/tokens.ts';
 
 const ASCII_WS = /[ \t\n\r\x0b\x0c]+/;
 
-export type HeaderParse =
-  | { kind: 'absent' }
-  | { kind: 'key'; key: string };
+export type HeaderParse = { kind: 'absent' } | { kind: 'key'; key: string };
 
 /**
  * DRF's get_authorization_header + TokenAuthentication.authenticate up to the lookup. Node gives header
@@ -38,4 +36,3 @@ export async function authenticateRequest(knex: Knex, header: string | undefined
   if (!user.is_active) throw authenticationFailed('User inactive or deleted.');
   return { user, key: parsed.key };
 }
-

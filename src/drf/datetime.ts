@@ -56,8 +56,12 @@ export function localDateTimeSeconds(text: string): string {
 export function localStrftime(text: string, pattern: string): string {
   const d = new Date(parseTimestamp(text).secondsMs + KOLKATA_OFFSET_MINUTES * 60000);
   const map: Record<string, string> = {
-    Y: pad(d.getUTCFullYear(), 4), m: pad(d.getUTCMonth() + 1), d: pad(d.getUTCDate()),
-    H: pad(d.getUTCHours()), M: pad(d.getUTCMinutes()), S: pad(d.getUTCSeconds()),
+    Y: pad(d.getUTCFullYear(), 4),
+    m: pad(d.getUTCMonth() + 1),
+    d: pad(d.getUTCDate()),
+    H: pad(d.getUTCHours()),
+    M: pad(d.getUTCMinutes()),
+    S: pad(d.getUTCSeconds()),
   };
   return pattern.replace(/%([YmdHMS%])/g, (_, c: string) => (c === '%' ? '%' : map[c]));
 }

@@ -38,7 +38,7 @@ function unquotePlus(s: string): string {
     if (bytes.length) out += Buffer.from(bytes).toString('utf8');
     bytes.length = 0;
   };
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     if (text[i] === '%' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
       bytes.push(parseInt(text.slice(i + 1, i + 3), 16));
       i += 3;

@@ -90,8 +90,20 @@ export async function insertEvent(db: Db, v: Required<EventValues>, now: string)
        event_date, poster, status, created_at, updated_at, is_registrations_open, payment_required, amount)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     [
-      v.title, v.description, v.guidelines, v.venue, v.registration_start_date, v.registration_end_date,
-      v.event_date, v.poster, v.status, now, now, v.is_registrations_open, v.payment_required, v.amount,
+      v.title,
+      v.description,
+      v.guidelines,
+      v.venue,
+      v.registration_start_date,
+      v.registration_end_date,
+      v.event_date,
+      v.poster,
+      v.status,
+      now,
+      now,
+      v.is_registrations_open,
+      v.payment_required,
+      v.amount,
     ],
   );
   return inserted[0].id;
@@ -99,7 +111,9 @@ export async function insertEvent(db: Db, v: Required<EventValues>, now: string)
 
 export async function updateEvent(db: Db, id: number, v: EventValues, now: string): Promise<void> {
   // Model.save() writes every column; updated_at is auto_now.
-  await db('Event_event').where({ id }).update({ ...v, updated_at: now });
+  await db('Event_event')
+    .where({ id })
+    .update({ ...v, updated_at: now });
 }
 
 export interface NewMediaFile {
@@ -116,10 +130,10 @@ export async function addGallery(db: Db, eventId: number, files: NewMediaFile[],
       `INSERT INTO "Media_mediafile" (file, uploaded_at, file_type, title, file_size) VALUES (?, ?, NULL, ?, ?) RETURNING id`,
       [f.file, now, f.title, f.fileSize],
     );
-    await db.raw(
-      `INSERT INTO "Event_event_gallery" (event_id, mediafile_id) VALUES (?, ?) ON CONFLICT (event_id, mediafile_id) DO NOTHING`,
-      [eventId, media[0].id],
-    );
+    await db.raw(`INSERT INTO "Event_event_gallery" (event_id, mediafile_id) VALUES (?, ?) ON CONFLICT (event_id, mediafile_id) DO NOTHING`, [
+      eventId,
+      media[0].id,
+    ]);
   }
 }
 

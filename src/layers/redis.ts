@@ -220,8 +220,18 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
   /** This process's queue key, e.g. "asgispecific.<cp>!". */
   readonly queueKey: string;
   readonly stats: RedisLayerStats = {
-    groupSends: 0, remoteFanouts: 0, localDeliveries: 0, received: 0, overCapacity: 0, buffered: 0, replayed: 0,
-    droppedBuffered: 0, undeliverable: 0, reconnects: 0, batches: 0, maxBatch: 0,
+    groupSends: 0,
+    remoteFanouts: 0,
+    localDeliveries: 0,
+    received: 0,
+    overCapacity: 0,
+    buffered: 0,
+    replayed: 0,
+    droppedBuffered: 0,
+    undeliverable: 0,
+    reconnects: 0,
+    batches: 0,
+    maxBatch: 0,
   };
 
   private readonly nonLocal: string;
@@ -310,7 +320,13 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     const wait = (r: Redis) =>
       new Promise<void>((resolve) => {
         const t = setTimeout(resolve, this.opts.connectWaitMs);
-        r.connect().then(() => { clearTimeout(t); resolve(); }, () => undefined);
+        r.connect().then(
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+          () => undefined,
+        );
       });
     await Promise.all([wait(this.cmd), wait(this.rx)]);
     this.loop = this.receiveLoop();

@@ -16,10 +16,7 @@ export const DEVICE_TOKEN_TABLE = 'Notification_devicetoken';
 export const MULTICAST_LIMIT = 500;
 
 /** Error codes after which a token will never work again (firebase-admin messaging error codes). */
-export const DEAD_TOKEN_CODES = new Set([
-  'messaging/registration-token-not-registered',
-  'messaging/invalid-registration-token',
-]);
+export const DEAD_TOKEN_CODES = new Set(['messaging/registration-token-not-registered', 'messaging/invalid-registration-token']);
 
 export interface PushNotification {
   title: string;

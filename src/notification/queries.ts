@@ -25,7 +25,12 @@ export async function deviceTokenExists(knex: Knex, token: string): Promise<bool
 }
 
 /** DeviceToken.objects.update_or_create(user=..., device_token=..., defaults={device_type}) */
-export async function upsertDeviceToken(knex: Knex, userId: number, token: string, deviceType: string): Promise<{ device_token: string; device_type: string }> {
+export async function upsertDeviceToken(
+  knex: Knex,
+  userId: number,
+  token: string,
+  deviceType: string,
+): Promise<{ device_token: string; device_type: string }> {
   return knex.transaction(async (trx) => {
     const now = nowTimestamp();
     const existing = await trx(DEVICE_TOKEN_TABLE).select('id').where({ user_id: userId, device_token: token }).forUpdate().first();

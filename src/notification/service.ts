@@ -30,8 +30,20 @@ export function notificationGroup(userId: number): string {
 export async function insertNotifications(knex: Knex, inputs: NotifyInput[]): Promise<Array<{ userId: number; payload: NotificationPayload }>> {
   if (!inputs.length) return [];
   const now = nowTimestamp();
-  const rows: Array<{ id: number; user_id: number; event_type: string; message: string; url: string | null; created_at: string }> = await knex(NOTIFICATION_TABLE)
-    .insert(inputs.map((n) => ({ message: n.message, created_at: now, event_type: n.eventType, user_id: n.userId, is_read: false, updated_at: now, url: n.url ?? null })))
+  const rows: Array<{ id: number; user_id: number; event_type: string; message: string; url: string | null; created_at: string }> = await knex(
+    NOTIFICATION_TABLE,
+  )
+    .insert(
+      inputs.map((n) => ({
+        message: n.message,
+        created_at: now,
+        event_type: n.eventType,
+        user_id: n.userId,
+        is_read: false,
+        updated_at: now,
+        url: n.url ?? null,
+      })),
+    )
     .returning(['id', 'user_id', 'event_type', 'message', 'url', 'created_at']);
   return rows.map((r) => ({
     userId: r.user_id,

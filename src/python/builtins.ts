@@ -192,7 +192,13 @@ export function pyRepr(v: unknown): string {
   if (typeof v === 'string') return reprStr(v);
   if (Array.isArray(v)) return '[' + v.map(pyRepr).join(', ') + ']';
   if (v !== null && typeof v === 'object') {
-    return '{' + Object.entries(v as Record<string, unknown>).map(([k, x]) => `${reprStr(k)}: ${pyRepr(x)}`).join(', ') + '}';
+    return (
+      '{' +
+      Object.entries(v as Record<string, unknown>)
+        .map(([k, x]) => `${reprStr(k)}: ${pyRepr(x)}`)
+        .join(', ') +
+      '}'
+    );
   }
   return pyStr(v);
 }
@@ -212,11 +218,16 @@ export function pythonTypeName(value: unknown): string {
   if (value === null || value === undefined) return 'NoneType';
   if (Array.isArray(value)) return 'list';
   switch (typeof value) {
-    case 'string': return 'str';
-    case 'boolean': return 'bool';
-    case 'number': return Number.isInteger(value) ? 'int' : 'float';
-    case 'bigint': return 'int';
-    default: return 'dict';
+    case 'string':
+      return 'str';
+    case 'boolean':
+      return 'bool';
+    case 'number':
+      return Number.isInteger(value) ? 'int' : 'float';
+    case 'bigint':
+      return 'int';
+    default:
+      return 'dict';
   }
 }
 

@@ -5,7 +5,10 @@
 export type ParseResult = { ok: true; value: unknown } | { ok: false; message: string };
 
 class PyJsonError extends Error {
-  constructor(readonly msg: string, readonly pos: number | null) {
+  constructor(
+    readonly msg: string,
+    readonly pos: number | null,
+  ) {
     super(msg);
   }
 }
@@ -115,16 +118,26 @@ export function utf8DecodeError(buf: Buffer): string | null {
     const b = buf[i];
     let need: number;
     let min: number;
-    if (b < 0x80) { i++; continue; }
-    if (b >= 0xc2 && b <= 0xdf) { need = 1; min = 0x80; }
-    else if (b >= 0xe0 && b <= 0xef) { need = 2; min = 0x800; }
-    else if (b >= 0xf0 && b <= 0xf4) { need = 3; min = 0x10000; }
-    else return `'utf-8' codec can't decode byte 0x${b.toString(16).padStart(2, '0')} in position ${i}: invalid start byte`;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    if (b >= 0xc2 && b <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else return `'utf-8' codec can't decode byte 0x${b.toString(16).padStart(2, '0')} in position ${i}: invalid start byte`;
     let cp = b & (0x3f >> need);
     for (let k = 1; k <= need; k++) {
       if (i + k >= buf.length) return `'utf-8' codec can't decode byte 0x${b.toString(16).padStart(2, '0')} in position ${i}: unexpected end of data`;
       const c = buf[i + k];
-      if ((c & 0xc0) !== 0x80) return `'utf-8' codec can't decode byte 0x${b.toString(16).padStart(2, '0')} in position ${i}: invalid continuation byte`;
+      if ((c & 0xc0) !== 0x80)
+        return `'utf-8' codec can't decode byte 0x${b.toString(16).padStart(2, '0')} in position ${i}: invalid continuation byte`;
       cp = (cp << 6) | (c & 0x3f);
     }
     if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
@@ -158,7 +171,8 @@ export function parsePythonJson(body: Buffer | string): ParseResult {
     if (err instanceof PyJsonError) return { ok: false, message: describe(chars, err) };
     // Nesting deeper than the scanner's stack: CPython raises RecursionError there (a 500 in DRF);
     // a parse error with its text instead.
-    if (err instanceof RangeError) return { ok: false, message: 'maximum recursion depth exceeded while decoding a JSON array from a unicode string' };
+    if (err instanceof RangeError)
+      return { ok: false, message: 'maximum recursion depth exceeded while decoding a JSON array from a unicode string' };
     throw err;
   }
   // JSON.parse refused something CPython accepts (none known); report it generically.

@@ -96,7 +96,9 @@ export class RedisOnlineRegistry implements OnlineRegistry {
 
   disconnected(userId: number): void {
     if (!this.local.down(userId)) return;
-    this.redis.zrem(this.key(userId), this.processId).catch((err: unknown) => this.log.debug({ err, userId }, 'presence: could not withdraw (it expires)'));
+    this.redis
+      .zrem(this.key(userId), this.processId)
+      .catch((err: unknown) => this.log.debug({ err, userId }, 'presence: could not withdraw (it expires)'));
   }
 
   private async heartbeat(): Promise<void> {

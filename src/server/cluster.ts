@@ -72,7 +72,10 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     }
     quickDeaths = lived < QUICK_DEATH_MS ? quickDeaths + 1 : 0;
     const delay = restartDelayMs(quickDeaths);
-    log.error({ pid: worker.process.pid, code, signal, livedMs: lived, restartInMs: delay }, `worker ${worker.process.pid} died (${signal ?? `exit ${code}`}); starting a new one`);
+    log.error(
+      { pid: worker.process.pid, code, signal, livedMs: lived, restartInMs: delay },
+      `worker ${worker.process.pid} died (${signal ?? `exit ${code}`}); starting a new one`,
+    );
     const timer = setTimeout(() => {
       restartTimers.delete(timer);
       if (!stopping) fork();

@@ -25,7 +25,10 @@ interface SdkError {
   http_code?: number;
 }
 
-type UploadStream = (options: Record<string, unknown>, cb: (err: SdkError | undefined, res: UploadResult | undefined) => void) => NodeJS.WritableStream;
+type UploadStream = (
+  options: Record<string, unknown>,
+  cb: (err: SdkError | undefined, res: UploadResult | undefined) => void,
+) => NodeJS.WritableStream;
 type Destroy = (publicId: string, options: Record<string, unknown>) => Promise<unknown>;
 
 interface Sdk {
@@ -42,7 +45,10 @@ function loadSdk(): Promise<Sdk> {
 }
 
 export class CloudinaryUploadError extends Error {
-  constructor(message: string, readonly httpCode: number | null) {
+  constructor(
+    message: string,
+    readonly httpCode: number | null,
+  ) {
     super(message);
   }
 }

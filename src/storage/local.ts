@@ -19,7 +19,11 @@ export class LocalStorage implements MediaStorage {
   ) {}
 
   async save(file: FileToStore, opts: { folder?: string } = {}): Promise<string> {
-    const ext = path.extname(file.filename).toLowerCase().replace(/[^.a-z0-9]/g, '').slice(0, 10);
+    const ext = path
+      .extname(file.filename)
+      .toLowerCase()
+      .replace(/[^.a-z0-9]/g, '')
+      .slice(0, 10);
     const name = crypto.randomBytes(10).toString('hex') + ext;
     const rel = path.posix.join(opts.folder ?? 'uploads', name);
     const full = path.join(this.root, rel);

@@ -44,13 +44,19 @@ export interface TaskWithGroups extends TaskRow {
 async function attachGroups(knex: Db, tasks: TaskRow[]): Promise<TaskWithGroups[]> {
   if (!tasks.length) return [];
   const ids = tasks.map((t) => t.id);
-  const groups: Array<{ id: number; name: string; task_id: number }> = await knex(GROUP_TABLE).select('id', 'name', 'task_id').whereIn('task_id', ids).orderBy('id');
+  const groups: Array<{ id: number; name: string; task_id: number }> = await knex(GROUP_TABLE)
+    .select('id', 'name', 'task_id')
+    .whereIn('task_id', ids)
+    .orderBy('id');
   const members: Array<MemberRow & { group_id: number }> = groups.length
     ? await knex(`${GROUP_MEMBERS_TABLE} as gm`)
         .join(`${USER_TABLE} as u`, 'u.id', 'gm.user_id')
         .leftJoin('Domain_domain as d', 'd.id', 'u.domain_id')
         .select('gm.group_id', 'u.id', 'u.first_name', 'u.last_name', 'u.domain_id', 'd.name as domain_name')
-        .whereIn('gm.group_id', groups.map((g) => g.id))
+        .whereIn(
+          'gm.group_id',
+          groups.map((g) => g.id),
+        )
         .orderBy([{ column: 'gm.group_id' }, { column: 'u.id' }])
     : [];
   const byGroup = new Map<number, MemberRow[]>();
@@ -77,7 +83,13 @@ export async function allTasks(knex: Db): Promise<TaskWithGroups[]> {
 export async function tasksOfMember(knex: Db, userId: number): Promise<TaskWithGroups[]> {
   const tasks: TaskRow[] = await knex(TASK_TABLE)
     .select('*')
-    .whereIn('id', knex(GROUP_TABLE).join(GROUP_MEMBERS_TABLE, `${GROUP_MEMBERS_TABLE}.group_id`, `${GROUP_TABLE}.id`).where(`${GROUP_MEMBERS_TABLE}.user_id`, userId).select(`${GROUP_TABLE}.task_id`))
+    .whereIn(
+      'id',
+      knex(GROUP_TABLE)
+        .join(GROUP_MEMBERS_TABLE, `${GROUP_MEMBERS_TABLE}.group_id`, `${GROUP_TABLE}.id`)
+        .where(`${GROUP_MEMBERS_TABLE}.user_id`, userId)
+        .select(`${GROUP_TABLE}.task_id`),
+    )
     .orderBy('id');
   return attachGroups(knex, tasks);
 }
@@ -88,7 +100,11 @@ export async function taskWithGroups(knex: Db, id: number): Promise<TaskWithGrou
 }
 
 /** The task and the year of the user who assigned it (the edit/delete permission checks). */
-export async function taskForChange(knex: Db, id: number, opts: { forUpdate?: boolean } = {}): Promise<(TaskRow & { assigned_by_year: string }) | null> {
+export async function taskForChange(
+  knex: Db,
+  id: number,
+  opts: { forUpdate?: boolean } = {},
+): Promise<(TaskRow & { assigned_by_year: string }) | null> {
   const q = knex(TASK_TABLE)
     .join(USER_TABLE, `${USER_TABLE}.id`, `${TASK_TABLE}.assigned_by_id`)
     .select(`${TASK_TABLE}.*`, `${USER_TABLE}.year as assigned_by_year`)
@@ -150,6 +166,9 @@ export async function deleteGroups(trx: Db, groupIds: number[]): Promise<void> {
 /** task.delete(): Task_group_members, Task_group, then the task. */
 export async function deleteTaskCascade(trx: Db, taskId: number): Promise<void> {
   const groups = await groupsOfTask(trx, taskId);
-  await deleteGroups(trx, groups.map((g) => g.id));
+  await deleteGroups(
+    trx,
+    groups.map((g) => g.id),
+  );
   await trx(TASK_TABLE).where({ id: taskId }).del();
 }

@@ -216,7 +216,10 @@ export const editTask = apiView({
               await q.setGroupMembers(trx, groupId, g.members);
             }
           }
-          await q.deleteGroups(trx, existing.filter((e) => !names.includes(e.name)).map((e) => e.id));
+          await q.deleteGroups(
+            trx,
+            existing.filter((e) => !names.includes(e.name)).map((e) => e.id),
+          );
           return q.taskWithGroups(trx, task.id);
         });
       } catch (err) {

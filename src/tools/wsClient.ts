@@ -11,7 +11,10 @@ const USAGE = `usage: npm run ws -- PATH TOKEN [--url http://localhost:8000]
   then type: {"action": "send_message", "message": "hello"}`;
 
 function main(): void {
-  const { values, positionals } = parseArgs({ options: { url: { type: 'string', default: process.env.CSI_CHAT_URL ?? 'http://localhost:8000' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    options: { url: { type: 'string', default: process.env.CSI_CHAT_URL ?? 'http://localhost:8000' } },
+    allowPositionals: true,
+  });
   if (positionals.length !== 2) {
     console.error(USAGE);
     process.exit(2);

@@ -27,8 +27,7 @@ export async function sendOrFail(req: ApiRequest, mail: { to: string; subject: s
 }
 
 /** The answer when the mail of a write could not be sent (the write was rolled back). */
-export const mailFailedError = () =>
-  jsonError(503, { error: 'The email could not be sent. Nothing was changed; please try again later.' });
+export const mailFailedError = () => jsonError(503, { error: 'The email could not be sent. Nothing was changed; please try again later.' });
 
 export async function inTransactionWithMail<T>(knex: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   try {

@@ -12,7 +12,10 @@ export class DbLastSeenWriter implements LastSeenWriter {
   /** user id → the newer time to write once the in-flight UPDATE is done (null: none waiting). */
   private readonly inFlight = new Map<number, string | null>();
 
-  constructor(private readonly knex: Knex, private readonly log: Logger) {}
+  constructor(
+    private readonly knex: Knex,
+    private readonly log: Logger,
+  ) {}
 
   touch(userId: number): void {
     const now = nowTimestamp();

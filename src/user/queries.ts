@@ -123,7 +123,9 @@ export async function insertUser(knex: Db, u: NewUser): Promise<number> {
 }
 
 export async function updateUser(knex: Db, id: number, fields: Record<string, unknown>): Promise<void> {
-  await knex(USER_TABLE).where({ id }).update({ ...fields, updated_at: nowTimestamp() });
+  await knex(USER_TABLE)
+    .where({ id })
+    .update({ ...fields, updated_at: nowTimestamp() });
 }
 
 // ---------------------------------------------------------------------------------------------

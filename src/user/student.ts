@@ -11,12 +11,7 @@ import { isTruthy } from '../python/builtins.ts';
 import * as q from './queries.ts';
 import { serializeStudent } from './serializers.ts';
 import { emailVerificationSerializer, splitFullName, studentLoginSerializer, studentRegistrationSerializer, USER_MSG } from './validation.ts';
-import {
-  generateOtp,
-  inTransactionWithMail,
-  isUniqueViolation,
-  sendOrFail,
-} from './common.ts';
+import { generateOtp, inTransactionWithMail, isUniqueViolation, sendOrFail } from './common.ts';
 import { verificationOtpMail } from './mails.ts';
 import { authenticate } from './auth.ts';
 import { forgotPassword, resetPassword } from './views.ts';
@@ -51,14 +46,23 @@ export const studentRegister = apiView({
           } else {
             names = { first_name: first, last_name: last };
             userId = await q.insertUser(trx, {
-              email: data.email, password: encoded, ...names, role: 'student', year: data.year,
-              branch: data.branch, hosteller: data.hosteller,
+              email: data.email,
+              password: encoded,
+              ...names,
+              role: 'student',
+              year: data.year,
+              branch: data.branch,
+              hosteller: data.hosteller,
             });
           }
           await q.addToGroup(trx, userId, 'student');
           await q.insertStudentProfile(trx, {
-            user_id: userId, student_number: data.student_number, branch: data.branch, gender: data.gender,
-            hosteller: data.hosteller, year: data.year,
+            user_id: userId,
+            student_number: data.student_number,
+            branch: data.branch,
+            gender: data.gender,
+            hosteller: data.hosteller,
+            year: data.year,
           });
           await q.insertOtp(trx, userId, otp);
           await sendOrFail(req, { to: data.email, ...verificationOtpMail(names.first_name, otp) });
@@ -185,7 +189,13 @@ export const studentGoogleLogin = apiView({
         }
         try {
           return await q.insertUser(trx, {
-            email, password: makeUnusablePassword(), first_name: first, last_name: last, role: 'student', year: '', is_verified: true,
+            email,
+            password: makeUnusablePassword(),
+            first_name: first,
+            last_name: last,
+            role: 'student',
+            year: '',
+            is_verified: true,
           });
         } catch (err) {
           if (isUniqueViolation(err)) throw jsonError(409, { error: 'Please try again.' });

@@ -13,11 +13,21 @@ import { WsClient } from '../helpers/wsclient.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts/admin');
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const ANAGH = { email: 'anagh.jaiswar@akgec.ac.in', password: 'Anagh@4thYear' };
 
 /** Why the browser test cannot run here, or null. */
-const chromiumMissing = () => (fs.existsSync(CHROMIUM) ? null : `chromium not found at ${CHROMIUM} (apt-get install -y chromium, or .ci/install-browser.sh)`);
+const chromiumMissing = () =>
+  fs.existsSync(CHROMIUM) ? null : `chromium not found at ${CHROMIUM} (apt-get install -y chromium, or .ci/install-browser.sh)`;
 
 describeNeeding('admin site in a browser (chromium + playwright-core)', [chromiumMissing], function () {
   this.timeout(180000);
@@ -54,7 +64,7 @@ describeNeeding('admin site in a browser (chromium + playwright-core)', [chromiu
     return p.$$eval('table tbody tr', (trs) => trs.map((tr) => (tr.querySelector('td:nth-child(2)')?.textContent ?? '').trim()));
   }
 
-  it('logs in as the seed\'s superuser', async () => {
+  it("logs in as the seed's superuser", async () => {
     await logIn(page, ANAGH.email, ANAGH.password);
     expect(new URL(page.url()).pathname).to.equal('/admin/');
     await page.getByText(ANAGH.email).first().waitFor();
@@ -98,13 +108,16 @@ describeNeeding('admin site in a browser (chromium + playwright-core)', [chromiu
     expect([log.object_repr, log.action_flag, log.change_message]).to.deep.equal(['Full Stack Development', 1, '[{"added": {}}]']);
   });
 
-  it('edits a room\'s members (screenshot of the change page)', async () => {
+  it("edits a room's members (screenshot of the change page)", async () => {
     await page.goto(`${srv.baseUrl}/admin/Chat/room/1/change/`);
     await page.waitForSelector('input#name');
     await page.getByText('tanya.gupta@akgec.ac.in').waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, 'room-change.png'), fullPage: true });
     // The members picker: each member is a select with a delete button beside it.
-    const item = page.locator('section[data-testid="property-edit-members"] > div > div > div, [data-testid="property-edit-members"] div').filter({ hasText: 'tanya.gupta@akgec.ac.in' }).last();
+    const item = page
+      .locator('section[data-testid="property-edit-members"] > div > div > div, [data-testid="property-edit-members"] div')
+      .filter({ hasText: 'tanya.gupta@akgec.ac.in' })
+      .last();
     await item.locator('xpath=ancestor::*[.//button][1]').locator('button').last().click();
     await page.getByRole('button', { name: 'Save' }).click();
     await page.waitForURL(/\/admin\/resources\/Chat\.room$/);
@@ -112,7 +125,7 @@ describeNeeding('admin site in a browser (chromium + playwright-core)', [chromiu
     expect(members.map(Number)).to.deep.equal([1, 2, 3, 4]);
   });
 
-  it('deactivates a room while a member\'s socket is open: the socket is closed with 4003', async () => {
+  it("deactivates a room while a member's socket is open: the socket is closed with 4003", async () => {
     const kabir = await WsClient.connect(`${srv.wsUrl}/ws/chat/1/?token=${userToken('kabir.singh@akgec.ac.in')}`);
     await page.goto(`${srv.baseUrl}/admin/Chat/room/1/change/`);
     await page.waitForSelector('input#name');
@@ -123,7 +136,7 @@ describeNeeding('admin site in a browser (chromium + playwright-core)', [chromiu
     expect((await srv.ctx.db.knex('Chat_room').where({ id: 1 }).first()).is_active).to.equal(false);
   });
 
-  it('sets a user\'s password, which then logs in through POST /api/user/login/', async () => {
+  it("sets a user's password, which then logs in through POST /api/user/login/", async () => {
     await page.goto(`${srv.baseUrl}/admin/resources/User.user/records/3/setPassword`);
     await page.fill('#password1', 'Browser!Set2026');
     await page.fill('#password2', 'Browser!Set2026');

@@ -20,7 +20,8 @@ for (const backend of backends()) {
     let srv: TestServer;
     const knex = () => srv.ctx.db.knex;
     const ct = async (app: string, model: string) => Number((await knex()('django_content_type').where({ app_label: app, model }).first('id')).id);
-    const logRows = () => knex()('django_admin_log').orderBy('id').select('object_id', 'object_repr', 'action_flag', 'change_message', 'content_type_id', 'user_id');
+    const logRows = () =>
+      knex()('django_admin_log').orderBy('id').select('object_id', 'object_repr', 'action_flag', 'change_message', 'content_type_id', 'user_id');
 
     async function superuser(): Promise<AdminClient> {
       const c = new AdminClient(srv.baseUrl);
@@ -32,7 +33,9 @@ for (const backend of backends()) {
     async function grant(userId: number, codename: string, viaGroup = false): Promise<void> {
       const perm = await knex()('auth_permission').where({ codename }).first('id');
       if (viaGroup) {
-        const [g] = await knex()('auth_group').insert({ name: `g-${codename}` }).returning('id');
+        const [g] = await knex()('auth_group')
+          .insert({ name: `g-${codename}` })
+          .returning('id');
         await knex()('auth_group_permissions').insert({ group_id: g.id, permission_id: perm.id });
         await knex()('User_user_groups').insert({ user_id: userId, group_id: g.id });
       } else {
@@ -56,7 +59,9 @@ for (const backend of backends()) {
         expect([r.status, r.headers.get('location')]).to.deep.equal([302, '/admin/login/?next=/admin/']);
         r = await c.get('/admin/login/');
         const csrfCookie = r.headers.getSetCookie().find((h) => h.startsWith('csrftoken='))!;
-        expect(csrfCookie).to.match(/^csrftoken=[A-Za-z0-9]{32}; expires=[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT; Max-Age=31449600; Path=\/; SameSite=Lax$/);
+        expect(csrfCookie).to.match(
+          /^csrftoken=[A-Za-z0-9]{32}; expires=[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT; Max-Age=31449600; Path=\/; SameSite=Lax$/,
+        );
         expect(r.headers.get('x-frame-options')).to.equal('DENY');
         r = await c.login(ANAGH.email, ANAGH.password);
         expect([r.status, r.headers.get('location')]).to.deep.equal([302, '/admin/']);
@@ -65,11 +70,13 @@ for (const backend of backends()) {
         const key = c.cookies.get('sessionid')!;
         const row = await knex()('django_session').where({ session_key: key }).first();
         const user = await knex()('User_user').where({ id: 1 }).first();
-        expect(JSON.stringify(decodeSession(row.session_data, SECRET))).to.equal(JSON.stringify({
-          _auth_user_id: '1',
-          _auth_user_backend: 'django.contrib.auth.backends.ModelBackend',
-          _auth_user_hash: sessionAuthHash(user.password, SECRET),
-        }));
+        expect(JSON.stringify(decodeSession(row.session_data, SECRET))).to.equal(
+          JSON.stringify({
+            _auth_user_id: '1',
+            _auth_user_backend: 'django.contrib.auth.backends.ModelBackend',
+            _auth_user_hash: sessionAuthHash(user.password, SECRET),
+          }),
+        );
         const expires = Date.parse(String(row.expire_date).replace(' ', 'T').replace(/\+00$/, 'Z'));
         expect(Math.abs(expires - (Date.now() + 1209600_000))).to.be.below(120_000);
         expect(user.last_login).to.not.equal(null);
@@ -91,11 +98,20 @@ for (const backend of backends()) {
           let r = await c.request('/admin/login/', { headers: https });
           expect(r.headers.getSetCookie()[0]).to.match(/; SameSite=Lax; Secure$/);
           const token = /name="csrfmiddlewaretoken" value="([^"]+)"/.exec(r.text)![1];
-          const body = new URLSearchParams({ csrfmiddlewaretoken: token, username: ANAGH.email, password: ANAGH.password, next: '/admin/' }).toString();
+          const body = new URLSearchParams({
+            csrfmiddlewaretoken: token,
+            username: ANAGH.email,
+            password: ANAGH.password,
+            next: '/admin/',
+          }).toString();
           const form = { ...https, 'Content-Type': 'application/x-www-form-urlencoded' };
           r = await c.request('/admin/login/', { method: 'POST', headers: form, body });
           expect(r.status).to.equal(403);
-          r = await c.request('/admin/login/', { method: 'POST', headers: { ...form, Referer: `https://${new URL(proxied.baseUrl).host}/admin/login/` }, body });
+          r = await c.request('/admin/login/', {
+            method: 'POST',
+            headers: { ...form, Referer: `https://${new URL(proxied.baseUrl).host}/admin/login/` },
+            body,
+          });
           expect(r.status).to.equal(302);
           const session = r.headers.getSetCookie().find((h) => h.startsWith('sessionid='))!;
           expect(session).to.match(/; HttpOnly; Max-Age=1209600; Path=\/; SameSite=Lax; Secure$/);
@@ -104,7 +120,7 @@ for (const backend of backends()) {
         }
       });
 
-      it('keeps `next` local and user text out of the page\'s scripts', async () => {
+      it("keeps `next` local and user text out of the page's scripts", async () => {
         await knex()('User_user').where({ id: 1 }).update({ first_name: '</script><script>window.pwned=1</script>' });
         const c = new AdminClient(srv.baseUrl);
         let r = await c.login(ANAGH.email, ANAGH.password, '//evil.example/x');
@@ -120,7 +136,13 @@ for (const backend of backends()) {
       it('refuses wrong passwords, non-staff and inactive users with the form error; nothing is stored', async () => {
         const error = 'Please enter the correct email and password for a staff account. Note that both fields may be case-sensitive.';
         await knex()('User_user').where({ id: 2 }).update({ is_staff: true, is_active: false });
-        for (const [email, password] of [[ANAGH.email, 'wrong'], ['kabir.singh@akgec.ac.in', 'Kabir!2ndYear'], [RIYA.email, RIYA.password], ['nobody@x.org', 'x'], [ANAGH.email.toUpperCase(), ANAGH.password]]) {
+        for (const [email, password] of [
+          [ANAGH.email, 'wrong'],
+          ['kabir.singh@akgec.ac.in', 'Kabir!2ndYear'],
+          [RIYA.email, RIYA.password],
+          ['nobody@x.org', 'x'],
+          [ANAGH.email.toUpperCase(), ANAGH.password],
+        ]) {
           const c = new AdminClient(srv.baseUrl);
           const r = await c.login(email, password);
           expect(r.status, email).to.equal(200);
@@ -173,7 +195,11 @@ for (const backend of backends()) {
         const row = await knex()('django_session').where({ session_key: key }).first();
         // Re-signed under another SECRET_KEY (a copy of the row with a tampered signature).
         const forged = 'zz' + key.slice(2);
-        await knex()('django_session').insert({ session_key: forged, session_data: row.session_data.slice(0, -3) + 'AAA', expire_date: row.expire_date });
+        await knex()('django_session').insert({
+          session_key: forged,
+          session_data: row.session_data.slice(0, -3) + 'AAA',
+          expire_date: row.expire_date,
+        });
         expect(await goLogin(`sessionid=${forged}`)).to.deep.equal([302, '/admin/login/?next=/admin/']);
         // A password change since the log-in ends the session (and deletes the row).
         await knex()('User_user').where({ id: 1 }).update({ password: 'pbkdf2_sha256$870000$x$changed' });
@@ -193,7 +219,11 @@ for (const backend of backends()) {
         const token = /name="csrfmiddlewaretoken" value="([^"]+)"/.exec(r.text)![1];
         r = await c.request('/admin/logout/', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: '' });
         expect(r.status).to.equal(403);
-        r = await c.request('/admin/logout/', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `csrfmiddlewaretoken=${token}` });
+        r = await c.request('/admin/logout/', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: `csrfmiddlewaretoken=${token}`,
+        });
         expect(r.status).to.equal(200);
         expect(r.text).to.contain('Logged out');
         expect(await knex()('django_session').where({ session_key: key }).first()).to.equal(undefined);
@@ -291,7 +321,11 @@ for (const backend of backends()) {
         let r = await c.post('/admin/api/resources/Chat.room/records/1/edit', { ...params, description: 'Second-year members' });
         expect(r.status).to.equal(200);
         expect(r.json().record.errors).to.deep.equal({});
-        r = await c.post('/admin/api/resources/Domain.domain/actions/new', { name: 'FULL_STACK', description: 'Full stack web development.', goals: '' });
+        r = await c.post('/admin/api/resources/Domain.domain/actions/new', {
+          name: 'FULL_STACK',
+          description: 'Full stack web development.',
+          goals: '',
+        });
         expect(r.status).to.equal(200);
         expect(r.json().record.params.id).to.equal(5);
         r = await c.post('/admin/api/resources/Domain.domain/records/5/delete', {});
@@ -300,8 +334,22 @@ for (const backend of backends()) {
         const room = await ct('Chat', 'room');
         const domain = await ct('Domain', 'domain');
         expect(await logRows()).to.deep.equal([
-          { object_id: '1', object_repr: '2nd_year', action_flag: 2, change_message: '[{"changed": {"fields": ["Description"]}}]', content_type_id: room, user_id: 1 },
-          { object_id: '5', object_repr: 'Full Stack Development', action_flag: 1, change_message: '[{"added": {}}]', content_type_id: domain, user_id: 1 },
+          {
+            object_id: '1',
+            object_repr: '2nd_year',
+            action_flag: 2,
+            change_message: '[{"changed": {"fields": ["Description"]}}]',
+            content_type_id: room,
+            user_id: 1,
+          },
+          {
+            object_id: '5',
+            object_repr: 'Full Stack Development',
+            action_flag: 1,
+            change_message: '[{"added": {}}]',
+            content_type_id: domain,
+            user_id: 1,
+          },
           { object_id: '5', object_repr: 'Full Stack Development', action_flag: 3, change_message: '', content_type_id: domain, user_id: 1 },
         ]);
         // History page data: oldest first.
@@ -317,30 +365,72 @@ for (const backend of backends()) {
           ['Chat.room/records/1/edit', { ...params, name: 'x'.repeat(51) }, { name: 'Ensure this value has at most 50 characters (it has 51).' }],
           ['Chat.room/records/1/edit', { ...params, name: 'backend_2_3' }, { name: 'Room with this Name already exists.' }],
           ['Chat.room/records/1/edit', { ...params, name: '   ' }, { name: 'This field is required.' }],
-          ['Chat.room/records/1/edit', { ...params, 'members.5': '999' }, { members: 'Select a valid choice. 999 is not one of the available choices.' }],
-          ['Domain.domain/actions/new', { name: 'DEVOPS', description: 'x' }, { name: 'Select a valid choice. DEVOPS is not one of the available choices.' }],
+          [
+            'Chat.room/records/1/edit',
+            { ...params, 'members.5': '999' },
+            { members: 'Select a valid choice. 999 is not one of the available choices.' },
+          ],
+          [
+            'Domain.domain/actions/new',
+            { name: 'DEVOPS', description: 'x' },
+            { name: 'Select a valid choice. DEVOPS is not one of the available choices.' },
+          ],
           ['Domain.domain/actions/new', { name: 'ML', description: 'x' }, { name: 'Domain with this Name already exists.' }],
           ['Domain.domain/actions/new', { name: 'FULL_STACK' }, { description: 'This field is required.' }],
-          ['Chat.message/actions/new', { room: '1', sender: '99999', content: 'hi' }, { sender: 'Select a valid choice. That choice is not one of the available choices.' }],
-          ['Chat.message/actions/new', { room: 'abc', sender: '1', content: 'hi' }, { room: 'Select a valid choice. That choice is not one of the available choices.' }],
+          [
+            'Chat.message/actions/new',
+            { room: '1', sender: '99999', content: 'hi' },
+            { sender: 'Select a valid choice. That choice is not one of the available choices.' },
+          ],
+          [
+            'Chat.message/actions/new',
+            { room: 'abc', sender: '1', content: 'hi' },
+            { room: 'Select a valid choice. That choice is not one of the available choices.' },
+          ],
           ['User.user/actions/new', { email: 'not-an-email', first_name: 'X', year: '2nd' }, { email: 'Enter a valid email address.' }],
           ['User.user/actions/new', { email: ANAGH.email, first_name: 'X', year: '2nd' }, { email: 'User with this Email already exists.' }],
           ['User.user/records/3/edit', { linkedin_url: 'javascript:alert(1)' }, { linkedin_url: 'Enter a valid URL.' }],
-          ['Event.event/actions/new', { title: 't', description: 'd', amount: '123456789.5' }, { amount: 'Ensure that there are no more than 8 digits before the decimal point.' }],
+          [
+            'Event.event/actions/new',
+            { title: 't', description: 'd', amount: '123456789.5' },
+            { amount: 'Ensure that there are no more than 8 digits before the decimal point.' },
+          ],
           ['Event.event/actions/new', { title: 't', description: 'd', event_date: 'tomorrow' }, { event_date: 'Enter a valid date/time.' }],
-          ['Task.task/actions/new', { title: 't', start_date: '2025-02-30', end_date: '2025-03-01', assigned_by: '1', current_progress: '1' }, { start_date: 'Enter a valid date.' }],
-          ['Task.task/actions/new', { title: 't', start_date: '2025-02-01', end_date: '2025-03-01', assigned_by: '1', current_progress: '99999999999' }, { current_progress: 'Ensure this value is less than or equal to 2147483647.' }],
+          [
+            'Task.task/actions/new',
+            { title: 't', start_date: '2025-02-30', end_date: '2025-03-01', assigned_by: '1', current_progress: '1' },
+            { start_date: 'Enter a valid date.' },
+          ],
+          [
+            'Task.task/actions/new',
+            { title: 't', start_date: '2025-02-01', end_date: '2025-03-01', assigned_by: '1', current_progress: '99999999999' },
+            { current_progress: 'Ensure this value is less than or equal to 2147483647.' },
+          ],
           ['Chat.message/records/1/edit', { reactions: '{bad json' }, { reactions: 'Enter a valid JSON.' }],
         ];
-        const before = JSON.stringify(await Promise.all(['Chat_room', 'Chat_room_members', 'Domain_domain', 'Chat_message', 'User_user', 'Event_event', 'Task_task'].map((t) => knex()(t).orderBy('id').select())));
+        const before = JSON.stringify(
+          await Promise.all(
+            ['Chat_room', 'Chat_room_members', 'Domain_domain', 'Chat_message', 'User_user', 'Event_event', 'Task_task'].map((t) =>
+              knex()(t).orderBy('id').select(),
+            ),
+          ),
+        );
         for (const [p, fields, errors] of cases) {
           const r = await c.post(`/admin/api/resources/${p}`, fields);
           expect(r.status, p).to.equal(200);
-          const got = Object.fromEntries(Object.entries(r.json().record.errors as Record<string, { message: string }>).map(([k, v]) => [k, v.message]));
+          const got = Object.fromEntries(
+            Object.entries(r.json().record.errors as Record<string, { message: string }>).map(([k, v]) => [k, v.message]),
+          );
           expect(got, `${p} ${JSON.stringify(fields).slice(0, 80)}`).to.deep.include(errors);
           expect(r.json().notice.type).to.equal('error');
         }
-        const after = JSON.stringify(await Promise.all(['Chat_room', 'Chat_room_members', 'Domain_domain', 'Chat_message', 'User_user', 'Event_event', 'Task_task'].map((t) => knex()(t).orderBy('id').select())));
+        const after = JSON.stringify(
+          await Promise.all(
+            ['Chat_room', 'Chat_room_members', 'Domain_domain', 'Chat_message', 'User_user', 'Event_event', 'Task_task'].map((t) =>
+              knex()(t).orderBy('id').select(),
+            ),
+          ),
+        );
         expect(after).to.equal(before);
         expect(await logRows()).to.deep.equal([]);
       });
@@ -363,7 +453,10 @@ for (const backend of backends()) {
         const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
         const evil = '../../../../../../tmp/csi-admin-evil.png';
         fs.rmSync('/tmp/csi-admin-evil.png', { force: true });
-        const r = await c.post('/admin/api/resources/Chat.room/records/2/edit', { ...params, room_avatar: { blob: new Blob([png], { type: 'image/png' }), filename: evil } });
+        const r = await c.post('/admin/api/resources/Chat.room/records/2/edit', {
+          ...params,
+          room_avatar: { blob: new Blob([png], { type: 'image/png' }), filename: evil },
+        });
         expect(r.status).to.equal(200);
         const stored = (await knex()('Chat_room').where({ id: 2 }).first()).room_avatar as string;
         expect(stored).to.match(/^media\/room_avatars\/[0-9a-f]{20}\.png$/);
@@ -375,7 +468,7 @@ for (const backend of backends()) {
         fs.rmSync(onDisk, { force: true });
       });
 
-      it('sets a user\'s password (pbkdf2_sha256), which ends their sessions and works for POST /api/user/login/', async () => {
+      it("sets a user's password (pbkdf2_sha256), which ends their sessions and works for POST /api/user/login/", async () => {
         const c = await superuser();
         // Kabir also has a (Django-format) session, e.g. from the old server.
         await knex()('User_user').where({ id: 3 }).update({ is_staff: true });
@@ -389,9 +482,18 @@ for (const backend of backends()) {
         const hash = (await knex()('User_user').where({ id: 3 }).first()).password as string;
         expect(hash).to.match(/^pbkdf2_sha256\$870000\$[A-Za-z0-9]{22}\$[A-Za-z0-9+/]{43}=$/);
         expect((await kabir.get('/admin/')).status).to.equal(302);
-        const login = await fetch(`${srv.baseUrl}/api/user/login/`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'kabir.singh@akgec.ac.in', password: 'NewPass!2026' }) });
+        const login = await fetch(`${srv.baseUrl}/api/user/login/`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ email: 'kabir.singh@akgec.ac.in', password: 'NewPass!2026' }),
+        });
         expect(login.status).to.equal(200);
-        expect((await logRows()).pop()).to.deep.include({ object_id: '3', object_repr: 'kabir.singh@akgec.ac.in', action_flag: 2, change_message: '[{"changed": {"fields": ["password"]}}]' });
+        expect((await logRows()).pop()).to.deep.include({
+          object_id: '3',
+          object_repr: 'kabir.singh@akgec.ac.in',
+          action_flag: 2,
+          change_message: '[{"changed": {"fields": ["password"]}}]',
+        });
         // Changing one's own password keeps one's own session.
         r = await c.post('/admin/api/resources/User.user/records/1/setPassword', { password1: 'Mine!2026x', password2: 'Mine!2026x' });
         expect(r.status).to.equal(200);
@@ -406,7 +508,12 @@ for (const backend of backends()) {
         expect(shown.text).to.not.contain('pbkdf2');
         const list = await c.get('/admin/api/resources/Chat.room/actions/list');
         expect(list.text).to.not.contain('pbkdf2');
-        let r = await c.post('/admin/api/resources/User.user/actions/new', { email: 'new.organiser@akgec.ac.in', first_name: 'New', year: '3rd', new_password: 'Org@2026pass' });
+        let r = await c.post('/admin/api/resources/User.user/actions/new', {
+          email: 'new.organiser@akgec.ac.in',
+          first_name: 'New',
+          year: '3rd',
+          new_password: 'Org@2026pass',
+        });
         expect(r.json().record.errors).to.deep.equal({});
         expect(r.text).to.not.contain('pbkdf2');
         const row = await knex()('User_user').where({ email: 'new.organiser@akgec.ac.in' }).first();
@@ -417,11 +524,16 @@ for (const backend of backends()) {
         expect((await knex()('User_user').where({ email: 'nopass@akgec.ac.in' }).first()).password).to.match(/^!/);
       });
 
-      it('lists, searches and filters rooms and messages like the original\'s ModelAdmins', async () => {
+      it("lists, searches and filters rooms and messages like the original's ModelAdmins", async () => {
         const c = await superuser();
         const list = async (p: string) => (await c.get(`/admin/api/resources/${p}`)).json();
         let body = await list('Chat.room/actions/list');
-        expect(body.records.map((r: { params: { name: string } }) => r.params.name)).to.deep.equal(['ml_archive', 'CSI_2_3', 'backend_2_3', '2nd_year']);
+        expect(body.records.map((r: { params: { name: string } }) => r.params.name)).to.deep.equal([
+          'ml_archive',
+          'CSI_2_3',
+          'backend_2_3',
+          '2nd_year',
+        ]);
         expect(body.records[3].params.total_members).to.equal(5);
         body = await list('Chat.room/actions/list?filters.q=backend');
         expect(body.records.map((r: { params: { name: string } }) => r.params.name)).to.deep.equal(['backend_2_3']);
@@ -440,7 +552,11 @@ for (const backend of backends()) {
         const inRoom1 = await knex()('Chat_message').where({ room_id: 1 }).count({ n: '*' }).first();
         expect(body.meta.total).to.equal(Number(inRoom1!.n));
         body = await list('Chat.message/actions/list?filters.created_at~~from=2025-04-12T00:00:00Z&filters.message_type=text');
-        const recent = await knex()('Chat_message').where('created_at', '>=', '2025-04-12T00:00:00Z').andWhere({ message_type: 'text' }).count({ n: '*' }).first();
+        const recent = await knex()('Chat_message')
+          .where('created_at', '>=', '2025-04-12T00:00:00Z')
+          .andWhere({ message_type: 'text' })
+          .count({ n: '*' })
+          .first();
         expect(body.meta.total).to.equal(Number(recent!.n));
         // Pickers search users by e-mail.
         body = await list('User.user/actions/search/meera');
@@ -462,7 +578,10 @@ for (const backend of backends()) {
         const tanya1 = await room(TANYA);
         const kabir1 = await room(KABIR);
         let params = await c.recordParams('Chat.room', 1);
-        const members = Object.entries(params).filter(([k]) => k.startsWith('members.')).map(([, v]) => v).filter((v) => v !== '6');
+        const members = Object.entries(params)
+          .filter(([k]) => k.startsWith('members.'))
+          .map(([, v]) => v)
+          .filter((v) => v !== '6');
         for (const k of Object.keys(params)) if (k.startsWith('members.')) delete params[k];
         members.forEach((v, i) => (params[`members.${i}`] = v));
         let r = await c.post('/admin/api/resources/Chat.room/records/1/edit', params);

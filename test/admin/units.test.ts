@@ -60,9 +60,22 @@ describe('admin: models and the schema', () => {
       expect(m.fields.map((f) => f.column)).to.not.include('password');
     }
     expect(MODELS.map((m) => m.key).sort()).to.deep.equal([
-      'Announcement.announcement', 'Attendance.attendance', 'Chat.message', 'Chat.room', 'Chat.userroomstatus', 'Domain.domain',
-      'Event.event', 'Media.mediafile', 'Notification.devicetoken', 'Notification.notification', 'Task.group', 'Task.task',
-      'User.studentprofile', 'User.user', 'auth.group', 'authtoken.tokenproxy',
+      'Announcement.announcement',
+      'Attendance.attendance',
+      'Chat.message',
+      'Chat.room',
+      'Chat.userroomstatus',
+      'Domain.domain',
+      'Event.event',
+      'Media.mediafile',
+      'Notification.devicetoken',
+      'Notification.notification',
+      'Task.group',
+      'Task.task',
+      'User.studentprofile',
+      'User.user',
+      'auth.group',
+      'authtoken.tokenproxy',
     ]);
   });
 });

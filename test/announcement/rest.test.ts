@@ -62,7 +62,9 @@ describeServer('announcement create', { timeout: 120000 }, (srv) => {
   it('task and domain targeting resolve to users; no targeting_data means no receivers', async () => {
     expect((await post(RIYA, { message: 'Task news', related_to: 'T', targeting_data: { task_ids: [1, 999] } })).status).to.equal(201);
     expect((await latest()).receivers).to.deep.equal([3, 4]);
-    expect((await post(RIYA, { message: 'Domain news', related_to: 'D', targeting_data: { criteria: { '2nd': [1, 'app_dev'], '3rd': [2] } } })).status).to.equal(201);
+    expect(
+      (await post(RIYA, { message: 'Domain news', related_to: 'D', targeting_data: { criteria: { '2nd': [1, 'app_dev'], '3rd': [2] } } })).status,
+    ).to.equal(201);
     expect((await latest()).receivers).to.deep.equal([2, 3, 4, 7]);
     // The original's empty Q(): an empty criteria dict reaches everyone.
     expect((await post(RIYA, { message: 'Everyone', related_to: 'D', targeting_data: { criteria: {} } })).status).to.equal(201);
@@ -93,27 +95,65 @@ describeServer('announcement create', { timeout: 120000 }, (srv) => {
     const cases: Array<[unknown, Record<string, string> | undefined, string]> = [
       [{}, undefined, '{"message":["This field is required."],"related_to":["This field is required."]}'],
       [{ message: '  ', related_to: 'X' }, undefined, '{"message":["This field may not be blank."],"related_to":["\\"X\\" is not a valid choice."]}'],
-      [{ message: 'a\u0000b', related_to: null }, undefined, '{"message":["Null characters are not allowed."],"related_to":["This field may not be null."]}'],
+      [
+        { message: 'a\u0000b', related_to: null },
+        undefined,
+        '{"message":["Null characters are not allowed."],"related_to":["This field may not be null."]}',
+      ],
       [[1], undefined, '{"non_field_errors":["Invalid data. Expected a dictionary, but got list."]}'],
-      [{ message: 'm', related_to: 'M', targeting_data: [3] }, undefined, '{"targeting_data":["Expected a dictionary of items but got type \\"list\\"."]}'],
-      [{ message: 'm', related_to: 'M', targeting_data: { user_ids: [3, 999] } }, undefined, '{"targeting_data":["Invalid pk \\"999\\" - object does not exist."]}'],
-      [{ message: 'm', related_to: 'M', targeting_data: { user_ids: '3' } }, undefined, '{"targeting_data":["Expected a list of items but got type \\"str\\"."]}'],
-      [{ message: 'm', related_to: 'T', targeting_data: { task_ids: ['a'] } }, undefined, '{"targeting_data":["Incorrect type. Expected pk value, received str."]}'],
-      [{ message: 'm', related_to: 'D', targeting_data: { criteria: ['2nd'] } }, undefined, '{"targeting_data":["Expected a dictionary of items but got type \\"list\\"."]}'],
-      [{ message: 'm', related_to: 'D', targeting_data: { criteria: { '2nd': 'backend' } } }, undefined, '{"targeting_data":["Expected a list of items but got type \\"str\\"."]}'],
+      [
+        { message: 'm', related_to: 'M', targeting_data: [3] },
+        undefined,
+        '{"targeting_data":["Expected a dictionary of items but got type \\"list\\"."]}',
+      ],
+      [
+        { message: 'm', related_to: 'M', targeting_data: { user_ids: [3, 999] } },
+        undefined,
+        '{"targeting_data":["Invalid pk \\"999\\" - object does not exist."]}',
+      ],
+      [
+        { message: 'm', related_to: 'M', targeting_data: { user_ids: '3' } },
+        undefined,
+        '{"targeting_data":["Expected a list of items but got type \\"str\\"."]}',
+      ],
+      [
+        { message: 'm', related_to: 'T', targeting_data: { task_ids: ['a'] } },
+        undefined,
+        '{"targeting_data":["Incorrect type. Expected pk value, received str."]}',
+      ],
+      [
+        { message: 'm', related_to: 'D', targeting_data: { criteria: ['2nd'] } },
+        undefined,
+        '{"targeting_data":["Expected a dictionary of items but got type \\"list\\"."]}',
+      ],
+      [
+        { message: 'm', related_to: 'D', targeting_data: { criteria: { '2nd': 'backend' } } },
+        undefined,
+        '{"targeting_data":["Expected a list of items but got type \\"str\\"."]}',
+      ],
       [undefined, { message: 'm', related_to: 'M', targeting_data: '{bad' }, '{"targeting_data":["Value must be valid JSON."]}'],
       // The app's declared call sends the event form: the original's serializer fields are missing.
-      [undefined, { title: 'T', description: 'D', status: 'upcoming', poster: PNG as unknown as string }, '{"message":["This field is required."],"related_to":["This field is required."]}'],
+      [
+        undefined,
+        { title: 'T', description: 'D', status: 'upcoming', poster: PNG as unknown as string },
+        '{"message":["This field is required."],"related_to":["This field is required."]}',
+      ],
     ];
     for (const [json, form, expected] of cases) {
       const res = await post(ANAGH, json, form);
       expect(res.status, expected).to.equal(400);
       expect(res.text).to.equal(expected);
     }
-    const broken = await fetch(srv.baseUrl + '/api/announcement/create/', { method: 'POST', headers: { Authorization: `Token ${ANAGH}`, 'Content-Type': 'application/json' }, body: '{' });
+    const broken = await fetch(srv.baseUrl + '/api/announcement/create/', {
+      method: 'POST',
+      headers: { Authorization: `Token ${ANAGH}`, 'Content-Type': 'application/json' },
+      body: '{',
+    });
     expect(broken.status).to.equal(400);
     expect((await latest()).id).to.equal(2);
-    const receivers = (await srv.ctx.db.knex.raw(`SELECT count(*) AS n FROM "Announcement_announcement_receivers"`)) as { rows: Array<{ n: number }> };
+    const receivers = (await srv.ctx.db.knex.raw(`SELECT count(*) AS n FROM "Announcement_announcement_receivers"`)) as {
+      rows: Array<{ n: number }>;
+    };
     expect(Number(receivers.rows[0].n)).to.equal(7);
   });
 });

@@ -33,15 +33,28 @@ describe('attendance helpers', () => {
   });
 
   it('float() parsing and the weekly links (QueryDict order, quote_plus, page replaced in place)', () => {
-    expect([' 1.5 ', '1_000', '1e3', '.5', '5.', '-inf', 'NaN', 'Infinity'].map(pythonFloat)).to.deep.equal([1.5, 1000, 1000, 0.5, 5, -Infinity, NaN, Infinity]);
+    expect([' 1.5 ', '1_000', '1e3', '.5', '5.', '-inf', 'NaN', 'Infinity'].map(pythonFloat)).to.deep.equal([
+      1.5,
+      1000,
+      1000,
+      0.5,
+      5,
+      -Infinity,
+      NaN,
+      Infinity,
+    ]);
     expect(['', 'abc', '1__0', '1,5', '0x10', '_1'].map(pythonFloat)).to.deep.equal([null, null, null, null, null, null]);
     expect(weeklyLink('', 2)).to.equal('https://csi-backend-wvn0.onrender.com/api/attendance/weekly/?page=2');
-    expect(weeklyLink('z=a b&page=1&a=%C3%A9&z=2&flag', 3)).to.equal('https://csi-backend-wvn0.onrender.com/api/attendance/weekly/?z=a+b&z=2&page=3&a=%C3%A9&flag=');
+    expect(weeklyLink('z=a b&page=1&a=%C3%A9&z=2&flag', 3)).to.equal(
+      'https://csi-backend-wvn0.onrender.com/api/attendance/weekly/?z=a+b&z=2&page=3&a=%C3%A9&flag=',
+    );
   });
 
-  it('lab coordinates and radius come from config with the original\'s defaults', () => {
+  it("lab coordinates and radius come from config with the original's defaults", () => {
     expect(loadConfig({}).attendance).to.deep.equal({ labLatitude: 28.6754077, labLongitude: 77.503143, radiusMeters: 25 });
-    expect(loadConfig({ ATTENDANCE_LAB_LATITUDE: '12.5', ATTENDANCE_LAB_LONGITUDE: '-3', ATTENDANCE_RADIUS_METERS: '100' }).attendance).to.deep.equal({ labLatitude: 12.5, labLongitude: -3, radiusMeters: 100 });
+    expect(loadConfig({ ATTENDANCE_LAB_LATITUDE: '12.5', ATTENDANCE_LAB_LONGITUDE: '-3', ATTENDANCE_RADIUS_METERS: '100' }).attendance).to.deep.equal(
+      { labLatitude: 12.5, labLongitude: -3, radiusMeters: 100 },
+    );
     expect(() => loadConfig({ ATTENDANCE_LAB_LATITUDE: '91' })).to.throw('ATTENDANCE_LAB_LATITUDE');
     expect(() => loadConfig({ ATTENDANCE_RADIUS_METERS: 'far' })).to.throw('ATTENDANCE_RADIUS_METERS');
   });
@@ -54,17 +67,39 @@ describeServer('attendance REST', { timeout: 60000 }, (srv, { backend }) => {
     const res = await call(srv, 'POST', '/api/attendance/checkin/', KABIR, { check_in_latitude: LAB.lat, check_in_longitude: LAB.lon });
     expect(res).to.deep.include({ status: 200, text: '{"message":"Check-in successful. Attendance marked!","distance":0.0}' });
     const [row] = await rows();
-    expect(row).to.deep.include({ date: utcToday(), check_in_latitude: LAB.lat, check_in_longitude: LAB.lon, check_in_within_range: true, check_out_time: null, check_out_latitude: null, check_out_longitude: null, check_out_within_range: false, user_id: 3 });
+    expect(row).to.deep.include({
+      date: utcToday(),
+      check_in_latitude: LAB.lat,
+      check_in_longitude: LAB.lon,
+      check_in_within_range: true,
+      check_out_time: null,
+      check_out_latitude: null,
+      check_out_longitude: null,
+      check_out_within_range: false,
+      user_id: 3,
+    });
     expect(row.check_in_time).to.be.a('string');
-    expect(await call(srv, 'POST', '/api/attendance/checkin/', KABIR, { check_in_latitude: LAB.lat, check_in_longitude: LAB.lon })).to.deep.include({ status: 400, text: '{"error":"You have already checked in today."}' });
+    expect(await call(srv, 'POST', '/api/attendance/checkin/', KABIR, { check_in_latitude: LAB.lat, check_in_longitude: LAB.lon })).to.deep.include({
+      status: 400,
+      text: '{"error":"You have already checked in today."}',
+    });
     expect(await rows()).to.have.length(1);
   });
 
   it('checkin within the radius from a form body; outside it a 400 with the rounded distance, nothing stored', async () => {
-    const near = await call(srv, 'POST', '/api/attendance/checkin/', MEERA, new URLSearchParams({ check_in_latitude: '28.6755', check_in_longitude: '77.5032' }));
+    const near = await call(
+      srv,
+      'POST',
+      '/api/attendance/checkin/',
+      MEERA,
+      new URLSearchParams({ check_in_latitude: '28.6755', check_in_longitude: '77.5032' }),
+    );
     expect(near).to.deep.include({ status: 200, text: '{"message":"Check-in successful. Attendance marked!","distance":11.672923005338388}' });
     const far = await call(srv, 'POST', '/api/attendance/checkin/', KABIR, { check_in_latitude: '28.68', check_in_longitude: 77.51 });
-    expect(far).to.deep.include({ status: 400, text: '{"error":"Check-in failed. You are 841.56 meters away from the lab.","distance":841.5622385454766}' });
+    expect(far).to.deep.include({
+      status: 400,
+      text: '{"error":"Check-in failed. You are 841.56 meters away from the lab.","distance":841.5622385454766}',
+    });
     expect((await rows()).map((r) => r.user_id)).to.deep.equal([4]);
   });
 
@@ -81,8 +116,14 @@ describeServer('attendance REST', { timeout: 60000 }, (srv, { backend }) => {
   it('checkin validation: field errors, then the range checks of validate()', async () => {
     const cases: Array<[unknown, string]> = [
       [{}, '{"check_in_latitude":["This field is required."],"check_in_longitude":["This field is required."]}'],
-      [{ check_in_latitude: null, check_in_longitude: 'x' }, '{"check_in_latitude":["This field may not be null."],"check_in_longitude":["A valid number is required."]}'],
-      [{ check_in_latitude: [1], check_in_longitude: {} }, '{"check_in_latitude":["A valid number is required."],"check_in_longitude":["A valid number is required."]}'],
+      [
+        { check_in_latitude: null, check_in_longitude: 'x' },
+        '{"check_in_latitude":["This field may not be null."],"check_in_longitude":["A valid number is required."]}',
+      ],
+      [
+        { check_in_latitude: [1], check_in_longitude: {} },
+        '{"check_in_latitude":["A valid number is required."],"check_in_longitude":["A valid number is required."]}',
+      ],
       [{ check_in_latitude: '1'.repeat(1001), check_in_longitude: 1 }, '{"check_in_latitude":["String value too large."]}'],
       [{ check_in_latitude: 91, check_in_longitude: 181 }, '{"non_field_errors":["Invalid latitude value. Must be between -90 and 90."]}'],
       [{ check_in_latitude: 'nan', check_in_longitude: 0 }, '{"non_field_errors":["Invalid latitude value. Must be between -90 and 90."]}'],
@@ -93,25 +134,35 @@ describeServer('attendance REST', { timeout: 60000 }, (srv, { backend }) => {
       expect(await call(srv, 'POST', '/api/attendance/checkin/', KABIR, body), JSON.stringify(body)).to.deep.include({ status: 400, text });
     }
     expect((await call(srv, 'POST', '/api/attendance/checkin/', KABIR, '{"check_in_latitude": 1', 'application/json')).status).to.equal(400);
-    expect(await call(srv, 'POST', '/api/attendance/checkin/', KABIR, new URLSearchParams({ check_in_latitude: '', check_in_longitude: '1' }))).to.deep.include({
+    expect(
+      await call(srv, 'POST', '/api/attendance/checkin/', KABIR, new URLSearchParams({ check_in_latitude: '', check_in_longitude: '1' })),
+    ).to.deep.include({
       status: 400,
       text: '{"check_in_latitude":["A valid number is required."]}',
     });
     expect(await rows()).to.deep.equal([]);
   });
 
-  it('checkout: needs today\'s check-in, records once, any coordinates', async () => {
-    expect(await call(srv, 'POST', '/api/attendance/checkout/', KABIR, { check_out_latitude: 1, check_out_longitude: 2 })).to.deep.include({ status: 400, text: '{"error":"No check-in record found for today."}' });
+  it("checkout: needs today's check-in, records once, any coordinates", async () => {
+    expect(await call(srv, 'POST', '/api/attendance/checkout/', KABIR, { check_out_latitude: 1, check_out_longitude: 2 })).to.deep.include({
+      status: 400,
+      text: '{"error":"No check-in record found for today."}',
+    });
     expect(await call(srv, 'POST', '/api/attendance/checkout/', KABIR, {})).to.deep.include({
       status: 400,
       text: '{"check_out_latitude":["This field is required."],"check_out_longitude":["This field is required."]}',
     });
     await call(srv, 'POST', '/api/attendance/checkin/', KABIR, { check_in_latitude: LAB.lat, check_in_longitude: LAB.lon });
-    expect(await call(srv, 'POST', '/api/attendance/checkout/', KABIR, { check_out_latitude: -45.5, check_out_longitude: '170.25' })).to.deep.include({ status: 200, text: '{"message":"Check-out successful. See you tomorrow!"}' });
+    expect(await call(srv, 'POST', '/api/attendance/checkout/', KABIR, { check_out_latitude: -45.5, check_out_longitude: '170.25' })).to.deep.include(
+      { status: 200, text: '{"message":"Check-out successful. See you tomorrow!"}' },
+    );
     const [row] = await rows();
     expect(row).to.deep.include({ check_out_latitude: -45.5, check_out_longitude: 170.25, check_out_within_range: true });
     expect(row.check_out_time).to.be.a('string');
-    expect(await call(srv, 'POST', '/api/attendance/checkout/', KABIR, { check_out_latitude: 1, check_out_longitude: 2 })).to.deep.include({ status: 400, text: '{"error":"You have already checked out today."}' });
+    expect(await call(srv, 'POST', '/api/attendance/checkout/', KABIR, { check_out_latitude: 1, check_out_longitude: 2 })).to.deep.include({
+      status: 400,
+      text: '{"error":"You have already checked out today."}',
+    });
   });
 
   it('checkout stores out-of-range floats like the original (no range check), never a 500', async () => {
@@ -127,10 +178,20 @@ describeServer('attendance REST', { timeout: 60000 }, (srv, { backend }) => {
     const today = utcToday();
     const knex = srv.ctx.db.knex;
     const row = (date: string, checkedIn: boolean) => ({
-      date, check_in_time: checkedIn ? '2025-01-01 00:00:00+00' : null, check_in_latitude: 0, check_in_longitude: 0, check_in_within_range: true,
-      check_out_within_range: false, user_id: 3,
+      date,
+      check_in_time: checkedIn ? '2025-01-01 00:00:00+00' : null,
+      check_in_latitude: 0,
+      check_in_longitude: 0,
+      check_in_within_range: true,
+      check_out_within_range: false,
+      user_id: 3,
     });
-    await knex('Attendance_attendance').insert([row(today, true), row(addDays(today, -1), false), row(addDays(today, -48), true), row(addDays(today, -49), true)]);
+    await knex('Attendance_attendance').insert([
+      row(today, true),
+      row(addDays(today, -1), false),
+      row(addDays(today, -48), true),
+      row(addDays(today, -49), true),
+    ]);
     const day = (date: string, attended: boolean) => {
       const d = new Date(date + 'T00:00:00Z');
       return {
@@ -168,7 +229,9 @@ describeServer('attendance REST', { timeout: 60000 }, (srv, { backend }) => {
     const ins = await Promise.all(Array.from({ length: 6 }, () => call(srv, 'POST', '/api/attendance/checkin/', KABIR, body)));
     expect(ins.filter((r) => r.status === 200)).to.have.length(1);
     expect(ins.filter((r) => r.status === 400).map((r) => r.text)).to.deep.equal(Array(5).fill('{"error":"You have already checked in today."}'));
-    const outs = await Promise.all(Array.from({ length: 6 }, () => call(srv, 'POST', '/api/attendance/checkout/', KABIR, { check_out_latitude: 1, check_out_longitude: 2 })));
+    const outs = await Promise.all(
+      Array.from({ length: 6 }, () => call(srv, 'POST', '/api/attendance/checkout/', KABIR, { check_out_latitude: 1, check_out_longitude: 2 })),
+    );
     expect(outs.filter((r) => r.status === 200)).to.have.length(1);
     expect(outs.filter((r) => r.status === 400).map((r) => r.text)).to.deep.equal(Array(5).fill('{"error":"You have already checked out today."}'));
     expect(await rows()).to.have.length(1);
@@ -176,12 +239,21 @@ describeServer('attendance REST', { timeout: 60000 }, (srv, { backend }) => {
 
   it('weekly page errors and auth', async () => {
     for (const p of ['abc', '', '1.5', '99999999999999999999999x']) {
-      expect(await call(srv, 'GET', `/api/attendance/weekly/?page=${p}`, KABIR), p).to.deep.include({ status: 400, text: '{"detail":"Invalid page number."}' });
+      expect(await call(srv, 'GET', `/api/attendance/weekly/?page=${p}`, KABIR), p).to.deep.include({
+        status: 400,
+        text: '{"detail":"Invalid page number."}',
+      });
     }
     for (const p of ['0', '8', '-1', '99999999999999999999999']) {
-      expect(await call(srv, 'GET', `/api/attendance/weekly/?page=${p}`, KABIR), p).to.deep.include({ status: 400, text: '{"detail":"Page out of range."}' });
+      expect(await call(srv, 'GET', `/api/attendance/weekly/?page=${p}`, KABIR), p).to.deep.include({
+        status: 400,
+        text: '{"detail":"Page out of range."}',
+      });
     }
-    expect(await call(srv, 'GET', '/api/attendance/weekly/', null)).to.deep.include({ status: 403, text: '{"detail":"Authentication credentials were not provided."}' });
+    expect(await call(srv, 'GET', '/api/attendance/weekly/', null)).to.deep.include({
+      status: 403,
+      text: '{"detail":"Authentication credentials were not provided."}',
+    });
     expect(await call(srv, 'GET', '/api/attendance/checkin/', KABIR)).to.deep.include({ status: 405 });
     expect(await call(srv, 'POST', '/api/attendance/checkin/', null, {})).to.deep.include({ status: 403 });
     // The app's GET /api/attendance (no slash, no auth): no view there.

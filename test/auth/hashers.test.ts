@@ -42,7 +42,7 @@ describe('Django password hashers', () => {
     expect(makeUnusablePassword()).to.match(/^![A-Za-z0-9]{40}$/);
   });
 
-  it('verifies every seed user\'s real Django 5.1 hash and rejects a wrong password', async function () {
+  it("verifies every seed user's real Django 5.1 hash and rejects a wrong password", async function () {
     this.timeout(60000);
     const seed = fs.readFileSync(SEED_SQL_PATH, 'utf8');
     for (const u of SEED_USERS.users) {

@@ -17,7 +17,6 @@ import {
 import { csrfRejection, maskSecret, newCsrfSecret, tokenMatches, unmaskToken, type CsrfRequest } from '../../src/auth/csrf.ts';
 import { VECTOR } from '../helpers/sessionVector.ts';
 
-
 describe('Django signing and session format', () => {
   it('decodes the recorded session_data with its SECRET_KEY, key order kept', () => {
     const data = decodeSession(VECTOR.sessionData, VECTOR.secret);
@@ -62,11 +61,18 @@ describe('Django signing and session format', () => {
     expect(tokenMatches(maskSecret(newCsrfSecret()), secret)).to.equal(false);
   });
 
-  it('gives Django 5.1\'s rejection reasons in its order', async () => {
+  it("gives Django 5.1's rejection reasons in its order", async () => {
     const secret = newCsrfSecret();
     const base: CsrfRequest = {
-      method: 'POST', cookie: secret, header: undefined, postToken: async () => undefined, origin: undefined,
-      referer: undefined, secure: false, host: 'testserver', trustedOrigins: [],
+      method: 'POST',
+      cookie: secret,
+      header: undefined,
+      postToken: async () => undefined,
+      origin: undefined,
+      referer: undefined,
+      secure: false,
+      host: 'testserver',
+      trustedOrigins: [],
     };
     const reason = (over: Partial<CsrfRequest>) => csrfRejection({ ...base, ...over });
     expect(await reason({ method: 'GET' })).to.equal(null);
@@ -83,13 +89,19 @@ describe('Django signing and session format', () => {
     expect(await reason({ postToken: async () => 'abc' })).to.equal('CSRF token from POST has incorrect length.');
     expect(await reason({ postToken: async () => maskSecret(secret) })).to.equal(null);
     expect(await reason({ method: 'PUT', postToken: async () => maskSecret(secret) })).to.equal('CSRF token missing.');
-    expect(await reason({ origin: 'http://evil.example', header: secret })).to.equal('Origin checking failed - http://evil.example does not match any trusted origins.');
+    expect(await reason({ origin: 'http://evil.example', header: secret })).to.equal(
+      'Origin checking failed - http://evil.example does not match any trusted origins.',
+    );
     expect(await reason({ origin: 'http://testserver', header: secret })).to.equal(null);
     expect(await reason({ origin: 'https://a.example.org', header: secret, trustedOrigins: ['https://*.example.org'] })).to.equal(null);
     expect(await reason({ secure: true, header: secret })).to.equal('Referer checking failed - no Referer.');
     expect(await reason({ secure: true, referer: 'nonsense', header: secret })).to.equal('Referer checking failed - Referer is malformed.');
-    expect(await reason({ secure: true, referer: 'http://testserver/x', header: secret })).to.equal('Referer checking failed - Referer is insecure while host is secure.');
-    expect(await reason({ secure: true, referer: 'https://evil.example/x', header: secret })).to.equal('Referer checking failed - https://evil.example/x does not match any trusted origins.');
+    expect(await reason({ secure: true, referer: 'http://testserver/x', header: secret })).to.equal(
+      'Referer checking failed - Referer is insecure while host is secure.',
+    );
+    expect(await reason({ secure: true, referer: 'https://evil.example/x', header: secret })).to.equal(
+      'Referer checking failed - https://evil.example/x does not match any trusted origins.',
+    );
     expect(await reason({ secure: true, referer: 'https://testserver/admin/', header: secret })).to.equal(null);
     // The origin is checked before the token: a wrong origin is reported even with no token.
     expect(await reason({ origin: 'null' })).to.equal('Origin checking failed - null does not match any trusted origins.');
@@ -153,7 +165,7 @@ for (const backend of backends()) {
       expect(auth.kind).to.equal('user');
     });
 
-    it('answers DRF\'s CSRF texts for unsafe methods and accepts the X-CSRFToken header or a form token', async () => {
+    it("answers DRF's CSRF texts for unsafe methods and accepts the X-CSRFToken header or a form token", async () => {
       const cookie = `sessionid=${VECTOR.sessionKey}`;
       const statusBefore = await srv.ctx.db.knex('Chat_userroomstatus').where({ user_id: 1, room_id: 1 }).first('last_read');
       const post = (headers: Record<string, string>, body?: string) =>
@@ -165,9 +177,15 @@ for (const backend of backends()) {
       r = await post({ Cookie: `${cookie}; csrftoken=${csrf}`, 'X-CSRFToken': newCsrfSecret() });
       expect([r.status, r.body]).to.deep.equal([403, `{"detail":"CSRF Failed: CSRF token from the 'X-Csrftoken' HTTP header incorrect."}`]);
       r = await post({ Cookie: `${cookie}; csrftoken=${csrf}`, 'X-CSRFToken': 'abc' });
-      expect([r.status, r.body]).to.deep.equal([403, `{"detail":"CSRF Failed: CSRF token from the 'X-Csrftoken' HTTP header has incorrect length."}`]);
+      expect([r.status, r.body]).to.deep.equal([
+        403,
+        `{"detail":"CSRF Failed: CSRF token from the 'X-Csrftoken' HTTP header has incorrect length."}`,
+      ]);
       r = await post({ Cookie: `${cookie}; csrftoken=${csrf}`, 'X-CSRFToken': csrf, Origin: 'http://evil.example' });
-      expect([r.status, r.body]).to.deep.equal([403, '{"detail":"CSRF Failed: Origin checking failed - http://evil.example does not match any trusted origins."}']);
+      expect([r.status, r.body]).to.deep.equal([
+        403,
+        '{"detail":"CSRF Failed: Origin checking failed - http://evil.example does not match any trusted origins."}',
+      ]);
       // Nothing was written by the refused requests.
       expect(await srv.ctx.db.knex('Chat_userroomstatus').where({ user_id: 1, room_id: 1 }).first('last_read')).to.deep.equal(statusBefore);
       r = await post({ Cookie: `${cookie}; csrftoken=${csrf}`, 'X-CSRFToken': csrf });
@@ -228,7 +246,9 @@ for (const backend of backends()) {
     it('leaves token requests as they were (session tried first, then the token)', async () => {
       const token = userToken('kabir.singh@akgec.ac.in');
       const plain = await call(srv, '/api/chat/groups/', { headers: { Authorization: `Token ${token}` } });
-      const withOtherCookies = await call(srv, '/api/chat/groups/', { headers: { Authorization: `Token ${token}`, Cookie: 'csrftoken=x; theme=dark' } });
+      const withOtherCookies = await call(srv, '/api/chat/groups/', {
+        headers: { Authorization: `Token ${token}`, Cookie: 'csrftoken=x; theme=dark' },
+      });
       expect(withOtherCookies.body).to.equal(plain.body);
       expect(withOtherCookies.headers.get('set-cookie')).to.equal(null);
       const post = await call(srv, '/api/chat/groups/1/mark-as-read/', { method: 'POST', headers: { Authorization: `Token ${token}` } });

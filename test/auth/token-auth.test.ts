@@ -31,7 +31,7 @@ describeServer('login, logout and REST token auth', { timeout: 120000 }, (srv) =
     }
   });
 
-  it('answers bad logins with the original\'s 403/400 bodies, never a 500', async () => {
+  it("answers bad logins with the original's 403/400 bodies, never a 500", async () => {
     const cases: Array<[unknown, number, string]> = [
       [{ email: 'kabir.singh@akgec.ac.in', password: 'wrong' }, 403, '{"detail":"Invalid email or password."}'],
       [{ email: 'KABIR.SINGH@akgec.ac.in', password: 'Kabir!2ndYear' }, 403, '{"detail":"Invalid email or password."}'],
@@ -39,7 +39,11 @@ describeServer('login, logout and REST token auth', { timeout: 120000 }, (srv) =
       [{ email: 'kabir.singh@akgec.ac.in' }, 403, '{"detail":"Invalid email or password."}'],
       [{}, 403, '{"detail":"Invalid email or password."}'],
       [{ email: 5, password: ['x'] }, 403, '{"detail":"Invalid email or password."}'],
-      ['{"email": "kabir.singh@akgec.ac.in", ', 400, '{"detail":"JSON parse error - Expecting property name enclosed in double quotes: line 1 column 38 (char 37)"}'],
+      [
+        '{"email": "kabir.singh@akgec.ac.in", ',
+        400,
+        '{"detail":"JSON parse error - Expecting property name enclosed in double quotes: line 1 column 38 (char 37)"}',
+      ],
       ['[1,2]', 400, '{"detail":"Invalid data. Expected a dictionary, but got list."}'],
     ];
     for (const [body, status, text] of cases) {
@@ -64,7 +68,9 @@ describeServer('login, logout and REST token auth', { timeout: 120000 }, (srv) =
 
   it('upgrades a hash with fewer iterations to 870000 on login and the new hash still verifies', async () => {
     const knex = srv.ctx.db.knex;
-    await knex(USER_TABLE).where({ id: 4 }).update({ password: await makePassword('MeeraApp2025', 'abcdefghijklmnopqrstuv', 260000) });
+    await knex(USER_TABLE)
+      .where({ id: 4 })
+      .update({ password: await makePassword('MeeraApp2025', 'abcdefghijklmnopqrstuv', 260000) });
     const res = await post(srv.baseUrl, '/api/user/login/', { email: 'meera.nair@akgec.ac.in', password: 'MeeraApp2025' });
     expect(res.status).to.equal(200);
     const row = await knex(USER_TABLE).where({ id: 4 }).first('password');
@@ -83,7 +89,9 @@ describeServer('login, logout and REST token auth', { timeout: 120000 }, (srv) =
     expect([again.status, again.text]).to.deep.equal([403, '{"detail":"Invalid token."}']);
     const login = await post(srv.baseUrl, '/api/user/login/', { email: 'meera.nair@akgec.ac.in', password: 'MeeraApp2025' });
     const token = JSON.parse(login.text).token;
-    expect(token).to.match(/^[0-9a-f]{40}$/).and.not.equal(meera);
+    expect(token)
+      .to.match(/^[0-9a-f]{40}$/)
+      .and.not.equal(meera);
   });
 
   it('parses the Authorization header like DRF and answers 403, not 401', async () => {
@@ -106,10 +114,14 @@ describeServer('login, logout and REST token auth', { timeout: 120000 }, (srv) =
     const wrongMethod = await fetch(srv.baseUrl + '/api/user/logout/', { headers: { Authorization: 'Token nope' } });
     expect(wrongMethod.status).to.equal(403);
     const get = await fetch(srv.baseUrl + '/api/user/logout/', { headers: { Authorization: 'token 0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c' } });
-    expect([get.status, await get.text(), get.headers.get('allow')]).to.deep.equal([405, '{"detail":"Method \\"GET\\" not allowed."}', 'POST, OPTIONS']);
+    expect([get.status, await get.text(), get.headers.get('allow')]).to.deep.equal([
+      405,
+      '{"detail":"Method \\"GET\\" not allowed."}',
+      'POST, OPTIONS',
+    ]);
   });
 
-  it('refuses tokens of inactive users with DRF\'s text', async () => {
+  it("refuses tokens of inactive users with DRF's text", async () => {
     await srv.ctx.db.knex(USER_TABLE).where({ id: 3 }).update({ is_active: false });
     const res = await post(srv.baseUrl, '/api/user/logout/', {}, { Authorization: 'Token 0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c' });
     expect([res.status, res.text]).to.deep.equal([403, '{"detail":"User inactive or deleted."}']);
@@ -124,7 +136,7 @@ describeServer('login, logout and REST token auth', { timeout: 120000 }, (srv) =
     expect(after.last_seen).to.be.a('string');
   });
 
-  it('redirects a missing trailing slash (301, relative Location) and serves Django\'s HTML 404', async () => {
+  it("redirects a missing trailing slash (301, relative Location) and serves Django's HTML 404", async () => {
     const res = await post(srv.baseUrl, '/api/user/login?x=1', { email: 'a', password: 'b' });
     expect(res.status).to.equal(301);
     expect(res.headers.get('location')).to.equal('/api/user/login/?x=1');

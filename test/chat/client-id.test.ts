@@ -95,7 +95,7 @@ describeServer('send_message with client_id', { env: { WS_RATE_PER_SECOND: '1000
     expect(await knex()('Chat_message_mentions').where({ message_id: ack.id })).to.deep.equal([]);
   });
 
-  it('client_ids are per user: another user\'s same client_id is a message of its own', async () => {
+  it("client_ids are per user: another user's same client_id is a message of its own", async () => {
     const kabir = await room(KABIR);
     const riya = await room(RIYA);
     const cid = fresh('shared');
@@ -176,9 +176,18 @@ describeServer('send_message with client_id', { env: { WS_RATE_PER_SECOND: '1000
     expect(await riya.silence(300)).to.deep.equal([]);
     const stored = await messagesAfterSeed(knex());
     expect(stored.map((m) => m.content)).to.deep.equal([...Array(10).keys()].map((i) => `race ${i}`));
-    const mentions = await knex()('Chat_message_mentions').whereIn('message_id', stored.map((m) => m.id)).count<{ n: string }[]>({ n: '*' });
+    const mentions = await knex()('Chat_message_mentions')
+      .whereIn(
+        'message_id',
+        stored.map((m) => m.id),
+      )
+      .count<{ n: string }[]>({ n: '*' });
     expect(Number(mentions[0].n)).to.equal(10);
-    const acks = (sock: WsClient) => sock.takeAll().filter((f) => (f.json as { action?: string }).action === 'message_ack').map((f) => (f.json as Ack).id);
+    const acks = (sock: WsClient) =>
+      sock
+        .takeAll()
+        .filter((f) => (f.json as { action?: string }).action === 'message_ack')
+        .map((f) => (f.json as Ack).id);
     await sleep(200);
     expect(acks(a)).to.deep.equal(stored.map((m) => m.id));
     expect(acks(b)).to.deep.equal(stored.map((m) => m.id));
@@ -197,18 +206,41 @@ describeServer('send_message with client_id', { env: { WS_RATE_PER_SECOND: '1000
     // Owner 2 claimed, committed and died before acking or broadcasting.
     const after = fresh('died-after');
     const c2 = await srv.ctx.chatClientIds.claim(3, after, 1, () => reserveMessageId(knex()));
-    const row = await insertClaimedMessage(knex(), { id: c2.id, roomId: 1, senderId: 3, messageType: 'text', content: 'committed', attachment: null, parentId: null, mentionIds: [], createdAt: nowTimestamp() });
+    const row = await insertClaimedMessage(knex(), {
+      id: c2.id,
+      roomId: 1,
+      senderId: 3,
+      messageType: 'text',
+      content: 'committed',
+      attachment: null,
+      parentId: null,
+      mentionIds: [],
+      createdAt: nowTimestamp(),
+    });
     expect(row.inserted).to.equal(true);
     kabir.send({ message: 'committed', client_id: after });
     expect(await kabir.nextJson(5000)).to.deep.include({ action: 'message_ack', client_id: after, id: c2.id });
     expect(await riya.silence(300)).to.deep.equal([]);
-    expect((await messagesAfterSeed(knex())).map((m) => [m.id, m.content])).to.deep.equal([[claimed.id, 'resent'], [c2.id, 'committed']]);
+    expect((await messagesAfterSeed(knex())).map((m) => [m.id, m.content])).to.deep.equal([
+      [claimed.id, 'resent'],
+      [c2.id, 'committed'],
+    ]);
   });
 
   it('concurrent inserts of one reserved id: one row; the other statement stores nothing and a fresh read finds it', async () => {
     for (let round = 0; round < 5; round++) {
       const id = await reserveMessageId(knex());
-      const m = { id, roomId: 1, senderId: 3, messageType: 'text', content: `r${round}`, attachment: null, parentId: null, mentionIds: [4], createdAt: nowTimestamp() };
+      const m = {
+        id,
+        roomId: 1,
+        senderId: 3,
+        messageType: 'text',
+        content: `r${round}`,
+        attachment: null,
+        parentId: null,
+        mentionIds: [4],
+        createdAt: nowTimestamp(),
+      };
       const outcomes = await Promise.all([insertClaimedMessage(knex(), m), insertClaimedMessage(knex(), m), insertClaimedMessage(knex(), m)]);
       expect(outcomes.filter((o) => o.inserted)).to.have.length(1);
       for (const o of outcomes.filter((x) => !x.inserted)) {
@@ -216,12 +248,22 @@ describeServer('send_message with client_id', { env: { WS_RATE_PER_SECOND: '1000
         if (o.prior_id !== null) expect([o.prior_id, o.prior_ours]).to.deep.equal([id, true]);
         else expect(await storedMessage(knex(), { id, senderId: 3, roomId: 1 })).to.deep.include({ id, ours: true });
       }
-      expect(await knex()('Chat_message').where({ id }).count<{ n: string }[]>({ n: '*' }).then((r) => Number(r[0].n))).to.equal(1);
-      expect(await knex()('Chat_message_mentions').where({ message_id: id }).count<{ n: string }[]>({ n: '*' }).then((r) => Number(r[0].n))).to.equal(1);
+      expect(
+        await knex()('Chat_message')
+          .where({ id })
+          .count<{ n: string }[]>({ n: '*' })
+          .then((r) => Number(r[0].n)),
+      ).to.equal(1);
+      expect(
+        await knex()('Chat_message_mentions')
+          .where({ message_id: id })
+          .count<{ n: string }[]>({ n: '*' })
+          .then((r) => Number(r[0].n)),
+      ).to.equal(1);
     }
   });
 
-  it('a claim naming a message that is not this user\'s (a restored database) is refused clearly', async () => {
+  it("a claim naming a message that is not this user's (a restored database) is refused clearly", async () => {
     const kabir = await room(KABIR);
     const cid = fresh('stale');
     await srv.ctx.chatClientIds.claim(3, cid, 1, async () => 5); // message 5 is Tanya's
@@ -244,7 +286,8 @@ describeServer('send_message with client_id', { env: { WS_RATE_PER_SECOND: '1000
     const meera = await WsClient.connect(`${srv.wsUrl}/ws/notifications/?token=${MEERA}`);
     open.push(meera);
     const cid = fresh('mention');
-    const notifications = async () => Number((await knex()('Notification_notification').where({ user_id: 4 }).count<{ n: string }[]>({ n: '*' }))[0].n);
+    const notifications = async () =>
+      Number((await knex()('Notification_notification').where({ user_id: 4 }).count<{ n: string }[]>({ n: '*' }))[0].n);
     const before = await notifications();
     for (let i = 0; i < 3; i++) kabir.send({ message: '@Meera', mentions: [4], client_id: cid });
     await kabir.take(4, 5000); // echo + three acks
@@ -264,7 +307,12 @@ describe('MemoryClientIdStore bounds', () => {
     expect(a).to.deep.equal(b);
     expect(a.roomId).to.equal(7);
     expect((await s.claim(2, 'x', 7, reserve)).id).to.not.equal(a.id);
-    await s.claim(1, 'y', 7, () => Promise.reject(new Error('db down'))).then(() => expect.fail('should reject'), () => undefined);
+    await s
+      .claim(1, 'y', 7, () => Promise.reject(new Error('db down')))
+      .then(
+        () => expect.fail('should reject'),
+        () => undefined,
+      );
     expect(s.entries).to.equal(2);
     expect((await s.claim(1, 'y', 7, reserve)).id).to.be.a('number');
   });
@@ -307,8 +355,15 @@ for (const backend of backends()) {
       const layers = [new RedisChannelLayer({ url, prefix, blockTimeout: 1 }), new RedisChannelLayer({ url, prefix, blockTimeout: 1 })];
       for (const l of layers) await l.start();
       const store = () => new RedisClientIdStore(new Redis(url), `${prefix}:clientid:`);
-      a = await startServer(backend, { build: { layer: layers[0], chatClientIds: store() }, env: { WS_RATE_PER_SECOND: '1000', WS_RATE_BURST: '200' } });
-      b = await startServer(backend, { build: { layer: layers[1], chatClientIds: store() }, env: { WS_RATE_PER_SECOND: '1000', WS_RATE_BURST: '200' }, seed: false });
+      a = await startServer(backend, {
+        build: { layer: layers[0], chatClientIds: store() },
+        env: { WS_RATE_PER_SECOND: '1000', WS_RATE_BURST: '200' },
+      });
+      b = await startServer(backend, {
+        build: { layer: layers[1], chatClientIds: store() },
+        env: { WS_RATE_PER_SECOND: '1000', WS_RATE_BURST: '200' },
+        seed: false,
+      });
     });
     after(async () => {
       await a?.close();
@@ -352,7 +407,14 @@ for (const backend of backends()) {
       const stored = await messagesAfterSeed(a.ctx.db.knex);
       expect(stored).to.have.length(N);
       expect(new Set(stored.map((m) => m.content)).size).to.equal(N);
-      const acksOf = (c: WsClient) => new Map(c.takeAll().map((f) => f.json as Ack).filter((f) => f.action === 'message_ack').map((f) => [f.client_id, f.id]));
+      const acksOf = (c: WsClient) =>
+        new Map(
+          c
+            .takeAll()
+            .map((f) => f.json as Ack)
+            .filter((f) => f.action === 'message_ack')
+            .map((f) => [f.client_id, f.id]),
+        );
       await sleep(200);
       const fromA = acksOf(kabirA);
       const fromB = acksOf(kabirB);
@@ -371,7 +433,7 @@ for (const backend of backends()) {
       expect((await messagesAfterSeed(a.ctx.db.knex)).map((m) => m.id)).to.deep.equal([claimed.id]);
     });
 
-    it('two stores racing for one claim agree; the loser\'s reserved id stays unused', async () => {
+    it("two stores racing for one claim agree; the loser's reserved id stays unused", async () => {
       const cid = fresh('race');
       const slow = (id: number) => () => new Promise<number>((r) => setTimeout(() => r(id), 50));
       const [x, y] = await Promise.all([a.ctx.chatClientIds.claim(9, cid, 1, slow(1001)), b.ctx.chatClientIds.claim(9, cid, 1, slow(1002))]);
@@ -413,7 +475,12 @@ describe('send_message with client_id while its Redis is unreachable', function 
   let srv: TestServer;
   before(async () => {
     const port = await freePort(); // nothing listens there
-    const redis = new Redis(`redis://127.0.0.1:${port}/0`, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const redis = new Redis(`redis://127.0.0.1:${port}/0`, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     redis.on('error', () => undefined);
     srv = await startServer('pglite', { build: { chatClientIds: new RedisClientIdStore(redis) } });
   });

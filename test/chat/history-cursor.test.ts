@@ -109,7 +109,10 @@ describeServer('history cursor paging', (srv) => {
       const r = await history(query);
       expect([r.status, r.json], query).to.deep.equal([400, body]);
     }
-    expect([(await history('?limit=5', DEV)).status, (await history('?limit=5', DEV)).json]).to.deep.equal([403, { detail: 'You are not a member of this room.' }]);
+    expect([(await history('?limit=5', DEV)).status, (await history('?limit=5', DEV)).json]).to.deep.equal([
+      403,
+      { detail: 'You are not a member of this room.' },
+    ]);
     expect((await history('?limit=5', KABIR, 999)).json).to.deep.equal({ detail: 'No Room matches the given query.' });
     expect((await history('?limit=5', KABIR, 4)).status).to.equal(404); // inactive
     expect((await history('?limit=abc', DEV)).status).to.equal(403); // access first, as the page number's 404

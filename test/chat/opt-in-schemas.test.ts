@@ -61,7 +61,12 @@ describeServer('opt-in schema fragments', { backend: 'pglite', env: { WS_RATE_PE
   });
 
   it('`after`: schema-valid exactly when the server takes it (a message of the room or 0)', async () => {
-    for (const [after, accepted] of [[0, true], [22, true], [-1, false], [2147483648, false]] as const) {
+    for (const [after, accepted] of [
+      [0, true],
+      [22, true],
+      [-1, false],
+      [2147483648, false],
+    ] as const) {
       expect(valid(afterQueryParameter.schema, after), String(after)).to.equal(accepted);
       const c = await socket(RIYA, `&after=${after}`);
       const closed = await c.waitForClose(500);

@@ -86,7 +86,10 @@ describeServer('chat REST query counts (no N+1)', { timeout: 120000 }, (srv) => 
     await srv.ctx.db.exec(JOIN_ALL);
     const [s2, b2, q2] = await counted('/api/chat/groups/101/messages/?page_size=100&page=2');
     expect(s2).to.equal(200);
-    const page = b2 as { count: number; results: Array<{ id: number; mentions: number[]; parent_message: { id: number } | null; sender: { id: number } }> };
+    const page = b2 as {
+      count: number;
+      results: Array<{ id: number; mentions: number[]; parent_message: { id: number } | null; sender: { id: number } }>;
+    };
     expect(page.count).to.equal(500);
     expect(page.results).to.have.length(100);
     expect(page.results[0].id).to.equal(1400);

@@ -24,7 +24,7 @@ describe('DRF pagination helpers', () => {
     expect(quotePlus('a b+c/é')).to.equal('a+b%2Bc%2F%C3%A9');
   });
 
-  it('reads page and page_size like Django\'s Paginator and DRF', () => {
+  it("reads page and page_size like Django's Paginator and DRF", () => {
     const spec = { pageSize: 20, maxPageSize: 100 };
     expect(pythonInt(' +2 ')).to.equal(2n);
     expect(pythonInt('2_0')).to.equal(20n);
@@ -71,7 +71,12 @@ describeServer('chat REST links, proxies, HEAD/OPTIONS and avatars', { timeout: 
           host: u.hostname,
           port: u.port,
           path: '/api/chat/groups/1/messages/?page=2&page_size=5&z=a%20b',
-          headers: { Host: 'chat.example.org:8443', Authorization: `Token ${KABIR}`, 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'evil.example' },
+          headers: {
+            Host: 'chat.example.org:8443',
+            Authorization: `Token ${KABIR}`,
+            'X-Forwarded-Proto': 'https',
+            'X-Forwarded-Host': 'evil.example',
+          },
         },
         (res) => {
           let data = '';
@@ -87,7 +92,10 @@ describeServer('chat REST links, proxies, HEAD/OPTIONS and avatars', { timeout: 
   });
 
   it('honours X-Forwarded-Proto/Host with TRUST_PROXY', async () => {
-    const res = await get(proxied, '/api/chat/groups/1/messages/?page=2&page_size=5', { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'csi.example.org' });
+    const res = await get(proxied, '/api/chat/groups/1/messages/?page=2&page_size=5', {
+      'X-Forwarded-Proto': 'https',
+      'X-Forwarded-Host': 'csi.example.org',
+    });
     const body = await res.json();
     expect(body.next).to.equal('https://csi.example.org/api/chat/groups/1/messages/?page=3&page_size=5');
     expect(body.previous).to.equal('https://csi.example.org/api/chat/groups/1/messages/?page_size=5');
@@ -97,7 +105,10 @@ describeServer('chat REST links, proxies, HEAD/OPTIONS and avatars', { timeout: 
     const head = await fetch(srv.baseUrl + '/api/chat/groups/', { method: 'HEAD', headers: { Authorization: `Token ${KABIR}` } });
     expect(head.status).to.equal(200);
     expect(head.headers.get('allow')).to.equal('GET, HEAD, OPTIONS');
-    const opts = await fetch(srv.baseUrl + '/api/chat/groups/1/messages/upload/', { method: 'OPTIONS', headers: { Authorization: `Token ${KABIR}` } });
+    const opts = await fetch(srv.baseUrl + '/api/chat/groups/1/messages/upload/', {
+      method: 'OPTIONS',
+      headers: { Authorization: `Token ${KABIR}` },
+    });
     expect(opts.status).to.equal(200);
     expect(opts.headers.get('allow')).to.equal('POST, OPTIONS');
   });
@@ -119,8 +130,14 @@ describeServer('chat REST links, proxies, HEAD/OPTIONS and avatars', { timeout: 
 
     const bad = new FormData();
     bad.append('room_avatar', new File([Buffer.from('%PDF-1.4 not an image')], 'a.pdf', { type: 'application/pdf' }));
-    const res2 = await fetch(`${srv.baseUrl}/api/chat/edit-group/${room.id}/`, { method: 'PUT', headers: { Authorization: `Token ${RIYA}` }, body: bad });
+    const res2 = await fetch(`${srv.baseUrl}/api/chat/edit-group/${room.id}/`, {
+      method: 'PUT',
+      headers: { Authorization: `Token ${RIYA}` },
+      body: bad,
+    });
     expect(res2.status).to.equal(400);
-    expect(await res2.text()).to.equal('{"room_avatar":["Upload a valid image. The file you uploaded was either not an image or a corrupted image."]}');
+    expect(await res2.text()).to.equal(
+      '{"room_avatar":["Upload a valid image. The file you uploaded was either not an image or a corrupted image."]}',
+    );
   });
 });

@@ -91,7 +91,9 @@ describeServer('chat resume (?after=)', { timeout: 120000, env: { WS_RATE_PER_SE
     // as the REST history gives it (its URL), where a live socket send repeats the value as sent.
     expect(caught[0].text).to.equal(live[0].text);
     expect(caught[1].json).to.deep.equal({ ...(live[1].json as object), attachment: 'http://res.cloudinary.com/dcbla9zbl/image/upload/v1/abc.png' });
-    expect(caught[1].text).to.equal(live[1].text.replace('"attachment": "image/upload/v1/abc.png"', '"attachment": "http://res.cloudinary.com/dcbla9zbl/image/upload/v1/abc.png"'));
+    expect(caught[1].text).to.equal(
+      live[1].text.replace('"attachment": "image/upload/v1/abc.png"', '"attachment": "http://res.cloudinary.com/dcbla9zbl/image/upload/v1/abc.png"'),
+    );
     const kabirAgain = await connect(KABIR, `&after=${lastSeen}`);
     const own = await kabirAgain.take(2, 5000);
     expect(own.map((f) => json(f).is_self)).to.deep.equal([true, true]);
@@ -110,7 +112,17 @@ describeServer('chat resume (?after=)', { timeout: 120000, env: { WS_RATE_PER_SE
     expect(frames[2].message).to.equal('Yes, edited');
     expect(Object.keys(frames[0].sender)).to.deep.equal(['name', 'photo', 'id', 'role']);
     expect(frames[0].sender).to.deep.include({ name: 'Anagh', id: 1, role: 'admin' });
-    expect(Object.keys(frames[0])).to.deep.equal(['message', 'sender', 'message_type', 'id', 'is_self', 'attachment', 'created_at', 'room', 'parent_message']);
+    expect(Object.keys(frames[0])).to.deep.equal([
+      'message',
+      'sender',
+      'message_type',
+      'id',
+      'is_self',
+      'attachment',
+      'created_at',
+      'room',
+      'parent_message',
+    ]);
     expect(await riya.silence(200)).to.deep.equal([]);
     // after=0: the whole room (21 of 22: message 9 is deleted, and now 20).
     const all = await connect(RIYA, '&after=0');
@@ -175,7 +187,10 @@ describeServer('chat resume (?after=)', { timeout: 120000, env: { WS_RATE_PER_SE
       expect(await riya.silence(300)).to.deep.equal([]);
       const ids = got.map((f) => f.id);
       expect(new Set(ids).size, 'no duplicate').to.equal(ids.length);
-      expect([...ids].sort((a, b) => a - b), 'no gap').to.deep.equal(await roomIdsAfter(knex(), after));
+      expect(
+        [...ids].sort((a, b) => a - b),
+        'no gap',
+      ).to.deep.equal(await roomIdsAfter(knex(), after));
       for (const who of ['k', 't']) {
         const mine = got.filter((f) => f.message!.startsWith(who)).map((f) => f.message);
         expect(mine, `${who} in order`).to.deep.equal(Array.from({ length: N }, (_, i) => `${who}${round}-${i}`));
@@ -184,7 +199,7 @@ describeServer('chat resume (?after=)', { timeout: 120000, env: { WS_RATE_PER_SE
     }
   });
 
-  it('a message\'s own broadcast published after the catch-up sent it is dropped (its sender published late)', async () => {
+  it("a message's own broadcast published after the catch-up sent it is dropped (its sender published late)", async () => {
     const [late] = await bulkInsert(knex(), 1, () => 'committed, broadcast late');
     const riya = await connect(RIYA, '&after=22');
     expect(json(await riya.next(5000))).to.deep.include({ id: late, message: 'committed, broadcast late' });
@@ -236,7 +251,11 @@ describeServer('chat resume (?after=)', { timeout: 120000, env: { WS_RATE_PER_SE
      * transaction of its own, opens `query`'s socket, waits until its catch-up waits on the lock, runs
      * `meanwhile` (with the holding connection), commits, and hands back the socket.
      */
-    async function withCatchUpHeld(query: string, meanwhile: (holder: pg.Client) => Promise<void>, before?: (holder: pg.Client) => Promise<void>): Promise<WsClient> {
+    async function withCatchUpHeld(
+      query: string,
+      meanwhile: (holder: pg.Client) => Promise<void>,
+      before?: (holder: pg.Client) => Promise<void>,
+    ): Promise<WsClient> {
       const holder = new pg.Client({ connectionString: process.env.DATABASE_URL });
       await holder.connect();
       try {
@@ -247,7 +266,9 @@ describeServer('chat resume (?after=)', { timeout: 120000, env: { WS_RATE_PER_SE
         opening.catch(() => undefined);
         const t0 = Date.now();
         const waiting = async () =>
-          Number((await knex().raw(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%newer_bytes%'`)).rows[0].n) > 0;
+          Number(
+            (await knex().raw(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%newer_bytes%'`)).rows[0].n,
+          ) > 0;
         while (!(await waiting())) {
           if (Date.now() - t0 > 10000) throw new Error('the catch-up never waited on the lock');
           await sleep(20);
@@ -274,8 +295,10 @@ describeServer('chat resume (?after=)', { timeout: 120000, env: { WS_RATE_PER_SE
         },
         async (holder) => {
           // M1 is stored under the lock, committed with it: the catch-up reads it.
-          m1 = (await holder.query(`INSERT INTO "Chat_message" (message_type, content, attachment, reactions, is_deleted, is_edited, status, created_at, updated_at, sender_id, room_id, is_pinned)
-            VALUES ('text', 'M1', NULL, NULL, false, false, '{}', now(), now(), 3, 1, false) RETURNING id`)).rows[0].id as number;
+          m1 = (
+            await holder.query(`INSERT INTO "Chat_message" (message_type, content, attachment, reactions, is_deleted, is_edited, status, created_at, updated_at, sender_id, room_id, is_pinned)
+            VALUES ('text', 'M1', NULL, NULL, false, false, '{}', now(), now(), 3, 1, false) RETURNING id`)
+          ).rows[0].id as number;
         },
       );
       const frames = (await riya.take(2, 5000)).map(json);
@@ -366,7 +389,10 @@ for (const backend of backends()) {
         expect(await r.silence(300), `resumer ${i}`).to.deep.equal([]);
         const ids = got.map((f) => f.id);
         expect(new Set(ids).size, `resumer ${i}: no duplicate`).to.equal(ids.length);
-        expect([...ids].sort((x, y) => x - y), `resumer ${i}: no gap`).to.deep.equal(stored);
+        expect(
+          [...ids].sort((x, y) => x - y),
+          `resumer ${i}: no gap`,
+        ).to.deep.equal(stored);
         for (const who of ['a', 'b']) {
           const mine = got.filter((f) => f.message!.startsWith(who)).map((f) => f.message);
           expect(mine, `resumer ${i}: ${who} in order`).to.deep.equal(Array.from({ length: N }, (_, k) => `${who}${k}`));

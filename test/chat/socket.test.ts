@@ -86,7 +86,7 @@ describeServer('chat socket', { build: { push }, env: { WS_RATE_PER_SECOND: '100
   });
 
   describe('send_message', () => {
-    it('reaches every member socket once, is_self only on the sender\'s sockets, and is stored', async () => {
+    it("reaches every member socket once, is_self only on the sender's sockets, and is stored", async () => {
       const kabir = await room(KABIR);
       const kabir2 = await room(KABIR);
       const meera = await room(MEERA);
@@ -98,7 +98,17 @@ describeServer('chat socket', { build: { push }, env: { WS_RATE_PER_SECOND: '100
       const [k, k2, m, t] = frames.map((f) => f.json as Record<string, unknown>);
       expect(k).to.include({ message: 'héllo 👋', message_type: 'text', is_self: true, attachment: null, room: 1, parent_message: null });
       expect(k.sender).to.deep.equal({ name: 'Kabir', photo: null, id: 3, role: 'member' });
-      expect(Object.keys(k)).to.deep.equal(['message', 'sender', 'message_type', 'id', 'is_self', 'attachment', 'created_at', 'room', 'parent_message']);
+      expect(Object.keys(k)).to.deep.equal([
+        'message',
+        'sender',
+        'message_type',
+        'id',
+        'is_self',
+        'attachment',
+        'created_at',
+        'room',
+        'parent_message',
+      ]);
       expect(k2.is_self).to.equal(true);
       expect(m.is_self).to.equal(false);
       expect(t.is_self).to.equal(false);
@@ -123,7 +133,12 @@ describeServer('chat socket', { build: { push }, env: { WS_RATE_PER_SECOND: '100
       const anagh = await room(ANAGH);
       meera.send({ message: 'agreed', parent_message_id: 4 });
       const [m, a] = await Promise.all([meera.nextJson(), anagh.nextJson()]);
-      const parent = { id: 4, content: 'Reminder: orientation is on Friday at 4 PM in CSIT lab.', sender: { id: 2, name: 'Riya', photo: 'http://res.cloudinary.com/dcbla9zbl/image/upload/v1739200000/q3k9x8m2n1b4v5c6z7a8.png' }, created_at: '2025-04-10T03:35:00+00:00' };
+      const parent = {
+        id: 4,
+        content: 'Reminder: orientation is on Friday at 4 PM in CSIT lab.',
+        sender: { id: 2, name: 'Riya', photo: 'http://res.cloudinary.com/dcbla9zbl/image/upload/v1739200000/q3k9x8m2n1b4v5c6z7a8.png' },
+        created_at: '2025-04-10T03:35:00+00:00',
+      };
       expect(m.parent_message).to.deep.equal(parent);
       expect(a.parent_message).to.deep.equal(parent);
       expect(await knex()('Chat_message').where({ id: m.id }).first()).to.include({ parent_message_id: 4 });
@@ -140,8 +155,14 @@ describeServer('chat socket', { build: { push }, env: { WS_RATE_PER_SECOND: '100
       const kabir = await room(KABIR);
       const meera = await room(MEERA);
       await server.ctx.layer.groupSend('chat_1', {
-        type: 'chat_message', message: 'from django', sender: { name: 'Meera', photo: null, id: 4, role: 'member' },
-        message_type: 'text', id: 4242, created_at: '2026-01-01T00:00:00+00:00', room: 1, parent_message_id: 4,
+        type: 'chat_message',
+        message: 'from django',
+        sender: { name: 'Meera', photo: null, id: 4, role: 'member' },
+        message_type: 'text',
+        id: 4242,
+        created_at: '2026-01-01T00:00:00+00:00',
+        room: 1,
+        parent_message_id: 4,
       });
       const [k, m] = await Promise.all([kabir.nextJson(), meera.nextJson()]);
       expect(k).to.include({ message: 'from django', is_self: false, id: 4242 });
@@ -166,7 +187,9 @@ describeServer('chat socket', { build: { push }, env: { WS_RATE_PER_SECOND: '100
       kabir.send({ message: '@Meera @Tanya standup', mentions: [4, '6', 3, 7, 999, 4] });
       const msg = await kabir.nextJson();
       const n = await meeraN.next();
-      expect(n.text).to.match(/^\{"notification": \{"id": \d+, "event_type": "chat_mention", "message": "You were mentioned in 2nd_year chat by Kabir", "url": null, "created_at": "[^"]+\+00:00"\}\}$/);
+      expect(n.text).to.match(
+        /^\{"notification": \{"id": \d+, "event_type": "chat_mention", "message": "You were mentioned in 2nd_year chat by Kabir", "url": null, "created_at": "[^"]+\+00:00"\}\}$/,
+      );
       expect(await devN.silence(200)).to.deep.equal([]);
       expect(await kabirN.silence(10)).to.deep.equal([]);
       const rows = await knex()('Notification_notification').where('id', '>', 0).orderBy('id').select('user_id', 'event_type', 'message', 'is_read');
@@ -227,17 +250,19 @@ describeServer('chat socket', { build: { push }, env: { WS_RATE_PER_SECOND: '100
       const clients = await Promise.all([ANAGH, RIYA, KABIR, MEERA, TANYA].map((t) => room(t)));
       for (let i = 0; i < 10; i++) for (const c of clients) c.send({ action: 'react_message', message_id: 21, reaction: '🔥' });
       const frames = await clients[0].take(50, 15000);
-      const counts = frames.map((f) => ((f.json as { reactions: Record<string, number> }).reactions['🔥']));
+      const counts = frames.map((f) => (f.json as { reactions: Record<string, number> }).reactions['🔥']);
       expect(Math.max(...counts)).to.equal(50);
       expect(new Set(counts).size).to.equal(50);
       const row = await knex()('Chat_message').where({ id: 21 }).first();
       expect(row.reactions).to.deep.equal({ '🔥': 50 });
     });
 
-    it('keep the stored order and append a new key, as the original\'s dict did', async () => {
+    it("keep the stored order and append a new key, as the original's dict did", async () => {
       const tanya = await room(TANYA);
       tanya.send({ action: 'react_message', message_id: 12, reaction: '👀' });
-      expect((await tanya.next()).text).to.equal('{"action": "reacted", "id": 12, "reactions": {"\\ud83d\\udc4d": 3, "\\u2764\\ufe0f": 1, "\\ud83d\\udc40": 1}}');
+      expect((await tanya.next()).text).to.equal(
+        '{"action": "reacted", "id": 12, "reactions": {"\\ud83d\\udc4d": 3, "\\u2764\\ufe0f": 1, "\\ud83d\\udc40": 1}}',
+      );
       tanya.send({ action: 'react_message', message_id: 23, reaction: '👍' }); // room 2
       expect(await tanya.nextJson()).to.deep.equal({ error: ERR.reactFailed });
     });
@@ -285,7 +310,9 @@ describeServer('chat socket', { build: { push }, env: { WS_RATE_PER_SECOND: '100
       const anagh = await room(ANAGH);
       meera.send({ action: 'typing' });
       const t = await kabir.next();
-      expect(t.text).to.equal('{"action": "typing", "sender": {"name": "Meera", "photo": "http://res.cloudinary.com/dcbla9zbl/image/upload/v1739200500/meeraprofilex1y2z3w4.png", "id": 4, "role": "member"}, "is_typing": true}');
+      expect(t.text).to.equal(
+        '{"action": "typing", "sender": {"name": "Meera", "photo": "http://res.cloudinary.com/dcbla9zbl/image/upload/v1739200500/meeraprofilex1y2z3w4.png", "id": 4, "role": "member"}, "is_typing": true}',
+      );
       expect((await anagh.next()).text).to.equal(t.text);
       meera.send({ action: 'stop_typing' });
       expect((await kabir.nextJson()).is_typing).to.equal(false);
@@ -325,7 +352,8 @@ describeServer('chat socket', { build: { push }, env: { WS_RATE_PER_SECOND: '100
     it('answers each with an error frame to the sender only, writes nothing, keeps the socket open', async () => {
       const kabir = await room(KABIR);
       const meera = await room(MEERA);
-      const snapshot = async () => JSON.stringify(await knex()('Chat_message').orderBy('id').select('id', 'content', 'reactions', 'is_pinned', 'is_deleted', 'is_edited'));
+      const snapshot = async () =>
+        JSON.stringify(await knex()('Chat_message').orderBy('id').select('id', 'content', 'reactions', 'is_pinned', 'is_deleted', 'is_edited'));
       const before = await snapshot();
       const mentionsBefore = await count(knex(), 'Chat_message_mentions');
       for (const [text, error] of cases) {
@@ -369,7 +397,7 @@ describeServer('chat socket', { build: { push }, env: { WS_RATE_PER_SECOND: '100
         body: body ? JSON.stringify(body) : undefined,
       });
 
-    it('a member who leaves the room has the room\'s sockets closed (4003); other rooms and members stay', async () => {
+    it("a member who leaves the room has the room's sockets closed (4003); other rooms and members stay", async () => {
       const tanya = await room(TANYA);
       const tanya3 = await room(TANYA, 3);
       const meera = await room(MEERA);
@@ -423,7 +451,10 @@ describeServer('chat socket', { build: { push }, env: { WS_RATE_PER_SECOND: '100
     });
 
     it('closes a reader that stops reading once its buffer passes the bound; the others get every frame', async () => {
-      limited = await startServer(backend, { seed: false, env: { WS_SEND_BUFFER_BYTES: String(1024 * 1024), WS_RATE_PER_SECOND: '10000', WS_RATE_BURST: '10000' } });
+      limited = await startServer(backend, {
+        seed: false,
+        env: { WS_SEND_BUFFER_BYTES: String(1024 * 1024), WS_RATE_PER_SECOND: '10000', WS_RATE_BURST: '10000' },
+      });
       const slow = await WsClient.connect(`${limited.wsUrl}/ws/chat/1/?token=${TANYA}`);
       const fast = await WsClient.connect(`${limited.wsUrl}/ws/chat/1/?token=${MEERA}`);
       const sender = await WsClient.connect(`${limited.wsUrl}/ws/chat/1/?token=${KABIR}`);
@@ -439,7 +470,11 @@ describeServer('chat socket', { build: { push }, env: { WS_RATE_PER_SECOND: '100
         sender.send({ message: `${i}:${body}` });
       }
       const t0 = Date.now();
-      const got = await fast.take(N, 90000).catch((err: Error) => { throw new Error(`${err.message.slice(0, 100)} after ${Date.now() - t0} ms, fast closed: ${JSON.stringify(fast.closed)}, slow closed: ${JSON.stringify(slow.closed)}`); });
+      const got = await fast.take(N, 90000).catch((err: Error) => {
+        throw new Error(
+          `${err.message.slice(0, 100)} after ${Date.now() - t0} ms, fast closed: ${JSON.stringify(fast.closed)}, slow closed: ${JSON.stringify(slow.closed)}`,
+        );
+      });
       expect(got.map((f) => Number((f.json as { message: string }).message.split(':')[0]))).to.deep.equal([...Array(N).keys()]);
       expect(fast.closed).to.equal(null);
       (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();

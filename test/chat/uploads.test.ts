@@ -67,7 +67,6 @@ async function until<T>(f: () => T | undefined, ms = 2000): Promise<T> {
   }
 }
 
-
 describeServer('message uploads to Cloudinary (SDK → fake Upload API)', { timeout: 120000, cloudinary: true }, (srv, { cloudinary: fake }) => {
   before(() => {
     expect(srv.ctx.storage.kind).to.equal('cloudinary');
@@ -94,21 +93,63 @@ describeServer('message uploads to Cloudinary (SDK → fake Upload API)', { time
 
       const row = await srv.ctx.db.knex('Chat_message').where({ id: 32 }).first();
       expect(row.attachment).to.equal(`image/upload/v${m[1]}/${m[2]}.png`);
-      expect(row).to.include({ message_type: 'image', content: 'whiteboard photo', sender_id: 3, room_id: 1, parent_message_id: null, is_deleted: false, is_edited: false, is_pinned: false, reactions: null });
+      expect(row).to.include({
+        message_type: 'image',
+        content: 'whiteboard photo',
+        sender_id: 3,
+        room_id: 1,
+        parent_message_id: null,
+        is_deleted: false,
+        is_edited: false,
+        is_pinned: false,
+        reactions: null,
+      });
       expect(row.status).to.deep.equal({});
       expect(row.created_at).to.be.a('string');
 
       const ev = await until(() => l.events[0]);
-      expect(Object.keys(ev)).to.deep.equal(['type', 'message', 'attachment', 'sender', 'message_type', 'id', 'created_at', 'room', 'parent_message_id']);
-      expect(ev).to.deep.include({ type: 'chat_message', message: 'whiteboard photo', attachment: body.attachment, message_type: 'image', id: 32, room: 1, parent_message_id: null });
+      expect(Object.keys(ev)).to.deep.equal([
+        'type',
+        'message',
+        'attachment',
+        'sender',
+        'message_type',
+        'id',
+        'created_at',
+        'room',
+        'parent_message_id',
+      ]);
+      expect(ev).to.deep.include({
+        type: 'chat_message',
+        message: 'whiteboard photo',
+        attachment: body.attachment,
+        message_type: 'image',
+        id: 32,
+        room: 1,
+        parent_message_id: null,
+      });
       // The sender as the REST UserSerializer shows it, last_seen as before this request.
-      expect(ev.sender).to.deep.equal({ id: 3, first_name: 'Kabir', last_name: 'Singh', role: 'member', photo: null, year: '2nd', current_status: '2025-04-11 10:15:00' });
+      expect(ev.sender).to.deep.equal({
+        id: 3,
+        first_name: 'Kabir',
+        last_name: 'Singh',
+        role: 'member',
+        photo: null,
+        year: '2nd',
+        current_status: '2025-04-11 10:15:00',
+      });
       expect(ev.created_at).to.match(UTC_ISO);
 
       // The history shows the same URL.
       const hist = await fetch(`${srv.baseUrl}/api/chat/groups/1/messages/?page_size=1`, { headers: { Authorization: `Token ${MEERA}` } });
       const page = await hist.json();
-      expect(page.results[0]).to.deep.include({ id: 32, attachment: body.attachment, message_type: 'image', content: 'whiteboard photo', is_self: false });
+      expect(page.results[0]).to.deep.include({
+        id: 32,
+        attachment: body.attachment,
+        message_type: 'image',
+        content: 'whiteboard photo',
+        is_self: false,
+      });
     } finally {
       await l.stop();
     }
@@ -125,7 +166,13 @@ describeServer('message uploads to Cloudinary (SDK → fake Upload API)', { time
       const m = CLOUD_PDF.exec(body.attachment)!;
       expect(m, body.attachment).to.not.equal(null);
       const row = await srv.ctx.db.knex('Chat_message').where({ id: 32 }).first();
-      expect(row).to.include({ attachment: `image/upload/v${m[1]}/${m[2]}.pdf`, message_type: 'file', content: null, parent_message_id: 12, sender_id: 2 });
+      expect(row).to.include({
+        attachment: `image/upload/v${m[1]}/${m[2]}.pdf`,
+        message_type: 'file',
+        content: null,
+        parent_message_id: 12,
+        sender_id: 2,
+      });
       const ev = await until(() => l.events[0]);
       expect(ev).to.deep.include({ message: null, message_type: 'file', parent_message_id: 12, attachment: body.attachment });
       expect((ev.sender as { id: number }).id).to.equal(2);
@@ -134,7 +181,7 @@ describeServer('message uploads to Cloudinary (SDK → fake Upload API)', { time
     }
   });
 
-  it('delivers the upload frame to another member\'s socket', async function () {
+  it("delivers the upload frame to another member's socket", async function () {
     const meera = await WsClient.connect(`${srv.wsUrl}/ws/chat/1/?token=${MEERA}`);
     const kabir = await WsClient.connect(`${srv.wsUrl}/ws/chat/1/?token=${KABIR}`);
     try {
@@ -169,15 +216,51 @@ describeServer('message uploads to Cloudinary (SDK → fake Upload API)', { time
     const cases: Array<[number | string, string, Record<string, Part>, number, string]> = [
       [1, KABIR, { content: 'no file' }, 400, '{"attachment":["No file was submitted."]}'],
       [1, KABIR, { attachment: 'just text' }, 400, '{"attachment":["The submitted data was not a file. Check the encoding type on the form."]}'],
-      [1, KABIR, { attachment: { data: Buffer.alloc(0), filename: 'empty.png', type: 'image/png' } }, 400, '{"attachment":["The submitted file is empty."]}'],
-      [1, KABIR, { attachment: { data: PNG, filename: 'a.png', type: 'image/png' }, parent_message: '999' }, 400, '{"parent_message":["Invalid pk \\"999\\" - object does not exist."]}'],
-      [1, KABIR, { attachment: { data: PNG, filename: 'a.png', type: 'image/png' }, parent_message: 'abc' }, 400, '{"parent_message":["Incorrect type. Expected pk value, received str."]}'],
-      [1, KABIR, { attachment: { data: PNG, filename: 'a.png', type: 'image/png' }, parent_message: '99999999999' }, 400, '{"parent_message":["Invalid pk \\"99999999999\\" - object does not exist."]}'],
-      [1, KABIR, { content: 'a\u0000b', parent_message: 'x' }, 400, '{"content":["Null characters are not allowed."],"attachment":["No file was submitted."],"parent_message":["Incorrect type. Expected pk value, received str."]}'],
+      [
+        1,
+        KABIR,
+        { attachment: { data: Buffer.alloc(0), filename: 'empty.png', type: 'image/png' } },
+        400,
+        '{"attachment":["The submitted file is empty."]}',
+      ],
+      [
+        1,
+        KABIR,
+        { attachment: { data: PNG, filename: 'a.png', type: 'image/png' }, parent_message: '999' },
+        400,
+        '{"parent_message":["Invalid pk \\"999\\" - object does not exist."]}',
+      ],
+      [
+        1,
+        KABIR,
+        { attachment: { data: PNG, filename: 'a.png', type: 'image/png' }, parent_message: 'abc' },
+        400,
+        '{"parent_message":["Incorrect type. Expected pk value, received str."]}',
+      ],
+      [
+        1,
+        KABIR,
+        { attachment: { data: PNG, filename: 'a.png', type: 'image/png' }, parent_message: '99999999999' },
+        400,
+        '{"parent_message":["Invalid pk \\"99999999999\\" - object does not exist."]}',
+      ],
+      [
+        1,
+        KABIR,
+        { content: 'a\u0000b', parent_message: 'x' },
+        400,
+        '{"content":["Null characters are not allowed."],"attachment":["No file was submitted."],"parent_message":["Incorrect type. Expected pk value, received str."]}',
+      ],
       [1, DEV, { attachment: { data: PNG, filename: 'a.png', type: 'image/png' } }, 403, '{"detail":"Not a member of this room."}'],
       [4, KABIR, { attachment: { data: PNG, filename: 'a.png', type: 'image/png' } }, 404, '{"detail":"No Room matches the given query."}'],
       [999, KABIR, { attachment: { data: PNG, filename: 'a.png', type: 'image/png' } }, 404, '{"detail":"No Room matches the given query."}'],
-      ['99999999999999999999', KABIR, { attachment: { data: PNG, filename: 'a.png', type: 'image/png' } }, 404, '{"detail":"No Room matches the given query."}'],
+      [
+        '99999999999999999999',
+        KABIR,
+        { attachment: { data: PNG, filename: 'a.png', type: 'image/png' } },
+        404,
+        '{"detail":"No Room matches the given query."}',
+      ],
     ];
     for (const [room, token, parts, status, text] of cases) {
       const res = await upload(srv, room, token, parts);
@@ -203,7 +286,9 @@ describeServer('message uploads to Cloudinary (SDK → fake Upload API)', { time
 
   it('removes the uploaded file when the database write fails', async () => {
     const knex = srv.ctx.db.knex;
-    await knex.raw(`CREATE OR REPLACE FUNCTION csi_test_refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$ LANGUAGE plpgsql`);
+    await knex.raw(
+      `CREATE OR REPLACE FUNCTION csi_test_refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$ LANGUAGE plpgsql`,
+    );
     await knex.raw(`CREATE TRIGGER csi_test_refuse BEFORE INSERT ON "Chat_message" FOR EACH ROW EXECUTE FUNCTION csi_test_refuse()`);
     try {
       const before = await messageCount(srv);
@@ -220,8 +305,10 @@ describeServer('message uploads to Cloudinary (SDK → fake Upload API)', { time
     }
   });
 
-  it('stores other files as raw resources (the original refused them as invalid images and 500\'d)', async () => {
-    const res = await upload(srv, 1, KABIR, { attachment: { data: fs.readFileSync(path.join(FILES, 'notes.txt')), filename: 'notes.txt', type: 'text/plain' } });
+  it("stores other files as raw resources (the original refused them as invalid images and 500'd)", async () => {
+    const res = await upload(srv, 1, KABIR, {
+      attachment: { data: fs.readFileSync(path.join(FILES, 'notes.txt')), filename: 'notes.txt', type: 'text/plain' },
+    });
     expect(res.status, res.text).to.equal(201);
     const url = JSON.parse(res.text).attachment;
     expect(url).to.match(/^http:\/\/res\.cloudinary\.com\/dcbla9zbl\/raw\/upload\/v\d{10}\/[a-z0-9]{20}\.txt$/);
@@ -231,81 +318,87 @@ describeServer('message uploads to Cloudinary (SDK → fake Upload API)', { time
   });
 });
 
-describeServer('message uploads in embedded mode (local disk under /media/)', { timeout: 120000, mediaRoot: true, env: { MAX_UPLOAD_BYTES: String(64 * 1024) } }, (srv, suite) => {
-  before(() => {
-    expect(srv.ctx.storage.kind).to.equal('local');
-  });
+describeServer(
+  'message uploads in embedded mode (local disk under /media/)',
+  { timeout: 120000, mediaRoot: true, env: { MAX_UPLOAD_BYTES: String(64 * 1024) } },
+  (srv, suite) => {
+    before(() => {
+      expect(srv.ctx.storage.kind).to.equal('local');
+    });
 
-  const filesOnDisk = () => (fs.existsSync(path.join(suite.mediaRoot, 'uploads')) ? fs.readdirSync(path.join(suite.mediaRoot, 'uploads')) : []);
+    const filesOnDisk = () => (fs.existsSync(path.join(suite.mediaRoot, 'uploads')) ? fs.readdirSync(path.join(suite.mediaRoot, 'uploads')) : []);
 
-  for (const [label, data, filename, type, messageType] of [
-    ['PNG', PNG, 'tiny.png', 'image/png', 'image'],
-    ['PDF', PDF, 'minutes.pdf', 'application/pdf', 'file'],
-  ] as const) {
-    it(`stores a ${label} on disk, serves it under /media/ and broadcasts it`, async () => {
-      const l = await listen(srv, 1);
+    for (const [label, data, filename, type, messageType] of [
+      ['PNG', PNG, 'tiny.png', 'image/png', 'image'],
+      ['PDF', PDF, 'minutes.pdf', 'application/pdf', 'file'],
+    ] as const) {
+      it(`stores a ${label} on disk, serves it under /media/ and broadcasts it`, async () => {
+        const l = await listen(srv, 1);
+        try {
+          const res = await upload(srv, 1, KABIR, { attachment: { data, filename, type }, content: 'on disk' });
+          expect(res.status, res.text).to.equal(201);
+          const body = JSON.parse(res.text);
+          const url = new URL(body.attachment);
+          expect(url.pathname).to.match(new RegExp(`^/media/uploads/[0-9a-f]{20}\\.${filename.split('.').pop()}$`));
+          const row = await srv.ctx.db.knex('Chat_message').where({ id: 32 }).first();
+          expect(row).to.include({ attachment: url.pathname.slice(1), message_type: messageType, content: 'on disk' });
+          const served = await fetch(srv.baseUrl + url.pathname);
+          expect(served.status).to.equal(200);
+          expect(Buffer.from(await served.arrayBuffer()).equals(data)).to.equal(true);
+          const ev = await until(() => l.events[0]);
+          expect(ev).to.deep.include({ type: 'chat_message', attachment: body.attachment, message_type: messageType, id: 32, room: 1 });
+        } finally {
+          await l.stop();
+        }
+      });
+    }
+
+    it('answers 413 JSON above MAX_UPLOAD_BYTES and keeps nothing', async () => {
+      const before = await messageCount(srv);
+      const existing = filesOnDisk().length;
+      const big = Buffer.concat([PNG, Buffer.alloc(70 * 1024)]);
+      const res = await upload(srv, 1, KABIR, { attachment: { data: big, filename: 'big.png', type: 'image/png' } });
+      expect(res.status).to.equal(413);
+      expect(res.type).to.equal('application/json');
+      expect(JSON.parse(res.text)).to.have.property('detail');
+      expect(await messageCount(srv)).to.equal(before);
+      expect(filesOnDisk().length).to.equal(existing);
+    });
+
+    it('removes the file from disk when the database write fails', async () => {
+      const knex = srv.ctx.db.knex;
+      await knex.raw(
+        `CREATE OR REPLACE FUNCTION csi_test_refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$ LANGUAGE plpgsql`,
+      );
+      await knex.raw(`CREATE TRIGGER csi_test_refuse BEFORE INSERT ON "Chat_message" FOR EACH ROW EXECUTE FUNCTION csi_test_refuse()`);
       try {
-        const res = await upload(srv, 1, KABIR, { attachment: { data, filename, type }, content: 'on disk' });
-        expect(res.status, res.text).to.equal(201);
-        const body = JSON.parse(res.text);
-        const url = new URL(body.attachment);
-        expect(url.pathname).to.match(new RegExp(`^/media/uploads/[0-9a-f]{20}\\.${filename.split('.').pop()}$`));
-        const row = await srv.ctx.db.knex('Chat_message').where({ id: 32 }).first();
-        expect(row).to.include({ attachment: url.pathname.slice(1), message_type: messageType, content: 'on disk' });
-        const served = await fetch(srv.baseUrl + url.pathname);
-        expect(served.status).to.equal(200);
-        expect(Buffer.from(await served.arrayBuffer()).equals(data)).to.equal(true);
-        const ev = await until(() => l.events[0]);
-        expect(ev).to.deep.include({ type: 'chat_message', attachment: body.attachment, message_type: messageType, id: 32, room: 1 });
+        const existing = filesOnDisk().length;
+        const res = await upload(srv, 1, KABIR, { attachment: { data: PNG, filename: 'a.png', type: 'image/png' } });
+        expect(res.status).to.equal(500);
+        expect(filesOnDisk().length).to.equal(existing);
       } finally {
-        await l.stop();
+        await knex.raw('DROP TRIGGER IF EXISTS csi_test_refuse ON "Chat_message"');
+        await knex.raw('DROP FUNCTION IF EXISTS csi_test_refuse()');
       }
     });
-  }
 
-  it('answers 413 JSON above MAX_UPLOAD_BYTES and keeps nothing', async () => {
-    const before = await messageCount(srv);
-    const existing = filesOnDisk().length;
-    const big = Buffer.concat([PNG, Buffer.alloc(70 * 1024)]);
-    const res = await upload(srv, 1, KABIR, { attachment: { data: big, filename: 'big.png', type: 'image/png' } });
-    expect(res.status).to.equal(413);
-    expect(res.type).to.equal('application/json');
-    expect(JSON.parse(res.text)).to.have.property('detail');
-    expect(await messageCount(srv)).to.equal(before);
-    expect(filesOnDisk().length).to.equal(existing);
-  });
-
-  it('removes the file from disk when the database write fails', async () => {
-    const knex = srv.ctx.db.knex;
-    await knex.raw(`CREATE OR REPLACE FUNCTION csi_test_refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$ LANGUAGE plpgsql`);
-    await knex.raw(`CREATE TRIGGER csi_test_refuse BEFORE INSERT ON "Chat_message" FOR EACH ROW EXECUTE FUNCTION csi_test_refuse()`);
-    try {
-      const existing = filesOnDisk().length;
-      const res = await upload(srv, 1, KABIR, { attachment: { data: PNG, filename: 'a.png', type: 'image/png' } });
-      expect(res.status).to.equal(500);
-      expect(filesOnDisk().length).to.equal(existing);
-    } finally {
-      await knex.raw('DROP TRIGGER IF EXISTS csi_test_refuse ON "Chat_message"');
-      await knex.raw('DROP FUNCTION IF EXISTS csi_test_refuse()');
-    }
-  });
-
-  it('answers malformed multipart with DRF\'s 400 parse error and keeps nothing', async () => {
-    const before = await messageCount(srv);
-    const res = await fetch(`${srv.baseUrl}/api/chat/groups/1/messages/upload/`, {
-      method: 'POST',
-      headers: { Authorization: `Token ${KABIR}`, 'Content-Type': 'multipart/form-data; boundary=XYZ' },
-      body: '--XYZ\r\nContent-Disposition: form-data; name="attachment"; filename="a.png"\r\nContent-Type: image/png\r\n\r\nabc',
+    it("answers malformed multipart with DRF's 400 parse error and keeps nothing", async () => {
+      const before = await messageCount(srv);
+      const res = await fetch(`${srv.baseUrl}/api/chat/groups/1/messages/upload/`, {
+        method: 'POST',
+        headers: { Authorization: `Token ${KABIR}`, 'Content-Type': 'multipart/form-data; boundary=XYZ' },
+        body: '--XYZ\r\nContent-Disposition: form-data; name="attachment"; filename="a.png"\r\nContent-Type: image/png\r\n\r\nabc',
+      });
+      expect(res.status).to.equal(400);
+      expect((await res.json()).detail).to.match(/^Multipart form parse error - /);
+      const noBoundary = await fetch(`${srv.baseUrl}/api/chat/groups/1/messages/upload/`, {
+        method: 'POST',
+        headers: { Authorization: `Token ${KABIR}`, 'Content-Type': 'multipart/form-data' },
+        body: 'garbage',
+      });
+      expect(noBoundary.status).to.equal(400);
+      expect((await noBoundary.json()).detail).to.match(/^Multipart form parse error - /);
+      expect(await messageCount(srv)).to.equal(before);
     });
-    expect(res.status).to.equal(400);
-    expect((await res.json()).detail).to.match(/^Multipart form parse error - /);
-    const noBoundary = await fetch(`${srv.baseUrl}/api/chat/groups/1/messages/upload/`, {
-      method: 'POST',
-      headers: { Authorization: `Token ${KABIR}`, 'Content-Type': 'multipart/form-data' },
-      body: 'garbage',
-    });
-    expect(noBoundary.status).to.equal(400);
-    expect((await noBoundary.json()).detail).to.match(/^Multipart form parse error - /);
-    expect(await messageCount(srv)).to.equal(before);
-  });
-});
+  },
+);

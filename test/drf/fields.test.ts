@@ -75,7 +75,13 @@ interface Case {
   partial?: boolean;
 }
 
-const upload = (buffer: Buffer, name = 'f.png'): UploadedFile => ({ fieldname: 'f', originalname: name, mimetype: 'image/png', size: buffer.length, buffer });
+const upload = (buffer: Buffer, name = 'f.png'): UploadedFile => ({
+  fieldname: 'f',
+  originalname: name,
+  mimetype: 'image/png',
+  size: buffer.length,
+  buffer,
+});
 const PNG_FILE = upload(PNG);
 
 function inputFor(c: Case): SerializerInput {
@@ -258,7 +264,10 @@ const TABLE: Array<{ name: string; field: Field<unknown>; cases: Case[] }> = [
       urlOk('http://' + 'a'.repeat(63) + '.com'),
       urlBad('http://' + 'a'.repeat(64) + '.com'),
       { in: 'http://example.com/' + 'x'.repeat(190), err: ['Ensure this field has no more than 200 characters.'] },
-      { in: 'http://' + 'a'.repeat(64) + '.com/' + 'x'.repeat(200), err: ['Ensure this field has no more than 200 characters.', 'Enter a valid URL.'] },
+      {
+        in: 'http://' + 'a'.repeat(64) + '.com/' + 'x'.repeat(200),
+        err: ['Ensure this field has no more than 200 characters.', 'Enter a valid URL.'],
+      },
       { in: '', out: '' },
       { in: null, out: null },
       { in: ABSENT, out: SKIP },
@@ -623,7 +632,7 @@ describe('declarative serializer (src/drf/serializer.ts)', () => {
     expect(await s.run(form, { partial: true })).to.deep.equal({ ok: true, data: {} });
   });
 
-  it('validate() throws DRF\'s 400; a JSON body that is not a dict is non_field_errors', async () => {
+  it("validate() throws DRF's 400; a JSON body that is not a dict is non_field_errors", async () => {
     try {
       await s.validate(dictInput({}));
       expect.fail('no error');
@@ -676,7 +685,15 @@ describe('field cost on crafted input (each must stay linear)', () => {
       'a.'.repeat(150) + '@x',
       'ü@' + 'ü.'.repeat(150) + '!',
     ],
-    text: ['a'.repeat(N), ' '.repeat(N), '.0'.repeat(N / 2), '.' + '0'.repeat(N) + ' '.repeat(N) + 'x', '1_'.repeat(N / 2), '١'.repeat(N), '9'.repeat(N)],
+    text: [
+      'a'.repeat(N),
+      ' '.repeat(N),
+      '.0'.repeat(N / 2),
+      '.' + '0'.repeat(N) + ' '.repeat(N) + 'x',
+      '1_'.repeat(N / 2),
+      '١'.repeat(N),
+      '9'.repeat(N),
+    ],
   };
   const fields: Record<string, Array<[string, Field<unknown>]>> = {
     url: [['URLField', url()]],

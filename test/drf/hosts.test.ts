@@ -8,13 +8,21 @@ import { BAD_REQUEST_HTML } from '../../src/drf/errors.ts';
 import { startServer, userToken, type TestServer } from '../helpers/harness.ts';
 
 /** A raw request, so the Host header is exactly what the test says (fetch would set its own). */
-function get(srv: TestServer, path: string, host: string | null, headers: Record<string, string> = {}): Promise<{ status: number; body: string; type: string | undefined }> {
+function get(
+  srv: TestServer,
+  path: string,
+  host: string | null,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; type: string | undefined }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: srv.port, path, method: 'GET', setHost: false, headers: { ...(host === null ? {} : { Host: host }), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8'), type: res.headers['content-type'] }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port: srv.port, path, method: 'GET', setHost: false, headers: { ...(host === null ? {} : { Host: host }), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8'), type: res.headers['content-type'] }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -64,7 +72,9 @@ describe('ALLOWED_HOSTS', () => {
       expect((await get(srv, '/api/warmup/', 'csi.example.com')).status).to.equal(200);
       expect((await get(srv, '/api/warmup/', 'CSI.example.com:443')).status).to.equal(200);
       expect((await get(srv, '/api/warmup/', 'app.render.example')).status).to.equal(200);
-      const page = await get(srv, '/api/chat/groups/1/messages/?page=1', 'csi.example.com', { Authorization: `Token ${userToken('anagh.jaiswar@akgec.ac.in')}` });
+      const page = await get(srv, '/api/chat/groups/1/messages/?page=1', 'csi.example.com', {
+        Authorization: `Token ${userToken('anagh.jaiswar@akgec.ac.in')}`,
+      });
       expect(page.status).to.equal(200);
       const next = (JSON.parse(page.body) as { next: string | null }).next;
       if (next !== null) expect(next.startsWith('http://csi.example.com/')).to.equal(true);

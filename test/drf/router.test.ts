@@ -63,7 +63,10 @@ describe('URL resolver: path(), include() and converters', () => {
   });
 
   it('reaches every route of src/urls.ts: no pattern is shadowed by an earlier one', () => {
-    for (const [table, leadingSlash] of [[urlpatterns, '/'], [websocketUrlpatterns, '/+']] as const) {
+    for (const [table, leadingSlash] of [
+      [urlpatterns, '/'],
+      [websocketUrlpatterns, '/+'],
+    ] as const) {
       const r = new UrlResolver<unknown>(table as readonly UrlPattern<unknown>[], leadingSlash);
       expect(r.patterns().length).to.be.greaterThan(1);
       for (const route of r.patterns()) {
@@ -74,7 +77,7 @@ describe('URL resolver: path(), include() and converters', () => {
   });
 });
 
-describe('URL router over HTTP: views, APPEND_SLASH and Django\'s 404', () => {
+describe("URL router over HTTP: views, APPEND_SLASH and Django's 404", () => {
   const servers: http.Server[] = [];
   const logged: unknown[] = [];
 
@@ -136,7 +139,7 @@ describe('URL router over HTTP: views, APPEND_SLASH and Django\'s 404', () => {
     }
   });
 
-  it('answers Django\'s HTML 404 when neither the path nor the path with a slash resolves', async () => {
+  it("answers Django's HTML 404 when neither the path nor the path with a slash resolves", async () => {
     const base = await serve(table);
     for (const p of ['/api/things/x/', '/api/things/7/extra', '/api/', '/nothing', '/api/%E0%A4%A/']) {
       const res = await get(base, p);

@@ -32,7 +32,14 @@ for (const backend of backends()) {
         expect(res.status, u).to.equal(400);
         expect(res.json, u).to.deep.equal({ linkedin_url: ['Enter a valid URL.'], github_url: ['Enter a valid URL.'] });
       }
-      const ok = await send(srv, 'PUT', '/api/user/profile/fill/', KABIR, JSON.stringify({ github_url: 'http://example.com:99999' }), 'application/json');
+      const ok = await send(
+        srv,
+        'PUT',
+        '/api/user/profile/fill/',
+        KABIR,
+        JSON.stringify({ github_url: 'http://example.com:99999' }),
+        'application/json',
+      );
       expect(ok.status).to.equal(200);
       expect(ok.json.github_url).to.equal('http://example.com:99999');
     });

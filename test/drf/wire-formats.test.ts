@@ -16,7 +16,7 @@ describe('wire formats', () => {
     expect(drfJson({ a: '👍\u2028', b: [1] })).to.equal('{"a":"👍\\u2028","b":[1]}');
   });
 
-  it('gives CPython\'s json error messages', () => {
+  it("gives CPython's json error messages", () => {
     const cases: Array<[string, string]> = [
       ['{"email": "kabir.singh@akgec.ac.in", ', 'Expecting property name enclosed in double quotes: line 1 column 38 (char 37)'],
       ['  ', 'Expecting value: line 1 column 3 (char 2)'],
@@ -56,7 +56,9 @@ describe('wire formats', () => {
 
   it('builds Cloudinary URLs exactly as pycloudinary 1.41 does', () => {
     const c = 'dcbla9zbl';
-    expect(cloudinaryUrl('image/upload/v1739107362/lwfugihthelebahq8pbz.jpg', c)).to.equal('http://res.cloudinary.com/dcbla9zbl/image/upload/v1739107362/lwfugihthelebahq8pbz.jpg');
+    expect(cloudinaryUrl('image/upload/v1739107362/lwfugihthelebahq8pbz.jpg', c)).to.equal(
+      'http://res.cloudinary.com/dcbla9zbl/image/upload/v1739107362/lwfugihthelebahq8pbz.jpg',
+    );
     expect(cloudinaryUrl('raw/upload/v1739400100/notes.docx', c)).to.equal('http://res.cloudinary.com/dcbla9zbl/raw/upload/v1739400100/notes.docx');
     expect(cloudinaryUrl('image/upload/abc.jpg', c)).to.equal('http://res.cloudinary.com/dcbla9zbl/image/upload/abc.jpg');
     expect(cloudinaryUrl('image/upload/folder/abc.jpg', c)).to.equal('http://res.cloudinary.com/dcbla9zbl/image/upload/v1/folder/abc.jpg');

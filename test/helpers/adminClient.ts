@@ -63,7 +63,11 @@ export class AdminClient {
   }
 
   /** An AdminJS API POST: multipart fields (and files), X-CSRFToken from the cookie. */
-  async post(path: string, fields: Record<string, string | Blob | { blob: Blob; filename: string }>, headers: Record<string, string> = {}): Promise<AdminResponse> {
+  async post(
+    path: string,
+    fields: Record<string, string | Blob | { blob: Blob; filename: string }>,
+    headers: Record<string, string> = {},
+  ): Promise<AdminResponse> {
     const form = new FormData();
     for (const [k, v] of Object.entries(fields)) {
       if (typeof v === 'object' && 'blob' in v) form.set(k, v.blob, v.filename);

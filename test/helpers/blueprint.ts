@@ -44,7 +44,9 @@ export function readPackageJson(): PackageJson {
 
 /** Where `npm run build` puts src/main.ts, from tsconfig.build.json. */
 export function builtEntry(): string {
-  const tsconfig = JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { rootDir: string; outDir: string } };
+  const tsconfig = JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')) as {
+    compilerOptions: { rootDir: string; outDir: string };
+  };
   const { rootDir, outDir } = tsconfig.compilerOptions;
   return path.posix.join(outDir, path.posix.relative(rootDir, 'src/main.ts')).replace(/\.ts$/, '.js');
 }
@@ -69,7 +71,8 @@ export function blueprintProblems(text: string, pkg: PackageJson = readPackageJs
   if (web.autoDeploy !== false) problems.push('autoDeploy must be false (deploys are started by hand, docs/swap.md)');
   if (web.healthCheckPath !== READINESS_PATH) problems.push(`healthCheckPath must be ${READINESS_PATH}, got ${JSON.stringify(web.healthCheckPath)}`);
   const entry = builtEntry();
-  if (web.startCommand !== `node ${entry}`) problems.push(`startCommand must be "node ${entry}" (node itself receives SIGTERM), got ${JSON.stringify(web.startCommand)}`);
+  if (web.startCommand !== `node ${entry}`)
+    problems.push(`startCommand must be "node ${entry}" (node itself receives SIGTERM), got ${JSON.stringify(web.startCommand)}`);
   const build = typeof web.buildCommand === 'string' ? web.buildCommand : '';
   if (!/\bnpm ci\b/.test(build)) problems.push('buildCommand must install with npm ci');
   const runs = [...build.matchAll(/\bnpm run ([\w:-]+)/g)].map((m) => m[1]);
@@ -96,7 +99,8 @@ export function blueprintProblems(text: string, pkg: PackageJson = readPackageJs
       else literal[key] = entry.value;
       if ((SECRET_ENV_NAMES as string[]).includes(key)) problems.push(`${key} is a secret: use sync: false, never a value in the repository`);
     }
-    if (source === 'generateValue' && key === 'SECRET_KEY') problems.push('SECRET_KEY must be the Django service\'s (sessions, tokens): sync: false, not generated');
+    if (source === 'generateValue' && key === 'SECRET_KEY')
+      problems.push("SECRET_KEY must be the Django service's (sessions, tokens): sync: false, not generated");
     if (source === 'fromDatabase') {
       const ref = entry.fromDatabase;
       if (!isObj(ref) || ref.property !== 'connectionString' || !databases.some((d) => d.name === ref.name)) {
@@ -170,13 +174,16 @@ export function dockerfileProblems(text: string, nodeMajor: string): string[] {
   const final = stages[stages.length - 1];
   const all = stages.flat();
   for (const ins of all.filter((i) => i.op === 'FROM')) {
-    if (!new RegExp(`^node:${nodeMajor}(\\.|-|$)`).test(ins.args.split(/\s+/)[0])) problems.push(`line ${ins.line}: base image must be node:${nodeMajor} (.node-version), got ${ins.args}`);
+    if (!new RegExp(`^node:${nodeMajor}(\\.|-|$)`).test(ins.args.split(/\s+/)[0]))
+      problems.push(`line ${ins.line}: base image must be node:${nodeMajor} (.node-version), got ${ins.args}`);
   }
   const finalRuns = final.filter((i) => i.op === 'RUN').map((i) => i.args);
   if (!finalRuns.some((r) => /\bnpm ci\b.*--omit=dev/.test(r))) problems.push('the final stage must install with npm ci --omit=dev');
   if (finalRuns.some((r) => /\bnpm (ci|install)\b(?!.*--omit=dev)/.test(r))) problems.push('the final stage installs dev dependencies');
-  if (!final.some((i) => i.op === 'COPY' && /--from=\S+\s+\S*dist\b/.test(i.args))) problems.push('the final stage must copy dist/ from the build stage');
-  if (!final.some((i) => i.op === 'COPY' && /^db\s/.test(i.args))) problems.push('the final stage must copy db/ (schema, migrations list, demo data)');
+  if (!final.some((i) => i.op === 'COPY' && /--from=\S+\s+\S*dist\b/.test(i.args)))
+    problems.push('the final stage must copy dist/ from the build stage');
+  if (!final.some((i) => i.op === 'COPY' && /^db\s/.test(i.args)))
+    problems.push('the final stage must copy db/ (schema, migrations list, demo data)');
   const users = final.filter((i) => i.op === 'USER');
   const user = users[users.length - 1]?.args;
   if (!user || /^(root|0)(:|$)/.test(user)) problems.push('the final stage must switch to a non-root USER');

@@ -53,7 +53,10 @@ function signature(params: Record<string, string>, secret: string): string {
     .sort()
     .map((k) => `${k}=${params[k]}`)
     .join('&');
-  return crypto.createHash('sha1').update(payload + secret).digest('hex');
+  return crypto
+    .createHash('sha1')
+    .update(payload + secret)
+    .digest('hex');
 }
 
 export async function startFakeCloudinary(opts: { cloudName?: string } = {}): Promise<FakeCloudinary> {

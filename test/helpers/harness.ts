@@ -18,7 +18,16 @@ import { MemoryClientIdStore } from '../../src/chat/clientIds.ts';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SEED_SQL_PATH = path.join(ROOT, 'fixtures/django-seed.sql');
 export const SEED_USERS = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures/seed-users.json'), 'utf8')) as {
-  users: Array<{ id: number; email: string; password: string; token: string | null; first_name: string; last_name: string | null; year: string; role: string }>;
+  users: Array<{
+    id: number;
+    email: string;
+    password: string;
+    token: string | null;
+    first_name: string;
+    last_name: string | null;
+    year: string;
+    role: string;
+  }>;
 };
 
 export type Backend = 'pglite' | 'pg';

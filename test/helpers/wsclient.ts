@@ -103,7 +103,9 @@ export class WsClient {
   /** Waits until at least `count` unread frames exist (or timeout), then returns and consumes them. */
   async take(count: number, timeoutMs = 3000): Promise<Received[]> {
     if (!(await this.waitFrames(count, timeoutMs))) {
-      throw new Error(`expected ${count} frame(s), got ${this.frames.length}: ${this.frames.map((f) => (f.text.length > 300 ? `${f.text.slice(0, 300)}… (${f.text.length} chars)` : f.text)).join(' | ')}`);
+      throw new Error(
+        `expected ${count} frame(s), got ${this.frames.length}: ${this.frames.map((f) => (f.text.length > 300 ? `${f.text.slice(0, 300)}… (${f.text.length} chars)` : f.text)).join(' | ')}`,
+      );
     }
     return this.frames.splice(0, count);
   }

@@ -19,11 +19,18 @@ describeServer('homepage, domain and event reads', { timeout: 120000 }, (srv) =>
   it('stats: counters per user (pending/current tasks, rooms with unread incl. inactive, received announcements)', async () => {
     const dev = await call(srv, 'GET', '/api/homepage/stats/', DEV);
     expect(dev.status).to.equal(200);
-    expect(dev.text).to.equal('{"photo":null,"name":"Dev","year":"3rd","is_completed":false,"tasks_assigned":0,"chat_groups_with_unread":0,"announcement_count":0}');
+    expect(dev.text).to.equal(
+      '{"photo":null,"name":"Dev","year":"3rd","is_completed":false,"tasks_assigned":0,"chat_groups_with_unread":0,"announcement_count":0}',
+    );
     const meera = await call(srv, 'GET', '/api/homepage/stats/', MEERA);
     expect(meera.json).to.deep.equal({
       photo: 'http://res.cloudinary.com/dcbla9zbl/image/upload/v1739200500/meeraprofilex1y2z3w4.png',
-      name: 'Meera', year: '2nd', is_completed: false, tasks_assigned: 1, chat_groups_with_unread: 2, announcement_count: 1,
+      name: 'Meera',
+      year: '2nd',
+      is_completed: false,
+      tasks_assigned: 1,
+      chat_groups_with_unread: 2,
+      announcement_count: 1,
     });
     // Reading room 1 clears it; a newer message (her own included) makes it unread again.
     expect((await call(srv, 'POST', '/api/chat/groups/1/mark-as-read/', MEERA, {})).status).to.equal(200);
@@ -58,20 +65,30 @@ describeServer('homepage, domain and event reads', { timeout: 120000 }, (srv) =>
 
   it('announcements: only received ones, newest first, time_date in UTC minutes; [] when none', async () => {
     const tanya = await call(srv, 'GET', '/api/homepage/announcements/', TANYA);
-    expect(tanya.text).to.equal('[{"time_date":"2025-04-08 12:30","related_to_display":"Manual Selection","sender_first_name":"Anagh","message":"Orientation on Friday 4 PM, CSIT lab. Attendance mandatory."}]');
+    expect(tanya.text).to.equal(
+      '[{"time_date":"2025-04-08 12:30","related_to_display":"Manual Selection","sender_first_name":"Anagh","message":"Orientation on Friday 4 PM, CSIT lab. Attendance mandatory."}]',
+    );
     const dev = await call(srv, 'GET', '/api/homepage/announcements/', DEV);
     expect(dev.status).to.equal(200);
     expect(dev.text).to.equal('[]');
     const anagh = await call(srv, 'GET', '/api/homepage/announcements/', ANAGH);
     expect(anagh.json).to.deep.equal([
-      { time_date: '2025-04-09 14:00', related_to_display: 'Domain Based', sender_first_name: 'Riya', message: 'Backend task 1 is live, check the app.' },
+      {
+        time_date: '2025-04-09 14:00',
+        related_to_display: 'Domain Based',
+        sender_first_name: 'Riya',
+        message: 'Backend task 1 is live, check the app.',
+      },
     ]);
   });
 
   it('upcoming/ongoing events follow the status column', async () => {
     await srv.ctx.db.knex.raw(`UPDATE "Event_event" SET status = 'upcoming' WHERE id = 3`);
     const up = await call(srv, 'GET', '/api/homepage/upcoming-events/', KABIR);
-    expect(up.json).to.deep.equal([{ id: 2, poster: POSTER_2 }, { id: 3, poster: null }]);
+    expect(up.json).to.deep.equal([
+      { id: 2, poster: POSTER_2 },
+      { id: 3, poster: null },
+    ]);
     const on = await call(srv, 'GET', '/api/homepage/ongoing-events/', KABIR);
     expect(on.json).to.deep.equal([{ id: 1, poster: POSTER_1 }]);
     await srv.ctx.db.knex.raw(`UPDATE "Event_event" SET status = 'previous' WHERE id = 1`);
@@ -128,6 +145,8 @@ describeServer('homepage, domain and event reads', { timeout: 120000 }, (srv) =>
     expect(text.status).to.equal(404);
     expect(text.headers.get('content-type')).to.equal('text/html; charset=utf-8');
     const home = await call(srv, 'GET', '/api/event/event-for-homepage/', null);
-    expect(home.text).to.equal(`[{"id":3,"poster":null,"status":"previous"},{"id":2,"poster":"${POSTER_2}","status":"upcoming"},{"id":1,"poster":"${POSTER_1}","status":"ongoing"}]`);
+    expect(home.text).to.equal(
+      `[{"id":3,"poster":null,"status":"previous"},{"id":2,"poster":"${POSTER_2}","status":"upcoming"},{"id":1,"poster":"${POSTER_1}","status":"ongoing"}]`,
+    );
   });
 });

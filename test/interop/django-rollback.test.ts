@@ -51,7 +51,8 @@ const FIELD_OVERLAYS = {
 function rollbackUnavailable(): string | null {
   const r = spawnSync(INTEROP_PYTHON, ['-c', 'import django, psycopg2; print(django.__version__)'], { encoding: 'utf8', timeout: 20000 });
   if (r.error) return `${INTEROP_PYTHON} cannot run (${r.error.message}); run .ci/install-interop.sh`;
-  if (r.status !== 0) return `Django or psycopg2 missing for ${INTEROP_PYTHON} (${r.stderr.trim().split('\n').pop()}); run .ci/install-interop.sh (python3-django python3-psycopg2)`;
+  if (r.status !== 0)
+    return `Django or psycopg2 missing for ${INTEROP_PYTHON} (${r.stderr.trim().split('\n').pop()}); run .ci/install-interop.sh (python3-django python3-psycopg2)`;
   return null;
 }
 
@@ -78,7 +79,10 @@ async function counts(srv: TestServer): Promise<Record<string, number>> {
   return out;
 }
 
-const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082', 'hex');
+const PNG = Buffer.from(
+  '89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082',
+  'hex',
+);
 
 describeNeeding('rollback safety: Django reads what csi-chat writes, and the other way round', [postgresMissing, rollbackUnavailable], function () {
   this.timeout(300000);
@@ -108,22 +112,58 @@ describeNeeding('rollback safety: Django reads what csi-chat writes, and the oth
 
     // Users with new hashes: an admin registers a member (password mailed), a student registers and
     // verifies, a member resets a forgotten password; tokens by logging in; profiles filled.
-    ok(await call(base, 'POST', '/api/user/register/', { token: RIYA, body: { email: 'neha.kapoor@akgec.ac.in', first_name: 'Neha', last_name: 'Kapoor', year: '3rd' } }), 201, 'register');
+    ok(
+      await call(base, 'POST', '/api/user/register/', {
+        token: RIYA,
+        body: { email: 'neha.kapoor@akgec.ac.in', first_name: 'Neha', last_name: 'Kapoor', year: '3rd' },
+      }),
+      201,
+      'register',
+    );
     const nehaPassword = /\nPassword: ([A-Za-z0-9]+)\n/.exec(smtp.to('neha.kapoor@akgec.ac.in')[0].text)![1];
-    const student = { full_name: 'Aman Kumar Verma', email: 'aman.verma@akgec.ac.in', password: 'Aman#2025!', branch: 'CSE-AIML', year: '1st', student_number: '2400270100777', hosteller: false, gender: 'male' };
+    const student = {
+      full_name: 'Aman Kumar Verma',
+      email: 'aman.verma@akgec.ac.in',
+      password: 'Aman#2025!',
+      branch: 'CSE-AIML',
+      year: '1st',
+      student_number: '2400270100777',
+      hosteller: false,
+      gender: 'male',
+    };
     ok(await call(base, 'POST', '/api/user/student/register/', { body: student }), 201, 'student register');
-    ok(await call(base, 'POST', '/api/user/student/verify-email/', { body: { email: student.email, otp: otpFrom(smtp.to(student.email)[0].text) } }), 200, 'student verify');
+    ok(
+      await call(base, 'POST', '/api/user/student/verify-email/', { body: { email: student.email, otp: otpFrom(smtp.to(student.email)[0].text) } }),
+      200,
+      'student verify',
+    );
     ok(await call(base, 'POST', '/api/user/forgot-password/', { body: { email: 'kabir.singh@akgec.ac.in' } }), 200, 'forgot');
     const kabirOtp = otpFrom(smtp.to('kabir.singh@akgec.ac.in')[0].text);
-    ok(await call(base, 'POST', '/api/user/reset-password/', { body: { email: 'kabir.singh@akgec.ac.in', otp: kabirOtp, password: 'Kabir-New-Pass9' } }), 200, 'reset');
+    ok(
+      await call(base, 'POST', '/api/user/reset-password/', {
+        body: { email: 'kabir.singh@akgec.ac.in', otp: kabirOtp, password: 'Kabir-New-Pass9' },
+      }),
+      200,
+      'reset',
+    );
     const login = await call(base, 'POST', '/api/user/login/', { body: { email: 'arjun.verma@akgec.ac.in', password: 'ArjunML#3rd' } });
     ok(login, 200, 'login (token created)');
     const arjun = login.json.token as string;
     ok(await call(base, 'POST', '/api/user/login/', { body: { email: 'neha.kapoor@akgec.ac.in', password: nehaPassword } }), 200, 'login neha');
-    ok(await call(base, 'PUT', '/api/user/profile/fill/', { token: MEERA, body: { bio: 'Rollback check', github_url: 'https://github.com/meera', dob: '2005-07-09' } }), 200, 'profile');
+    ok(
+      await call(base, 'PUT', '/api/user/profile/fill/', {
+        token: MEERA,
+        body: { bio: 'Rollback check', github_url: 'https://github.com/meera', dob: '2005-07-09' },
+      }),
+      200,
+      'profile',
+    );
 
     // Rooms and memberships, read statuses.
-    const room = await call(base, 'POST', '/api/chat/create-group/', { token: RIYA, body: { name: 'rollback_room', description: 'made by csi-chat', members: [4, 6] } });
+    const room = await call(base, 'POST', '/api/chat/create-group/', {
+      token: RIYA,
+      body: { name: 'rollback_room', description: 'made by csi-chat', members: [4, 6] },
+    });
     ok(room, 201, 'create group');
     const roomId = room.json.room.id as number;
     ok(await call(base, 'POST', '/api/chat/group/1/add-yourself/', { token: arjun, body: {} }), 200, 'add yourself');
@@ -149,47 +189,118 @@ describeNeeding('rollback safety: Django reads what csi-chat writes, and the oth
 
     // Tasks and their groups, events, attendance, announcements, device tokens, notifications read.
     const task = new FormData();
-    for (const [k, v] of Object.entries({ title: 'Rollback task', description: 'check', start_date: '2030-01-01', end_date: '2030-01-05', current_progress: '10', info_url: 'https://example.com/spec', groups: '[{"name":"rollback group","members":[3,6]}]' })) task.append(k, v);
+    for (const [k, v] of Object.entries({
+      title: 'Rollback task',
+      description: 'check',
+      start_date: '2030-01-01',
+      end_date: '2030-01-05',
+      current_progress: '10',
+      info_url: 'https://example.com/spec',
+      groups: '[{"name":"rollback group","members":[3,6]}]',
+    }))
+      task.append(k, v);
     ok(await call(base, 'POST', '/api/task/create/', { token: ANAGH, form: task }), 201, 'task');
     const event = new FormData();
-    for (const [k, v] of Object.entries({ title: 'Rollback talk', description: 'd', venue: 'Lab 3', event_date: '2030-02-10T10:00:00+05:30', status: 'upcoming', is_registrations_open: 'true', payment_required: 'true', amount: '49.50' })) event.append(k, v);
+    for (const [k, v] of Object.entries({
+      title: 'Rollback talk',
+      description: 'd',
+      venue: 'Lab 3',
+      event_date: '2030-02-10T10:00:00+05:30',
+      status: 'upcoming',
+      is_registrations_open: 'true',
+      payment_required: 'true',
+      amount: '49.50',
+    }))
+      event.append(k, v);
     event.append('poster', new Blob([PNG], { type: 'image/png' }), 'poster.png');
     event.append('gallery', new Blob([PNG], { type: 'image/png' }), 'g1.png');
     ok(await call(base, 'POST', '/api/event/create/', { token: ANAGH, form: event }), 201, 'event');
-    ok(await call(base, 'POST', '/api/attendance/checkin/', { token: TANYA, body: { check_in_latitude: 28.6754077, check_in_longitude: 77.503143 } }), 200, 'checkin');
-    ok(await call(base, 'POST', '/api/attendance/checkout/', { token: TANYA, body: { check_out_latitude: 28.6754, check_out_longitude: 77.5031 } }), 200, 'checkout');
-    ok(await call(base, 'POST', '/api/announcement/create/', { token: ANAGH, body: { message: 'Rollback drill at 5', related_to: 'M', targeting_data: { user_ids: [3, 4] } } }), 201, 'announcement');
-    ok(await call(base, 'POST', '/api/notifications/register-device/', { token: TANYA, body: { device_token: 'rollback-device-1', device_type: 'ios' } }), 201, 'device');
+    ok(
+      await call(base, 'POST', '/api/attendance/checkin/', { token: TANYA, body: { check_in_latitude: 28.6754077, check_in_longitude: 77.503143 } }),
+      200,
+      'checkin',
+    );
+    ok(
+      await call(base, 'POST', '/api/attendance/checkout/', { token: TANYA, body: { check_out_latitude: 28.6754, check_out_longitude: 77.5031 } }),
+      200,
+      'checkout',
+    );
+    ok(
+      await call(base, 'POST', '/api/announcement/create/', {
+        token: ANAGH,
+        body: { message: 'Rollback drill at 5', related_to: 'M', targeting_data: { user_ids: [3, 4] } },
+      }),
+      201,
+      'announcement',
+    );
+    ok(
+      await call(base, 'POST', '/api/notifications/register-device/', {
+        token: TANYA,
+        body: { device_token: 'rollback-device-1', device_type: 'ios' },
+      }),
+      201,
+      'device',
+    );
     ok(await call(base, 'PATCH', '/api/notifications/mark-as-read/', { token: KABIR, body: { mark_all: true } }), 200, 'notifications read');
     await new Promise((r) => setTimeout(r, 300)); // last_seen writes after the responses
 
     const after = await counts(srv);
     const grew = Object.keys(after).filter((t) => after[t] > before[t]);
     expect(grew).to.include.members([
-      'User_user', 'User_studentprofile', 'User_passwordresetotp', 'User_user_groups', 'authtoken_token',
-      'Chat_room', 'Chat_room_members', 'Chat_userroomstatus', 'Chat_message', 'Chat_message_mentions',
-      'Notification_notification', 'Notification_devicetoken', 'Task_task', 'Task_group', 'Task_group_members',
-      'Event_event', 'Event_event_gallery', 'Media_mediafile', 'Attendance_attendance',
-      'Announcement_announcement', 'Announcement_announcement_receivers',
+      'User_user',
+      'User_studentprofile',
+      'User_passwordresetotp',
+      'User_user_groups',
+      'authtoken_token',
+      'Chat_room',
+      'Chat_room_members',
+      'Chat_userroomstatus',
+      'Chat_message',
+      'Chat_message_mentions',
+      'Notification_notification',
+      'Notification_devicetoken',
+      'Task_task',
+      'Task_group',
+      'Task_group_members',
+      'Event_event',
+      'Event_event_gallery',
+      'Media_mediafile',
+      'Attendance_attendance',
+      'Announcement_announcement',
+      'Announcement_announcement_receivers',
     ]);
 
-    const report = django<{ tables: Record<string, { rows: number; invalid: Array<{ pk: string; errors: Record<string, string[]> }> }> }>(databaseUrl, 'validate');
+    const report = django<{ tables: Record<string, { rows: number; invalid: Array<{ pk: string; errors: Record<string, string[]> }> }> }>(
+      databaseUrl,
+      'validate',
+    );
     expect(report.django).to.match(/^\d+\.\d+/);
     for (const table of allTableNames()) {
       expect(report.tables[table]?.rows, `${table} loaded by Django`).to.equal(after[table]);
       expect(report.tables[table].invalid, `${table}: full_clean() errors`).to.deep.equal([]);
     }
 
-    const passwords = django<{ results: Array<{ email: string; ok: boolean; wrong_ok: boolean; algorithm: string }> }>(databaseUrl, 'check-passwords', [
-      { email: 'neha.kapoor@akgec.ac.in', password: nehaPassword },
-      { email: student.email, password: student.password },
-      { email: 'kabir.singh@akgec.ac.in', password: 'Kabir-New-Pass9' },
-    ]);
+    const passwords = django<{ results: Array<{ email: string; ok: boolean; wrong_ok: boolean; algorithm: string }> }>(
+      databaseUrl,
+      'check-passwords',
+      [
+        { email: 'neha.kapoor@akgec.ac.in', password: nehaPassword },
+        { email: student.email, password: student.password },
+        { email: 'kabir.singh@akgec.ac.in', password: 'Kabir-New-Pass9' },
+      ],
+    );
     for (const r of passwords.results) expect(r, r.email).to.deep.equal({ email: r.email, ok: true, wrong_ok: false, algorithm: 'pbkdf2_sha256' });
   });
 
   it("csi-chat reads the rows Django's ORM writes: login with its hash, its token, room, messages, reply, notification", async () => {
-    const w = django<{ user: { id: number; email: string; password: string }; token: string; room: number; message: number; reply: { id: number; parent: number }; notification: number }>(databaseUrl, 'write');
+    const w = django<{
+      user: { id: number; email: string; password: string };
+      token: string;
+      room: number;
+      message: number;
+      reply: { id: number; parent: number };
+      notification: number;
+    }>(databaseUrl, 'write');
     const base = srv.baseUrl;
     const login = await call(base, 'POST', '/api/user/login/', { body: { email: w.user.email, password: w.user.password } });
     expect(login.status, login.text).to.equal(200);
@@ -200,7 +311,7 @@ describeNeeding('rollback safety: Django reads what csi-chat writes, and the oth
     expect(room?.last_message?.id).to.equal(w.reply.id);
     const messages = await call(base, 'GET', `/api/chat/groups/${w.room}/messages/`, { token: w.token });
     expect(messages.status).to.equal(200);
-    const listed = (messages.json.results as Array<{ id: number; content: string; parent_message: { id: number } | null; reactions: unknown }>);
+    const listed = messages.json.results as Array<{ id: number; content: string; parent_message: { id: number } | null; reactions: unknown }>;
     const mine = listed.find((m) => m.id === w.message);
     expect(mine?.content).to.equal('written by the Django ORM');
     expect(mine?.reactions).to.deep.equal({ '👍': [w.user.id] });

@@ -18,9 +18,13 @@ import { VECTOR } from '../helpers/sessionVector.ts';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 function djangoUnavailable(): string | null {
-  const r = spawnSync(INTEROP_PYTHON, ['-c', 'import django, django.contrib.sessions; print(django.__version__)'], { encoding: 'utf8', timeout: 20000 });
+  const r = spawnSync(INTEROP_PYTHON, ['-c', 'import django, django.contrib.sessions; print(django.__version__)'], {
+    encoding: 'utf8',
+    timeout: 20000,
+  });
   if (r.error) return `${INTEROP_PYTHON} cannot run (${r.error.message}); run .ci/install-interop.sh (apt: python3-django)`;
-  if (r.status !== 0) return `Django is not installed for ${INTEROP_PYTHON}: ${r.stderr.trim().split('\n').pop()}; run .ci/install-interop.sh (apt: python3-django)`;
+  if (r.status !== 0)
+    return `Django is not installed for ${INTEROP_PYTHON}: ${r.stderr.trim().split('\n').pop()}; run .ci/install-interop.sh (apt: python3-django)`;
   return null;
 }
 
@@ -73,7 +77,7 @@ class DjangoSessions {
   }
 }
 
-describeNeeding('interop: Django reads csi-chat\'s sessions and the other way round (same SECRET_KEY)', [djangoUnavailable], function () {
+describeNeeding("interop: Django reads csi-chat's sessions and the other way round (same SECRET_KEY)", [djangoUnavailable], function () {
   this.timeout(120000);
   let django: DjangoSessions;
   let srv: TestServer;
@@ -104,10 +108,12 @@ describeNeeding('interop: Django reads csi-chat\'s sessions and the other way ro
     expect((await django.ask({ op: 'auth_hash', password: VECTOR.passwordHash })).hash).to.equal(sessionAuthHash(VECTOR.passwordHash, VECTOR.secret));
   });
 
-  it('a Django-written session row logs in on csi-chat (admin and REST API), and csi-chat\'s log-in row decodes in Django', async () => {
+  it("a Django-written session row logs in on csi-chat (admin and REST API), and csi-chat's log-in row decodes in Django", async () => {
     const user = await srv.ctx.db.knex('User_user').where({ id: 1 }).first();
     const data = (await django.ask({ op: 'encode', session: loginPayload(user, VECTOR.secret) })).data as string;
-    await srv.ctx.db.knex('django_session').insert({ session_key: 'djangowrittensession000000000001', session_data: data, expire_date: new Date(Date.now() + 3600_000).toISOString() });
+    await srv.ctx.db
+      .knex('django_session')
+      .insert({ session_key: 'djangowrittensession000000000001', session_data: data, expire_date: new Date(Date.now() + 3600_000).toISOString() });
     const api = await fetch(`${srv.baseUrl}/api/chat/groups/`, { headers: { Cookie: 'sessionid=djangowrittensession000000000001' } });
     expect(api.status).to.equal(200);
     const page = await fetch(`${srv.baseUrl}/admin/`, { headers: { Cookie: 'sessionid=djangowrittensession000000000001' }, redirect: 'manual' });
@@ -115,7 +121,10 @@ describeNeeding('interop: Django reads csi-chat\'s sessions and the other way ro
 
     const c = new AdminClient(srv.baseUrl);
     expect((await c.login('anagh.jaiswar@akgec.ac.in', 'Anagh@4thYear')).status).to.equal(302);
-    const row = await srv.ctx.db.knex('django_session').where({ session_key: c.cookies.get('sessionid') }).first();
+    const row = await srv.ctx.db
+      .knex('django_session')
+      .where({ session_key: c.cookies.get('sessionid') })
+      .first();
     expect((await django.ask({ op: 'decode', data: row.session_data })).session).to.deep.equal({
       _auth_user_id: '1',
       _auth_user_backend: 'django.contrib.auth.backends.ModelBackend',

@@ -45,25 +45,39 @@ describeServer('interop: csi-chat sockets and a Django Channels peer in one room
     const tanya = await WsClient.connect(`${server.wsUrl}/ws/chat/1/?token=${userToken('Tanya')}`);
     clients.push(meera, tanya);
     const event = {
-      type: 'chat_message', message: 'from Django', sender: { name: 'Meera', photo: null, id: 4, role: 'member' },
-      message_type: 'text', attachment: null, id: 31, created_at: '2026-11-24T10:20:00.500000+00:00', room: 1, parent_message_id: 4,
+      type: 'chat_message',
+      message: 'from Django',
+      sender: { name: 'Meera', photo: null, id: 4, role: 'member' },
+      message_type: 'text',
+      attachment: null,
+      id: 31,
+      created_at: '2026-11-24T10:20:00.500000+00:00',
+      room: 1,
+      parent_message_id: 4,
     };
     await peer.command({ op: 'group_send', group: 'chat_1', message: event });
     const [m, t] = await Promise.all([meera.next(10000), tanya.next(10000)]);
-    const parent = '{"id": 4, "content": "Reminder: orientation is on Friday at 4 PM in CSIT lab.", "sender": {"id": 2, "name": "Riya", "photo": "http://res.cloudinary.com/dcbla9zbl/image/upload/v1739200000/q3k9x8m2n1b4v5c6z7a8.png"}, "created_at": "2025-04-10T03:35:00+00:00"}';
+    const parent =
+      '{"id": 4, "content": "Reminder: orientation is on Friday at 4 PM in CSIT lab.", "sender": {"id": 2, "name": "Riya", "photo": "http://res.cloudinary.com/dcbla9zbl/image/upload/v1739200000/q3k9x8m2n1b4v5c6z7a8.png"}, "created_at": "2025-04-10T03:35:00+00:00"}';
     const frame = (self: boolean) =>
       `{"message": "from Django", "sender": {"name": "Meera", "photo": null, "id": 4, "role": "member"}, "message_type": "text", "id": 31, "is_self": ${self}, "attachment": null, "created_at": "2026-11-24T10:20:00.500000+00:00", "room": 1, "parent_message": ${parent}}`;
     expect(m.text).to.equal(frame(true));
     expect(t.text).to.equal(frame(false));
   });
 
-  it('Django typing and edits reach csi-chat clients; the typist\'s own sockets are skipped', async () => {
+  it("Django typing and edits reach csi-chat clients; the typist's own sockets are skipped", async () => {
     const kabir = await WsClient.connect(`${server.wsUrl}/ws/chat/1/?token=${userToken('Kabir')}`);
     const meera = await WsClient.connect(`${server.wsUrl}/ws/chat/1/?token=${userToken('Meera')}`);
     clients.push(kabir, meera);
-    await peer.command({ op: 'group_send', group: 'chat_1', message: { type: 'chat_typing', sender: { name: 'Kabir', photo: null, id: 3, role: 'member' }, is_typing: true } });
+    await peer.command({
+      op: 'group_send',
+      group: 'chat_1',
+      message: { type: 'chat_typing', sender: { name: 'Kabir', photo: null, id: 3, role: 'member' }, is_typing: true },
+    });
     await peer.command({ op: 'group_send', group: 'chat_1', message: { type: 'chat_message_edited', id: 22, new_content: 'edited in Django' } });
-    expect((await meera.next(10000)).text).to.equal('{"action": "typing", "sender": {"name": "Kabir", "photo": null, "id": 3, "role": "member"}, "is_typing": true}');
+    expect((await meera.next(10000)).text).to.equal(
+      '{"action": "typing", "sender": {"name": "Kabir", "photo": null, "id": 3, "role": "member"}, "is_typing": true}',
+    );
     expect((await meera.next(10000)).text).to.equal('{"action": "edited", "id": 22, "new_content": "edited in Django"}');
     expect((await kabir.next(10000)).text).to.equal('{"action": "edited", "id": 22, "new_content": "edited in Django"}');
   });

@@ -18,11 +18,19 @@ export function interopUnavailable(): string | null {
 let interopReason: string | null | undefined;
 
 function checkInterop(): string | null {
-  const r = spawnSync(INTEROP_PYTHON, ['-c', 'import django, channels, channels_redis, msgpack, channels.testing; print(django.__version__, channels.__version__, channels_redis.__version__)'], {
-    encoding: 'utf8',
-    timeout: 20000,
-  });
-  if (r.error) return `${INTEROP_PYTHON} cannot run (${r.error.message}); run .ci/install-interop.sh (apt: python3-django python3-django-channels python3-channels-redis python3-daphne)`;
+  const r = spawnSync(
+    INTEROP_PYTHON,
+    [
+      '-c',
+      'import django, channels, channels_redis, msgpack, channels.testing; print(django.__version__, channels.__version__, channels_redis.__version__)',
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 20000,
+    },
+  );
+  if (r.error)
+    return `${INTEROP_PYTHON} cannot run (${r.error.message}); run .ci/install-interop.sh (apt: python3-django python3-django-channels python3-channels-redis python3-daphne)`;
   if (r.status !== 0) return `Django peer packages missing for ${INTEROP_PYTHON}: ${r.stderr.trim().split('\n').pop()}; run .ci/install-interop.sh`;
   return null;
 }
@@ -74,7 +82,9 @@ export class DjangoPeer {
       const found = this.events.slice(from).find(pred);
       if (found) return found;
       if (this.child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`Django peer: no matching event within ${ms} ms (exit ${this.child.exitCode}); stderr:\n${this.stderr.slice(-20).join('\n')}`);
+        throw new Error(
+          `Django peer: no matching event within ${ms} ms (exit ${this.child.exitCode}); stderr:\n${this.stderr.slice(-20).join('\n')}`,
+        );
       }
       await new Promise<void>((r) => {
         const t = setTimeout(r, Math.min(100, Math.max(1, deadline - Date.now())));
@@ -101,7 +111,9 @@ export class DjangoPeer {
   }
 
   frames(conn: number): Array<{ handler: string; frame: Record<string, unknown> }> {
-    return this.events.filter((e) => e.event === 'frame' && e.conn === conn).map((e) => e.data as { handler: string; frame: Record<string, unknown> });
+    return this.events
+      .filter((e) => e.event === 'frame' && e.conn === conn)
+      .map((e) => e.data as { handler: string; frame: Record<string, unknown> });
   }
 
   messages(channel: string): Array<Record<string, unknown>> {

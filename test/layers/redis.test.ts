@@ -49,14 +49,22 @@ describeNeeding('Redis channel layer (channels_redis 4.x RedisChannelLayer proto
     expect(ch).to.have.length(74);
     await a.send(ch, { type: 'direct', x: 1 });
     const key = prefix + nonLocalName(ch);
-    const members = await raw.zrangeBuffer(key, "0", "-1");
+    const members = await raw.zrangeBuffer(key, '0', '-1');
     expect(members).to.have.length(1);
     const m = members[0];
     const body = m.subarray(12);
     const expected = Buffer.concat([
-      Buffer.from([0x83, 0xa4]), Buffer.from('type'), Buffer.from([0xa6]), Buffer.from('direct'),
-      Buffer.from([0xa1]), Buffer.from('x'), Buffer.from([0x01]),
-      Buffer.from([0xb0]), Buffer.from('__asgi_channel__'), Buffer.from([0xd9, 0x4a]), Buffer.from(ch),
+      Buffer.from([0x83, 0xa4]),
+      Buffer.from('type'),
+      Buffer.from([0xa6]),
+      Buffer.from('direct'),
+      Buffer.from([0xa1]),
+      Buffer.from('x'),
+      Buffer.from([0x01]),
+      Buffer.from([0xb0]),
+      Buffer.from('__asgi_channel__'),
+      Buffer.from([0xd9, 0x4a]),
+      Buffer.from(ch),
     ]);
     expect(body.toString('hex')).to.equal(expected.toString('hex'));
     expect(await raw.ttl(key)).to.be.within(58, 60);
@@ -76,20 +84,20 @@ describeNeeding('Redis channel layer (channels_redis 4.x RedisChannelLayer proto
     await a.groupAdd(group, 'plainchan');
     expect(await raw.type(gkey)).to.equal('zset');
     expect(await raw.ttl(gkey)).to.be.within(86398, 86400);
-    expect((await raw.zrange(gkey, "0", "-1")).sort()).to.deep.equal([foreignChannel(1), foreignChannel(2), 'plainchan'].sort());
+    expect((await raw.zrange(gkey, '0', '-1')).sort()).to.deep.equal([foreignChannel(1), foreignChannel(2), 'plainchan'].sort());
     const s = Number(await raw.zscore(gkey, 'plainchan'));
     expect(Math.abs(s - Date.now() / 1000)).to.be.below(5);
 
     await a.groupSend(group, { type: 'chat_message', message: 'hi', id: 7, f: 1.5 });
     const qkey = `${prefix}specific.${FOREIGN_CP}!`;
-    const [m] = await raw.zrangeBuffer(qkey, "0", "-1");
+    const [m] = await raw.zrangeBuffer(qkey, '0', '-1');
     expect(await raw.ttl(qkey)).to.be.within(58, 60);
     const decoded = deserialize(m);
     expect(Object.keys(decoded)).to.deep.equal(['type', 'message', 'id', 'f', '__asgi_channel__']);
     expect((decoded.__asgi_channel__ as string[]).sort()).to.deep.equal([foreignChannel(1), foreignChannel(2)].sort());
     // float stays float64 (0xcb) as Python packs it
     expect(m.subarray(12).includes(Buffer.from([0xcb, 0x3f, 0xf8]))).to.equal(true);
-    const [p] = await raw.zrangeBuffer(`${prefix}plainchan`, "0", "-1");
+    const [p] = await raw.zrangeBuffer(`${prefix}plainchan`, '0', '-1');
     expect(deserialize(p).__asgi_channel__).to.deep.equal(['plainchan']);
     expect(await raw.ttl(`${prefix}plainchan`)).to.be.within(58, 60);
 
@@ -124,7 +132,12 @@ describeNeeding('Redis channel layer (channels_redis 4.x RedisChannelLayer proto
     a.register(a1, (m) => got.a1.push(m));
     b.register(b1, (m) => got.b1.push(m));
     b.register(b2, (m) => got.b2.push(m));
-    for (const [l, c] of [[a, a1], [b, b1], [b, b2]] as const) await l.groupAdd('chat_1', c);
+    for (const [l, c] of [
+      [a, a1],
+      [b, b1],
+      [b, b2],
+    ] as const)
+      await l.groupAdd('chat_1', c);
     const N = 50;
     await Promise.all(Array.from({ length: N }, (_, i) => a.groupSend('chat_1', { type: 'chat_message', n: i })));
     expect(await until(() => got.b1.length === N && got.b2.length === N && got.a1.length === N)).to.equal(true);
@@ -169,10 +182,10 @@ describeNeeding('Redis channel layer (channels_redis 4.x RedisChannelLayer proto
     await raw.zadd(qkey, String(now - 120), serialize({ type: 'old', __asgi_channel__: [foreignChannel(1)] }));
     await raw.zadd(`${prefix}:group:chat_3`, String(now - 90000), foreignChannel(9), String(now), foreignChannel(1));
     await a.groupSend('chat_3', { type: 'chat_message' });
-    const members = (await raw.zrangeBuffer(qkey, "0", "-1")).map((m) => deserialize(m));
+    const members = (await raw.zrangeBuffer(qkey, '0', '-1')).map((m) => deserialize(m));
     expect(members.map((m) => m.type)).to.deep.equal(['chat_message']);
     expect(members[0].__asgi_channel__).to.deep.equal([foreignChannel(1)]);
-    expect(await raw.zrange(`${prefix}:group:chat_3`, "0", "-1")).to.deep.equal([foreignChannel(1)]);
+    expect(await raw.zrange(`${prefix}:group:chat_3`, '0', '-1')).to.deep.equal([foreignChannel(1)]);
   });
 
   it('drains its queue in batches (BZPOPMIN, then ZPOPMIN count) and keeps score order; accepts list and string targets', async () => {
@@ -185,7 +198,11 @@ describeNeeding('Redis channel layer (channels_redis 4.x RedisChannelLayer proto
     const multi = raw.multi();
     for (let i = 0; i < 100; i++) {
       const target = i % 2 ? ch : [ch, foreignChannel(1)];
-      multi.zadd(b.queueKey, String(t + i * 1e-3), Buffer.concat([Buffer.alloc(12, i), Buffer.from(encode({ type: 'm', n: i, __asgi_channel__: target }))]));
+      multi.zadd(
+        b.queueKey,
+        String(t + i * 1e-3),
+        Buffer.concat([Buffer.alloc(12, i), Buffer.from(encode({ type: 'm', n: i, __asgi_channel__: target }))]),
+      );
     }
     await multi.exec();
     expect(await until(() => got.length === 100)).to.equal(true);
@@ -210,7 +227,9 @@ describeNeeding('Redis channel layer (channels_redis 4.x RedisChannelLayer proto
     const sentMs = Date.now() - t0;
     expect(await until(() => got.length + a.stats.overCapacity >= N, 10000)).to.equal(true);
     const ms = Date.now() - t0;
-    console.log(`      ${N} group_sends: sent in ${sentMs} ms, received ${got.length} in ${ms} ms, over capacity ${a.stats.overCapacity}, receive batches ${b.stats.batches} (max ${b.stats.maxBatch})`);
+    console.log(
+      `      ${N} group_sends: sent in ${sentMs} ms, received ${got.length} in ${ms} ms, over capacity ${a.stats.overCapacity}, receive batches ${b.stats.batches} (max ${b.stats.maxBatch})`,
+    );
     expect(got).to.deep.equal([...got].sort((x, y) => x - y));
     expect(got.length + a.stats.overCapacity).to.equal(N);
     // batch draining keeps up with 100 sends in flight on an idle machine; on a loaded one Django's
@@ -321,7 +340,7 @@ describeNeeding('Redis channel layer (channels_redis 4.x RedisChannelLayer proto
       const recoveredMs = Date.now() - t0;
       // Redis restarted empty: both processes re-added their memberships
       const check = new Redis(server.url);
-      expect((await check.zrange(`${prefix}:group:chat_1`, "0", "-1")).sort()).to.deep.equal([a1, a2, b1].sort());
+      expect((await check.zrange(`${prefix}:group:chat_1`, '0', '-1')).sort()).to.deep.equal([a1, a2, b1].sort());
       check.disconnect();
       // replay reached the other process, in order, without duplicating local deliveries
       expect(await until(() => gotB.length === 7)).to.equal(true);
@@ -331,7 +350,9 @@ describeNeeding('Redis channel layer (channels_redis 4.x RedisChannelLayer proto
       expect(await until(() => gotB.length === 9 && gotA.length === 9)).to.equal(true);
       expect(gotA).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8]);
       expect(health).to.deep.equal([false, true]);
-      console.log(`      outage: healthy again ${recoveredMs} ms after redis-server restart; replayed ${a.stats.replayed}, reconnects ${a.stats.reconnects}`);
+      console.log(
+        `      outage: healthy again ${recoveredMs} ms after redis-server restart; replayed ${a.stats.replayed}, reconnects ${a.stats.reconnects}`,
+      );
     });
 
     it('starts degraded when Redis is down at start-up and connects later; outage buffer is bounded', async () => {
@@ -351,7 +372,7 @@ describeNeeding('Redis channel layer (channels_redis 4.x RedisChannelLayer proto
       await server.start();
       expect(await until(() => a.isHealthy(), 10000)).to.equal(true);
       const check = new Redis(server.url);
-      expect(await check.zrange(`${prefix}:group:chat_1`, "0", "-1")).to.deep.equal([ch]);
+      expect(await check.zrange(`${prefix}:group:chat_1`, '0', '-1')).to.deep.equal([ch]);
       check.disconnect();
       expect(a.bufferedCount()).to.equal(0);
     });

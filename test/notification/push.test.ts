@@ -5,7 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { createLogger } from '../../src/log.ts';
-import { createPushSender, FcmPushSender, NoopPushSender, readServiceAccount, type MessagingLike, type MulticastRequest, type MulticastResult } from '../../src/notification/push.ts';
+import {
+  createPushSender,
+  FcmPushSender,
+  NoopPushSender,
+  readServiceAccount,
+  type MessagingLike,
+  type MulticastRequest,
+  type MulticastResult,
+} from '../../src/notification/push.ts';
 import { backends, resetToSeed, sharedDatabase, startServer } from '../helpers/harness.ts';
 
 const log = createLogger('silent');
@@ -35,7 +43,11 @@ for (const backend of backends()) {
       const db = await sharedDatabase(backend);
       const fake = new FakeMessaging(allOk);
       const sender = new FcmPushSender(db.knex, fake, log);
-      await sender.send([4, 3, 4, 99], { title: 'New Task Assigned', body: 'You have been assigned a new task: X', data: { click_action: 'open_task_overview?task_id=3' } });
+      await sender.send([4, 3, 4, 99], {
+        title: 'New Task Assigned',
+        body: 'You have been assigned a new task: X',
+        data: { click_action: 'open_task_overview?task_id=3' },
+      });
       expect(fake.requests).to.deep.equal([
         {
           tokens: ['fcm-oracle-token-meera-0001', 'fcm-oracle-token-kabir-0001'],
@@ -47,7 +59,9 @@ for (const backend of backends()) {
 
     it('omits data when none is given, skips iOS tokens and users without tokens', async () => {
       const db = await sharedDatabase(backend);
-      await db.knex('Notification_devicetoken').insert({ device_token: 'ios-tok', device_type: 'ios', created_at: new Date(), updated_at: new Date(), user_id: 6 });
+      await db
+        .knex('Notification_devicetoken')
+        .insert({ device_token: 'ios-tok', device_type: 'ios', created_at: new Date(), updated_at: new Date(), user_id: 6 });
       const fake = new FakeMessaging(allOk);
       const sender = new FcmPushSender(db.knex, fake, log);
       await sender.send([6, 7], { title: 't', body: 'b' });
@@ -61,7 +75,13 @@ for (const backend of backends()) {
     it('splits more than 500 tokens into batches and removes unregistered/invalid tokens only', async () => {
       const db = await sharedDatabase(backend);
       const now = new Date();
-      const rows = Array.from({ length: 502 }, (_, i) => ({ device_token: `tok-${String(i).padStart(4, '0')}`, device_type: 'android', created_at: now, updated_at: now, user_id: 6 }));
+      const rows = Array.from({ length: 502 }, (_, i) => ({
+        device_token: `tok-${String(i).padStart(4, '0')}`,
+        device_type: 'android',
+        created_at: now,
+        updated_at: now,
+        user_id: 6,
+      }));
       await db.knex('Notification_devicetoken').insert(rows);
       const fake = new FakeMessaging((req) => ({
         successCount: 0,
@@ -201,7 +221,11 @@ describe('push with firebase-admin', () => {
       messaging.sendEachForMulticast = original;
     }
     expect(seen).to.deep.equal([
-      { tokens: ['fcm-oracle-token-meera-0001', 'fcm-oracle-token-kabir-0001'], notification: { title: 'New Task Assigned', body: 'b' }, data: { click_action: 'open_task_overview?task_id=1' } },
+      {
+        tokens: ['fcm-oracle-token-meera-0001', 'fcm-oracle-token-kabir-0001'],
+        notification: { title: 'New Task Assigned', body: 'b' },
+        data: { click_action: 'open_task_overview?task_id=1' },
+      },
     ]);
     const left = await db.knex('Notification_devicetoken').orderBy('id').select('device_token');
     expect(left).to.deep.equal([{ device_token: 'fcm-oracle-token-kabir-0001' }]);

@@ -11,25 +11,40 @@ const TANYA = userToken('tanya.gupta@akgec.ac.in'); // user 6: none
 
 describeServer('notifications REST', { timeout: 60000 }, (srv) => {
   const unread = async (userId: number) =>
-    (await srv.ctx.db.knex('Notification_notification').where({ user_id: userId, is_read: false }).orderBy('id').select('id')).map((r) => Number(r.id));
+    (await srv.ctx.db.knex('Notification_notification').where({ user_id: userId, is_read: false }).orderBy('id').select('id')).map((r) =>
+      Number(r.id),
+    );
 
-  it('unread-count counts only the user\'s unread rows', async () => {
-    expect(await call(srv, 'GET', '/api/notifications/unread-count/', KABIR)).to.deep.include({ status: 200, text: '{"unread_count":1}', type: 'application/json' });
+  it("unread-count counts only the user's unread rows", async () => {
+    expect(await call(srv, 'GET', '/api/notifications/unread-count/', KABIR)).to.deep.include({
+      status: 200,
+      text: '{"unread_count":1}',
+      type: 'application/json',
+    });
     expect((await call(srv, 'GET', '/api/notifications/unread-count/', TANYA)).text).to.equal('{"unread_count":0}');
   });
 
   it('auth and method rules like DRF (403 before 405, Allow header)', async () => {
-    expect(await call(srv, 'GET', '/api/notifications/unread-count/', null)).to.deep.include({ status: 403, text: '{"detail":"Authentication credentials were not provided."}' });
+    expect(await call(srv, 'GET', '/api/notifications/unread-count/', null)).to.deep.include({
+      status: 403,
+      text: '{"detail":"Authentication credentials were not provided."}',
+    });
     expect(await call(srv, 'PATCH', '/api/notifications/mark-as-read/', null, {})).to.deep.include({ status: 403 });
-    expect(await call(srv, 'POST', '/api/notifications/mark-as-read/', KABIR, {})).to.deep.include({ status: 405, text: '{"detail":"Method \\"POST\\" not allowed."}', allow: 'PATCH, OPTIONS' });
+    expect(await call(srv, 'POST', '/api/notifications/mark-as-read/', KABIR, {})).to.deep.include({
+      status: 405,
+      text: '{"detail":"Method \\"POST\\" not allowed."}',
+      allow: 'PATCH, OPTIONS',
+    });
     expect(await call(srv, 'GET', '/api/notifications/register-device/', KABIR)).to.deep.include({ status: 405, allow: 'POST, OPTIONS' });
     const redirect = await call(srv, 'GET', '/api/notifications/unread-count', KABIR);
     expect(redirect.status).to.equal(301);
   });
 
-  it('mark-as-read with ids touches only the user\'s unread rows among them', async () => {
+  it("mark-as-read with ids touches only the user's unread rows among them", async () => {
     // 3 belongs to Meera, 2 is already read, 999 does not exist.
-    expect((await call(srv, 'PATCH', '/api/notifications/mark-as-read/', KABIR, { notification_ids: [1, 2, 3, 999] })).text).to.equal('{"updated":1}');
+    expect((await call(srv, 'PATCH', '/api/notifications/mark-as-read/', KABIR, { notification_ids: [1, 2, 3, 999] })).text).to.equal(
+      '{"updated":1}',
+    );
     expect(await unread(3)).to.deep.equal([]);
     expect(await unread(4)).to.deep.equal([3]);
     expect((await call(srv, 'PATCH', '/api/notifications/mark-as-read/', KABIR, { notification_ids: [1] })).text).to.equal('{"updated":0}');
@@ -50,7 +65,9 @@ describeServer('notifications REST', { timeout: 60000 }, (srv) => {
     await srv.reset();
     expect((await call(srv, 'PATCH', '/api/notifications/mark-as-read/', KABIR, { notification_ids: [1.7, null] })).text).to.equal('{"updated":1}');
     await srv.reset();
-    expect((await call(srv, 'PATCH', '/api/notifications/mark-as-read/', KABIR, 'notification_ids=1', 'application/x-www-form-urlencoded')).text).to.equal('{"updated":1}');
+    expect(
+      (await call(srv, 'PATCH', '/api/notifications/mark-as-read/', KABIR, 'notification_ids=1', 'application/x-www-form-urlencoded')).text,
+    ).to.equal('{"updated":1}');
   });
 
   it('mark-as-read bad input: DRF-shaped 400, nothing written', async () => {
@@ -71,16 +88,28 @@ describeServer('notifications REST', { timeout: 60000 }, (srv) => {
     }
     // Nesting too deep for a recursive scanner: a parse error, not a 500.
     const deep = await call(srv, 'PATCH', '/api/notifications/mark-as-read/', KABIR, '{"notification_ids": ' + '['.repeat(200000));
-    expect(deep).to.deep.include({ status: 400, text: '{"detail":"JSON parse error - maximum recursion depth exceeded while decoding a JSON array from a unicode string"}' });
+    expect(deep).to.deep.include({
+      status: 400,
+      text: '{"detail":"JSON parse error - maximum recursion depth exceeded while decoding a JSON array from a unicode string"}',
+    });
     expect(await unread(3)).to.deep.equal([1]);
     // Ids out of any column's range match nothing; no 500.
-    expect((await call(srv, 'PATCH', '/api/notifications/mark-as-read/', KABIR, { notification_ids: ['99999999999999999999999', 1e300] })).text).to.equal('{"updated":0}');
+    expect(
+      (await call(srv, 'PATCH', '/api/notifications/mark-as-read/', KABIR, { notification_ids: ['99999999999999999999999', 1e300] })).text,
+    ).to.equal('{"updated":0}');
   });
 
   it('register-device creates a token (android by default) and answers the serializer data', async () => {
     const res = await call(srv, 'POST', '/api/notifications/register-device/', TANYA, { device_token: '  tok-tanya-1 ' });
     expect(res).to.deep.include({ status: 201, text: '{"device_token":"tok-tanya-1","device_type":"android"}' });
-    const ios = await call(srv, 'POST', '/api/notifications/register-device/', TANYA, 'device_token=tok-tanya-2&device_type=ios', 'application/x-www-form-urlencoded');
+    const ios = await call(
+      srv,
+      'POST',
+      '/api/notifications/register-device/',
+      TANYA,
+      'device_token=tok-tanya-2&device_type=ios',
+      'application/x-www-form-urlencoded',
+    );
     expect(ios).to.deep.include({ status: 201, text: '{"device_token":"tok-tanya-2","device_type":"ios"}' });
     const rows = await srv.ctx.db.knex('Notification_devicetoken').where('user_id', 6).orderBy('id').select('device_token', 'device_type');
     expect(rows).to.deep.equal([
@@ -107,7 +136,13 @@ describeServer('notifications REST', { timeout: 60000 }, (srv) => {
       const res = await call(srv, 'POST', '/api/notifications/register-device/', KABIR, body);
       expect(res, JSON.stringify(body)).to.deep.include({ status: 400, text });
     }
-    expect(await srv.ctx.db.knex('Notification_devicetoken').count({ n: '*' }).first().then((r) => Number(r!.n))).to.equal(2);
+    expect(
+      await srv.ctx.db
+        .knex('Notification_devicetoken')
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number(r!.n)),
+    ).to.equal(2);
   });
 
   it('concurrent registrations of one token: one row; 201 only for its owner (update_or_create), the unique-token 400 otherwise', async () => {

@@ -23,7 +23,12 @@ const moduleStateLinter = () =>
     cwd: ROOT,
     overrideConfigFile: true,
     overrideConfig: [
-      { files: ['**/*.ts'], linterOptions: { reportUnusedDisableDirectives: 'off' }, languageOptions: { parser: tseslint.parser }, rules: { 'no-restricted-syntax': ['error', ...MODULE_STATE] } },
+      {
+        files: ['**/*.ts'],
+        linterOptions: { reportUnusedDisableDirectives: 'off' },
+        languageOptions: { parser: tseslint.parser },
+        rules: { 'no-restricted-syntax': ['error', ...MODULE_STATE] },
+      },
     ],
   });
 
@@ -46,7 +51,16 @@ function runtimeImports(file: string): string[] {
   for (const m of text.matchAll(/^(?:import|export)\s+(type\s+)?([^;]*?)\s+from\s+'(\.[^']+)';/gm)) {
     if (m[1]) continue;
     const names = m[2].trim();
-    if (names.startsWith('{') && names.slice(1, -1).split(',').map((n) => n.trim()).filter(Boolean).every((n) => n.startsWith('type '))) continue;
+    if (
+      names.startsWith('{') &&
+      names
+        .slice(1, -1)
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean)
+        .every((n) => n.startsWith('type '))
+    )
+      continue;
     out.push(path.resolve(path.dirname(file), m[3]));
   }
   for (const m of text.matchAll(/\bimport\('(\.[^']+)'\)/g)) out.push(path.resolve(path.dirname(file), m[1]));

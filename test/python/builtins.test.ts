@@ -17,17 +17,46 @@ import {
 describe('python.ts', () => {
   it('int(str): whitespace, sign, underscores between digits, Unicode digits, the 4300-digit limit', () => {
     const cases: Array<[string, bigint | null]> = [
-      ['12', 12n], [' 12 ', 12n], ['\t\n12\x0b\x0c\r', 12n], ['\x8512\xa0', 12n], ['\u300012\u2028', 12n],
-      ['+7', 7n], ['-7', -7n], ['007', 7n], ['1_000', 1000n], ['1_0_0', 100n], ['-0', 0n],
-      ['١٢٣', 123n], ['１２', 12n], ['𝟗', 9n], ['٣_٤', 34n],
-      ['', null], [' ', null], ['+', null], ['-', null], ['1__0', null], ['_1', null], ['1_', null], ['+_1', null],
-      ['1.0', null], ['\x1c12', null], ['12\x1f', null], ['1e3', null], ['0x10', null], ['1 2', null], ['\ufeff1', null], ['− 1', null], ['--1', null], ['12a', null],
-      ['9'.repeat(4300), BigInt('9'.repeat(4300))], ['9'.repeat(4301), null],
+      ['12', 12n],
+      [' 12 ', 12n],
+      ['\t\n12\x0b\x0c\r', 12n],
+      ['\x8512\xa0', 12n],
+      ['\u300012\u2028', 12n],
+      ['+7', 7n],
+      ['-7', -7n],
+      ['007', 7n],
+      ['1_000', 1000n],
+      ['1_0_0', 100n],
+      ['-0', 0n],
+      ['١٢٣', 123n],
+      ['１２', 12n],
+      ['𝟗', 9n],
+      ['٣_٤', 34n],
+      ['', null],
+      [' ', null],
+      ['+', null],
+      ['-', null],
+      ['1__0', null],
+      ['_1', null],
+      ['1_', null],
+      ['+_1', null],
+      ['1.0', null],
+      ['\x1c12', null],
+      ['12\x1f', null],
+      ['1e3', null],
+      ['0x10', null],
+      ['1 2', null],
+      ['\ufeff1', null],
+      ['− 1', null],
+      ['--1', null],
+      ['12a', null],
+      ['9'.repeat(4300), BigInt('9'.repeat(4300))],
+      ['9'.repeat(4301), null],
     ];
     for (const [text, want] of cases) expect(pythonInt(text), JSON.stringify(text)).to.equal(want);
   });
 
-  it('ids: lookups as Django reads them, and the socket frames\' id parser', () => {
+  it("ids: lookups as Django reads them, and the socket frames' id parser", () => {
     expect(lookupId('12')).to.equal(12);
     expect(lookupId(1.9)).to.equal(1);
     expect(lookupId('9223372036854775808')).to.equal(null);
@@ -64,7 +93,15 @@ describe('python.ts', () => {
   });
 
   it('type(x).__name__', () => {
-    const cases: Array<[unknown, string]> = [[null, 'NoneType'], [true, 'bool'], [1, 'int'], [1.5, 'float'], ['s', 'str'], [[], 'list'], [{}, 'dict']];
+    const cases: Array<[unknown, string]> = [
+      [null, 'NoneType'],
+      [true, 'bool'],
+      [1, 'int'],
+      [1.5, 'float'],
+      ['s', 'str'],
+      [[], 'list'],
+      [{}, 'dict'],
+    ];
     for (const [v, name] of cases) expect(pythonTypeName(v)).to.equal(name);
   });
 

@@ -6,7 +6,9 @@ import { drfJson, PyFloat, pythonDumps, pythonFloatRepr } from '../../src/python
 
 describe('Python JSON writer (pythonDumps, drfJson)', () => {
   it('uses json.dumps separators and nesting; skips undefined members', () => {
-    expect(pythonDumps({ b: 1, a: [1, 2.5, null, true, false], n: {}, l: [], s: '' })).to.equal('{"b": 1, "a": [1, 2.5, null, true, false], "n": {}, "l": [], "s": ""}');
+    expect(pythonDumps({ b: 1, a: [1, 2.5, null, true, false], n: {}, l: [], s: '' })).to.equal(
+      '{"b": 1, "a": [1, 2.5, null, true, false], "n": {}, "l": [], "s": ""}',
+    );
     expect(pythonDumps({ nested: { x: [{ y: 'z' }] } })).to.equal('{"nested": {"x": [{"y": "z"}]}}');
     expect(pythonDumps({ a: undefined, b: 1 })).to.equal('{"b": 1}');
     expect(pythonDumps(null)).to.equal('null');
@@ -30,7 +32,7 @@ describe('Python JSON writer (pythonDumps, drfJson)', () => {
     for (const [input, python] of cases) expect(pythonDumps(input), python).to.equal(python);
   });
 
-  it('writes floats as Python\'s repr (exponent below 1e-4 and from 1e16, two-digit exponents)', () => {
+  it("writes floats as Python's repr (exponent below 1e-4 and from 1e16, two-digit exponents)", () => {
     const cases: Array<[number, string]> = [
       [0.1, '0.1'],
       [0.5, '0.5'],
@@ -69,9 +71,9 @@ describe('Python JSON writer (pythonDumps, drfJson)', () => {
   });
 
   it('drfJson writes PyFloat values as Python floats; NaN and infinities are refused as DRF refuses them', () => {
-    expect(drfJson({ lat: new PyFloat(28.6754077), d: new PyFloat(0), big: new PyFloat(1e16), small: new PyFloat(1e-5), neg: new PyFloat(-0) })).to.equal(
-      '{"lat":28.6754077,"d":0.0,"big":1e+16,"small":1e-05,"neg":-0.0}',
-    );
+    expect(
+      drfJson({ lat: new PyFloat(28.6754077), d: new PyFloat(0), big: new PyFloat(1e16), small: new PyFloat(1e-5), neg: new PyFloat(-0) }),
+    ).to.equal('{"lat":28.6754077,"d":0.0,"big":1e+16,"small":1e-05,"neg":-0.0}');
     const reprs: Array<[number, string]> = [
       [100, '100.0'],
       [2 ** 53, '9007199254740992.0'],
@@ -82,6 +84,7 @@ describe('Python JSON writer (pythonDumps, drfJson)', () => {
       [5e-5, '5e-05'],
     ];
     for (const [value, python] of reprs) expect(pythonFloatRepr(value), python).to.equal(python);
-    for (const bad of [NaN, Infinity, -Infinity]) expect(() => drfJson({ x: new PyFloat(bad) })).to.throw('Out of range float values are not JSON compliant');
+    for (const bad of [NaN, Infinity, -Infinity])
+      expect(() => drfJson({ x: new PyFloat(bad) })).to.throw('Out of range float values are not JSON compliant');
   });
 });

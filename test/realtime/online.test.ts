@@ -32,7 +32,7 @@ describe('online registry', () => {
       url = redisUrl();
     });
 
-    it('a user online on process A is online for process B, until A\'s last socket closes', async () => {
+    it("a user online on process A is online for process B, until A's last socket closes", async () => {
       const a = registry();
       const b = registry();
       const u = uid();
@@ -50,7 +50,7 @@ describe('online registry', () => {
       await b.close();
     });
 
-    it('a dead process\'s users expire; a live one keeps them with its heartbeat', async () => {
+    it("a dead process's users expire; a live one keeps them with its heartbeat", async () => {
       const dead = registry(300, 100_000);
       const live = registry(300, 100);
       const b = registry();

@@ -47,7 +47,9 @@ describe('ManagedSocket over a real WebSocket pair', () => {
     const texts: string[] = [];
     let closes = 0;
     const accepted = new Promise<ManagedSocket>((resolve) =>
-      wss.once('connection', (ws: WebSocket) => resolve(new ManagedSocket(ws, hub, { onText: (t) => void texts.push(t), onClose: () => void closes++ }))),
+      wss.once('connection', (ws: WebSocket) =>
+        resolve(new ManagedSocket(ws, hub, { onText: (t) => void texts.push(t), onClose: () => void closes++ })),
+      ),
     );
     const client = await WsClient.connect(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
     const socket = await accepted;
@@ -61,7 +63,8 @@ describe('ManagedSocket over a real WebSocket pair', () => {
   }
 
   const nextTurn = () => new Promise((r) => setImmediate(r));
-  const rawSocket = (ws: WebSocket) => (ws as unknown as { _socket: { _writev: (...a: unknown[]) => void; _write: (...a: unknown[]) => void; pause(): void; resume(): void } })._socket;
+  const rawSocket = (ws: WebSocket) =>
+    (ws as unknown as { _socket: { _writev: (...a: unknown[]) => void; _write: (...a: unknown[]) => void; pause(): void; resume(): void } })._socket;
 
   afterEach(() => {
     for (const f of cleanup.splice(0)) f();

@@ -12,7 +12,9 @@ import { killAll, spawnServer } from '../helpers/serverProcess.ts';
 import { describeNeeding, postgresMissing } from '../helpers/suites.ts';
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 describe('production build: npm run build && node dist/main.js', function () {
@@ -29,7 +31,9 @@ describe('production build: npm run build && node dist/main.js', function () {
       .filter((f) => f.endsWith('.js') && !f.startsWith(path.join(ROOT, 'dist', 'admin-assets') + path.sep))
       .map((f) => path.relative(path.join(ROOT, 'dist'), f));
     expect(fs.existsSync(path.join(ROOT, 'dist/admin-assets/components.bundle.js')), 'the admin bundle is built by npm run build').to.equal(true);
-    const sources = filesUnder(path.join(ROOT, 'src')).filter((f) => f.endsWith('.ts')).map((f) => path.relative(path.join(ROOT, 'src'), f).replace(/\.ts$/, '.js'));
+    const sources = filesUnder(path.join(ROOT, 'src'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => path.relative(path.join(ROOT, 'src'), f).replace(/\.ts$/, '.js'));
     expect(built.sort()).to.deep.equal(sources.sort());
     for (const f of built) {
       const text = fs.readFileSync(path.join(ROOT, 'dist', f), 'utf8');
@@ -49,29 +53,29 @@ describe('production build: npm run build && node dist/main.js', function () {
   });
 
   describeNeeding('on Postgres', [postgresMissing], () => {
-  it('serves the seed on Postgres from another working directory; SIGTERM closes sockets with 1001 and exits 0 within the grace period', async function () {
-    const databaseUrl = process.env.DATABASE_URL!;
-    await resetToSeed(await sharedDatabase('pg'));
-    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'csi-dist-'));
-    try {
-      const proc = spawnServer({ DATABASE_URL: databaseUrl, REDIS_URL: '', SHUTDOWN_GRACE_MS: '5000' }, 'dist', elsewhere);
-      const port = await proc.listening();
-      const base = `http://127.0.0.1:${port}`;
-      const rooms = await fetch(`${base}/api/chat/groups/`, { headers: { Authorization: `Token ${userToken('meera.nair@akgec.ac.in')}` } });
-      expect(rooms.status).to.equal(200);
-      expect(((await rooms.json()) as Array<{ name: string }>).map((r) => r.name)).to.include('2nd_year');
-      expect((await fetch(`${base}/healthz`)).status).to.equal(200);
-      const socket = await WsClient.connect(`ws://127.0.0.1:${port}/ws/chat/1/?token=${userToken('kabir.singh@akgec.ac.in')}`);
-      const signalledAt = Date.now();
-      proc.signal('SIGTERM');
-      const exit = await proc.waitForExit(8000);
-      expect(exit.code, proc.output()).to.equal(0);
-      expect(exit.at - signalledAt).to.be.below(5000);
-      await socket.take(1, 1000).catch(() => undefined);
-      expect(socket.closed?.code).to.equal(1001);
-    } finally {
-      fs.rmSync(elsewhere, { recursive: true, force: true });
-    }
-  });
+    it('serves the seed on Postgres from another working directory; SIGTERM closes sockets with 1001 and exits 0 within the grace period', async function () {
+      const databaseUrl = process.env.DATABASE_URL!;
+      await resetToSeed(await sharedDatabase('pg'));
+      const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'csi-dist-'));
+      try {
+        const proc = spawnServer({ DATABASE_URL: databaseUrl, REDIS_URL: '', SHUTDOWN_GRACE_MS: '5000' }, 'dist', elsewhere);
+        const port = await proc.listening();
+        const base = `http://127.0.0.1:${port}`;
+        const rooms = await fetch(`${base}/api/chat/groups/`, { headers: { Authorization: `Token ${userToken('meera.nair@akgec.ac.in')}` } });
+        expect(rooms.status).to.equal(200);
+        expect(((await rooms.json()) as Array<{ name: string }>).map((r) => r.name)).to.include('2nd_year');
+        expect((await fetch(`${base}/healthz`)).status).to.equal(200);
+        const socket = await WsClient.connect(`ws://127.0.0.1:${port}/ws/chat/1/?token=${userToken('kabir.singh@akgec.ac.in')}`);
+        const signalledAt = Date.now();
+        proc.signal('SIGTERM');
+        const exit = await proc.waitForExit(8000);
+        expect(exit.code, proc.output()).to.equal(0);
+        expect(exit.at - signalledAt).to.be.below(5000);
+        await socket.take(1, 1000).catch(() => undefined);
+        expect(socket.closed?.code).to.equal(1001);
+      } finally {
+        fs.rmSync(elsewhere, { recursive: true, force: true });
+      }
+    });
   });
 });

@@ -32,12 +32,29 @@ describe('deployment files', () => {
           },
         });
       loadConfig(recording({}));
-      loadConfig(recording({ CLOUDINARY_CLOUD_NAME: 'c', CLOUDINARY_API_KEY: 'k', CLOUDINARY_API_SECRET: 's', EMAIL_HOST_USER: 'u@example.com', FIREBASE_CREDENTIALS: '{}' }));
+      loadConfig(
+        recording({
+          CLOUDINARY_CLOUD_NAME: 'c',
+          CLOUDINARY_API_KEY: 'k',
+          CLOUDINARY_API_SECRET: 's',
+          EMAIL_HOST_USER: 'u@example.com',
+          FIREBASE_CREDENTIALS: '{}',
+        }),
+      );
       expect([...read].sort()).to.deep.equal([...ENV_NAMES].sort());
     });
 
     it('a production deploy must set the database, Redis, the Django secret, the hosts, the proxy, Cloudinary, mail and push', () => {
-      expect(PRODUCTION_ENV_NAMES).to.include.members(['DATABASE_URL', 'REDIS_URL', 'SECRET_KEY', 'ALLOWED_HOSTS', 'TRUST_PROXY', 'CLOUDINARY_API_SECRET', 'EMAIL_HOST_PASSWORD', 'FIREBASE_CREDENTIALS']);
+      expect(PRODUCTION_ENV_NAMES).to.include.members([
+        'DATABASE_URL',
+        'REDIS_URL',
+        'SECRET_KEY',
+        'ALLOWED_HOSTS',
+        'TRUST_PROXY',
+        'CLOUDINARY_API_SECRET',
+        'EMAIL_HOST_PASSWORD',
+        'FIREBASE_CREDENTIALS',
+      ]);
     });
   });
 
@@ -50,29 +67,84 @@ describe('deployment files', () => {
 
     it('names each problem of a malformed blueprint', () => {
       const cases: Array<[string, string, RegExp]> = [
-        ['unknown variable (typo)', withEnv('LOG_LEVEL', '      - key: LOG_LEVLE\n        value: info\n'), /^LOG_LEVLE is not a variable the server reads/],
+        [
+          'unknown variable (typo)',
+          withEnv('LOG_LEVEL', '      - key: LOG_LEVLE\n        value: info\n'),
+          /^LOG_LEVLE is not a variable the server reads/,
+        ],
         ['required variable missing', withEnv('SECRET_KEY', ''), /^SECRET_KEY is required in production but not set$/],
         ['secret committed', withEnv('SECRET_KEY', '      - key: SECRET_KEY\n        value: "abc"\n'), /^SECRET_KEY is a secret: use sync: false/],
-        ['invalid literal', withEnv('TRUST_PROXY', '      - key: TRUST_PROXY\n        value: "maybe"\n'), /^invalid value: TRUST_PROXY must be a boolean/],
-        ['unquoted boolean', withEnv('TRUST_PROXY', '      - key: TRUST_PROXY\n        value: true\n'), /^TRUST_PROXY: value must be a quoted string/],
-        ['WEB_CONCURRENCY=0', withEnv('WEB_CONCURRENCY', '      - key: WEB_CONCURRENCY\n        value: "0"\n'), /^invalid value: WEB_CONCURRENCY must be between 1 and 64/],
-        ['WEB_CONCURRENCY=abc', withEnv('WEB_CONCURRENCY', '      - key: WEB_CONCURRENCY\n        value: "abc"\n'), /^invalid value: WEB_CONCURRENCY must be an integer/],
-        ['grace above the platform delay', withEnv('SHUTDOWN_GRACE_MS', '      - key: SHUTDOWN_GRACE_MS\n        value: "31000"\n'), /^SHUTDOWN_GRACE_MS \(31000\) must stay below maxShutdownDelaySeconds/],
-        ['two sources', withEnv('CREATE_SCHEMA', '      - key: CREATE_SCHEMA\n        value: "false"\n        sync: false\n'), /^CREATE_SCHEMA needs exactly one of/],
+        [
+          'invalid literal',
+          withEnv('TRUST_PROXY', '      - key: TRUST_PROXY\n        value: "maybe"\n'),
+          /^invalid value: TRUST_PROXY must be a boolean/,
+        ],
+        [
+          'unquoted boolean',
+          withEnv('TRUST_PROXY', '      - key: TRUST_PROXY\n        value: true\n'),
+          /^TRUST_PROXY: value must be a quoted string/,
+        ],
+        [
+          'WEB_CONCURRENCY=0',
+          withEnv('WEB_CONCURRENCY', '      - key: WEB_CONCURRENCY\n        value: "0"\n'),
+          /^invalid value: WEB_CONCURRENCY must be between 1 and 64/,
+        ],
+        [
+          'WEB_CONCURRENCY=abc',
+          withEnv('WEB_CONCURRENCY', '      - key: WEB_CONCURRENCY\n        value: "abc"\n'),
+          /^invalid value: WEB_CONCURRENCY must be an integer/,
+        ],
+        [
+          'grace above the platform delay',
+          withEnv('SHUTDOWN_GRACE_MS', '      - key: SHUTDOWN_GRACE_MS\n        value: "31000"\n'),
+          /^SHUTDOWN_GRACE_MS \(31000\) must stay below maxShutdownDelaySeconds/,
+        ],
+        [
+          'two sources',
+          withEnv('CREATE_SCHEMA', '      - key: CREATE_SCHEMA\n        value: "false"\n        sync: false\n'),
+          /^CREATE_SCHEMA needs exactly one of/,
+        ],
         ['no source', withEnv('CREATE_SCHEMA', '      - key: CREATE_SCHEMA\n'), /^CREATE_SCHEMA needs exactly one of .*; has none$/],
-        ['set twice', withEnv('LOG_LEVEL', '      - key: LOG_LEVEL\n        value: info\n      - key: LOG_LEVEL\n        value: debug\n'), /^LOG_LEVEL is set twice$/],
-        ['unknown database', RENDER_YAML.replace('name: csi-postgres\n          property', 'name: other-db\n          property'), /^DATABASE_URL: fromDatabase must name a database/],
-        ['Redis from a service of another type', RENDER_YAML.replace('type: keyvalue\n          name: csi-redis', 'type: pserv\n          name: csi-redis'), /^REDIS_URL: fromService must name a service/],
-        ['start through npm', RENDER_YAML.replace('startCommand: node dist/main.js', 'startCommand: npm start'), /^startCommand must be "node dist\/main.js"/],
-        ['build script that does not exist', RENDER_YAML.replace('npm ci && npm run build', 'npm ci && npm run compile && npm run build'), /^buildCommand runs "compile", which package.json does not define$/],
-        ['health check elsewhere', RENDER_YAML.replace('healthCheckPath: /healthz', 'healthCheckPath: /api/warmup/'), /^healthCheckPath must be \/healthz/],
+        [
+          'set twice',
+          withEnv('LOG_LEVEL', '      - key: LOG_LEVEL\n        value: info\n      - key: LOG_LEVEL\n        value: debug\n'),
+          /^LOG_LEVEL is set twice$/,
+        ],
+        [
+          'unknown database',
+          RENDER_YAML.replace('name: csi-postgres\n          property', 'name: other-db\n          property'),
+          /^DATABASE_URL: fromDatabase must name a database/,
+        ],
+        [
+          'Redis from a service of another type',
+          RENDER_YAML.replace('type: keyvalue\n          name: csi-redis', 'type: pserv\n          name: csi-redis'),
+          /^REDIS_URL: fromService must name a service/,
+        ],
+        [
+          'start through npm',
+          RENDER_YAML.replace('startCommand: node dist/main.js', 'startCommand: npm start'),
+          /^startCommand must be "node dist\/main.js"/,
+        ],
+        [
+          'build script that does not exist',
+          RENDER_YAML.replace('npm ci && npm run build', 'npm ci && npm run compile && npm run build'),
+          /^buildCommand runs "compile", which package.json does not define$/,
+        ],
+        [
+          'health check elsewhere',
+          RENDER_YAML.replace('healthCheckPath: /healthz', 'healthCheckPath: /api/warmup/'),
+          /^healthCheckPath must be \/healthz/,
+        ],
         ['auto-deploy on', RENDER_YAML.replace('autoDeploy: false', 'autoDeploy: true'), /^autoDeploy must be false/],
         ['envVars not a list', RENDER_YAML.replace(/ {4}envVars:\n/, '    envVars: none\n    x:\n'), /^envVars must be a list$/],
         ['not YAML', RENDER_YAML.replace('services:', 'services: [\n'), /^not valid YAML/],
       ];
       for (const [name, text, re] of cases) {
         const problems = blueprintProblems(text);
-        expect(problems.some((p) => re.test(p)), `${name}: ${JSON.stringify(problems)}`).to.equal(true);
+        expect(
+          problems.some((p) => re.test(p)),
+          `${name}: ${JSON.stringify(problems)}`,
+        ).to.equal(true);
       }
     });
   });
@@ -101,7 +173,10 @@ describe('deployment files', () => {
       for (const [name, text, re] of cases) {
         expect(text, `${name}: the replacement changed nothing`).to.not.equal(DOCKERFILE);
         const problems = dockerfileProblems(text, NODE_MAJOR);
-        expect(problems.some((p) => re.test(p)), `${name}: ${JSON.stringify(problems)}`).to.equal(true);
+        expect(
+          problems.some((p) => re.test(p)),
+          `${name}: ${JSON.stringify(problems)}`,
+        ).to.equal(true);
       }
     });
   });

@@ -121,7 +121,11 @@ describeNeeding('deploy: SIGTERM to one of two processes while clients keep send
 
     // Room 1's members: three sending on the process to be stopped (they move to the other one), one
     // sending on the surviving process, and two only listening there.
-    const movers = [new Member('anagh', token(1), urlA, urlB, tag), new Member('kabir', token(3), urlA, urlB, tag), new Member('meera', token(4), urlA, urlB, tag)];
+    const movers = [
+      new Member('anagh', token(1), urlA, urlB, tag),
+      new Member('kabir', token(3), urlA, urlB, tag),
+      new Member('meera', token(4), urlA, urlB, tag),
+    ];
     const stayer = new Member('riya', token(2), urlB, null, tag);
     const listeners = [new Member('tanya', token(6), urlB, null, tag), new Member('kabir-2', token(3), urlB, null, tag)];
     const all = [...movers, stayer, ...listeners];
@@ -167,7 +171,9 @@ describeNeeding('deploy: SIGTERM to one of two processes while clients keep send
     const sent = [...movers, stayer].reduce((n, m) => n + m.sent.length, 0);
     // Sent but neither echoed nor stored: frames refused while draining, or lost with the TCP close.
     expect(stored.size).to.be.at.most(sent);
-    console.log(`      ${sent} sent, ${stored.size} stored, ${echoed.length} echoed, ${refused} refused while draining; stopped process exited in ${exit.at - signalledAt} ms`);
+    console.log(
+      `      ${sent} sent, ${stored.size} stored, ${echoed.length} echoed, ${refused} refused while draining; stopped process exited in ${exit.at - signalledAt} ms`,
+    );
     for (const m of all) m.close();
     surviving.signal('SIGTERM');
     expect((await surviving.waitForExit(15000)).code).to.equal(0);

@@ -12,7 +12,7 @@ describeServer('metrics endpoint [pglite]', { backend: 'pglite', timeout: 60000,
   });
   after(async () => metered?.close());
 
-  it('is the original\'s 404 without METRICS_TOKEN', async () => {
+  it("is the original's 404 without METRICS_TOKEN", async () => {
     const res = await fetch(`${plain.baseUrl}/metrics`);
     expect(res.status).to.equal(404);
     expect(res.headers.get('content-type')).to.match(/^text\/html/);

@@ -22,7 +22,11 @@ async function upload(srv: TestServer, token: string, content: string): Promise<
   const form = new FormData();
   form.append('content', content);
   form.append('attachment', new File([new Uint8Array(PNG)], 'tiny.png', { type: 'image/png' }));
-  const res = await fetch(`${srv.baseUrl}/api/chat/groups/1/messages/upload/`, { method: 'POST', headers: { Authorization: `Token ${token}` }, body: form });
+  const res = await fetch(`${srv.baseUrl}/api/chat/groups/1/messages/upload/`, {
+    method: 'POST',
+    headers: { Authorization: `Token ${token}` },
+    body: form,
+  });
   await res.text();
   return res.status;
 }
@@ -90,7 +94,10 @@ for (const backend of backends()) {
       expect(await until(() => !la.isHealthy() && !lb.isHealthy(), 5000)).to.equal(true);
       await round('during', 10, 300); // an outage of ~3 s: reconnect attempts back off meanwhile
       // both processes are alive and answered 201 for every send
-      expect(statuses.every((s) => s === 201), statuses.join(',')).to.equal(true);
+      expect(
+        statuses.every((s) => s === 201),
+        statuses.join(','),
+      ).to.equal(true);
       await sleep(100);
       const duringLocalA = texts(onA, 'kabir@A:during').length;
       const duringLocalB = texts(onB, 'riya@B:during').length;
@@ -106,10 +113,16 @@ for (const backend of backends()) {
       expect(await until(() => la.isHealthy() && lb.isHealthy(), 15000)).to.equal(true);
       const healthyAfterMs = Date.now() - restartedAt;
       // buffered sends reached the other server after the restart
-      expect(await until(() => onA.length === 30 && onB.length === 30, 10000), `A ${onA.length} B ${onB.length} ${JSON.stringify({ a: la.stats, b: lb.stats })}`).to.equal(true);
+      expect(
+        await until(() => onA.length === 30 && onB.length === 30, 10000),
+        `A ${onA.length} B ${onB.length} ${JSON.stringify({ a: la.stats, b: lb.stats })}`,
+      ).to.equal(true);
       const replayedAfterMs = Date.now() - restartedAt;
       await round('after', 5);
-      expect(await until(() => onA.length === 40 && onB.length === 40, 10000), `A ${onA.length} B ${onB.length} ${JSON.stringify({ a: la.stats, b: lb.stats })} ${onB.map((e) => e.message).join(",")}`).to.equal(true);
+      expect(
+        await until(() => onA.length === 40 && onB.length === 40, 10000),
+        `A ${onA.length} B ${onB.length} ${JSON.stringify({ a: la.stats, b: lb.stats })} ${onB.map((e) => e.message).join(',')}`,
+      ).to.equal(true);
 
       // per-sender order on both sides, no duplicates
       for (const evs of [onA, onB]) {

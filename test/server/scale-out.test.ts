@@ -30,12 +30,15 @@ const MEERA = userToken('meera.nair@akgec.ac.in');
 const RIYA = userToken('riya.sharma@akgec.ac.in');
 const TANYA = userToken('tanya.gupta@akgec.ac.in');
 
-
 async function upload(srv: TestServer, roomId: number, token: string, content: string) {
   const form = new FormData();
   form.append('content', content);
   form.append('attachment', new File([new Uint8Array(PNG)], 'tiny.png', { type: 'image/png' }));
-  const res = await fetch(`${srv.baseUrl}/api/chat/groups/${roomId}/messages/upload/`, { method: 'POST', headers: { Authorization: `Token ${token}` }, body: form });
+  const res = await fetch(`${srv.baseUrl}/api/chat/groups/${roomId}/messages/upload/`, {
+    method: 'POST',
+    headers: { Authorization: `Token ${token}` },
+    body: form,
+  });
   return { status: res.status, text: await res.text() };
 }
 
@@ -44,7 +47,13 @@ async function listen(srv: TestServer, group: string) {
   const channel = srv.ctx.layer.newChannel();
   srv.ctx.layer.register(channel, (m) => events.push(m));
   await srv.ctx.layer.groupAdd(group, channel);
-  return { events, stop: async () => { await srv.ctx.layer.groupDiscard(group, channel); srv.ctx.layer.unregister(channel); } };
+  return {
+    events,
+    stop: async () => {
+      await srv.ctx.layer.groupDiscard(group, channel);
+      srv.ctx.layer.unregister(channel);
+    },
+  };
 }
 
 for (const backend of backends()) {
@@ -183,7 +192,7 @@ for (const backend of backends()) {
       expect(own.filter((f) => f.action === 'typing')).to.deep.equal([]);
     });
 
-    it('a mention on server A reaches the mentioned user\'s notification socket on server B', async function () {
+    it("a mention on server A reaches the mentioned user's notification socket on server B", async function () {
       const meeraNotifB = await ws(b, `/ws/notifications/?token=${MEERA}`);
       const kabirA = await ws(a, `/ws/chat/1/?token=${KABIR}`);
       kabirA.send({ message: '@Meera standup now', mentions: [4] });
@@ -206,7 +215,9 @@ for (const backend of backends()) {
       await ws(b, `/ws/notifications/?token=${MEERA}`); // Meera online on B only
       const kabirA = await ws(a, `/ws/chat/1/?token=${KABIR}`);
       // B advertises Meera asynchronously; A must see her before the mention (Tanya stays offline)
-      expect(await until(async () => (await a.ctx.online.onlineAmong([4, 6])).size === 1 && (await a.ctx.online.onlineAmong([4])).has(4), 5000)).to.equal(true);
+      expect(
+        await until(async () => (await a.ctx.online.onlineAmong([4, 6])).size === 1 && (await a.ctx.online.onlineAmong([4])).has(4), 5000),
+      ).to.equal(true);
       kabirA.send({ message: '@Meera @Tanya', mentions: [4, 6] });
       await kabirA.next(5000);
       expect(await until(() => pushA.sent.length === 1, 5000)).to.equal(true);

@@ -151,7 +151,10 @@ describeNeeding('graceful shutdown of a real process (SIGTERM)', [postgresMissin
     const [refused] = await b.take(1);
     expect(refused.text).to.equal(SHUTTING_DOWN_ERROR);
     let connectError: unknown = null;
-    await WsClient.connect(`${ws}/ws/chat/1/?token=${MEERA}`).then((c) => c.ws.terminate(), (err: unknown) => (connectError = err));
+    await WsClient.connect(`${ws}/ws/chat/1/?token=${MEERA}`).then(
+      (c) => c.ws.terminate(),
+      (err: unknown) => (connectError = err),
+    );
     expect((connectError as NodeJS.ErrnoException | null)?.code).to.equal('ECONNREFUSED');
     expect(proc.exit, 'still draining while the lock is held').to.equal(null);
 
@@ -178,7 +181,12 @@ describeNeeding('graceful shutdown of a real process (SIGTERM)', [postgresMissin
     expect(rows).to.have.length(1);
     expect((echo!.json as { id: number }).id).to.equal(rows[0].id);
     expect(b.frames.some((f) => (f.json as { message?: string }).message === 'too late')).to.equal(false);
-    expect(await knex('Chat_message').where({ content: 'too late' }).count({ n: '*' }).then((r) => Number(r[0].n))).to.equal(0);
+    expect(
+      await knex('Chat_message')
+        .where({ content: 'too late' })
+        .count({ n: '*' })
+        .then((r) => Number(r[0].n)),
+    ).to.equal(0);
   });
 
   it('a second SIGTERM while draining exits at once (1)', async () => {

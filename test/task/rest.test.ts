@@ -80,10 +80,26 @@ describe('task helpers', () => {
     for (const bad of ['2025-02-30', '2025-13-01', '0000-01-01', '10/04/2025', '2025-04-10T00:00', '', ' 2025-04-10', 5]) {
       expect(parseDate(bad), String(bad)).to.equal(null);
     }
-    for (const ok of ['https://example.com', 'http://localhost:8000/x?y=1#z', 'ftp://10.0.0.1/f', 'https://müller.de/ä', 'http://[::1]/', 'https://a.b.co.']) {
+    for (const ok of [
+      'https://example.com',
+      'http://localhost:8000/x?y=1#z',
+      'ftp://10.0.0.1/f',
+      'https://müller.de/ä',
+      'http://[::1]/',
+      'https://a.b.co.',
+    ]) {
       expect(validUrl(ok), ok).to.equal(true);
     }
-    for (const bad of ['example.com', 'https://', 'mailto:a@b.c', 'https://exa mple.com', 'https://-a.com', 'https://a.c', 'javascript://x', 'http://a.com\n']) {
+    for (const bad of [
+      'example.com',
+      'https://',
+      'mailto:a@b.c',
+      'https://exa mple.com',
+      'https://-a.com',
+      'https://a.c',
+      'javascript://x',
+      'http://a.com\n',
+    ]) {
       expect(validUrl(bad), bad).to.equal(false);
     }
   });
@@ -98,7 +114,8 @@ describeServer('task REST', { timeout: 120000, build: { push: { send: async (use
   const counts = async () => {
     const k = srv.ctx.db.knex;
     const out: Record<string, number> = {};
-    for (const t of ['Task_task', 'Task_group', 'Task_group_members', 'Notification_notification']) out[t] = Number((await k(t).count({ n: '*' }).first())!.n);
+    for (const t of ['Task_task', 'Task_group', 'Task_group_members', 'Notification_notification'])
+      out[t] = Number((await k(t).count({ n: '*' }).first())!.n);
     return out;
   };
 
@@ -109,15 +126,31 @@ describeServer('task REST', { timeout: 120000, build: { push: { send: async (use
     expect(res.text).to.equal(JSON.stringify([TASK1, TASK2]));
   });
 
-  it('my-tasks/ buckets the member\'s tasks: all three arrays always present', async () => {
+  it("my-tasks/ buckets the member's tasks: all three arrays always present", async () => {
     expect((await call(srv, 'GET', '/api/task/my-tasks/', KABIR)).text).to.equal(JSON.stringify({ current: [], pending: [TASK1], completed: [] }));
-    expect((await call(srv, 'GET', '/api/task/my-tasks/', MEERA)).text).to.equal(JSON.stringify({ current: [], pending: [TASK1], completed: [TASK2] }));
+    expect((await call(srv, 'GET', '/api/task/my-tasks/', MEERA)).text).to.equal(
+      JSON.stringify({ current: [], pending: [TASK1], completed: [TASK2] }),
+    );
     expect((await call(srv, 'GET', '/api/task/my-tasks/', TANYA)).text).to.equal('{"current":[],"pending":[],"completed":[]}');
   });
 
-  it('my-tasks/ keys an unknown stored status after the three (the original\'s dict insertion order)', async () => {
+  it("my-tasks/ keys an unknown stored status after the three (the original's dict insertion order)", async () => {
     const knex = srv.ctx.db.knex;
-    const [{ id }] = await knex('Task_task').insert({ title: 'Later', description: null, start_date: '2099-01-01', end_date: '2099-01-02', status: 'archived', created_at: '2025-01-01 00:00:00+00', updated_at: '2025-01-01 00:00:00+00', current_progress: 0, attachment: null, info_url: null, assigned_by_id: 1 }).returning('id');
+    const [{ id }] = await knex('Task_task')
+      .insert({
+        title: 'Later',
+        description: null,
+        start_date: '2099-01-01',
+        end_date: '2099-01-02',
+        status: 'archived',
+        created_at: '2025-01-01 00:00:00+00',
+        updated_at: '2025-01-01 00:00:00+00',
+        current_progress: 0,
+        attachment: null,
+        info_url: null,
+        assigned_by_id: 1,
+      })
+      .returning('id');
     const [{ id: gid }] = await knex('Task_group').insert({ name: 'g', task_id: id }).returning('id');
     await knex('Task_group_members').insert({ group_id: gid, user_id: 3 });
     const body = (await call(srv, 'GET', '/api/task/my-tasks/', KABIR)).json as Record<string, Array<{ id: number; status: string }>>;
@@ -141,9 +174,26 @@ describeServer('task REST', { timeout: 120000, build: { push: { send: async (use
     };
     const small = [await countQueries('/api/task/list/'), await countQueries('/api/task/my-tasks/')];
     for (let i = 0; i < 58; i++) {
-      const [{ id }] = await knex('Task_task').insert({ title: `T${i}`, description: null, start_date: '2030-01-01', end_date: '2030-01-02', status: 'current', created_at: '2025-01-01 00:00:00+00', updated_at: '2025-01-01 00:00:00+00', current_progress: 0, attachment: null, info_url: null, assigned_by_id: 1 }).returning('id');
+      const [{ id }] = await knex('Task_task')
+        .insert({
+          title: `T${i}`,
+          description: null,
+          start_date: '2030-01-01',
+          end_date: '2030-01-02',
+          status: 'current',
+          created_at: '2025-01-01 00:00:00+00',
+          updated_at: '2025-01-01 00:00:00+00',
+          current_progress: 0,
+          attachment: null,
+          info_url: null,
+          assigned_by_id: 1,
+        })
+        .returning('id');
       const [{ id: gid }] = await knex('Task_group').insert({ name: 'g', task_id: id }).returning('id');
-      await knex('Task_group_members').insert([{ group_id: gid, user_id: 3 }, { group_id: gid, user_id: 4 }]);
+      await knex('Task_group_members').insert([
+        { group_id: gid, user_id: 3 },
+        { group_id: gid, user_id: 4 },
+      ]);
     }
     const large = [await countQueries('/api/task/list/'), await countQueries('/api/task/my-tasks/')];
     expect(large).to.deep.equal(small);
@@ -151,7 +201,10 @@ describeServer('task REST', { timeout: 120000, build: { push: { send: async (use
   });
 
   it('display-name-list/ is open to anyone; 404 message when there are no tasks', async () => {
-    expect(await call(srv, 'GET', '/api/task/display-name-list/', null)).to.deep.include({ status: 200, text: '[{"id":1,"title":"Login API"},{"id":2,"title":"App onboarding screens"}]' });
+    expect(await call(srv, 'GET', '/api/task/display-name-list/', null)).to.deep.include({
+      status: 200,
+      text: '[{"id":1,"title":"Login API"},{"id":2,"title":"App onboarding screens"}]',
+    });
     expect((await call(srv, 'GET', '/api/task/display-name-list/', 'bad-token')).status).to.equal(403);
     await srv.ctx.db.knex('Task_group_members').del();
     await srv.ctx.db.knex('Task_group').del();
@@ -172,7 +225,7 @@ describeServer('task REST', { timeout: 120000, build: { push: { send: async (use
     expect((await call(srv, 'GET', '/api/task/edit/abc/', ANAGH)).status).to.equal(404);
   });
 
-  it('OPTIONS shows the view name, its docstring and its parsers like DRF\'s SimpleMetadata', async () => {
+  it("OPTIONS shows the view name, its docstring and its parsers like DRF's SimpleMetadata", async () => {
     const opt = await call(srv, 'OPTIONS', '/api/task/edit/1/', KABIR);
     expect(opt.status).to.equal(200);
     expect(opt.json).to.deep.equal({
@@ -182,8 +235,13 @@ describeServer('task REST', { timeout: 120000, build: { push: { send: async (use
       renders: ['application/json', 'text/html'],
       parses: ['multipart/form-data', 'application/x-www-form-urlencoded'],
     });
-    expect(((await call(srv, 'OPTIONS', '/api/task/display-name-list/', null)).json as { name: string; description: string })).to.deep.include({ name: 'Task Names List Api', description: '' });
-    expect(((await call(srv, 'OPTIONS', '/api/task/list/', KABIR)).json as { description: string }).description).to.equal('API View to list all tasks.');
+    expect((await call(srv, 'OPTIONS', '/api/task/display-name-list/', null)).json as { name: string; description: string }).to.deep.include({
+      name: 'Task Names List Api',
+      description: '',
+    });
+    expect(((await call(srv, 'OPTIONS', '/api/task/list/', KABIR)).json as { description: string }).description).to.equal(
+      'API View to list all tasks.',
+    );
   });
 
   it('create/ (4th-year admin, urlencoded): 201 body, rows, one notification per group member, socket-ready payload, push', async () => {
@@ -192,7 +250,21 @@ describeServer('task REST', { timeout: 120000, build: { push: { send: async (use
       { name: 'Team A', members: [4, 3, 3] },
       { name: 'Team B', members: [2] },
     ]);
-    const res = await call(srv, 'POST', '/api/task/create/', ANAGH, form({ title: '  Ship v2 ', description: '', start_date: today, end_date: addDays(today, 3), current_progress: '15', info_url: 'https://example.com/spec', groups }));
+    const res = await call(
+      srv,
+      'POST',
+      '/api/task/create/',
+      ANAGH,
+      form({
+        title: '  Ship v2 ',
+        description: '',
+        start_date: today,
+        end_date: addDays(today, 3),
+        current_progress: '15',
+        info_url: 'https://example.com/spec',
+        groups,
+      }),
+    );
     expect(res.status, res.text).to.equal(201);
     expect(res.json).to.deep.equal({
       message: 'Task and groups created successfully!',
@@ -207,28 +279,42 @@ describeServer('task REST', { timeout: 120000, build: { push: { send: async (use
         attachment: null,
         info_url: 'https://example.com/spec',
         groups: [
-          { id: 3, name: 'Team A', members: [{ id: 3, full_name: 'Kabir Singh', domain: 'BACKEND' }, { id: 4, full_name: 'Meera Nair', domain: 'APP_DEV' }] },
+          {
+            id: 3,
+            name: 'Team A',
+            members: [
+              { id: 3, full_name: 'Kabir Singh', domain: 'BACKEND' },
+              { id: 4, full_name: 'Meera Nair', domain: 'APP_DEV' },
+            ],
+          },
           { id: 4, name: 'Team B', members: [{ id: 2, full_name: 'Riya Sharma', domain: 'FRONTEND' }] },
         ],
       },
     });
     const task = await srv.ctx.db.knex('Task_task').where({ id: 3 }).first();
     expect(task).to.deep.include({ status: 'current', assigned_by_id: 1, current_progress: 15 });
-    const notes = await srv.ctx.db.knex('Notification_notification').where('id', '>', 3).orderBy('id').select('id', 'user_id', 'event_type', 'message', 'url', 'is_read');
+    const notes = await srv.ctx.db
+      .knex('Notification_notification')
+      .where('id', '>', 3)
+      .orderBy('id')
+      .select('id', 'user_id', 'event_type', 'message', 'url', 'is_read');
     expect(notes).to.deep.equal([
       { id: 4, user_id: 3, event_type: 'task', message: 'You have been assigned a new task: Ship v2', url: null, is_read: false },
       { id: 5, user_id: 4, event_type: 'task', message: 'You have been assigned a new task: Ship v2', url: null, is_read: false },
       { id: 6, user_id: 2, event_type: 'task', message: 'You have been assigned a new task: Ship v2', url: null, is_read: false },
     ]);
     expect(pushes).to.deep.equal([
-      { userIds: [3, 4, 2], n: { title: 'New Task Assigned', body: 'You have been assigned a new task: Ship v2', data: { click_action: 'open_task_overview?task_id=3' } } },
+      {
+        userIds: [3, 4, 2],
+        n: { title: 'New Task Assigned', body: 'You have been assigned a new task: Ship v2', data: { click_action: 'open_task_overview?task_id=3' } },
+      },
     ]);
     // Kabir now sees it as current.
     const mine = (await call(srv, 'GET', '/api/task/my-tasks/', KABIR)).json as { current: Array<{ id: number }> };
     expect(mine.current.map((t) => t.id)).to.deep.equal([3]);
   });
 
-  it('create/ sends a frame to each member\'s notifications group', async () => {
+  it("create/ sends a frame to each member's notifications group", async () => {
     const frames: Array<{ group: string; msg: unknown }> = [];
     const layer = srv.ctx.layer;
     const orig = layer.groupSend.bind(layer);
@@ -237,7 +323,13 @@ describeServer('task REST', { timeout: 120000, build: { push: { send: async (use
       return orig(group, msg);
     };
     try {
-      const res = await call(srv, 'POST', '/api/task/create/', RIYA, form({ title: 'T', start_date: '2030-01-01', end_date: '2030-01-02', groups: '[{"name":"g","members":[6]}]' }));
+      const res = await call(
+        srv,
+        'POST',
+        '/api/task/create/',
+        RIYA,
+        form({ title: 'T', start_date: '2030-01-01', end_date: '2030-01-02', groups: '[{"name":"g","members":[6]}]' }),
+      );
       expect(res.status, res.text).to.equal(201);
     } finally {
       layer.groupSend = orig;
@@ -259,18 +351,42 @@ describeServer('task REST', { timeout: 120000, build: { push: { send: async (use
     fd.append('groups', '[]');
     const res = await call(srv, 'POST', '/api/task/create/', KABIR, fd); // a 2nd-year user may create a task without groups
     expect(res.status, res.text).to.equal(201);
-    expect((res.json as { task: { status: string; groups: unknown[] } }).task).to.deep.include({ status: 'current', groups: [], description: null, current_progress: 0 });
+    expect((res.json as { task: { status: string; groups: unknown[] } }).task).to.deep.include({
+      status: 'current',
+      groups: [],
+      description: null,
+      current_progress: 0,
+    });
     expect(pushes).to.deep.equal([]);
-    const res2 = await call(srv, 'POST', '/api/task/create/', RIYA, new URLSearchParams('__proto__=x&constructor=y&title=x&start_date=2030-01-01&end_date=2030-01-01&groups=' + encodeURIComponent('[{"name":"n","members":["6"]}]')));
+    const res2 = await call(
+      srv,
+      'POST',
+      '/api/task/create/',
+      RIYA,
+      new URLSearchParams(
+        '__proto__=x&constructor=y&title=x&start_date=2030-01-01&end_date=2030-01-01&groups=' + encodeURIComponent('[{"name":"n","members":["6"]}]'),
+      ),
+    );
     expect(res2.status, res2.text).to.equal(201);
-    expect((res2.json as { task: { groups: unknown[] } }).task.groups).to.deep.equal([{ id: 3, name: 'n', members: [{ id: 6, full_name: 'Tanya Gupta' }] }]);
+    expect((res2.json as { task: { groups: unknown[] } }).task.groups).to.deep.equal([
+      { id: 3, name: 'n', members: [{ id: 6, full_name: 'Tanya Gupta' }] },
+    ]);
   });
 
   it('create/ validation: field errors in declaration order, nested group errors, validate() rules; nothing written', async () => {
     const before = await counts();
     const base = { title: 'T', start_date: '2030-01-01', end_date: '2030-01-02' };
     const cases: Array<[string, Record<string, string>, unknown]> = [
-      [ANAGH, {}, { title: ['This field is required.'], start_date: ['This field is required.'], end_date: ['This field is required.'], groups: ['This field is required.'] }],
+      [
+        ANAGH,
+        {},
+        {
+          title: ['This field is required.'],
+          start_date: ['This field is required.'],
+          end_date: ['This field is required.'],
+          groups: ['This field is required.'],
+        },
+      ],
       [ANAGH, { ...base, groups: 'not json' }, { groups: 'Invalid JSON format for groups.' }],
       [ANAGH, { ...base, groups: '['.repeat(100000) }, { groups: 'Invalid JSON format for groups.' }],
       [ANAGH, { ...base, groups: '{"name":"g"}' }, { groups: { non_field_errors: ['Expected a list of items but got type "dict".'] } }],
@@ -279,25 +395,53 @@ describeServer('task REST', { timeout: 120000, build: { push: { send: async (use
       [
         ANAGH,
         { ...base, groups: '[{"name":"ok","members":[3]}, {"members":[999]}, "x", null, {"name":"","members":"3"}]' },
-        { groups: [{}, { name: ['This field is required.'], members: ['Invalid pk "999" - object does not exist.'] }, { non_field_errors: ['Invalid data. Expected a dictionary, but got str.'] }, ['This field may not be null.'], { name: ['This field may not be blank.'], members: ['Expected a list of items but got type "str".'] }] },
+        {
+          groups: [
+            {},
+            { name: ['This field is required.'], members: ['Invalid pk "999" - object does not exist.'] },
+            { non_field_errors: ['Invalid data. Expected a dictionary, but got str.'] },
+            ['This field may not be null.'],
+            { name: ['This field may not be blank.'], members: ['Expected a list of items but got type "str".'] },
+          ],
+        },
       ],
-      [ANAGH, { ...base, title: '', start_date: '2030-02-30', end_date: 'tomorrow', current_progress: '1.5', info_url: 'nope', groups: '[]' }, {
-        title: ['This field may not be blank.'],
-        start_date: ['Date has wrong format. Use one of these formats instead: YYYY-MM-DD.'],
-        end_date: ['Date has wrong format. Use one of these formats instead: YYYY-MM-DD.'],
-        current_progress: ['A valid integer is required.'],
-        info_url: ['Enter a valid URL.'],
-      }],
-      [ANAGH, { ...base, title: 'x'.repeat(256), current_progress: '2147483648', attachment: 'text', groups: '[]' }, {
-        title: ['Ensure this field has no more than 255 characters.'],
-        current_progress: ['Ensure this value is less than or equal to 2147483647.'],
-        attachment: ['The submitted data was not a file. Check the encoding type on the form.'],
-      }],
-      [ANAGH, { ...base, info_url: 'https://example.com/' + 'a'.repeat(200), groups: '[]' }, { info_url: ['Ensure this field has no more than 200 characters.'] }],
+      [
+        ANAGH,
+        { ...base, title: '', start_date: '2030-02-30', end_date: 'tomorrow', current_progress: '1.5', info_url: 'nope', groups: '[]' },
+        {
+          title: ['This field may not be blank.'],
+          start_date: ['Date has wrong format. Use one of these formats instead: YYYY-MM-DD.'],
+          end_date: ['Date has wrong format. Use one of these formats instead: YYYY-MM-DD.'],
+          current_progress: ['A valid integer is required.'],
+          info_url: ['Enter a valid URL.'],
+        },
+      ],
+      [
+        ANAGH,
+        { ...base, title: 'x'.repeat(256), current_progress: '2147483648', attachment: 'text', groups: '[]' },
+        {
+          title: ['Ensure this field has no more than 255 characters.'],
+          current_progress: ['Ensure this value is less than or equal to 2147483647.'],
+          attachment: ['The submitted data was not a file. Check the encoding type on the form.'],
+        },
+      ],
+      [
+        ANAGH,
+        { ...base, info_url: 'https://example.com/' + 'a'.repeat(200), groups: '[]' },
+        { info_url: ['Ensure this field has no more than 200 characters.'] },
+      ],
       [ANAGH, { ...base, end_date: '2029-12-31', groups: '[]' }, { non_field_errors: ['End date cannot be earlier than start date.'] }],
       [KABIR, { ...base, groups: '[{"name":"g","members":[4]}]' }, { non_field_errors: ['2nd-year users cannot assign tasks.'] }],
-      [RIYA, { ...base, groups: '[{"name":"g","members":[3,7]}]' }, { non_field_errors: ['3rd-year users can only assign tasks to 2nd-year users. Invalid member: 7'] }],
-      [ANAGH, { ...base, groups: '[{"name":"g","members":[7,1]}]' }, { non_field_errors: ['4th-year users can only assign tasks to 2nd or 3rd-year users. Invalid member: 1'] }],
+      [
+        RIYA,
+        { ...base, groups: '[{"name":"g","members":[3,7]}]' },
+        { non_field_errors: ['3rd-year users can only assign tasks to 2nd-year users. Invalid member: 7'] },
+      ],
+      [
+        ANAGH,
+        { ...base, groups: '[{"name":"g","members":[7,1]}]' },
+        { non_field_errors: ['4th-year users can only assign tasks to 2nd or 3rd-year users. Invalid member: 1'] },
+      ],
     ];
     for (const [token, fields, body] of cases) {
       const res = await call(srv, 'POST', '/api/task/create/', token, form(fields));
@@ -310,19 +454,37 @@ describeServer('task REST', { timeout: 120000, build: { push: { send: async (use
 
   it('create/ and edit/ accept only form bodies (parser_classes): JSON is a 415 naming the header', async () => {
     const json = JSON.stringify({ title: 'T' });
-    expect(await call(srv, 'POST', '/api/task/create/', ANAGH, json, 'application/json')).to.deep.include({ status: 415, text: '{"detail":"Unsupported media type \\"application/json\\" in request."}' });
-    expect(await call(srv, 'POST', '/api/task/create/', ANAGH, json, 'application/json; charset=UTF-8')).to.deep.include({ status: 415, text: '{"detail":"Unsupported media type \\"application/json; charset=UTF-8\\" in request."}' });
+    expect(await call(srv, 'POST', '/api/task/create/', ANAGH, json, 'application/json')).to.deep.include({
+      status: 415,
+      text: '{"detail":"Unsupported media type \\"application/json\\" in request."}',
+    });
+    expect(await call(srv, 'POST', '/api/task/create/', ANAGH, json, 'application/json; charset=UTF-8')).to.deep.include({
+      status: 415,
+      text: '{"detail":"Unsupported media type \\"application/json; charset=UTF-8\\" in request."}',
+    });
     expect(await call(srv, 'PUT', '/api/task/edit/1/', ANAGH, json, 'application/json')).to.deep.include({ status: 415 });
     // Permission checks come first on edit (request.data is read after them).
-    expect(await call(srv, 'PUT', '/api/task/edit/1/', KABIR, json, 'application/json')).to.deep.include({ status: 403, text: '{"error":"Only admin users can edit tasks."}' });
+    expect(await call(srv, 'PUT', '/api/task/edit/1/', KABIR, json, 'application/json')).to.deep.include({
+      status: 403,
+      text: '{"error":"Only admin users can edit tasks."}',
+    });
     expect((await call(srv, 'POST', '/api/task/create/', ANAGH, '--x\r\nbroken', 'multipart/form-data; boundary=x')).status).to.equal(400);
   });
 
   it('edit/: permission rules, full update, groups merged by name, others deleted', async () => {
     expect(await call(srv, 'PUT', '/api/task/edit/99/', KABIR, form({}))).to.deep.include({ status: 404, text: '{"error":"Task not found."}' });
-    expect(await call(srv, 'PUT', '/api/task/edit/99999999999999999999/', ANAGH, form({}))).to.deep.include({ status: 404, text: '{"error":"Task not found."}' });
-    expect(await call(srv, 'PUT', '/api/task/edit/1/', KABIR, form({}))).to.deep.include({ status: 403, text: '{"error":"Only admin users can edit tasks."}' });
-    expect(await call(srv, 'PUT', '/api/task/edit/2/', RIYA, form({}))).to.deep.include({ status: 403, text: '{"error":"3rd-year admins cannot edit tasks assigned by 4th-year admins."}' });
+    expect(await call(srv, 'PUT', '/api/task/edit/99999999999999999999/', ANAGH, form({}))).to.deep.include({
+      status: 404,
+      text: '{"error":"Task not found."}',
+    });
+    expect(await call(srv, 'PUT', '/api/task/edit/1/', KABIR, form({}))).to.deep.include({
+      status: 403,
+      text: '{"error":"Only admin users can edit tasks."}',
+    });
+    expect(await call(srv, 'PUT', '/api/task/edit/2/', RIYA, form({}))).to.deep.include({
+      status: 403,
+      text: '{"error":"3rd-year admins cannot edit tasks assigned by 4th-year admins."}',
+    });
     // PUT is a full update: required fields are required.
     expect(await call(srv, 'PUT', '/api/task/edit/1/', RIYA, form({ title: 'x' }))).to.deep.include({
       status: 400,
@@ -332,7 +494,13 @@ describeServer('task REST', { timeout: 120000, build: { push: { send: async (use
       { name: 'Backend squad', members: [6] },
       { name: 'New squad', members: [3, 4] },
     ]);
-    const res = await call(srv, 'PUT', '/api/task/edit/1/', RIYA, form({ title: 'Login API v2', start_date: '2030-01-01', end_date: '2030-02-01', current_progress: '55', info_url: '', groups }));
+    const res = await call(
+      srv,
+      'PUT',
+      '/api/task/edit/1/',
+      RIYA,
+      form({ title: 'Login API v2', start_date: '2030-01-01', end_date: '2030-02-01', current_progress: '55', info_url: '', groups }),
+    );
     expect(res.status, res.text).to.equal(200);
     expect(res.json).to.deep.equal({
       message: 'Task updated successfully!',
@@ -346,7 +514,14 @@ describeServer('task REST', { timeout: 120000, build: { push: { send: async (use
         info_url: '',
         groups: [
           { id: 1, name: 'Backend squad', members: [{ id: 6, full_name: 'Tanya Gupta' }] },
-          { id: 3, name: 'New squad', members: [{ id: 3, full_name: 'Kabir Singh', domain: 'BACKEND' }, { id: 4, full_name: 'Meera Nair', domain: 'APP_DEV' }] },
+          {
+            id: 3,
+            name: 'New squad',
+            members: [
+              { id: 3, full_name: 'Kabir Singh', domain: 'BACKEND' },
+              { id: 4, full_name: 'Meera Nair', domain: 'APP_DEV' },
+            ],
+          },
         ],
       },
     });
@@ -356,7 +531,13 @@ describeServer('task REST', { timeout: 120000, build: { push: { send: async (use
     // No notifications on edit.
     expect(pushes).to.deep.equal([]);
     // Dropping every group deletes them (and their members).
-    const res2 = await call(srv, 'PUT', '/api/task/edit/1/', ANAGH, form({ title: 'x', start_date: '2030-01-01', end_date: '2030-01-01', groups: '[]', description: 'd' }));
+    const res2 = await call(
+      srv,
+      'PUT',
+      '/api/task/edit/1/',
+      ANAGH,
+      form({ title: 'x', start_date: '2030-01-01', end_date: '2030-01-01', groups: '[]', description: 'd' }),
+    );
     expect(res2.status, res2.text).to.equal(200);
     expect((res2.json as { task: { groups: unknown[]; description: string } }).task).to.deep.include({ groups: [], description: 'd' });
     expect(Number((await srv.ctx.db.knex('Task_group_members').whereIn('group_id', [1, 3]).count({ n: '*' }).first())!.n)).to.equal(0);
@@ -365,17 +546,35 @@ describeServer('task REST', { timeout: 120000, build: { push: { send: async (use
   it('edit/ validation errors write nothing', async () => {
     const before = await counts();
     const row = await srv.ctx.db.knex('Task_task').where({ id: 1 }).first();
-    const res = await call(srv, 'PUT', '/api/task/edit/1/', RIYA, form({ title: 'x', start_date: '2030-01-01', end_date: '2030-01-01', groups: '[{"name":"g","members":[1]}]' }));
-    expect(res).to.deep.include({ status: 400, text: '{"non_field_errors":["3rd-year users can only assign tasks to 2nd-year users. Invalid member: 1"]}' });
+    const res = await call(
+      srv,
+      'PUT',
+      '/api/task/edit/1/',
+      RIYA,
+      form({ title: 'x', start_date: '2030-01-01', end_date: '2030-01-01', groups: '[{"name":"g","members":[1]}]' }),
+    );
+    expect(res).to.deep.include({
+      status: 400,
+      text: '{"non_field_errors":["3rd-year users can only assign tasks to 2nd-year users. Invalid member: 1"]}',
+    });
     expect(await counts()).to.deep.equal(before);
     expect(await srv.ctx.db.knex('Task_task').where({ id: 1 }).first()).to.deep.equal(row);
   });
 
   it('delete/: 404, admin-only, 3rd-year vs 4th-year rule, cascade', async () => {
     expect(await call(srv, 'DELETE', '/api/task/delete/99/', KABIR)).to.deep.include({ status: 404, text: '{"error":"Task not found."}' });
-    expect(await call(srv, 'DELETE', '/api/task/delete/1/', DEV)).to.deep.include({ status: 403, text: '{"error":"Only admin users can delete tasks."}' });
-    expect(await call(srv, 'DELETE', '/api/task/delete/2/', RIYA)).to.deep.include({ status: 403, text: '{"error":"3rd-year admins cannot delete tasks assigned by 4th-year admins."}' });
-    expect(await call(srv, 'DELETE', '/api/task/delete/2/', ANAGH)).to.deep.include({ status: 200, text: '{"message":"Task deleted successfully!"}' });
+    expect(await call(srv, 'DELETE', '/api/task/delete/1/', DEV)).to.deep.include({
+      status: 403,
+      text: '{"error":"Only admin users can delete tasks."}',
+    });
+    expect(await call(srv, 'DELETE', '/api/task/delete/2/', RIYA)).to.deep.include({
+      status: 403,
+      text: '{"error":"3rd-year admins cannot delete tasks assigned by 4th-year admins."}',
+    });
+    expect(await call(srv, 'DELETE', '/api/task/delete/2/', ANAGH)).to.deep.include({
+      status: 200,
+      text: '{"message":"Task deleted successfully!"}',
+    });
     expect(await call(srv, 'DELETE', '/api/task/delete/2/', ANAGH)).to.deep.include({ status: 404 });
     expect(await counts()).to.deep.include({ Task_task: 1, Task_group: 1, Task_group_members: 2 });
     expect(await call(srv, 'DELETE', '/api/task/delete/1/', RIYA)).to.deep.include({ status: 200 });

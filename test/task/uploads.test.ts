@@ -23,7 +23,10 @@ function taskForm(extra: (fd: FormData) => void): FormData {
 
 describeServer('task attachments', { timeout: 60000, cloudinary: true }, (srv, { cloudinary: fake }) => {
   const post = (fd: FormData, method = 'POST', p = '/api/task/create/') =>
-    fetch(srv.baseUrl + p, { method, headers: { Authorization: `Token ${ANAGH}` }, body: fd }).then(async (r) => ({ status: r.status, json: (await r.json()) as { task?: { attachment: string | null } } & Record<string, unknown> }));
+    fetch(srv.baseUrl + p, { method, headers: { Authorization: `Token ${ANAGH}` }, body: fd }).then(async (r) => ({
+      status: r.status,
+      json: (await r.json()) as { task?: { attachment: string | null } } & Record<string, unknown>,
+    }));
 
   it('create with a PDF attachment: CloudinaryField value in the row, delivery URL in the body', async () => {
     const res = await post(taskForm((fd) => fd.append('attachment', new Blob([new Uint8Array(PDF)], { type: 'application/pdf' }), 'brief.pdf')));
@@ -39,10 +42,18 @@ describeServer('task attachments', { timeout: 60000, cloudinary: true }, (srv, {
   it('edit keeps the attachment when none is sent and replaces it when one is', async () => {
     await post(taskForm((fd) => fd.append('attachment', new Blob([new Uint8Array(PDF)], { type: 'application/pdf' }), 'a.pdf')));
     const first = (await srv.ctx.db.knex('Task_task').where({ id: 3 }).first()).attachment;
-    const kept = await post(taskForm(() => undefined), 'PUT', '/api/task/edit/3/');
+    const kept = await post(
+      taskForm(() => undefined),
+      'PUT',
+      '/api/task/edit/3/',
+    );
     expect(kept.status).to.equal(200);
     expect((await srv.ctx.db.knex('Task_task').where({ id: 3 }).first()).attachment).to.equal(first);
-    const replaced = await post(taskForm((fd) => fd.append('attachment', new Blob([new Uint8Array(PNG)], { type: 'image/png' }), 'b.png')), 'PUT', '/api/task/edit/3/');
+    const replaced = await post(
+      taskForm((fd) => fd.append('attachment', new Blob([new Uint8Array(PNG)], { type: 'image/png' }), 'b.png')),
+      'PUT',
+      '/api/task/edit/3/',
+    );
     expect(replaced.status).to.equal(200);
     const now = (await srv.ctx.db.knex('Task_task').where({ id: 3 }).first()).attachment as string;
     expect(now).to.match(/^image\/upload\/v\d+\/[a-z0-9]{20}\.png$/);
@@ -50,7 +61,9 @@ describeServer('task attachments', { timeout: 60000, cloudinary: true }, (srv, {
   });
 
   it('an empty file is a 400 and a failed upload is a 502; neither writes a row or a notification', async () => {
-    const count = async () => Number((await srv.ctx.db.knex('Task_task').count({ n: '*' }).first())!.n) + Number((await srv.ctx.db.knex('Notification_notification').count({ n: '*' }).first())!.n);
+    const count = async () =>
+      Number((await srv.ctx.db.knex('Task_task').count({ n: '*' }).first())!.n) +
+      Number((await srv.ctx.db.knex('Notification_notification').count({ n: '*' }).first())!.n);
     const before = await count();
     const empty = await post(taskForm((fd) => fd.append('attachment', new Blob([]), 'empty.pdf')));
     expect(empty).to.deep.equal({ status: 400, json: { attachment: ['The submitted file is empty.'] } });

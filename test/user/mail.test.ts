@@ -45,7 +45,20 @@ describeServer('user register / forgot-password / reset-password with SMTP', { t
       `Dear Neha Kapoor,\n\nOur team warmly welcomes you to an exciting journey of innovation, learning, and collaboration. We're thrilled to have you as part of our community.\n\nHere are your account details:\nEmail: ${NEW.email}\nPassword: ${password}\n\nUse this password to log in to your account.\n\nWarm regards,\n\nTeam CSI\nAKGEC, Ghaziabad`,
     );
     const row = await srv.ctx.db.knex(USER_TABLE).where({ email: NEW.email }).first();
-    expect(row).to.deep.include({ id: 8, first_name: 'Neha', last_name: 'Kapoor', year: '3rd', role: 'admin', status: 'active', is_active: true, is_staff: false, is_superuser: false, is_verified: false, is_completed: false, hosteller: false });
+    expect(row).to.deep.include({
+      id: 8,
+      first_name: 'Neha',
+      last_name: 'Kapoor',
+      year: '3rd',
+      role: 'admin',
+      status: 'active',
+      is_active: true,
+      is_staff: false,
+      is_superuser: false,
+      is_verified: false,
+      is_completed: false,
+      hosteller: false,
+    });
     expect(row.password).to.match(/^pbkdf2_sha256\$870000\$[A-Za-z0-9]{22}\$/);
     const login = await call(srv, 'POST', '/api/user/login/', null, { email: NEW.email, password });
     expect(login.status).to.equal(200);
@@ -84,9 +97,18 @@ describeServer('user register / forgot-password / reset-password with SMTP', { t
       [{ email: 'x@gmail.com', first_name: 'X', year: '2nd' }, `{"email":["Email must end with '@akgec.ac.in'."]}`],
       [{ email: 'not an email', first_name: 'X', year: '2nd' }, `{"email":["Email must end with '@akgec.ac.in'.","Enter a valid email address."]}`],
       [{ email: 'kabir.singh@akgec.ac.in', first_name: 'X', year: '2nd' }, '{"email":["user with this email already exists."]}'],
-      [{ email: '  ', first_name: '', year: '1st' }, '{"email":["This field may not be blank."],"first_name":["This field may not be blank."],"year":["\\"1st\\" is not a valid choice."]}'],
-      [{ email: null, first_name: 'A'.repeat(51), last_name: 'B'.repeat(51), year: 3 }, '{"email":["This field may not be null."],"first_name":["Ensure this field has no more than 50 characters."],"last_name":["Ensure this field has no more than 50 characters."],"year":["\\"3\\" is not a valid choice."]}'],
-      [{ email: ['a'], first_name: { a: 1 }, year: ['2nd'] }, '{"email":["Not a valid string."],"first_name":["Not a valid string."],"year":["\\"[\'2nd\']\\" is not a valid choice."]}'],
+      [
+        { email: '  ', first_name: '', year: '1st' },
+        '{"email":["This field may not be blank."],"first_name":["This field may not be blank."],"year":["\\"1st\\" is not a valid choice."]}',
+      ],
+      [
+        { email: null, first_name: 'A'.repeat(51), last_name: 'B'.repeat(51), year: 3 },
+        '{"email":["This field may not be null."],"first_name":["Ensure this field has no more than 50 characters."],"last_name":["Ensure this field has no more than 50 characters."],"year":["\\"3\\" is not a valid choice."]}',
+      ],
+      [
+        { email: ['a'], first_name: { a: 1 }, year: ['2nd'] },
+        '{"email":["Not a valid string."],"first_name":["Not a valid string."],"year":["\\"[\'2nd\']\\" is not a valid choice."]}',
+      ],
       [[1, 2], '{"non_field_errors":["Invalid data. Expected a dictionary, but got list."]}'],
     ];
     for (const [body, text] of cases) {
@@ -125,7 +147,9 @@ describeServer('user register / forgot-password / reset-password with SMTP', { t
     const mail = smtp.to(email)[0];
     expect(mail.subject).to.equal('Your Password Reset OTP');
     const otp = otpFrom(mail.text);
-    expect(mail.text).to.equal(`Hi Kabir,\n\nYour OTP for resetting your password is: ${otp}\n\nThis OTP is valid for 10 minutes.\n\nIf you did not request this, please ignore this email.`);
+    expect(mail.text).to.equal(
+      `Hi Kabir,\n\nYour OTP for resetting your password is: ${otp}\n\nThis OTP is valid for 10 minutes.\n\nIf you did not request this, please ignore this email.`,
+    );
     const row = await srv.ctx.db.knex(OTP_TABLE).first();
     expect(row).to.deep.include({ otp, is_used: false, user_id: 3 });
 
@@ -184,7 +208,7 @@ describeServer('user register / forgot-password / reset-password with SMTP', { t
     expect((await call(srv, 'POST', '/api/user/login/', null, { email, password: 'Meera-New1' })).status).to.equal(200);
   });
 
-  it('answers the original\'s errors for missing fields and unknown users, never a 500', async () => {
+  it("answers the original's errors for missing fields and unknown users, never a 500", async () => {
     const f = (body: unknown) => call(srv, 'POST', '/api/user/forgot-password/', null, body);
     const r = (body: unknown) => call(srv, 'POST', '/api/user/reset-password/', null, body);
     const expectations: Array<[Promise<{ status: number; text: string }>, number, string]> = [

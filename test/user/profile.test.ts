@@ -19,10 +19,18 @@ function retrofitMultipart(fields: Record<string, string>, file?: { name: string
   const boundary = 'b0undary-' + Date.now();
   const parts: Buffer[] = [];
   for (const [k, v] of Object.entries(fields)) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\nContent-Transfer-Encoding: binary\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(v)}\r\n\r\n${v}\r\n`));
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\nContent-Transfer-Encoding: binary\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(v)}\r\n\r\n${v}\r\n`,
+      ),
+    );
   }
   if (file) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.filename}"\r\nContent-Type: ${file.type}\r\nContent-Length: ${file.bytes.length}\r\n\r\n`));
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.filename}"\r\nContent-Type: ${file.type}\r\nContent-Length: ${file.bytes.length}\r\n\r\n`,
+      ),
+    );
     parts.push(file.bytes, Buffer.from('\r\n'));
   }
   parts.push(Buffer.from(`--${boundary}--\r\n`));
@@ -30,7 +38,11 @@ function retrofitMultipart(fields: Record<string, string>, file?: { name: string
 }
 
 async function send(base: string, method: string, mp: { body: Buffer; contentType: string }, token = KABIR) {
-  const res = await fetch(base + '/api/user/profile/fill/', { method, headers: { Authorization: `Token ${token}`, 'Content-Type': mp.contentType }, body: new Uint8Array(mp.body) });
+  const res = await fetch(base + '/api/user/profile/fill/', {
+    method,
+    headers: { Authorization: `Token ${token}`, 'Content-Type': mp.contentType },
+    body: new Uint8Array(mp.body),
+  });
   const text = await res.text();
   return { status: res.status, text, json: text ? JSON.parse(text) : undefined };
 }
@@ -47,14 +59,39 @@ const FULL = {
 };
 
 describeServer('profile/fill/', { timeout: 120000, cloudinary: true }, (srv, { cloudinary: fake }) => {
-  it('POST with the app\'s multipart fills the profile; the answer is the profile; login then reports it complete', async () => {
-    const res = await send(srv.baseUrl, 'POST', retrofitMultipart(FULL, { name: 'photo', filename: 'upload_1700000000000.jpg', type: 'image/*', bytes: PNG }));
+  it("POST with the app's multipart fills the profile; the answer is the profile; login then reports it complete", async () => {
+    const res = await send(
+      srv.baseUrl,
+      'POST',
+      retrofitMultipart(FULL, { name: 'photo', filename: 'upload_1700000000000.jpg', type: 'image/*', bytes: PNG }),
+    );
     expect(res.status, res.text).to.equal(200);
-    expect(Object.keys(res.json)).to.deep.equal(['photo', 'branch', 'domain', 'dob', 'linkedin_url', 'bio', 'github_url', 'achievements', 'hosteller', 'full_name', 'year']);
+    expect(Object.keys(res.json)).to.deep.equal([
+      'photo',
+      'branch',
+      'domain',
+      'dob',
+      'linkedin_url',
+      'bio',
+      'github_url',
+      'achievements',
+      'hosteller',
+      'full_name',
+      'year',
+    ]);
     expect(res.json.photo).to.match(URL_RE);
     expect({ ...res.json, photo: 'x' }).to.deep.equal({
-      photo: 'x', branch: 'CSE', domain: 'APP_DEV', dob: '2005-07-09', linkedin_url: FULL.linkedin_url, bio: FULL.bio,
-      github_url: FULL.github_url, achievements: '', hosteller: true, full_name: 'Kabir Singh', year: '2nd',
+      photo: 'x',
+      branch: 'CSE',
+      domain: 'APP_DEV',
+      dob: '2005-07-09',
+      linkedin_url: FULL.linkedin_url,
+      bio: FULL.bio,
+      github_url: FULL.github_url,
+      achievements: '',
+      hosteller: true,
+      full_name: 'Kabir Singh',
+      year: '2nd',
     });
     expect(fake.uploads).to.have.length(1);
     const row = await srv.ctx.db.knex(USER_TABLE).where({ id: 3 }).first();
@@ -73,21 +110,42 @@ describeServer('profile/fill/', { timeout: 120000, cloudinary: true }, (srv, { c
       [{ ...FULL, domain: '2' }, true, '{"domain":["Object with name=2 does not exist."]}'],
       [{ ...FULL, domain: '' }, true, '{"domain":["This field may not be null."]}'],
       [
-        { ...FULL, branch: 'B'.repeat(11), dob: '9/7/2005', linkedin_url: 'linkedin.com/in/x', github_url: 'javascript:alert(1)', hosteller: 'perhaps' },
+        {
+          ...FULL,
+          branch: 'B'.repeat(11),
+          dob: '9/7/2005',
+          linkedin_url: 'linkedin.com/in/x',
+          github_url: 'javascript:alert(1)',
+          hosteller: 'perhaps',
+        },
         true,
         '{"branch":["Ensure this field has no more than 10 characters."],"dob":["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."],"linkedin_url":["Enter a valid URL."],"github_url":["Enter a valid URL."],"hosteller":["Must be a valid boolean."]}',
       ],
-      [{ ...FULL, dob: '2005-02-30', linkedin_url: 'https://' + 'a'.repeat(200) + '.com' }, true, '{"dob":["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."],"linkedin_url":["Ensure this field has no more than 200 characters.","Enter a valid URL."]}'],
+      [
+        { ...FULL, dob: '2005-02-30', linkedin_url: 'https://' + 'a'.repeat(200) + '.com' },
+        true,
+        '{"dob":["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."],"linkedin_url":["Ensure this field has no more than 200 characters.","Enter a valid URL."]}',
+      ],
     ];
     for (const [fields, withPhoto, text] of cases) {
       const mp = retrofitMultipart(fields, withPhoto ? { name: 'photo', filename: 'p.jpg', type: 'image/jpeg', bytes: PNG } : undefined);
       const res = await send(srv.baseUrl, 'POST', mp);
       expect([res.status, res.text], JSON.stringify(fields).slice(0, 60)).to.deep.equal([400, text]);
     }
-    const notImage = await send(srv.baseUrl, 'POST', retrofitMultipart(FULL, { name: 'photo', filename: 'notes.jpg', type: 'image/jpeg', bytes: TXT }));
-    expect([notImage.status, notImage.text]).to.deep.equal([400, '{"photo":["Upload a valid image. The file you uploaded was either not an image or a corrupted image."]}']);
+    const notImage = await send(
+      srv.baseUrl,
+      'POST',
+      retrofitMultipart(FULL, { name: 'photo', filename: 'notes.jpg', type: 'image/jpeg', bytes: TXT }),
+    );
+    expect([notImage.status, notImage.text]).to.deep.equal([
+      400,
+      '{"photo":["Upload a valid image. The file you uploaded was either not an image or a corrupted image."]}',
+    ]);
     const json = await call(srv, 'POST', '/api/user/profile/fill/', KABIR, { domain: 'BACKEND', photo: 'http://x/y.png', hosteller: null });
-    expect([json.status, json.text]).to.deep.equal([400, '{"photo":["The submitted data was not a file. Check the encoding type on the form."],"hosteller":["This field may not be null."]}']);
+    expect([json.status, json.text]).to.deep.equal([
+      400,
+      '{"photo":["The submitted data was not a file. Check the encoding type on the form."],"hosteller":["This field may not be null."]}',
+    ]);
     expect(fake.uploads).to.have.length(0);
     const { last_seen: _a, ...after } = await srv.ctx.db.knex(USER_TABLE).where({ id: 3 }).first();
     const { last_seen: _b, ...unchanged } = before;
@@ -97,9 +155,18 @@ describeServer('profile/fill/', { timeout: 120000, cloudinary: true }, (srv, { c
   });
 
   it('PUT updates only the fields given (photo not required) and keeps is_completed in step', async () => {
-    const res = await call(srv, 'PUT', '/api/user/profile/fill/', userToken('riya.sharma@akgec.ac.in'), { bio: '  New bio  ', github_url: 'https://github.com/riya' });
+    const res = await call(srv, 'PUT', '/api/user/profile/fill/', userToken('riya.sharma@akgec.ac.in'), {
+      bio: '  New bio  ',
+      github_url: 'https://github.com/riya',
+    });
     expect(res.status, res.text).to.equal(200);
-    expect(res.json).to.deep.include({ bio: 'New bio', github_url: 'https://github.com/riya', domain: 'FRONTEND', branch: 'CS-IT', dob: '2004-01-02' });
+    expect(res.json).to.deep.include({
+      bio: 'New bio',
+      github_url: 'https://github.com/riya',
+      domain: 'FRONTEND',
+      branch: 'CS-IT',
+      dob: '2004-01-02',
+    });
     expect(res.json.photo).to.equal('http://res.cloudinary.com/dcbla9zbl/image/upload/v1739200000/q3k9x8m2n1b4v5c6z7a8.png');
     let row = await srv.ctx.db.knex(USER_TABLE).where({ id: 2 }).first();
     expect(row.is_completed).to.equal(true);
@@ -108,7 +175,10 @@ describeServer('profile/fill/', { timeout: 120000, cloudinary: true }, (srv, { c
     row = await srv.ctx.db.knex(USER_TABLE).where({ id: 2 }).first();
     expect(row.is_completed).to.equal(false);
     const bad = await call(srv, 'PUT', '/api/user/profile/fill/', KABIR, { domain: null, dob: 20050709 });
-    expect([bad.status, bad.text]).to.deep.equal([400, '{"domain":["This field may not be null."],"dob":["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]}']);
+    expect([bad.status, bad.text]).to.deep.equal([
+      400,
+      '{"domain":["This field may not be null."],"dob":["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]}',
+    ]);
     const get = await call(srv, 'GET', '/api/user/profile/fill/', KABIR);
     expect([get.status, get.text]).to.deep.equal([405, '{"detail":"Method \\"GET\\" not allowed."}']);
   });

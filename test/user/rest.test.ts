@@ -65,15 +65,24 @@ describeServer('user reads: list, search, meet-our-team, profile/detail', { time
     expect([bad.status, bad.text]).to.deep.equal([403, '{"detail":"Invalid token."}']);
   });
 
-  it('profile/detail/ answers the caller\'s profile with the domain as its name', async () => {
+  it("profile/detail/ answers the caller's profile with the domain as its name", async () => {
     const res = await call(srv, 'GET', '/api/user/profile/detail/', RIYA);
     expect(res.text).to.equal(
       `{"photo":"${PHOTO('v1739200000/q3k9x8m2n1b4v5c6z7a8.png')}","branch":"CS-IT","domain":"FRONTEND","dob":"2004-01-02","linkedin_url":"https://www.linkedin.com/in/riya-sharma","bio":"Frontend, React.","github_url":null,"achievements":null,"hosteller":true,"full_name":"Riya Sharma","year":"3rd"}`,
     );
     const tanya = await call(srv, 'GET', '/api/user/profile/detail/', userToken('tanya.gupta@akgec.ac.in'));
     expect(tanya.json).to.deep.equal({
-      photo: null, branch: 'IT', domain: null, dob: null, linkedin_url: null, bio: null, github_url: null,
-      achievements: null, hosteller: true, full_name: 'Tanya Gupta', year: '2nd',
+      photo: null,
+      branch: 'IT',
+      domain: null,
+      dob: null,
+      linkedin_url: null,
+      bio: null,
+      github_url: null,
+      achievements: null,
+      hosteller: true,
+      full_name: 'Tanya Gupta',
+      year: '2nd',
     });
     const dev = await call(srv, 'GET', '/api/user/profile/detail/', userToken('dev.outsider@akgec.ac.in'));
     expect(dev.json.full_name).to.equal('Dev None');

@@ -1,19 +1,21 @@
 // The original's read-only MessageInline on a room: sender, type, content preview, time, deleted.
-import React from 'react'
-import { Box, Label, Table, TableHead, TableBody, TableRow, TableCell, Text } from '@adminjs/design-system'
+import React from 'react';
+import { Box, Label, Table, TableHead, TableBody, TableRow, TableCell, Text } from '@adminjs/design-system';
 
 const RoomMessages = (props) => {
-  const { record, property } = props
-  let rows = []
+  const { record, property } = props;
+  let rows = [];
   try {
-    rows = JSON.parse(record.params[property.path] || '[]')
+    rows = JSON.parse(record.params[property.path] || '[]');
   } catch (e) {
-    rows = []
+    rows = [];
   }
   return (
     <Box mb="xl">
       <Label>{property.label}</Label>
-      {rows.length === 0 ? <Text>No messages.</Text> : (
+      {rows.length === 0 ? (
+        <Text>No messages.</Text>
+      ) : (
         <Table>
           <TableHead>
             <TableRow>
@@ -38,7 +40,7 @@ const RoomMessages = (props) => {
         </Table>
       )}
     </Box>
-  )
-}
+  );
+};
 
-export default RoomMessages
+export default RoomMessages;

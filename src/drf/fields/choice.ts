@@ -12,7 +12,9 @@ export interface ChoiceOptions<C extends string> extends BaseOptions {
 export const invalidChoice = (shown: string) => `"${shown}" is not a valid choice.`;
 
 /** serializers.ChoiceField(choices, **opts) */
-export function choice<C extends string, const O extends ChoiceOptions<C>>(opts: O & { choices: readonly C[] }): Field<NullableOf<O, C>, RequiredOf<O>> {
+export function choice<C extends string, const O extends ChoiceOptions<C>>(
+  opts: O & { choices: readonly C[] },
+): Field<NullableOf<O, C>, RequiredOf<O>> {
   const allowBlank = opts.allowBlank ?? false;
   return makeField<NullableOf<O, C>, RequiredOf<O>>({
     kind: 'ChoiceField',

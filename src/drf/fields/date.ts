@@ -12,7 +12,11 @@ export const DATETIME_INVALID = 'Datetime has wrong format. Use one of these for
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
 function daysIn(year: number, month: number): number {
-  return month === 2 ? ((year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28) : [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+  return month === 2
+    ? (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+      ? 29
+      : 28
+    : [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
 }
 
 /** datetime.date(y, m, d) as ISO text, or null where it raises. */
@@ -127,10 +131,8 @@ const KOLKATA_OFFSET_MS = 330 * 60 * 1000;
 
 // datetime.fromisoformat (Python 3.11+) for the common shapes, then Django's datetime_re fallback
 // (1-digit fields, ',' as decimal mark, spaces before the offset).
-const ISO_RE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})(?::?(\d{2})(?::?(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
-const DJANGO_RE =
-  /^(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d{1,6})\d{0,6})?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?\n?$/;
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})(?::?(\d{2})(?::?(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+const DJANGO_RE = /^(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d{1,6})\d{0,6})?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?\n?$/;
 
 /**
  * DateTimeField.to_internal_value with TIME_ZONE Asia/Kolkata. Returns the UTC instant as a timestamptz

@@ -76,7 +76,6 @@ export async function runValidators<T>(value: T, validators: ReadonlyArray<Valid
   return out;
 }
 
-
 /**
  * Serializer.validate_<field>(value): a check on the field's internal value after its own validation
  * (not called when the field is absent or null); its message becomes the field's error.

@@ -149,7 +149,8 @@ export function decimal<const O extends DecimalOptions>(opts: O): Field<Nullable
       }
       if (total > maxDigits) throw new FieldError([`Ensure that there are no more than ${maxDigits} digits in total.`]);
       if (decimals > places) throw new FieldError([`Ensure that there are no more than ${places} decimal places.`]);
-      if (whole > maxDigits - places) throw new FieldError([`Ensure that there are no more than ${maxDigits - places} digits before the decimal point.`]);
+      if (whole > maxDigits - places)
+        throw new FieldError([`Ensure that there are no more than ${maxDigits - places} digits before the decimal point.`]);
       // Quantize to `places`: the checks above make this exact (padding with zeros, never rounding).
       const shifted = d.digits === '0' ? '0'.repeat(places + 1) : d.digits + '0'.repeat(d.exponent + places);
       const padded = shifted.padStart(places + 1, '0');

@@ -13,7 +13,11 @@ const AZ = 'A-Za-z' + IC_EXTRA;
 const ATOM = `[-!#$%&'*+/=?^_\`{}|~0-9${AZ}]`;
 const USER_RE = new RegExp(
   `^(?:${ATOM}+(?:\\.${ATOM}+)*` + // dot-atom
-    '|"(?:[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f!#-\\[\\]-\\x7f' + IC_EXTRA + ']|\\\\[\\x01-\\x09\\x0b\\x0c\\x0e-\\x7f' + IC_EXTRA + '])*")$', // quoted-string
+    '|"(?:[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f!#-\\[\\]-\\x7f' +
+    IC_EXTRA +
+    ']|\\\\[\\x01-\\x09\\x0b\\x0c\\x0e-\\x7f' +
+    IC_EXTRA +
+    '])*")$', // quoted-string
   'u',
 );
 const DOMAIN_RE = new RegExp(`^(?:[${AZ}0-9](?:[${AZ}0-9-]{0,61}[${AZ}0-9])?\\.)+[${AZ}0-9-]{2,63}(?<!-)$`, 'u');

@@ -33,7 +33,8 @@ const PROHIBITED = new RegExp(
 /* eslint-enable no-misleading-character-class */
 // D.1 (bidi R / AL) ≈ the Hebrew, Arabic, Syriac, Thaana, NKo blocks and their presentation forms,
 // letters only; D.2 (bidi L) ≈ every other letter or spacing mark.
-const RAND_AL = /[\u05be\u05c0\u05c3\u05d0-\u05ff\u0608\u060b\u060d\u061b-\u064a\u066d-\u066f\u0671-\u06d5\u06e5\u06e6\u06ee\u06ef\u06fa-\u0710\u0712-\u072f\u074d-\u07a5\u07b1-\u07ea\u07f4\u07f5\u07fa-\u0815\u081a\u0824\u0828\u0830-\u0858\u085e-\u08ff\u200f\ufb1d\ufb1f-\ufb28\ufb2a-\ufd3d\ufd50-\ufdfc\ufe70-\ufefe]/u;
+const RAND_AL =
+  /[\u05be\u05c0\u05c3\u05d0-\u05ff\u0608\u060b\u060d\u061b-\u064a\u066d-\u066f\u0671-\u06d5\u06e5\u06e6\u06ee\u06ef\u06fa-\u0710\u0712-\u072f\u074d-\u07a5\u07b1-\u07ea\u07f4\u07f5\u07fa-\u0815\u081a\u0824\u0828\u0830-\u0858\u085e-\u08ff\u200f\ufb1d\ufb1f-\ufb28\ufb2a-\ufd3d\ufd50-\ufdfc\ufe70-\ufefe]/u;
 const L_CAT = /[\p{L}\p{Mc}]/u;
 
 function nameprep(label: string): string {
@@ -72,7 +73,10 @@ const digit = (d: number) => String.fromCharCode(d + 22 + 75 * (d < 26 ? 1 : 0))
 /** RFC 3492 Punycode of a label (code points), as Python's "punycode" codec writes it. */
 export function punycodeEncode(label: string): string {
   const input = [...label].map((c) => c.codePointAt(0)!);
-  let output = input.filter((c) => c < 0x80).map((c) => String.fromCharCode(c)).join('');
+  let output = input
+    .filter((c) => c < 0x80)
+    .map((c) => String.fromCharCode(c))
+    .join('');
   const basic = output.length;
   let handled = basic;
   if (basic > 0) output += '-';
