@@ -7,18 +7,22 @@
 //
 //   node --import tsx bench/churn.ts setup   [--rooms 20] [--per-room 5000] [--rounds 4]   (drops and rebuilds the bench DB)
 //   node --import tsx bench/churn.ts explain  > explain.txt      (the hot statements, EXPLAIN (ANALYZE, BUFFERS))
-//   node --import tsx bench/churn.ts rest     [--duration 15]    (csi-chat on the bench DB; prints one line per endpoint)
+//   node --import tsx bench/churn.ts rest     [--duration 15] [--only groups,history]  (csi-chat on the bench DB; one line per endpoint)
 //   node --import tsx bench/churn.ts stats                       (live / dead tuples of the message table)
 //
 // Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), CHURN_DB (default csi_scale_churn),
 // BENCH_PORT (default 18450). The DB is a scratch database: `setup` drops it first. ALTER TABLE … SET
 // (autovacuum_enabled = false) is only ever run here, on that scratch database.
-import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
+import type { Knex } from 'knex';
 import { ROOT, parseFlags, num, startServer } from './common.ts';
 import { runRest } from './loadgen.ts';
+import { openDatabase } from '../src/db/index.ts';
+import * as q from '../src/chat/queries.ts';
+import { userForToken } from '../src/auth/tokens.ts';
+import { nowTimestamp } from '../src/drf/datetime.ts';
 
 const PG = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432';
 export const CHURN_DB = process.env.CHURN_DB ?? 'csi_scale_churn';
@@ -31,6 +35,11 @@ export const CHURN_FIRST_ROOM = 3001;
 export const NEVER_READ_ROOMS = 2;
 /** Unread messages in each of the other rooms. */
 export const UNREAD_PER_ROOM = 30;
+/** A second member (the seed's user 4) who has read every churned room up to UNREAD_PER_ROOM from the end. */
+export const READ_ALL_USER = 4;
+export const READ_ALL_TOKEN = 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00';
+/** The history page's room: one the user has read, 5,000 live messages (with the default shape). */
+export const HISTORY_ROOM = CHURN_FIRST_ROOM + NEVER_READ_ROOMS;
 
 export interface ChurnShape {
   rooms: number;
@@ -76,7 +85,9 @@ SELECT id, ${CHURN_USER} FROM public."Chat_message" WHERE room_id BETWEEN ${CHUR
 WHERE x.message_id = m.id AND m.room_id BETWEEN ${CHURN_FIRST_ROOM} AND ${last} AND extract(epoch FROM m.created_at)::bigint % 2 = 1`);
   out.push(`UPDATE public."Chat_message" m SET parent_message_id = NULL
 WHERE m.parent_message_id IN (SELECT id FROM public."Chat_message" p WHERE p.room_id BETWEEN ${CHURN_FIRST_ROOM} AND ${last} AND extract(epoch FROM p.created_at)::bigint % 2 = 1)`);
-  out.push(`DELETE FROM public."Chat_message" m WHERE m.room_id BETWEEN ${CHURN_FIRST_ROOM} AND ${last} AND extract(epoch FROM m.created_at)::bigint % 2 = 1`);
+  out.push(
+    `DELETE FROM public."Chat_message" m WHERE m.room_id BETWEEN ${CHURN_FIRST_ROOM} AND ${last} AND extract(epoch FROM m.created_at)::bigint % 2 = 1`,
+  );
   const edits = [
     `content = m.content || ' (edited)', is_edited = true, updated_at = m.updated_at + interval '1 minute'`,
     `reactions = '{"👍": [1, 2]}'`,
@@ -90,6 +101,9 @@ WHERE m.parent_message_id IN (SELECT id FROM public."Chat_message" p WHERE p.roo
   out.push(`INSERT INTO public."Chat_userroomstatus" (last_read, room_id, user_id)
 SELECT (SELECT created_at FROM public."Chat_message" m WHERE m.room_id = r ORDER BY created_at DESC OFFSET ${UNREAD_PER_ROOM} LIMIT 1), r, ${CHURN_USER}
 FROM generate_series(${CHURN_FIRST_ROOM + NEVER_READ_ROOMS}, ${last}) AS r`);
+  out.push(`INSERT INTO public."Chat_userroomstatus" (last_read, room_id, user_id)
+SELECT (SELECT created_at FROM public."Chat_message" m WHERE m.room_id = r ORDER BY created_at DESC OFFSET ${UNREAD_PER_ROOM} LIMIT 1), r, ${READ_ALL_USER}
+FROM generate_series(${CHURN_FIRST_ROOM}, ${last}) AS r`);
   out.push(`SELECT pg_catalog.setval('public."Chat_room_id_seq"', (SELECT max(id) FROM public."Chat_room"), true)`);
   out.push(`SELECT pg_catalog.setval('public."Chat_room_members_id_seq"', (SELECT max(id) FROM public."Chat_room_members"), true)`);
   out.push(`SELECT pg_catalog.setval('public."Chat_message_id_seq"', (SELECT max(id) FROM public."Chat_message"), true)`);
@@ -147,31 +161,87 @@ export async function stats(): Promise<string> {
   });
 }
 
-/** The hot statements of the two endpoints (and the token lookup), as the server runs them. */
-export function hotQueries(room: number): Array<{ name: string; sql: string }> {
-  // Shapes copied from src/chat/queries.ts and src/drf/authentication.ts with the parameters inlined;
-  // test/chat/churn-explain.test.ts keeps them in step with the source.
-  return [
-    { name: 'groups list (joinedRooms)', sql: JOINED_ROOMS_SQL.replaceAll('?', String(CHURN_USER)) },
-    { name: `history page 1: checks + count (historyAccess), room ${room}`, sql: HISTORY_ACCESS_SQL(room) },
-    { name: `history page 1: rows (messagePage), room ${room}`, sql: MESSAGE_PAGE_SQL(room, 20, 0) },
-    { name: `history page 50: rows (messagePage, OFFSET 980), room ${room}`, sql: MESSAGE_PAGE_SQL(room, 20, 980) },
-  ];
+interface Captured {
+  sql: string;
+  bindings: unknown[];
 }
 
-const JOINED_ROOMS_SQL = ''; // filled in below from the query module (see explainAll)
-const HISTORY_ACCESS_SQL = (room: number) => `SELECT r.is_active,
-  EXISTS (SELECT 1 FROM "Chat_room_members" x WHERE x.room_id = r.id AND x.user_id = ${CHURN_USER}) AS is_member,
-  (SELECT count(*) FROM "Chat_message" m WHERE m.room_id = r.id) AS count
-FROM "Chat_room" r WHERE r.id = ${room}`;
-const MESSAGE_PAGE_SQL = (room: number, limit: number, offset: number) => `${room}:${limit}:${offset}`;
-
-async function rest(durationS: number): Promise<void> {
-  const server = await startServer({ port: PORT, databaseUrl: churnDbUrl(), extraEnv: { LOAD_DEMO_DATA: 'false' } });
+/**
+ * EXPLAIN (ANALYZE, BUFFERS) of every statement the two endpoints run, taken from the query modules themselves:
+ * each is called inside a transaction (where preparedRows goes through knex), its SQL and bindings are
+ * captured, then explained in the same transaction, which is rolled back (the last_seen UPDATE included).
+ */
+export async function explainAll(): Promise<string> {
+  const db = await openDatabase({ databaseUrl: churnDbUrl(), pgliteDir: null, poolMax: 2 });
+  const out: string[] = [];
   try {
-    for (const p of ['/api/chat/groups/', `/api/chat/groups/${CHURN_FIRST_ROOM + NEVER_READ_ROOMS}/messages/?page=1`]) {
-      const r = await runRest({ baseUrl: server.url, token: CHURN_TOKEN, path: p, durationS, connections: 20, pid: server.pid });
-      console.log(r.line);
+    const cases: Array<{ title: string; run: (trx: Knex.Transaction) => Promise<unknown> }> = [
+      { title: 'token → user (every request)', run: (trx) => userForToken(trx, CHURN_TOKEN) },
+      {
+        title: 'last_seen (every request, UpdateLastSeenMiddleware)',
+        run: (trx) => trx('User_user').where({ id: CHURN_USER }).update({ last_seen: nowTimestamp() }),
+      },
+      { title: `GET /api/chat/groups/ as user ${CHURN_USER} (joinedRooms)`, run: (trx) => q.joinedRooms(trx, CHURN_USER) },
+      { title: `GET /api/chat/groups/ as user ${READ_ALL_USER} (every room read)`, run: (trx) => q.joinedRooms(trx, READ_ALL_USER) },
+      {
+        title: `GET …/groups/${HISTORY_ROOM}/messages/?page=1: checks + paginator count (historyAccess)`,
+        run: (trx) => q.historyAccess(trx, HISTORY_ROOM, CHURN_USER),
+      },
+      { title: `GET …/groups/${HISTORY_ROOM}/messages/?page=1: the page (messagePage)`, run: (trx) => q.messagePage(trx, HISTORY_ROOM, 20, 0) },
+      {
+        title: `GET …/groups/${HISTORY_ROOM}/messages/?page=50: the page (messagePage, OFFSET 980)`,
+        run: (trx) => q.messagePage(trx, HISTORY_ROOM, 20, 980),
+      },
+    ];
+    for (const c of cases) {
+      await db.knex
+        .transaction(async (trx) => {
+          const captured: Captured[] = [];
+          const listener = (data: { sql: string; bindings?: unknown[] }) => captured.push({ sql: data.sql, bindings: data.bindings ?? [] });
+          db.knex.on('query', listener);
+          try {
+            await c.run(trx);
+          } finally {
+            db.knex.off('query', listener);
+          }
+          for (const st of captured) {
+            if (/^(BEGIN|COMMIT|ROLLBACK)/i.test(st.sql)) continue;
+            // knex reports pg's $n placeholders; raw() takes ?s in order.
+            const bindings: unknown[] = [];
+            const sql = st.sql.replace(/\$(\d+)/g, (_m, n: string) => (bindings.push(st.bindings[Number(n) - 1]), '?'));
+            const res = await trx.raw<{ rows: Array<Record<string, string>> }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, bindings as Knex.RawBinding[]);
+            out.push(`### ${c.title}`, '', '```', res.rows.map((r) => r['QUERY PLAN']).join('\n'), '```', '');
+          }
+          await trx.rollback();
+        })
+        .catch((err: unknown) => {
+          if (!(err instanceof Error && err.message.includes('Transaction rejected with non-error: undefined'))) throw err;
+        });
+    }
+  } finally {
+    await db.close();
+  }
+  return out.join('\n');
+}
+
+async function rest(durationS: number, only: string | undefined): Promise<void> {
+  const server = await startServer({ port: PORT, databaseUrl: churnDbUrl(), extraEnv: { LOAD_DEMO_DATA: 'false' } });
+  const cases = [
+    { name: 'groups', token: CHURN_TOKEN, path: '/api/chat/groups/', who: `user ${CHURN_USER}: 23 rooms, ${NEVER_READ_ROOMS} never read` },
+    {
+      name: 'groups-read',
+      token: READ_ALL_TOKEN,
+      path: '/api/chat/groups/',
+      who: `user ${READ_ALL_USER}: every room read, ${UNREAD_PER_ROOM} unread each`,
+    },
+    { name: 'history', token: CHURN_TOKEN, path: `/api/chat/groups/${HISTORY_ROOM}/messages/?page=1`, who: 'page 1 of a 5,000-message room' },
+    { name: 'history-50', token: CHURN_TOKEN, path: `/api/chat/groups/${HISTORY_ROOM}/messages/?page=50`, who: 'page 50' },
+    { name: 'cursor', token: CHURN_TOKEN, path: `/api/chat/groups/${HISTORY_ROOM}/messages/?limit=20`, who: 'cursor page (no count)' },
+  ].filter((c) => !only || only.split(',').includes(c.name));
+  try {
+    for (const c of cases) {
+      const r = await runRest({ baseUrl: server.url, token: c.token, path: c.path, durationS, connections: 20, pid: server.pid });
+      console.log(`${c.name} (${c.who}): ${r.line}`);
     }
   } finally {
     await server.stop();
@@ -188,7 +258,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       case 'stats':
         return console.log(await stats());
       case 'rest':
-        return rest(num(flags, 'duration', 15));
+        return rest(num(flags, 'duration', 15), flags.only);
+      case 'explain':
+        return console.log(await explainAll());
       default:
         console.error('usage: bench/churn.ts setup|stats|rest|explain');
         process.exit(2);
@@ -199,4 +271,3 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(1);
   });
 }
-void fs;
