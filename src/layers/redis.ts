@@ -800,10 +800,13 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
           shard.resyncAgain = false;
           await this.writeMemberships(shard);
           const runId = await this.serverRunId(shard);
-          if (shard.runId !== null && runId !== shard.runId && this.opts.rejoinGraceMs > 0) {
-            // Redis restarted and lost every membership: the other processes (csi-chat) re-add
-            // theirs when they reconnect. Sending now would miss them, so keep delivering locally and
-            // buffering for a moment, then replay. Our own are back already.
+          // Redis restarted and lost every membership, or a host unreachable since start-up is reached for
+          // the first time with sends waiting for it: the other processes (csi-chat) write their memberships
+          // when they reconnect. Sending now would miss them, so keep delivering locally and buffering for a
+          // moment, then replay. Our own are back already.
+          const restarted = shard.runId !== null && runId !== shard.runId;
+          const lateFirstContact = shard.runId === null && shard.buffer.length > 0;
+          if ((restarted || lateFirstContact) && this.opts.rejoinGraceMs > 0) {
             this.log?.info(
               { graceMs: this.opts.rejoinGraceMs, host: shard.label },
               'redis layer: Redis restarted, waiting for other processes to rejoin',
