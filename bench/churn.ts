@@ -5,7 +5,8 @@
 // measured with autocannon (20 connections, as the baseline), with and without the opt-in indexes
 // (`npm run db:indexes`), and every hot query is EXPLAINed (ANALYZE, BUFFERS).
 //
-//   node --import tsx bench/churn.ts setup   [--rooms 20] [--per-room 5000] [--rounds 4]   (drops and rebuilds the bench DB)
+//   node --import tsx bench/churn.ts setup   [--rooms 20] [--per-room 5000] [--rounds 4] [--indexes]  (drops and rebuilds the bench DB;
+//                                            --indexes: the opt-in indexes exist before the churn, as they would in production)
 //   node --import tsx bench/churn.ts explain  > explain.txt      (the hot statements, EXPLAIN (ANALYZE, BUFFERS))
 //   node --import tsx bench/churn.ts rest     [--duration 15] [--only groups,history]  (csi-chat on the bench DB; one line per endpoint)
 //   node --import tsx bench/churn.ts stats                       (live / dead tuples of the message table)
@@ -20,6 +21,7 @@ import type { Knex } from 'knex';
 import { ROOT, parseFlags, num, startServer } from './common.ts';
 import { runRest } from './loadgen.ts';
 import { openDatabase } from '../src/db/index.ts';
+import { OPT_IN_INDEXES, createSql } from '../src/db/indexes.ts';
 import * as q from '../src/chat/queries.ts';
 import { userForToken } from '../src/auth/tokens.ts';
 import { nowTimestamp } from '../src/drf/datetime.ts';
@@ -124,7 +126,8 @@ async function withClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-export async function setup(s: ChurnShape): Promise<void> {
+/** `indexes`: build the opt-in indexes (npm run db:indexes) before the messages go in, so they churn with the table. */
+export async function setup(s: ChurnShape, indexes: boolean): Promise<void> {
   const admin = new pg.Client({ connectionString: `${PG}/postgres` });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${CHURN_DB} WITH (FORCE)`);
@@ -138,7 +141,8 @@ export async function setup(s: ChurnShape): Promise<void> {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await withClient(async (c) => {
-    for (const sql of churnStatements(s)) {
+    const pre = indexes ? OPT_IN_INDEXES.map((ix) => createSql(ix, false)) : [];
+    for (const sql of [...pre, ...churnStatements(s)]) {
       const t0 = Date.now();
       const r = await c.query(sql);
       console.error(`${((Date.now() - t0) / 1000).toFixed(1)} s  ${r.rowCount ?? ''} rows  ${sql.split('\n')[0].slice(0, 90)}`);
@@ -236,6 +240,7 @@ async function rest(durationS: number, only: string | undefined): Promise<void> 
     },
     { name: 'history', token: CHURN_TOKEN, path: `/api/chat/groups/${HISTORY_ROOM}/messages/?page=1`, who: 'page 1 of a 5,000-message room' },
     { name: 'history-50', token: CHURN_TOKEN, path: `/api/chat/groups/${HISTORY_ROOM}/messages/?page=50`, who: 'page 50' },
+    { name: 'clean', token: CHURN_TOKEN, path: '/api/chat/groups/1/messages/?page=1', who: "the baseline's request: seed room 1, 20 messages" },
     { name: 'cursor', token: CHURN_TOKEN, path: `/api/chat/groups/${HISTORY_ROOM}/messages/?limit=20`, who: 'cursor page (no count)' },
   ].filter((c) => !only || only.split(',').includes(c.name));
   try {
@@ -254,7 +259,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const run = async () => {
     switch (pos[0]) {
       case 'setup':
-        return setup(shape);
+        return setup(shape, flags.indexes === 'true');
       case 'stats':
         return console.log(await stats());
       case 'rest':
