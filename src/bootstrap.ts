@@ -70,8 +70,8 @@ export async function buildContext(config: Config, opts: BuildOptions = {}): Pro
   const layer = opts.layer ?? (await createChannelLayer(config, log));
   const storage = opts.storage ?? (await createStorage(config));
   const push = opts.push ?? (await createPushSender(config.firebaseCredentials, db.knex, log));
-  const online = opts.online ?? createOnlineRegistry(layer.kind === 'memory' ? null : config.redisUrl, log);
-  const chatClientIds = opts.chatClientIds ?? createClientIdStore(layer.kind === 'memory' ? null : config.redisUrl, log);
+  const online = opts.online ?? createOnlineRegistry(layer.kind === 'memory' ? null : config.redisUrls, log);
+  const chatClientIds = opts.chatClientIds ?? createClientIdStore(layer.kind === 'memory' ? null : config.redisUrls, log);
   const ctx = assembleContext({ config, log, db, layer, storage, mailer: createMailer(config.email, log), push, online, chatClientIds });
   return { ctx, schema, demoLoaded };
 }

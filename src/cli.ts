@@ -1,9 +1,10 @@
-// npm run db:load | db:init | createuser | token — against DATABASE_URL, or the embedded PGlite files.
+// npm run db:load | db:init | db:indexes | createuser | token — against DATABASE_URL, or the embedded PGlite files.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
 import { openConfiguredDatabase } from './bootstrap.ts';
 import { prepareSchema, SchemaError } from './db/schema.ts';
 import { loadSqlFile, LoadError } from './db/load.ts';
+import { applyIndexes, printIndexes } from './db/indexes.ts';
 import { makePassword } from './auth/hashers.ts';
 import { getOrCreateToken, USER_TABLE } from './auth/tokens.ts';
 import { nowTimestamp } from './drf/datetime.ts';
@@ -14,6 +15,7 @@ class UsageError extends Error {}
 const USAGE = `usage:
   npm run db:init
   npm run db:load -- [--reset] FILE.sql
+  npm run db:indexes -- --print | --apply | --drop     (opt-in indexes; --print writes the SQL, --apply builds them concurrently)
   npm run createuser -- --email E --password P --first-name F [--last-name L] [--role R] [--year Y]
   npm run token -- --email E`;
 
@@ -39,6 +41,25 @@ async function run(argv: string[]): Promise<void> {
       if (positionals.length !== 1) throw new UsageError('db:load needs exactly one FILE.sql');
       await withDb((db) => loadSqlFile(db, positionals[0], { reset: !!values.reset }));
       console.log(`loaded ${positionals[0]}${values.reset ? ' (database emptied first)' : ''}`);
+      return;
+    }
+    case 'db:indexes': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          print: { type: 'boolean', default: false },
+          apply: { type: 'boolean', default: false },
+          drop: { type: 'boolean', default: false },
+        },
+      });
+      const chosen = [values.print, values.apply, values.drop].filter(Boolean).length;
+      if (chosen !== 1) throw new UsageError('db:indexes needs exactly one of --print, --apply, --drop');
+      if (values.print) {
+        process.stdout.write(printIndexes());
+        return;
+      }
+      const lines = await withDb((db) => applyIndexes(db, { drop: !!values.drop }));
+      for (const l of lines) console.log(l);
       return;
     }
     case 'createuser': {

@@ -26,7 +26,10 @@ export interface Config {
   host: string;
   databaseUrl: string | null;
   dataDir: string;
+  /** REDIS_URL as given (null: no Redis; one process, in-memory layer). */
   redisUrl: string | null;
+  /** REDIS_URL's hosts in order (channels_redis's `hosts` list: the ring the channel layer shards over). */
+  redisUrls: string[];
   channelLayer: 'core' | 'pubsub';
   secretKey: string;
   debug: boolean;
@@ -193,6 +196,43 @@ function url(env: Env, name: EnvName, protocols: string[]): string | null {
   return raw;
 }
 
+/**
+ * REDIS_URL: one redis:// or rediss:// URL, or several separated by commas, the hosts of channels_redis's
+ * `hosts` list in the same order (the order decides which host holds what: every process, csi-chat or
+ * Django, must list the same hosts in the same order). Refused: an empty entry, a non-Redis URL, and a host
+ * named twice (same host, port and database: it would take two places in the ring).
+ */
+export function redisHosts(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  const entries = raw.split(',').map((e) => e.trim());
+  const many = entries.length > 1;
+  const which = (i: number) => (many ? `REDIS_URL entry ${i + 1} of ${entries.length}` : 'REDIS_URL');
+  const seen = new Map<string, number>();
+  entries.forEach((entry, i) => {
+    if (!entry)
+      throw new ConfigError(`${which(i)} is empty: list the Redis hosts separated by commas, e.g. redis://10.0.0.1:6379/0,redis://10.0.0.2:6379/0`);
+    let parsed: URL;
+    try {
+      parsed = new URL(entry);
+    } catch {
+      throw new ConfigError(`${which(i)} is not a valid URL${many ? ` (${JSON.stringify(entry.replace(/\/\/[^@/]*@/, '//…@'))})` : ''}`);
+    }
+    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+      throw new ConfigError(`${which(i)} must start with redis:// or rediss://, got ${parsed.protocol}//`);
+    }
+    if (!parsed.hostname) throw new ConfigError(`${which(i)} names no host`);
+    const db = parsed.pathname.replace(/^\//, '') || '0';
+    if (!/^\d+$/.test(db)) throw new ConfigError(`${which(i)}: the database must be a number after the host (redis://host:port/0), got /${db}`);
+    const id = `${parsed.hostname.toLowerCase()}:${parsed.port || '6379'}/${db}`;
+    const before = seen.get(id);
+    if (before !== undefined) {
+      throw new ConfigError(`REDIS_URL names the Redis host ${id} twice (entries ${before + 1} and ${i + 1}); list each host once`);
+    }
+    seen.set(id, i);
+  });
+  return entries;
+}
+
 /** Django's check (4_0.E001): every origin names its scheme. */
 function csrfTrustedOrigins(env: Env): string[] {
   const list = (str(env, 'CSRF_TRUSTED_ORIGINS') ?? '')
@@ -233,7 +273,8 @@ export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(str(env, 'DATA_DIR') ?? './data');
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const debug = bool(env, 'DEBUG', false);
-  const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  const redisUrls = redisHosts(str(env, 'REDIS_URL'));
+  const redisUrl = redisUrls.length ? (str(env, 'REDIS_URL') ?? null) : null;
   const webConcurrency = int(env, 'WEB_CONCURRENCY', 1, 1, 64);
   if (webConcurrency > 1 && !redisUrl) {
     throw new ConfigError(`WEB_CONCURRENCY=${webConcurrency} needs REDIS_URL: worker processes reach each other's sockets only through Redis`);
@@ -247,6 +288,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     dataDir,
     redisUrl,
+    redisUrls,
     channelLayer,
     secretKey: str(env, 'SECRET_KEY') ?? 'csi-chat-insecure-development-key',
     debug,

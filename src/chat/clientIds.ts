@@ -10,6 +10,7 @@
 // commit but before answering — needs no expiry or takeover: the next retry inserts that id, or finds it.
 // A claim is kept (24 h) even when its insert was refused, so no second id can ever exist for the pair.
 import { Redis } from 'ioredis';
+import { RedisRing } from '../layers/ring.ts';
 import type { Logger } from 'pino';
 
 /** What a client_id stands for: the message id reserved for it, in the room it was first sent to. */
@@ -109,11 +110,16 @@ const CLIENT_ID_KEY_PREFIX = 'csichat:clientid:';
 
 /** Claims in Redis, `<prefix><user id>:<client_id>` → {"id": …, "room": …} with a 24-hour expiry. */
 export class RedisClientIdStore implements ClientIdStore {
+  /** Several hosts: each claim on the host its key hashes to (src/layers/ring.ts). */
+  private readonly ring: RedisRing;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis | readonly Redis[],
     private readonly prefix = CLIENT_ID_KEY_PREFIX,
     private readonly ttlSeconds = CLIENT_ID_TTL_SECONDS,
-  ) {}
+  ) {
+    this.ring = new RedisRing(redis);
+  }
 
   private key(userId: number, clientId: string): string {
     return `${this.prefix}${userId}:${clientId}`;
@@ -121,20 +127,21 @@ export class RedisClientIdStore implements ClientIdStore {
 
   async claim(userId: number, clientId: string, roomId: number, reserve: () => Promise<number>): Promise<ClientIdClaim> {
     const key = this.key(userId, clientId);
-    const found = await this.redis.get(key);
+    const redis = this.ring.forKey(key);
+    const found = await redis.get(key);
     if (found !== null) return parseClaim(found);
     const id = await reserve();
-    const set = await this.redis.set(key, JSON.stringify({ id, room: roomId }), 'EX', this.ttlSeconds, 'NX');
+    const set = await redis.set(key, JSON.stringify({ id, room: roomId }), 'EX', this.ttlSeconds, 'NX');
     if (set === 'OK') return { id, roomId };
     // Another attempt claimed it between the GET and the SET: its claim stands (the id reserved here is
     // never used — a gap in the sequence, as a rolled-back insert leaves).
-    const won = await this.redis.get(key);
+    const won = await redis.get(key);
     if (won === null) throw new Error('client_id claim vanished right after it was made');
     return parseClaim(won);
   }
 
   async close(): Promise<void> {
-    this.redis.disconnect();
+    this.ring.disconnect();
   }
 }
 
@@ -145,17 +152,21 @@ function parseClaim(text: string): ClientIdClaim {
 }
 
 /** Redis when the channel layer is (so a retry on another process finds the claim), else this process. */
-export function createClientIdStore(redisUrl: string | null, log: Logger): ClientIdStore {
-  if (!redisUrl) return new MemoryClientIdStore();
-  const redis = new Redis(redisUrl, {
-    // Connected by the first send with a client_id: a deployment whose clients never send one needs none.
-    lazyConnect: true,
-    // A send with a client_id waits briefly for Redis, then is refused rather than stored without its guard.
-    enableOfflineQueue: true,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 5000,
-    retryStrategy: (times) => Math.min(times * 200, 5000),
+export function createClientIdStore(redisUrls: string | readonly string[] | null, log: Logger): ClientIdStore {
+  const urls = redisUrls === null ? [] : typeof redisUrls === 'string' ? [redisUrls] : redisUrls;
+  if (!urls.length) return new MemoryClientIdStore();
+  const clients = urls.map((url) => {
+    const redis = new Redis(url, {
+      // Connected by the first send with a client_id: a deployment whose clients never send one needs none.
+      lazyConnect: true,
+      // A send with a client_id waits briefly for Redis, then is refused rather than stored without its guard.
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 5000,
+      retryStrategy: (times) => Math.min(times * 200, 5000),
+    });
+    redis.on('error', (err) => log.debug({ err }, 'client_id store redis error'));
+    return redis;
   });
-  redis.on('error', (err) => log.debug({ err }, 'client_id store redis error'));
-  return new RedisClientIdStore(redis);
+  return new RedisClientIdStore(clients);
 }

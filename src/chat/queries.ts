@@ -22,6 +22,9 @@ const LAST_MESSAGE_COLUMNS = `lm.id AS lm_id, lm.content AS lm_content, lm.creat
  * GET groups/: the user's active rooms with RoomSerializer's method fields, in one statement:
  * unread_count = every message when never read, else others' messages after last_read;
  * last_read_message_id = newest message at or before last_read.
+ * The unread count's condition is a range on created_at (every message when never read: > -infinity;
+ * created_at is NOT NULL) rather than an OR, so an index on (room_id, created_at) reads only the messages
+ * after last_read (`npm run db:indexes`; bench/results.md, REST on churned data).
  */
 export function joinedRooms(db: Db, userId: number): Promise<RoomDetailRow[]> {
   return preparedRows<RoomDetailRow>(
@@ -34,7 +37,7 @@ export function joinedRooms(db: Db, userId: number): Promise<RoomDetailRow[]> {
      LEFT JOIN "Chat_userroomstatus" s ON s.room_id = r.id AND s.user_id = ?
      LEFT JOIN LATERAL (
        SELECT count(*) AS n FROM "Chat_message" m
-       WHERE m.room_id = r.id AND (s.last_read IS NULL OR (m.created_at > s.last_read AND m.sender_id <> ?))
+       WHERE m.room_id = r.id AND m.created_at > COALESCE(s.last_read, '-infinity') AND (s.last_read IS NULL OR m.sender_id <> ?)
      ) uc ON true
      LEFT JOIN LATERAL (
        SELECT m.id FROM "Chat_message" m

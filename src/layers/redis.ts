@@ -46,6 +46,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { ChannelHandler, ChannelLayer, LayerMessage } from './types.ts';
 import { isValidGroupName } from './types.ts';
+import { consistentHash } from './ring.ts';
+
+export { consistentHash };
 
 const RANDOM_PREFIX_LENGTH = 12;
 const CHANNEL_RE = /^[a-zA-Z\d\-_.]+(![\d\w\-_.]*)?$/;
@@ -65,7 +68,10 @@ class LayerUnavailable extends Error {
 }
 
 export interface RedisLayerOptions {
-  url: string;
+  /** One Redis URL, or the hosts of the ring in order (channels_redis's `hosts` list). */
+  url: string | readonly string[];
+  /** This process's client prefix (default: random, as channels_redis's uuid4().hex). */
+  clientPrefix?: string;
   /** Key prefix; "asgi" for interop with Django (a different one isolates tests). */
   prefix?: string;
   expiry?: number;
@@ -110,6 +116,8 @@ export interface RedisLayerStats {
   reconnects: number;
   batches: number;
   maxBatch: number;
+  /** Queue keys a group_send could not write because their host was down (several hosts only). */
+  hostUnreachable: number;
 }
 
 interface Buffered {
@@ -210,15 +218,55 @@ export function deserialize(member: Uint8Array): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** One Redis host of the ring: its command connection and the outage state of what lives on it. */
+class Shard {
+  healthy = false;
+  /** Memberships re-added, pending discards applied and the outage buffer replayed since it last came up. */
+  synced = false;
+  resyncing: Promise<void> | null = null;
+  resyncAgain = false;
+  resyncTimer: NodeJS.Timeout | null = null;
+  everReady = false;
+  /** run_id of the server at the last resync: a new one means it restarted (memberships lost). */
+  runId: string | null = null;
+  /** Discards that could not reach this host ("group\0channel"), replayed on reconnect. */
+  readonly pendingDiscards = new Set<string>();
+  /** Group sends of groups on this host made while it was down. */
+  readonly buffer: Buffered[] = [];
+
+  constructor(
+    readonly index: number,
+    readonly url: string,
+    readonly cmd: ScriptRedis,
+  ) {}
+
+  /** host:port/db without credentials, for logs. */
+  get label(): string {
+    return redisUrlLabel(this.url);
+  }
+}
+
+/** A Redis URL as `host:port/db` (no password), for logs and errors. */
+export function redisUrlLabel(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '6379'}${u.pathname && u.pathname !== '/' ? u.pathname : '/0'}`;
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
 export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
   readonly kind = 'redis';
-  readonly clientPrefix = crypto.randomBytes(16).toString('hex');
+  readonly clientPrefix: string;
   readonly prefix: string;
   readonly expiry: number;
   readonly groupExpiry: number;
   readonly capacity: number;
   /** This process's queue key, e.g. "asgispecific.<cp>!". */
   readonly queueKey: string;
+  /** The hosts, in the configured order (the ring). */
+  readonly urls: readonly string[];
   readonly stats: RedisLayerStats = {
     groupSends: 0,
     remoteFanouts: 0,
@@ -232,35 +280,31 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     reconnects: 0,
     batches: 0,
     maxBatch: 0,
+    hostUnreachable: 0,
   };
 
   private readonly nonLocal: string;
-  private readonly cmd: ScriptRedis;
+  private readonly shards: Shard[];
+  /** The host of this process's queue: consistent_hash("specific.<cp>!"), where Django senders put our messages. */
+  private readonly home: Shard;
   private readonly rx: Redis;
   private readonly handlers = new Map<string, ChannelHandler>();
   /** This process's memberships: group → channels, and channel → groups. */
   private readonly groups = new Map<string, Set<string>>();
   private readonly channelGroups = new Map<string, Set<string>>();
-  /** Discards that could not reach Redis ("group\0channel"), replayed on reconnect. */
-  private readonly pendingDiscards = new Set<string>();
-  private readonly buffer: Buffered[] = [];
-  private readonly opts: Required<Omit<RedisLayerOptions, 'log' | 'url' | 'prefix' | 'expiry' | 'groupExpiry' | 'capacity'>>;
+  private readonly opts: Required<Omit<RedisLayerOptions, 'log' | 'url' | 'prefix' | 'expiry' | 'groupExpiry' | 'capacity' | 'clientPrefix'>>;
   private readonly log: Logger | undefined;
   private healthy = false;
-  private synced = false;
-  private resyncing: Promise<void> | null = null;
-  private resyncAgain = false;
-  private resyncTimer: NodeJS.Timeout | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private loop: Promise<void> | null = null;
   private lastScore = 0;
-  private everReady = false;
-  /** run_id of the Redis server at the last resync: a new one means it restarted (memberships lost). */
-  private runId: string | null = null;
 
   constructor(options: RedisLayerOptions) {
     super();
+    this.urls = typeof options.url === 'string' ? [options.url] : [...options.url];
+    if (this.urls.length === 0) throw new Error('RedisChannelLayer needs at least one Redis URL');
+    this.clientPrefix = options.clientPrefix ?? crypto.randomBytes(16).toString('hex');
     this.prefix = options.prefix ?? 'asgi';
     this.expiry = options.expiry ?? 60;
     this.groupExpiry = options.groupExpiry ?? 86400;
@@ -288,30 +332,35 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     // delivery instead of piling up promises.
     // Auto-pipelining: the commands issued in one turn of the event loop (hundreds of group_adds while
     // sockets connect, a group read per message) leave in one socket write instead of one write each.
-    this.cmd = new Redis(options.url, {
-      ...base,
-      enableAutoPipelining: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: 2000,
-      connectionName: `csi-chat:${this.clientPrefix}:cmd`,
-    }) as ScriptRedis;
-    this.cmd.defineCommand('csiGroupSend', { lua: GROUP_SEND_LUA });
-    this.cmd.defineCommand('csiSend', { numberOfKeys: 1, lua: SEND_LUA });
-    this.cmd.defineCommand('csiGroupMembers', { numberOfKeys: 1, lua: GROUP_MEMBERS_LUA });
-    this.cmd.defineCommand('csiGroupAdd', { numberOfKeys: 1, lua: GROUP_ADD_LUA });
-    // The receive connection only ever runs ZPOPMIN/BZPOPMIN; it waits for reconnects itself.
-    this.rx = new Redis(options.url, {
+    this.shards = this.urls.map((url, index) => {
+      const cmd = new Redis(url, {
+        ...base,
+        enableAutoPipelining: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout: 2000,
+        connectionName: `csi-chat:${this.clientPrefix}:cmd${this.urls.length > 1 ? index : ''}`,
+      }) as ScriptRedis;
+      cmd.defineCommand('csiGroupSend', { lua: GROUP_SEND_LUA });
+      cmd.defineCommand('csiSend', { numberOfKeys: 1, lua: SEND_LUA });
+      cmd.defineCommand('csiGroupMembers', { numberOfKeys: 1, lua: GROUP_MEMBERS_LUA });
+      cmd.defineCommand('csiGroupAdd', { numberOfKeys: 1, lua: GROUP_ADD_LUA });
+      const shard = new Shard(index, url, cmd);
+      cmd.on('error', (err) => this.log?.debug({ err: String(err), host: shard.label }, 'redis layer: command connection error'));
+      cmd.on('close', () => this.onDown(shard, 'command connection closed'));
+      cmd.on('ready', () => this.onCmdReady(shard));
+      return shard;
+    });
+    this.home = this.shards[consistentHash(this.nonLocal, this.shards.length)];
+    // The receive connection only ever runs ZPOPMIN/BZPOPMIN on the home host; it waits for reconnects itself.
+    this.rx = new Redis(this.home.url, {
       ...base,
       enableOfflineQueue: true,
       maxRetriesPerRequest: null,
       connectionName: `csi-chat:${this.clientPrefix}:rx`,
     });
-    this.cmd.on('error', (err) => this.log?.debug({ err: String(err) }, 'redis layer: command connection error'));
     this.rx.on('error', (err) => this.log?.debug({ err: String(err) }, 'redis layer: receive connection error'));
-    this.cmd.on('close', () => this.onDown('command connection closed'));
-    this.rx.on('close', () => this.onDown('receive connection closed'));
-    this.cmd.on('ready', () => this.onCmdReady());
+    this.rx.on('close', () => this.updateHealth());
     this.rx.on('ready', () => this.updateHealth());
   }
 
@@ -328,10 +377,19 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
           () => undefined,
         );
       });
-    await Promise.all([wait(this.cmd), wait(this.rx)]);
+    await Promise.all([...this.shards.map((s) => wait(s.cmd)), wait(this.rx)]);
     this.loop = this.receiveLoop();
-    if (this.cmd.status === 'ready') await this.resync();
-    else this.log?.warn({ status: this.cmd.status }, 'redis layer: Redis not reachable at start-up, running degraded');
+    const down = this.shards.filter((s) => s.cmd.status !== 'ready');
+    await Promise.all(this.shards.filter((s) => s.cmd.status === 'ready').map((s) => this.resync(s)));
+    if (down.length === this.shards.length) {
+      this.log?.warn({ hosts: down.map((s) => s.label) }, 'redis layer: Redis not reachable at start-up, running degraded');
+    } else if (down.length) {
+      this.log?.warn(
+        { unreachable: down.map((s) => s.label), serving: this.shards.filter((s) => !down.includes(s)).map((s) => s.label) },
+        `redis layer: ${down.length} of ${this.shards.length} Redis hosts not reachable at start-up (${down.map((s) => s.label).join(', ')}); ` +
+          'serving the groups on the others, and retrying',
+      );
+    }
     if (this.opts.refreshMs > 0) {
       this.refreshTimer = setInterval(() => void this.refreshMemberships(), this.opts.refreshMs);
       this.refreshTimer.unref();
@@ -353,17 +411,42 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     if (gs) for (const g of [...gs]) void this.groupDiscard(g, channel);
   }
 
+  /** True when every host takes sends and this process's queue is read. */
   isHealthy(): boolean {
     return this.healthy;
   }
 
-  /** Outage buffer length (for tests and /metrics). */
+  /** Per host (in the configured order): reachable and synced. */
+  hostHealth(): Array<{ host: string; ok: boolean }> {
+    return this.shards.map((s) => ({ host: s.label, ok: this.sendOk(s) && (s !== this.home || this.rx.status === 'ready') }));
+  }
+
+  /** Index (in the configured list) of the host that holds `group` (channels_redis consistent_hash). */
+  hostOfGroup(group: string): number {
+    return this.shardOfGroup(group).index;
+  }
+
+  /** Index of the host that holds this process's queue. */
+  get homeHost(): number {
+    return this.home.index;
+  }
+
+  /** Outage buffers' length (for tests and /metrics). */
   bufferedCount(): number {
-    return this.buffer.length;
+    return this.shards.reduce((n, s) => n + s.buffer.length, 0);
   }
 
   groupKey(group: string): string {
     return `${this.prefix}:group:${group}`;
+  }
+
+  private shardOfGroup(group: string): Shard {
+    return this.shards[consistentHash(group, this.shards.length)];
+  }
+
+  /** Where a channel's queue lives: the non-local name for process-specific channels (as the receiver polls). */
+  private shardOfChannel(channel: string): Shard {
+    return this.shards[consistentHash(nonLocalName(channel), this.shards.length)];
   }
 
   private checkGroup(group: string) {
@@ -389,6 +472,7 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
   async groupAdd(group: string, channel: string): Promise<void> {
     this.checkGroup(group);
     this.checkChannel(channel);
+    const shard = this.shardOfGroup(group);
     if (this.isLocal(channel)) {
       let members = this.groups.get(group);
       if (!members) this.groups.set(group, (members = new Set()));
@@ -396,14 +480,14 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
       let gs = this.channelGroups.get(channel);
       if (!gs) this.channelGroups.set(channel, (gs = new Set()));
       gs.add(group);
-      this.pendingDiscards.delete(`${group}\0${channel}`);
+      shard.pendingDiscards.delete(`${group}\0${channel}`);
     }
     const key = this.groupKey(group);
     try {
-      await this.cmd.csiGroupAdd(key, String(this.score()), channel, this.groupExpiry);
+      await shard.cmd.csiGroupAdd(key, String(this.score()), channel, this.groupExpiry);
     } catch (err) {
       // Re-added on reconnect from the mirror. A remote channel cannot be remembered: report it.
-      this.onCommandFailure(err);
+      this.onCommandFailure(shard, err);
       if (!this.isLocal(channel)) throw new LayerUnavailable('group_add', err);
     }
   }
@@ -411,6 +495,7 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
   async groupDiscard(group: string, channel: string): Promise<void> {
     this.checkGroup(group);
     this.checkChannel(channel);
+    const shard = this.shardOfGroup(group);
     if (this.isLocal(channel)) {
       const members = this.groups.get(group);
       if (members) {
@@ -424,16 +509,16 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
       }
     }
     try {
-      await this.cmd.zrem(this.groupKey(group), channel);
+      await shard.cmd.zrem(this.groupKey(group), channel);
     } catch (err) {
-      this.onCommandFailure(err);
+      this.onCommandFailure(shard, err);
       if (!this.isLocal(channel)) throw new LayerUnavailable('group_discard', err);
-      this.pendingDiscards.add(`${group}\0${channel}`);
+      shard.pendingDiscards.add(`${group}\0${channel}`);
       // Bounded: the oldest ones go (their memberships expire after groupExpiry anyway, and messages
       // for them are dropped on arrival as undeliverable).
-      if (this.pendingDiscards.size > 10000) {
-        const first = this.pendingDiscards.values().next().value;
-        if (first !== undefined) this.pendingDiscards.delete(first);
+      if (shard.pendingDiscards.size > 10000) {
+        const first = shard.pendingDiscards.values().next().value;
+        if (first !== undefined) shard.pendingDiscards.delete(first);
       }
     }
   }
@@ -443,18 +528,19 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     this.checkMessage(message);
     this.stats.groupSends++;
     const shortcut = this.opts.localShortcut;
-    if (!this.sendOk()) {
+    const shard = this.shardOfGroup(group);
+    if (!this.sendOk(shard)) {
       this.deliverLocalGroup(group, message);
-      this.bufferSend(group, message);
+      this.bufferSend(shard, group, message);
       return;
     }
     if (shortcut) this.deliverLocalGroup(group, message);
     try {
-      await this.remoteGroupSend(group, message, shortcut);
+      await this.remoteGroupSend(shard, group, message, shortcut);
     } catch (err) {
-      this.onCommandFailure(err);
+      this.onCommandFailure(shard, err);
       if (!shortcut) this.deliverLocalGroup(group, message);
-      this.bufferSend(group, message);
+      this.bufferSend(shard, group, message);
     }
   }
 
@@ -469,11 +555,14 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     const bang = channel.includes('!');
     const key = this.prefix + (bang ? nonLocalName(channel) : channel);
     const payload = serialize(bang ? { ...message, __asgi_channel__: channel } : { ...message });
+    // The receiver's host (docs/compat-notes.md §1.10: channels_redis's own send() hashes the full name, a
+    // known bug with several hosts; hashing the non-local name is where the receiving process polls).
+    const shard = this.shardOfChannel(channel);
     let stored: number;
     try {
-      stored = await this.cmd.csiSend(key, payload, this.capacity, String(this.score()), this.expiry);
+      stored = await shard.cmd.csiSend(key, payload, this.capacity, String(this.score()), this.expiry);
     } catch (err) {
-      this.onCommandFailure(err);
+      this.onCommandFailure(shard, err);
       throw new LayerUnavailable('send', err);
     }
     if (!stored) throw new ChannelFull(channel);
@@ -507,11 +596,16 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     }
   }
 
-  /** channels_redis group_send, without this process's own queue when the local short cut is on. */
-  private async remoteGroupSend(group: string, message: LayerMessage, excludeSelf: boolean): Promise<void> {
+  /**
+   * channels_redis group_send, without this process's own queue when the local short cut is on: the
+   * members are read on the group's host, each member process's queue is written on ITS host
+   * (consistent_hash of the non-local name). A queue host that is down loses that send for the processes
+   * on it (they are cut off from every other process until it returns, as with one host); the others get it.
+   */
+  private async remoteGroupSend(groupShard: Shard, group: string, message: LayerMessage, excludeSelf: boolean): Promise<void> {
     const key = this.groupKey(group);
     const nowInt = Math.floor(Date.now() / 1000);
-    const members = await this.cmd.csiGroupMembers(key, nowInt - this.groupExpiry);
+    const members = await groupShard.cmd.csiGroupMembers(key, nowInt - this.groupExpiry);
     const buckets = new Map<string, string[]>();
     for (const m of members) {
       const qk = this.prefix + nonLocalName(m);
@@ -522,21 +616,42 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     }
     this.stats.remoteFanouts++;
     if (buckets.size === 0) return;
-    const keys = [...buckets.keys()];
-    const payloads = keys.map((k) => serialize({ ...message, __asgi_channel__: buckets.get(k)! }));
-    const caps = keys.map(() => this.capacity);
-    const over = await this.cmd.csiGroupSend(keys.length, ...keys, ...payloads, ...caps, String(this.score()), this.expiry);
-    if (over > 0) {
-      this.stats.overCapacity += over;
-      this.log?.info({ group, over }, 'redis layer: group_send skipped full channel queue(s)');
+    const byShard = new Map<Shard, string[]>();
+    for (const [qk, chans] of buckets) {
+      const s = this.shards.length === 1 ? this.shards[0] : this.shardOfChannel(chans[0]);
+      let keys = byShard.get(s);
+      if (!keys) byShard.set(s, (keys = []));
+      keys.push(qk);
     }
+    const score = String(this.score());
+    await Promise.all(
+      [...byShard].map(async ([s, keys]) => {
+        const payloads = keys.map((k) => serialize({ ...message, __asgi_channel__: buckets.get(k)! }));
+        const caps = keys.map(() => this.capacity);
+        let over: number;
+        try {
+          over = await s.cmd.csiGroupSend(keys.length, ...keys, ...payloads, ...caps, score, this.expiry);
+        } catch (err) {
+          // The group's own host failing is the caller's outage (buffer and replay); another host's is not.
+          if (s === groupShard) throw err;
+          this.stats.hostUnreachable += keys.length;
+          this.onCommandFailure(s, err);
+          this.log?.debug({ group, host: s.label, queues: keys.length }, 'redis layer: group_send could not reach the queues on a host that is down');
+          return;
+        }
+        if (over > 0) {
+          this.stats.overCapacity += over;
+          this.log?.info({ group, over }, 'redis layer: group_send skipped full channel queue(s)');
+        }
+      }),
+    );
   }
 
-  private bufferSend(group: string, message: LayerMessage) {
-    this.buffer.push({ group, message, at: Date.now() });
+  private bufferSend(shard: Shard, group: string, message: LayerMessage) {
+    shard.buffer.push({ group, message, at: Date.now() });
     this.stats.buffered++;
-    while (this.buffer.length > this.opts.outageBufferSize) {
-      this.buffer.shift();
+    while (shard.buffer.length > this.opts.outageBufferSize) {
+      shard.buffer.shift();
       this.stats.droppedBuffered++;
     }
   }
@@ -614,116 +729,137 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
 
   // ---- health, reconnect, resync -----------------------------------------------------------
 
-  private onDown(reason: string) {
+  private onDown(shard: Shard, reason: string) {
     if (this.closed) return;
-    this.synced = false;
-    if (this.healthy) this.log?.warn({ reason }, 'redis layer: Redis unreachable, delivering locally only');
+    shard.synced = false;
+    if (shard.healthy) {
+      const many = this.shards.length > 1;
+      this.log?.warn(
+        { reason, host: shard.label },
+        many
+          ? `redis layer: Redis host ${shard.label} unreachable, delivering its groups locally only`
+          : 'redis layer: Redis unreachable, delivering locally only',
+      );
+    }
     this.updateHealth();
   }
 
-  private onCommandFailure(err: unknown) {
-    this.log?.debug({ err: String(err) }, 'redis layer: command failed');
+  private onCommandFailure(shard: Shard, err: unknown) {
+    this.log?.debug({ err: String(err), host: shard.label }, 'redis layer: command failed');
     // A timeout on a live connection: resync (and replay) once it answers again.
-    if (this.cmd.status === 'ready') {
-      this.synced = false;
+    if (shard.cmd.status === 'ready') {
+      shard.synced = false;
       this.updateHealth();
-      this.scheduleResync(500);
+      this.scheduleResync(shard, 500);
     }
   }
 
-  private onCmdReady() {
+  private onCmdReady(shard: Shard) {
     if (this.closed) return;
-    if (this.everReady) this.stats.reconnects++;
-    this.everReady = true;
-    if (this.loop) void this.resync();
+    if (shard.everReady) this.stats.reconnects++;
+    shard.everReady = true;
+    if (this.loop) void this.resync(shard);
   }
 
-  private scheduleResync(ms: number) {
-    if (this.resyncTimer || this.closed) return;
-    this.resyncTimer = setTimeout(() => {
-      this.resyncTimer = null;
-      if (this.cmd.status === 'ready') void this.resync();
+  private scheduleResync(shard: Shard, ms: number) {
+    if (shard.resyncTimer || this.closed) return;
+    shard.resyncTimer = setTimeout(() => {
+      shard.resyncTimer = null;
+      if (shard.cmd.status === 'ready') void this.resync(shard);
     }, ms);
-    this.resyncTimer.unref();
+    shard.resyncTimer.unref();
   }
 
-  /** Group sends go to Redis (memberships re-added and the outage buffer replayed). */
-  private sendOk(): boolean {
-    return !this.closed && this.synced && this.cmd.status === 'ready';
+  /** Group sends of this host's groups go to Redis (memberships re-added and the outage buffer replayed). */
+  private sendOk(shard: Shard): boolean {
+    return !this.closed && shard.synced && shard.cmd.status === 'ready';
   }
 
   private updateHealth() {
-    const now = this.sendOk() && this.rx.status === 'ready';
+    for (const s of this.shards) s.healthy = this.sendOk(s);
+    const now = this.shards.every((s) => s.healthy) && this.rx.status === 'ready';
     if (now !== this.healthy) {
       this.healthy = now;
       this.emit('health', now);
     }
   }
 
-  /** Re-adds every membership of this process, applies pending discards, replays the buffer. */
-  resync(): Promise<void> {
-    if (this.resyncing) {
-      this.resyncAgain = true;
-      return this.resyncing;
+  /**
+   * Re-adds every membership of this process (on every host when none is given), applies pending
+   * discards, replays the outage buffer.
+   */
+  resync(shard?: Shard): Promise<void> {
+    if (!shard) return Promise.all(this.shards.filter((s) => s.cmd.status === 'ready').map((s) => this.resync(s))).then(() => undefined);
+    if (shard.resyncing) {
+      shard.resyncAgain = true;
+      return shard.resyncing;
     }
-    this.resyncing = (async () => {
+    shard.resyncing = (async () => {
       try {
         do {
-          this.resyncAgain = false;
-          await this.writeMemberships();
-          const runId = await this.serverRunId();
-          if (this.runId !== null && runId !== this.runId && this.opts.rejoinGraceMs > 0) {
-            // Redis restarted and lost every membership: the other processes (csi-chat) re-add
-            // theirs when they reconnect. Sending now would miss them, so keep delivering locally and
-            // buffering for a moment, then replay. Our own are back already.
-            this.log?.info({ graceMs: this.opts.rejoinGraceMs }, 'redis layer: Redis restarted, waiting for other processes to rejoin');
+          shard.resyncAgain = false;
+          await this.writeMemberships(shard);
+          const runId = await this.serverRunId(shard);
+          // Redis restarted and lost every membership, or a host unreachable since start-up is reached for
+          // the first time with sends waiting for it: the other processes (csi-chat) write their memberships
+          // when they reconnect. Sending now would miss them, so keep delivering locally and buffering for a
+          // moment, then replay. Our own are back already.
+          const restarted = shard.runId !== null && runId !== shard.runId;
+          const lateFirstContact = shard.runId === null && shard.buffer.length > 0;
+          if ((restarted || lateFirstContact) && this.opts.rejoinGraceMs > 0) {
+            this.log?.info(
+              { graceMs: this.opts.rejoinGraceMs, host: shard.label },
+              'redis layer: Redis restarted, waiting for other processes to rejoin',
+            );
             await sleep(this.opts.rejoinGraceMs);
-            await this.writeMemberships();
+            await this.writeMemberships(shard);
           }
-          this.runId = runId;
-          if (this.pendingDiscards.size) {
-            const p = this.cmd.pipeline();
-            const done = [...this.pendingDiscards];
+          shard.runId = runId;
+          if (shard.pendingDiscards.size) {
+            const p = shard.cmd.pipeline();
+            const done = [...shard.pendingDiscards];
             for (const d of done) {
               const [g, ch] = d.split('\0');
               p.zrem(this.groupKey(g), ch);
             }
             await execOrThrow(p);
-            for (const d of done) this.pendingDiscards.delete(d);
+            for (const d of done) shard.pendingDiscards.delete(d);
           }
-          while (this.buffer.length) {
-            const item = this.buffer[0];
+          while (shard.buffer.length) {
+            const item = shard.buffer[0];
             if (Date.now() - item.at > this.expiry * 1000) {
               this.stats.droppedBuffered++;
             } else {
-              await this.remoteGroupSend(item.group, item.message, true);
+              await this.remoteGroupSend(shard, item.group, item.message, true);
               this.stats.replayed++;
             }
-            this.buffer.shift();
+            shard.buffer.shift();
           }
-        } while (this.resyncAgain && !this.closed);
-        this.synced = true;
+        } while (shard.resyncAgain && !this.closed);
+        shard.synced = true;
+        if (shard.everReady && this.shards.length > 1) this.log?.info({ host: shard.label }, 'redis layer: Redis host serving again');
         this.updateHealth();
       } catch (err) {
-        this.log?.debug({ err: String(err) }, 'redis layer: resync failed, retrying');
-        this.scheduleResync(500);
+        this.log?.debug({ err: String(err), host: shard.label }, 'redis layer: resync failed, retrying');
+        this.scheduleResync(shard, 500);
       } finally {
-        this.resyncing = null;
+        shard.resyncing = null;
       }
     })();
-    return this.resyncing;
+    return shard.resyncing;
   }
 
-  private async serverRunId(): Promise<string> {
-    const info = await this.cmd.info('server');
+  private async serverRunId(shard: Shard): Promise<string> {
+    const info = await shard.cmd.info('server');
     return /run_id:(\w+)/.exec(info)?.[1] ?? '';
   }
 
-  private async writeMemberships(): Promise<void> {
-    let p = this.cmd.pipeline();
+  /** This process's memberships of the groups that live on `shard`. */
+  private async writeMemberships(shard: Shard): Promise<void> {
+    let p = shard.cmd.pipeline();
     let n = 0;
     for (const [group, members] of this.groups) {
-      if (!members.size) continue;
+      if (!members.size || this.shardOfGroup(group) !== shard) continue;
       const key = this.groupKey(group);
       const args: string[] = [];
       for (const ch of members) args.push(String(this.score()), ch);
@@ -732,7 +868,7 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
       n += members.size;
       if (n >= 1000) {
         await execOrThrow(p);
-        p = this.cmd.pipeline();
+        p = shard.cmd.pipeline();
         n = 0;
       }
     }
@@ -740,11 +876,13 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
   }
 
   private async refreshMemberships() {
-    if (!this.healthy) return;
-    try {
-      await this.writeMemberships();
-    } catch (err) {
-      this.onCommandFailure(err);
+    for (const shard of this.shards) {
+      if (!shard.healthy) continue;
+      try {
+        await this.writeMemberships(shard);
+      } catch (err) {
+        this.onCommandFailure(shard, err);
+      }
     }
   }
 
@@ -752,21 +890,31 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
-    if (this.resyncTimer) clearTimeout(this.resyncTimer);
-    if (this.cmd.status === 'ready' && this.groups.size) {
-      const p = this.cmd.pipeline();
-      for (const [group, members] of this.groups) if (members.size) p.zrem(this.groupKey(group), ...members);
-      await Promise.race([p.exec().catch(() => undefined), sleep(2000)]);
+    for (const s of this.shards) if (s.resyncTimer) clearTimeout(s.resyncTimer);
+    if (this.groups.size) {
+      await Promise.all(
+        this.shards
+          .filter((s) => s.cmd.status === 'ready')
+          .map((s) => {
+            const p = s.cmd.pipeline();
+            for (const [group, members] of this.groups) if (members.size && this.shardOfGroup(group) === s) p.zrem(this.groupKey(group), ...members);
+            return Promise.race([p.exec().catch(() => undefined), sleep(2000)]);
+          }),
+      );
     }
     this.closed = true;
     this.healthy = false;
     this.handlers.clear();
     this.groups.clear();
     this.channelGroups.clear();
-    this.buffer.length = 0;
+    for (const s of this.shards) s.buffer.length = 0;
     this.rx.disconnect();
-    await Promise.race([this.cmd.quit().catch(() => undefined), sleep(1000)]);
-    this.cmd.disconnect();
+    await Promise.all(
+      this.shards.map(async (s) => {
+        await Promise.race([s.cmd.quit().catch(() => undefined), sleep(1000)]);
+        s.cmd.disconnect();
+      }),
+    );
     await Promise.race([this.loop?.catch(() => undefined), sleep(1000)]);
     this.removeAllListeners();
   }
@@ -783,11 +931,11 @@ function sleep(ms: number): Promise<void> {
 }
 
 export async function createRedisLayer(config: Config, log: Logger): Promise<ChannelLayer> {
-  if (!config.redisUrl) throw new Error('REDIS_URL is not set');
+  if (!config.redisUrl || !config.redisUrls.length) throw new Error('REDIS_URL is not set');
   if (config.channelLayer === 'pubsub') {
     throw new Error('CHANNEL_LAYER=pubsub is not implemented; use the default "core" (channels_redis RedisChannelLayer)');
   }
-  const layer = new RedisChannelLayer({ url: config.redisUrl, log });
+  const layer = new RedisChannelLayer({ url: config.redisUrls, log });
   await layer.start();
   return layer;
 }

@@ -27,6 +27,8 @@ export interface ChannelLayer {
   send(channel: string, message: LayerMessage): Promise<void>;
   /** True when messages reach other processes right now (always true for memory). */
   isHealthy(): boolean;
+  /** Several Redis hosts: each host's state, in the configured order (absent for one host or memory). */
+  hostHealth?(): Array<{ host: string; ok: boolean }>;
   close(): Promise<void>;
 }
 

@@ -1,10 +1,12 @@
 // Who has at least one open socket (chat or notifications), across every process: decides whether a
 // mention also goes out as an FCM push. One process counts its own sockets; with Redis, each process
 // advertises its online users in `csichat:online:<user_id>` (a zset of process ids scored by expiry),
-// refreshed on a heartbeat so a crashed process's users expire on their own.
+// refreshed on a heartbeat so a crashed process's users expire on their own. With several Redis hosts
+// each user's key lives on the host its name hashes to (src/layers/ring.ts).
 import crypto from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { RedisRing } from '../layers/ring.ts';
 
 export interface OnlineRegistry {
   connected(userId: number): void;
@@ -68,13 +70,15 @@ export class RedisOnlineRegistry implements OnlineRegistry {
   private readonly local = new LocalCounts();
   private readonly processId = crypto.randomBytes(8).toString('hex');
   private readonly timer: NodeJS.Timeout;
+  private readonly ring: RedisRing;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis | readonly Redis[],
     private readonly log: Logger,
     private readonly ttlMs = 90_000,
     heartbeatMs = 30_000,
   ) {
+    this.ring = new RedisRing(redis);
     this.timer = setInterval(() => void this.heartbeat(), heartbeatMs);
     this.timer.unref();
   }
@@ -86,7 +90,8 @@ export class RedisOnlineRegistry implements OnlineRegistry {
   connected(userId: number): void {
     if (!this.local.up(userId)) return;
     const expiry = Date.now() + this.ttlMs;
-    this.redis
+    this.ring
+      .forKey(this.key(userId))
       .multi()
       .zadd(this.key(userId), expiry, this.processId)
       .pexpire(this.key(userId), this.ttlMs)
@@ -96,7 +101,8 @@ export class RedisOnlineRegistry implements OnlineRegistry {
 
   disconnected(userId: number): void {
     if (!this.local.down(userId)) return;
-    this.redis
+    this.ring
+      .forKey(this.key(userId))
       .zrem(this.key(userId), this.processId)
       .catch((err: unknown) => this.log.debug({ err, userId }, 'presence: could not withdraw (it expires)'));
   }
@@ -105,50 +111,65 @@ export class RedisOnlineRegistry implements OnlineRegistry {
     const users = this.local.users();
     if (!users.length) return;
     const expiry = Date.now() + this.ttlMs;
-    const tx = this.redis.pipeline();
-    for (const id of users) tx.zadd(this.key(id), expiry, this.processId).pexpire(this.key(id), this.ttlMs);
-    await tx.exec().catch((err: unknown) => this.log.debug({ err }, 'presence heartbeat failed'));
+    await Promise.all(
+      [...this.ring.byHost(users, (id) => this.key(id))].map(([redis, ids]) => {
+        const tx = redis.pipeline();
+        for (const id of ids) tx.zadd(this.key(id), expiry, this.processId).pexpire(this.key(id), this.ttlMs);
+        return tx.exec().catch((err: unknown) => this.log.debug({ err }, 'presence heartbeat failed'));
+      }),
+    );
   }
 
   async onlineAmong(userIds: number[]): Promise<Set<number>> {
     const online = new Set(userIds.filter((id) => this.local.has(id)));
     const remote = userIds.filter((id) => !online.has(id));
     if (!remote.length) return online;
-    try {
-      const now = Date.now();
-      const pipe = this.redis.pipeline();
-      for (const id of remote) pipe.zrangebyscore(this.key(id), now, '+inf', 'LIMIT', 0, 1);
-      const results = (await pipe.exec()) ?? [];
-      results.forEach(([err, members], i) => {
-        if (!err && Array.isArray(members) && members.length) online.add(remote[i]);
-      });
-    } catch (err) {
-      // Redis away: only this process's knowledge; at worst an online user also gets a push.
-      this.log.debug({ err }, 'presence lookup failed');
-    }
+    const now = Date.now();
+    await Promise.all(
+      [...this.ring.byHost(remote, (id) => this.key(id))].map(async ([redis, ids]) => {
+        try {
+          const pipe = redis.pipeline();
+          for (const id of ids) pipe.zrangebyscore(this.key(id), now, '+inf', 'LIMIT', 0, 1);
+          const results = (await pipe.exec()) ?? [];
+          results.forEach(([err, members], i) => {
+            if (!err && Array.isArray(members) && members.length) online.add(ids[i]);
+          });
+        } catch (err) {
+          // That Redis host away: only this process's knowledge of its users; at worst an online user also gets a push.
+          this.log.debug({ err }, 'presence lookup failed');
+        }
+      }),
+    );
     return online;
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
     const users = this.local.users();
-    if (users.length) {
-      const pipe = this.redis.pipeline();
-      for (const id of users) pipe.zrem(this.key(id), this.processId);
-      await pipe.exec().catch(() => undefined);
-    }
-    this.redis.disconnect();
+    await Promise.all(
+      [...this.ring.byHost(users, (id) => this.key(id))].map(([redis, ids]) => {
+        const pipe = redis.pipeline();
+        for (const id of ids) pipe.zrem(this.key(id), this.processId);
+        return pipe.exec().catch(() => undefined);
+      }),
+    );
+    this.ring.disconnect();
   }
 }
 
-export function createOnlineRegistry(redisUrl: string | null, log: Logger): OnlineRegistry {
-  if (!redisUrl) return new MemoryOnlineRegistry();
-  const redis = new Redis(redisUrl, {
-    lazyConnect: false,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (times) => Math.min(times * 200, 5000),
+/** `redisUrls`: REDIS_URL's hosts (one string: one host); none: this process only. */
+export function createOnlineRegistry(redisUrls: string | readonly string[] | null, log: Logger): OnlineRegistry {
+  const urls = redisUrls === null ? [] : typeof redisUrls === 'string' ? [redisUrls] : redisUrls;
+  if (!urls.length) return new MemoryOnlineRegistry();
+  const clients = urls.map((url) => {
+    const redis = new Redis(url, {
+      lazyConnect: false,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times) => Math.min(times * 200, 5000),
+    });
+    redis.on('error', (err) => log.debug({ err }, 'presence redis error'));
+    return redis;
   });
-  redis.on('error', (err) => log.debug({ err }, 'presence redis error'));
-  return new RedisOnlineRegistry(redis, log);
+  return new RedisOnlineRegistry(clients, log);
 }

@@ -18,6 +18,8 @@ export interface ReadinessReport {
   database: boolean;
   /** null: no Redis configured. */
   redis: boolean | null;
+  /** Several Redis hosts with some of them down (ready while at least one serves): their host:port/db. */
+  redisHostsDown?: string[];
 }
 
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
@@ -41,8 +43,15 @@ async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
 async function checkReadiness(ctx: AppContext): Promise<ReadinessReport> {
   const database = await withTimeout(ctx.db.knex.raw('SELECT 1'), DATABASE_TIMEOUT_MS);
   // The layer is healthy when its connections are up and its memberships are written to Redis.
-  const redis = ctx.config.redisUrl ? ctx.layer.isHealthy() : null;
-  return { database, redis };
+  if (!ctx.config.redisUrl) return { database, redis: null };
+  const hosts = ctx.config.redisUrls.length > 1 ? ctx.layer.hostHealth?.() : undefined;
+  if (hosts) {
+    // Several hosts: one host down takes out only the rooms on it (README: multiple Redis hosts), so the
+    // process stays ready while any host serves, and names the ones down.
+    const down = hosts.filter((h) => !h.ok).map((h) => h.host);
+    return { database, redis: down.length < hosts.length, ...(down.length ? { redisHostsDown: down } : {}) };
+  }
+  return { database, redis: ctx.layer.isHealthy() };
 }
 
 function send(res: Parameters<RequestHandler>[1], status: number, body: Record<string, string>): void {
@@ -71,7 +80,8 @@ export function readinessHandler(ctx: AppContext, isDraining: () => boolean): Re
       if (isDraining()) return send(res, 503, { status: 'draining' });
       const up = (v: boolean | null) => (v ? 'ok' : 'down');
       const body: Record<string, string> = { database: up(report.database) };
-      if (report.redis !== null) body.redis = up(report.redis);
+      if (report.redis !== null) body.redis = report.redis && report.redisHostsDown ? 'partial' : up(report.redis);
+      if (report.redisHostsDown) body.redis_hosts_down = report.redisHostsDown.join(', ');
       const ready = report.database && report.redis !== false;
       send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ...body });
     }, next);

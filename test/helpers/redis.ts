@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import crypto from 'node:crypto';
 import { Redis } from 'ioredis';
+import { consistentHash } from '../../src/layers/ring.ts';
 
 export function testPrefix(): string {
   return `csit6${crypto.randomBytes(3).toString('hex')}`;
@@ -99,4 +100,23 @@ export async function until(cond: () => boolean | Promise<boolean>, ms = 5000): 
     await sleep(10);
   }
   return await cond();
+}
+
+// Several hosts (channels_redis consistent_hash): names that land on a chosen host.
+
+/** A client prefix whose queue lives on host `index` of `n` (as channels_redis picks the receive host). */
+export function prefixOnHost(index: number, n: number): string {
+  for (;;) {
+    const cp = crypto.randomBytes(16).toString('hex');
+    if (consistentHash(`specific.${cp}!`, n) === index) return cp;
+  }
+}
+
+/** A group name `<stem>_<i>` that lives on host `index` of `n`. */
+export function groupOnHost(stem: string, index: number, n: number, skip = 0): string {
+  let found = 0;
+  for (let i = 1; ; i++) {
+    const g = `${stem}_${i}`;
+    if (consistentHash(g, n) === index && found++ === skip) return g;
+  }
 }

@@ -116,6 +116,8 @@ async def main():
                 await layer.group_add(cmd["group"], channel)
                 tasks.append(asyncio.ensure_future(listen(layer, channel)))
                 out({"op": op, "channel": channel})
+            elif op == "hash":
+                out({"op": op, "ring_size": layer.ring_size, "indexes": [layer.consistent_hash(v) for v in cmd["values"]]})
             elif op == "quit":
                 break
             else:
