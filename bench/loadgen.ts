@@ -330,6 +330,8 @@ export interface IdleResult {
   stillOpen: number;
   perConnKiB: number;
   connectRate: number;
+  /** Seconds from the first connect to the last socket open (a reconnect storm's "all back"). */
+  wallS: number;
 }
 
 export async function runIdle(o: {
@@ -362,7 +364,7 @@ export async function runIdle(o: {
     `idle conns=${o.conns} connected=${open.length} open_after_hold=${stillOpen} connfail=${conn.failures}${conn.errorsSample.length ? `(${conn.errorsSample.join('; ')})` : ''} ` +
     `connect_wall=${wall.toFixed(2)}s rate=${rate.toFixed(0)}/s connect_p50=${fmt(lat.p50)}ms p99=${fmt(lat.p99)}ms ` +
     `rss ${(rss0 / 1024).toFixed(1)}MiB -> ${(rss1 / 1024).toFixed(1)}MiB per_conn=${perConn.toFixed(2)}KiB rss_3s_after_close=${(rss2 / 1024).toFixed(1)}MiB load=${loadavg()[0].toFixed(2)}`;
-  return { line, connected: open.length, stillOpen, perConnKiB: perConn, connectRate: rate };
+  return { line, connected: open.length, stillOpen, perConnKiB: perConn, connectRate: rate, wallS: wall };
 }
 
 export interface RestResult {
