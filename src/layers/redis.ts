@@ -158,18 +158,29 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[1])
 return redis.call('ZRANGE', KEYS[1], 0, -1)
 `;
 
-// group_add in one command: KEYS[1] group key; ARGV: score, channel, group expiry.
-const GROUP_ADD_LUA = `
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+// KEYS[1] group key; ARGV: expiry, then score, channel, score, channel…: the group_adds of one turn to one
+// group in one command (a reconnect storm joins thousands of channels to a few groups at once).
+const GROUP_ADD_MANY_LUA = `
+redis.call('ZADD', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
 return 1
 `;
 
+/** At most this many channels per batched group_add command (Lua's unpack() has a stack limit). */
+const GROUP_ADD_BATCH = 1000;
+
+interface PendingAdd {
+  score: string;
+  channel: string;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
 type ScriptRedis = Redis & {
+  csiGroupAddMany(key: string, expiry: number, ...scoresAndChannels: string[]): Promise<number>;
   csiGroupSend(...args: Array<string | Buffer | number>): Promise<number>;
   csiSend(...args: Array<string | Buffer | number>): Promise<number>;
   csiGroupMembers(key: string, cutoff: number): Promise<string[]>;
-  csiGroupAdd(key: string, score: string, channel: string, expiry: number): Promise<number>;
 };
 
 /** Everything up to and including the first "!" (BaseChannelLayer.non_local_name). */
@@ -299,7 +310,7 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     this.cmd.defineCommand('csiGroupSend', { lua: GROUP_SEND_LUA });
     this.cmd.defineCommand('csiSend', { numberOfKeys: 1, lua: SEND_LUA });
     this.cmd.defineCommand('csiGroupMembers', { numberOfKeys: 1, lua: GROUP_MEMBERS_LUA });
-    this.cmd.defineCommand('csiGroupAdd', { numberOfKeys: 1, lua: GROUP_ADD_LUA });
+    this.cmd.defineCommand('csiGroupAddMany', { numberOfKeys: 1, lua: GROUP_ADD_MANY_LUA });
     // The receive connection only ever runs ZPOPMIN/BZPOPMIN; it waits for reconnects itself.
     this.rx = new Redis(options.url, {
       ...base,
@@ -400,13 +411,42 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     }
     const key = this.groupKey(group);
     try {
-      await this.cmd.csiGroupAdd(key, String(this.score()), channel, this.groupExpiry);
+      await this.batchedGroupAdd(key, String(this.score()), channel);
     } catch (err) {
       // Re-added on reconnect from the mirror. A remote channel cannot be remembered: report it.
       this.onCommandFailure(err);
       if (!this.isLocal(channel)) throw new LayerUnavailable('group_add', err);
     }
   }
+
+  /** group_adds waiting for the end of this turn, by group key. */
+  private pendingAdds = new Map<string, PendingAdd[]>();
+
+  /** ZADD + EXPIRE of one channel, sent with every other group_add of this turn to the same group as one
+   * command; each caller gets the outcome of the command that carried its channel. */
+  private batchedGroupAdd(key: string, score: string, channel: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.pendingAdds.size === 0) setImmediate(this.flushAdds);
+      let list = this.pendingAdds.get(key);
+      if (!list) this.pendingAdds.set(key, (list = []));
+      list.push({ score, channel, resolve, reject });
+    });
+  }
+
+  private readonly flushAdds = (): void => {
+    const all = this.pendingAdds;
+    this.pendingAdds = new Map();
+    for (const [key, list] of all) {
+      for (let i = 0; i < list.length; i += GROUP_ADD_BATCH) {
+        const part = list.slice(i, i + GROUP_ADD_BATCH);
+        const args = part.flatMap((p) => [p.score, p.channel]);
+        this.cmd.csiGroupAddMany(key, this.groupExpiry, ...args).then(
+          () => part.forEach((p) => p.resolve()),
+          (err: unknown) => part.forEach((p) => p.reject(err)),
+        );
+      }
+    }
+  };
 
   async groupDiscard(group: string, channel: string): Promise<void> {
     this.checkGroup(group);
