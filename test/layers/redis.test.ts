@@ -280,8 +280,8 @@ describeNeeding('Redis channel layer (channels_redis 4.x RedisChannelLayer proto
     const channels = Array.from({ length: 300 }, () => a.newChannel());
     await Promise.all(channels.map((ch, i) => a.groupAdd(i % 3 === 0 ? 'chat_7' : 'chat_8', ch)));
     expect(commands).to.equal(2);
-    const in7 = await raw.zrange(`${prefix}:group:chat_7`, 0, -1, 'WITHSCORES');
-    const in8 = await raw.zrange(`${prefix}:group:chat_8`, 0, -1);
+    const in7 = await raw.zrange(`${prefix}:group:chat_7`, '0', '-1', 'WITHSCORES');
+    const in8 = await raw.zrange(`${prefix}:group:chat_8`, '0', '-1');
     expect(in7.length / 2 + in8.length).to.equal(300);
     expect(new Set([...in7.filter((_, i) => i % 2 === 0), ...in8])).to.deep.equal(new Set(channels));
     // scores in call order (channels_redis: time.time() at each group_add), strictly increasing here
