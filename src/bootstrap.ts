@@ -15,6 +15,7 @@ import type { MediaStorage } from './storage/types.ts';
 import { createMailer } from './mail.ts';
 import { createLogger } from './log.ts';
 import { createPushSender, type PushSender } from './notification/push.ts';
+import { HandshakeLookups } from './realtime/handshake.ts';
 import { createOnlineRegistry, type OnlineRegistry } from './realtime/online.ts';
 import { SessionIndex } from './realtime/sessions.ts';
 import { GroupRenderer } from './realtime/fanout.ts';
@@ -87,6 +88,7 @@ function assembleContext(parts: ContextParts): AppContext {
     ...parts,
     sessions: new SessionIndex(layer, log),
     groupRenderer: new GroupRenderer(),
+    handshakes: new HandshakeLookups(db.knex),
     chatMessages: new SocketMessageWriter(db.knex),
     lastSeen: new DbLastSeenWriter(db.knex, log),
     otpGuard: new OtpFailureGuard(),

@@ -410,7 +410,7 @@ class ChatConsumer extends GroupConsumer {
 export async function connectChat(ctx: AppContext, up: UpgradeRequest): Promise<void> {
   const roomId = Number(up.params.room_id);
   if (!Number.isSafeInteger(roomId) || up.params.room_id.length > 18) return up.reject(403);
-  const info = await authenticateSocket(ctx.db.knex, up.query, roomId);
+  const info = await authenticateSocket(ctx.handshakes, up.query, roomId);
   if (!info || !info.room_active || !info.is_member) return up.reject(403);
   await new ChatConsumer(ctx, info, roomId, resumeRequest(up.query)).connect(up);
 }

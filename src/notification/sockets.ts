@@ -33,7 +33,7 @@ class NotificationConsumer extends GroupConsumer {
 }
 
 export async function connectNotifications(ctx: AppContext, up: UpgradeRequest): Promise<void> {
-  const info = await authenticateSocket(ctx.db.knex, up.query, null);
+  const info = await authenticateSocket(ctx.handshakes, up.query, null);
   if (!info) return up.reject(403);
   await new NotificationConsumer(ctx, info.id).connect(up);
 }
