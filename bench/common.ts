@@ -89,6 +89,10 @@ export interface ServerEnv {
   dataDir?: string;
   extraEnv?: Record<string, string>;
   nodeArgs?: string[];
+  /** The script to run instead of src/main.ts (bench/limit/server.ts: the limit reference). */
+  entry?: string;
+  /** Extra arguments after the script. */
+  args?: string[];
 }
 
 /** Starts `node --import tsx src/main.ts` on 127.0.0.1:port and waits until /api/warmup/ answers. */
@@ -106,8 +110,8 @@ export async function startServer(opts: ServerEnv): Promise<ServerProc> {
   if (opts.redisUrl) env.REDIS_URL = opts.redisUrl;
   if (opts.dataDir) env.DATA_DIR = opts.dataDir;
   // BENCH_SERVER=standin runs bench/standin.ts instead (checks the harness itself; not csi-chat)
-  const entry = process.env.BENCH_SERVER === 'standin' ? 'bench/standin.ts' : 'src/main.ts';
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', entry], {
+  const entry = opts.entry ?? (process.env.BENCH_SERVER === 'standin' ? 'bench/standin.ts' : 'src/main.ts');
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', entry, ...(opts.args ?? [])], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],

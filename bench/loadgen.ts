@@ -330,6 +330,10 @@ export interface IdleResult {
   stillOpen: number;
   perConnKiB: number;
   connectRate: number;
+  /** Seconds from the first connect to the last socket open (a reconnect storm's "all back"). */
+  wallS: number;
+  /** Server CPU-µs (utime+stime) per opened socket while connecting. */
+  cpuPerConnUs: number;
 }
 
 export async function runIdle(o: {
@@ -345,9 +349,12 @@ export async function runIdle(o: {
   await sleep(1000);
   const rss0 = rssKiB(o.pid);
   const specs = range(1, o.conns).map((u) => ({ url: wsUrl(o.url, room, benchToken(u)) }));
+  const cpu0 = cpuSeconds(o.pid);
   const t0 = performance.now();
   const conn = await connectMany(specs, o.concurrency);
   const wall = (performance.now() - t0) / 1000;
+  // The server's CPU per handshake: less sensitive than the rate to what else runs on a shared machine.
+  const cpuPerConnUs = conn.sockets.length ? ((cpuSeconds(o.pid) - cpu0) * 1e6) / Math.max(1, conn.sockets.filter(Boolean).length) : NaN;
   const open = conn.sockets.filter(Boolean) as WebSocket[];
   await sleep(o.holdS * 1000);
   const rss1 = rssKiB(o.pid);
@@ -360,9 +367,9 @@ export async function runIdle(o: {
   const rate = open.length / wall;
   const line =
     `idle conns=${o.conns} connected=${open.length} open_after_hold=${stillOpen} connfail=${conn.failures}${conn.errorsSample.length ? `(${conn.errorsSample.join('; ')})` : ''} ` +
-    `connect_wall=${wall.toFixed(2)}s rate=${rate.toFixed(0)}/s connect_p50=${fmt(lat.p50)}ms p99=${fmt(lat.p99)}ms ` +
+    `connect_wall=${wall.toFixed(2)}s rate=${rate.toFixed(0)}/s connect_p50=${fmt(lat.p50)}ms p99=${fmt(lat.p99)}ms server_cpu/connect=${cpuPerConnUs.toFixed(0)}us ` +
     `rss ${(rss0 / 1024).toFixed(1)}MiB -> ${(rss1 / 1024).toFixed(1)}MiB per_conn=${perConn.toFixed(2)}KiB rss_3s_after_close=${(rss2 / 1024).toFixed(1)}MiB load=${loadavg()[0].toFixed(2)}`;
-  return { line, connected: open.length, stillOpen, perConnKiB: perConn, connectRate: rate };
+  return { line, connected: open.length, stillOpen, perConnKiB: perConn, connectRate: rate, wallS: wall, cpuPerConnUs };
 }
 
 export interface RestResult {

@@ -17,10 +17,10 @@ import { fanoutRoom, defaultSenders, passes, roomsSpec, runChat, runIdle, runRes
 export type Size = 'smoke' | 'full';
 
 const PG = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432';
-const REDIS = process.env.BENCH_REDIS ?? 'redis://127.0.0.1:6379/9';
-const PORT0 = Number(process.env.BENCH_PORT ?? 18400);
+export const REDIS = process.env.BENCH_REDIS ?? 'redis://127.0.0.1:6379/9';
+export const PORT0 = Number(process.env.BENCH_PORT ?? 18400);
 /** The original has no per-socket rate limit; the bench senders must not be throttled by ours. */
-const SERVER_ENV = { WS_RATE_PER_SECOND: '100000', WS_RATE_BURST: '200000', LOAD_DEMO_DATA: 'false' };
+export const SERVER_ENV = { WS_RATE_PER_SECOND: '100000', WS_RATE_BURST: '200000', LOAD_DEMO_DATA: 'false' };
 const OUT = path.join(ROOT, 'bench', 'out');
 
 export interface Mode {
@@ -78,7 +78,7 @@ export async function setupDatabase(mode: Mode, users: number, restMessagesPerRo
   });
 }
 
-async function resetMessages(mode: Mode): Promise<void> {
+export async function resetMessages(mode: Mode): Promise<void> {
   if (mode.embedded) return; // PGlite is held by the server; bench-room messages accumulate (small in smoke runs)
   const c = new pg.Client({ connectionString: dbUrl(mode.db) });
   await c.connect();
@@ -86,7 +86,7 @@ async function resetMessages(mode: Mode): Promise<void> {
   await c.end();
 }
 
-async function flushRedis(): Promise<void> {
+export async function flushRedis(): Promise<void> {
   const { Redis } = await import('ioredis');
   const r = new Redis(REDIS, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await r.connect();

@@ -15,6 +15,7 @@ import type { MediaStorage } from './storage/types.ts';
 import { createMailer } from './mail.ts';
 import { createLogger } from './log.ts';
 import { createPushSender, type PushSender } from './notification/push.ts';
+import { HandshakeLookups } from './realtime/handshake.ts';
 import { createOnlineRegistry, type OnlineRegistry } from './realtime/online.ts';
 import { SessionIndex } from './realtime/sessions.ts';
 import { GroupRenderer } from './realtime/fanout.ts';
@@ -33,7 +34,7 @@ export async function openConfiguredDatabase(config: Config): Promise<Database> 
   return openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.databaseUrl ? null : pgliteDirFor(config) });
 }
 
-export async function createStorage(config: Config): Promise<MediaStorage> {
+async function createStorage(config: Config): Promise<MediaStorage> {
   if (config.cloudinary) {
     const { CloudinaryStorage } = await import('./storage/cloudinary.ts');
     return new CloudinaryStorage(config.cloudinary);
@@ -81,12 +82,13 @@ type ContextParts = Pick<AppContext, 'config' | 'log' | 'db' | 'layer' | 'storag
 /** The context around its connections (database, layer, storage, mail, push, online registry, client_id
  * claims — in memory without Redis): the per-process
  * services start empty. Tests call it again to get fresh services over the same connections. */
-export function assembleContext(parts: ContextParts): AppContext {
+function assembleContext(parts: ContextParts): AppContext {
   const { config, log, db, layer } = parts;
   return {
     ...parts,
     sessions: new SessionIndex(layer, log),
     groupRenderer: new GroupRenderer(),
+    handshakes: new HandshakeLookups(db.knex),
     chatMessages: new SocketMessageWriter(db.knex),
     lastSeen: new DbLastSeenWriter(db.knex, log),
     otpGuard: new OtpFailureGuard(),

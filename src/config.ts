@@ -75,7 +75,7 @@ export interface Config {
  * (docs/kotlin-client-contract.md §5 C1, C3, C4) — no null message text in frames and history, a `name`
  * in upload broadcasts' sender, the profile's `domain` as {id, name}.
  */
-export const CLIENT_COMPAT_MODES = ['csi-android-2025'] as const;
+const CLIENT_COMPAT_MODES = ['csi-android-2025'] as const;
 export type ClientCompat = (typeof CLIENT_COMPAT_MODES)[number];
 
 /** CLIENT_COMPAT=csi-android-2025: the app-safety mode (README: divergences). */

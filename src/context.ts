@@ -9,6 +9,7 @@ import type { MediaStorage } from './storage/types.ts';
 import type { OnlineRegistry } from './realtime/online.ts';
 import type { SessionIndex } from './realtime/sessions.ts';
 import type { GroupRenderer } from './realtime/fanout.ts';
+import type { HandshakeLookups } from './realtime/handshake.ts';
 import type { PushSender } from './notification/push.ts';
 import type { OtpFailureGuard } from './user/otpGuard.ts';
 import type { GoogleIdTokenVerifier } from './user/google.ts';
@@ -55,6 +56,8 @@ export interface AppContext {
   sessions: SessionIndex;
   /** Group fan-out: renders each layer event once per process for every local socket. */
   groupRenderer: GroupRenderer;
+  /** Batches the socket handshakes' token + room lookups (one statement for many concurrent handshakes). */
+  handshakes: HandshakeLookups;
   /** Batches the chat socket's plain sends into one statement per round trip. */
   chatMessages: SocketMessageWriter;
   /** Claims of send_message's client_id (idempotent sends): in Redis with REDIS_URL, else in this process. */

@@ -325,9 +325,6 @@ export async function memberById(
 }
 
 /** Whether a room with this id exists (any state). */
-export async function roomExists(db: Db, roomId: number): Promise<boolean> {
-  return (await rows(db, `SELECT 1 FROM "Chat_room" WHERE id = ?`, [roomId])).length > 0;
-}
 
 /** UserRoomStatus.objects.get_or_create(user, room) then last_read = now; save(). Returns false when
  * the room does not exist. The UPDATE comes first so that no identity value is burnt on re-reads. */

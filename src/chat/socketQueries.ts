@@ -58,7 +58,7 @@ export interface InsertedSocketMessage {
  * Message.objects.create + message.mentions.add(members) in one round trip: the row is written only if
  * the sender is a member and the parent (when given) is a message of the same room.
  */
-export async function insertSocketMessage(db: Db, m: NewSocketMessage): Promise<InsertedSocketMessage> {
+async function insertSocketMessage(db: Db, m: NewSocketMessage): Promise<InsertedSocketMessage> {
   const found = await preparedRows<InsertedSocketMessage>(
     db,
     'csi_chat_insert_message',

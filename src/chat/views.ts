@@ -79,7 +79,7 @@ export const roomMembers = apiView({
  */
 export const HISTORY_CURSOR = { defaultLimit: MESSAGE_PAGINATION.pageSize, maxLimit: MESSAGE_PAGINATION.maxPageSize } as const;
 
-export const historyCursorQuery = serializer({
+const historyCursorQuery = serializer({
   before: integer({ required: false, minValue: 1, maxValue: MAX_INT4 }),
   limit: integer({ required: false, minValue: 1, maxValue: HISTORY_CURSOR.maxLimit }),
 });

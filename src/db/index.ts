@@ -30,7 +30,7 @@ function parseIntArray(v: string): number[] {
 }
 
 /** Type parsers shared by both drivers: ids (bigint) as numbers, dates and timestamps as text. */
-export const TYPE_PARSERS: Record<number, (v: string) => unknown> = {
+const TYPE_PARSERS: Record<number, (v: string) => unknown> = {
   [OID.INT8]: toNumber,
   [OID.DATE]: keepText,
   [OID.TIMESTAMP]: keepText,
@@ -48,7 +48,7 @@ const pgTypes = {
 };
 
 /** SQL that puts a session back in the shape csi-chat expects (pg_dump scripts clear search_path). */
-export const SESSION_SETUP_SQL = `SET TIME ZONE 'UTC'; SELECT pg_catalog.set_config('search_path', '"$user", public', false);`;
+const SESSION_SETUP_SQL = `SET TIME ZONE 'UTC'; SELECT pg_catalog.set_config('search_path', '"$user", public', false);`;
 
 function redact(url: string): string {
   try {

@@ -88,7 +88,7 @@ export interface ViewSpec {
 /** Django's DATA_UPLOAD_MAX_MEMORY_SIZE for non-file bodies. */
 const MAX_BODY_BYTES = 2.5 * 1024 * 1024;
 
-export function allowHeader(methods: Method[]): string {
+function allowHeader(methods: Method[]): string {
   const out: string[] = [];
   for (const m of METHOD_ORDER) {
     if (!methods.includes(m)) continue;
@@ -199,7 +199,7 @@ function buildAbsoluteUri(ctx: AppContext, req: Request): string {
   return `${proto}://${host}${req.originalUrl}`;
 }
 
-export function sendDrf(res: Response, status: number, body: unknown, headers: Record<string, string>): void {
+function sendDrf(res: Response, status: number, body: unknown, headers: Record<string, string>): void {
   res.status(status);
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   if (body === undefined || body === null) {

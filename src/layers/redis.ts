@@ -50,7 +50,7 @@ import { consistentHash } from './ring.ts';
 
 export { consistentHash };
 
-export const RANDOM_PREFIX_LENGTH = 12;
+const RANDOM_PREFIX_LENGTH = 12;
 const CHANNEL_RE = /^[a-zA-Z\d\-_.]+(![\d\w\-_.]*)?$/;
 
 export class ChannelFull extends Error {
@@ -60,7 +60,7 @@ export class ChannelFull extends Error {
   }
 }
 
-export class LayerUnavailable extends Error {
+class LayerUnavailable extends Error {
   constructor(what: string, cause?: unknown) {
     super(`channel layer unavailable: ${what}`, { cause });
     this.name = 'LayerUnavailable';
@@ -166,18 +166,29 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[1])
 return redis.call('ZRANGE', KEYS[1], 0, -1)
 `;
 
-// group_add in one command: KEYS[1] group key; ARGV: score, channel, group expiry.
-const GROUP_ADD_LUA = `
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+// KEYS[1] group key; ARGV: expiry, then score, channel, score, channel…: the group_adds of one turn to one
+// group in one command (a reconnect storm joins thousands of channels to a few groups at once).
+const GROUP_ADD_MANY_LUA = `
+redis.call('ZADD', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
 return 1
 `;
 
+/** At most this many channels per batched group_add command (Lua's unpack() has a stack limit). */
+const GROUP_ADD_BATCH = 1000;
+
+interface PendingAdd {
+  score: string;
+  channel: string;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
 type ScriptRedis = Redis & {
+  csiGroupAddMany(key: string, expiry: number, ...scoresAndChannels: string[]): Promise<number>;
   csiGroupSend(...args: Array<string | Buffer | number>): Promise<number>;
   csiSend(...args: Array<string | Buffer | number>): Promise<number>;
   csiGroupMembers(key: string, cutoff: number): Promise<string[]>;
-  csiGroupAdd(key: string, score: string, channel: string, expiry: number): Promise<number>;
 };
 
 /** Everything up to and including the first "!" (BaseChannelLayer.non_local_name). */
@@ -186,7 +197,7 @@ export function nonLocalName(channel: string): string {
   return i < 0 ? channel : channel.slice(0, i + 1);
 }
 
-export function isValidChannelName(name: string): boolean {
+function isValidChannelName(name: string): boolean {
   return name.length < 100 && CHANNEL_RE.test(name);
 }
 
@@ -344,7 +355,7 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
       cmd.defineCommand('csiGroupSend', { lua: GROUP_SEND_LUA });
       cmd.defineCommand('csiSend', { numberOfKeys: 1, lua: SEND_LUA });
       cmd.defineCommand('csiGroupMembers', { numberOfKeys: 1, lua: GROUP_MEMBERS_LUA });
-      cmd.defineCommand('csiGroupAdd', { numberOfKeys: 1, lua: GROUP_ADD_LUA });
+      cmd.defineCommand('csiGroupAddMany', { numberOfKeys: 1, lua: GROUP_ADD_MANY_LUA });
       const shard = new Shard(index, url, cmd);
       cmd.on('error', (err) => this.log?.debug({ err: String(err), host: shard.label }, 'redis layer: command connection error'));
       cmd.on('close', () => this.onDown(shard, 'command connection closed'));
@@ -484,13 +495,42 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     }
     const key = this.groupKey(group);
     try {
-      await shard.cmd.csiGroupAdd(key, String(this.score()), channel, this.groupExpiry);
+      await this.batchedGroupAdd(shard, key, String(this.score()), channel);
     } catch (err) {
       // Re-added on reconnect from the mirror. A remote channel cannot be remembered: report it.
       this.onCommandFailure(shard, err);
       if (!this.isLocal(channel)) throw new LayerUnavailable('group_add', err);
     }
   }
+
+  /** group_adds waiting for the end of this turn, by group key. */
+  private pendingAdds = new Map<string, { shard: Shard; adds: PendingAdd[] }>();
+
+  /** ZADD + EXPIRE of one channel, sent with every other group_add of this turn to the same group as one
+   * command; each caller gets the outcome of the command that carried its channel. */
+  private batchedGroupAdd(shard: Shard, key: string, score: string, channel: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.pendingAdds.size === 0) setImmediate(this.flushAdds);
+      let pending = this.pendingAdds.get(key);
+      if (!pending) this.pendingAdds.set(key, (pending = { shard, adds: [] }));
+      pending.adds.push({ score, channel, resolve, reject });
+    });
+  }
+
+  private readonly flushAdds = (): void => {
+    const all = this.pendingAdds;
+    this.pendingAdds = new Map();
+    for (const [key, { shard, adds }] of all) {
+      for (let i = 0; i < adds.length; i += GROUP_ADD_BATCH) {
+        const part = adds.slice(i, i + GROUP_ADD_BATCH);
+        const args = part.flatMap((p) => [p.score, p.channel]);
+        shard.cmd.csiGroupAddMany(key, this.groupExpiry, ...args).then(
+          () => part.forEach((p) => p.resolve()),
+          (err: unknown) => part.forEach((p) => p.reject(err)),
+        );
+      }
+    }
+  };
 
   async groupDiscard(group: string, channel: string): Promise<void> {
     this.checkGroup(group);

@@ -15,7 +15,7 @@ interface SendNotificationEvent extends LayerMessage {
 }
 
 /** The consumer's one handler, send_notification: {"notification": …}, the same bytes for every socket. */
-export const NOTIFICATION_EVENTS: EventTable = {
+const NOTIFICATION_EVENTS: EventTable = {
   send_notification: eventType<SendNotificationEvent, Buffer>({
     required: ['notification'],
     render: (e) => Buffer.from(pythonDumps({ notification: e.notification })),
@@ -33,7 +33,7 @@ class NotificationConsumer extends GroupConsumer {
 }
 
 export async function connectNotifications(ctx: AppContext, up: UpgradeRequest): Promise<void> {
-  const info = await authenticateSocket(ctx.db.knex, up.query, null);
+  const info = await authenticateSocket(ctx.handshakes, up.query, null);
   if (!info) return up.reject(403);
   await new NotificationConsumer(ctx, info.id).connect(up);
 }

@@ -112,7 +112,7 @@ function scan(chars: string[]): void {
 }
 
 /** CPython's UnicodeDecodeError text for the first invalid UTF-8 sequence, or null when valid. */
-export function utf8DecodeError(buf: Buffer): string | null {
+function utf8DecodeError(buf: Buffer): string | null {
   let i = 0;
   while (i < buf.length) {
     const b = buf[i];

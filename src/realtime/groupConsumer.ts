@@ -28,7 +28,7 @@ export interface CatchUp {
 }
 
 /** How long live events are checked against a catch-up: far beyond a sender's commit-to-publish time. */
-export const COVER_MS = 60_000;
+const COVER_MS = 60_000;
 
 /** Live events held per socket until its handshake (and catch-up) is over; past it the socket is not
  * opened (a room this busy would otherwise queue without bound): the client gets 1013 and reconnects. */

@@ -88,24 +88,38 @@ export class RedisOnlineRegistry implements OnlineRegistry {
   }
 
   connected(userId: number): void {
-    if (!this.local.up(userId)) return;
-    const expiry = Date.now() + this.ttlMs;
-    this.ring
-      .forKey(this.key(userId))
-      .multi()
-      .zadd(this.key(userId), expiry, this.processId)
-      .pexpire(this.key(userId), this.ttlMs)
-      .exec()
-      .catch((err: unknown) => this.log.debug({ err, userId }, 'presence: could not advertise (the heartbeat retries)'));
+    if (this.local.up(userId)) this.enqueue(true, userId);
   }
 
   disconnected(userId: number): void {
-    if (!this.local.down(userId)) return;
-    this.ring
-      .forKey(this.key(userId))
-      .zrem(this.key(userId), this.processId)
-      .catch((err: unknown) => this.log.debug({ err, userId }, 'presence: could not withdraw (it expires)'));
+    if (this.local.down(userId)) this.enqueue(false, userId);
   }
+
+  /** Advertise (true) / withdraw (false) operations of this turn, in order: one transaction per turn, so
+   * a reconnect storm writes one MULTI for every socket that came up together, not one each. */
+  private pending: Array<[boolean, number]> = [];
+
+  private enqueue(up: boolean, userId: number): void {
+    if (this.pending.length === 0) setImmediate(this.flush);
+    this.pending.push([up, userId]);
+  }
+
+  private readonly flush = (): void => {
+    const ops = this.pending;
+    this.pending = [];
+    if (!ops.length) return;
+    const expiry = Date.now() + this.ttlMs;
+    for (const [redis, hostOps] of this.ring.byHost(ops, ([, id]) => this.key(id))) {
+      const tx = redis.multi();
+      for (const [up, id] of hostOps) {
+        if (up) tx.zadd(this.key(id), expiry, this.processId).pexpire(this.key(id), this.ttlMs);
+        else tx.zrem(this.key(id), this.processId);
+      }
+      tx.exec().catch((err: unknown) =>
+        this.log.debug({ err, users: hostOps.length }, 'presence: could not advertise or withdraw (the heartbeat retries; entries expire)'),
+      );
+    }
+  };
 
   private async heartbeat(): Promise<void> {
     const users = this.local.users();
@@ -145,6 +159,7 @@ export class RedisOnlineRegistry implements OnlineRegistry {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    this.pending = [];
     const users = this.local.users();
     await Promise.all(
       [...this.ring.byHost(users, (id) => this.key(id))].map(([redis, ids]) => {

@@ -83,7 +83,7 @@ export const profileDetail = apiView({
 // register/
 
 /** Who may register members: admins (role "admin") and Django staff/superusers. */
-export function canRegisterMembers(u: UserRow): boolean {
+function canRegisterMembers(u: UserRow): boolean {
   return u.role === 'admin' || u.is_staff || u.is_superuser;
 }
 

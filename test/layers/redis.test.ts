@@ -266,6 +266,31 @@ describeNeeding('Redis channel layer (channels_redis 4.x RedisChannelLayer proto
     expect(await until(async () => (await raw.exists(`${prefix}:group:chat_6`)) === 0, 2000)).to.equal(true);
   });
 
+  it('group_adds of one turn go out as one command per group, each channel with its own score', async () => {
+    const a = await layer();
+    // Counted on the command connection's writes (a wrapper around the script method would upset ioredis's
+    // auto-pipelining, which calls it through its own name).
+    const cmd = (a as unknown as { shards: Array<{ cmd: Redis }> }).shards[0].cmd; // one host: one shard
+    let commands = 0;
+    const send = cmd.sendCommand.bind(cmd);
+    cmd.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+      if (command.name === 'evalsha') commands += 1; // (an eval after NOSCRIPT repeats one of them)
+      return (send as (...a: unknown[]) => unknown)(command, ...rest);
+    }) as Redis['sendCommand'];
+    const channels = Array.from({ length: 300 }, () => a.newChannel());
+    await Promise.all(channels.map((ch, i) => a.groupAdd(i % 3 === 0 ? 'chat_7' : 'chat_8', ch)));
+    expect(commands).to.equal(2);
+    const in7 = await raw.zrange(`${prefix}:group:chat_7`, '0', '-1', 'WITHSCORES');
+    const in8 = await raw.zrange(`${prefix}:group:chat_8`, '0', '-1');
+    expect(in7.length / 2 + in8.length).to.equal(300);
+    expect(new Set([...in7.filter((_, i) => i % 2 === 0), ...in8])).to.deep.equal(new Set(channels));
+    // scores in call order (channels_redis: time.time() at each group_add), strictly increasing here
+    const scores = in7.filter((_, i) => i % 2 === 1).map(Number);
+    expect(scores).to.deep.equal([...scores].sort((x, y) => x - y));
+    expect(new Set(scores).size).to.equal(scores.length);
+    expect(await raw.ttl(`${prefix}:group:chat_7`)).to.be.within(86000, 86400);
+  });
+
   it('createChannelLayer picks the Redis layer when REDIS_URL is set (started, healthy); CHANNEL_LAYER=pubsub is refused', async () => {
     const { createChannelLayer } = await import('../../src/layers/index.ts');
     const { testConfig } = await import('../helpers/harness.ts');

@@ -50,6 +50,34 @@ describe('online registry', () => {
       await b.close();
     });
 
+    it('a storm of connects in one turn is one transaction, and operations keep their order', async () => {
+      const c = new Redis(url);
+      made.push(c);
+      let transactions = 0;
+      const multi = c.multi.bind(c);
+      c.multi = ((...args: unknown[]) => {
+        transactions += 1;
+        return (multi as (...a: unknown[]) => ReturnType<Redis['multi']>)(...args);
+      }) as Redis['multi'];
+      const a = new RedisOnlineRegistry(c, log);
+      const b = registry();
+      const users = Array.from({ length: 50 }, (_, i) => 700000 + Math.floor(Math.random() * 1000) * 100 + i);
+      for (const u of users) a.connected(u);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(transactions).to.equal(1);
+      expect((await b.onlineAmong(users)).size).to.equal(50);
+      // Down and up again in one turn: the user stays advertised (the withdraw runs before the advertise).
+      a.disconnected(users[0]);
+      a.connected(users[0]);
+      a.disconnected(users[1]);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(transactions).to.equal(2);
+      const online = await b.onlineAmong(users.slice(0, 2));
+      expect([...online]).to.deep.equal([users[0]]);
+      await a.close();
+      await b.close();
+    });
+
     it("a dead process's users expire; a live one keeps them with its heartbeat", async () => {
       const dead = registry(300, 100_000);
       const live = registry(300, 100);
