@@ -23,6 +23,14 @@ function renderMetrics(ctx: AppContext, hub: SocketHub): string {
   metric('csichat_frames_out_total', 'counter', 'Frames written to sockets.', hub.stats.framesOut);
   metric('csichat_slow_readers_closed_total', 'counter', 'Sockets closed (1013) because their send buffer passed the bound.', hub.stats.slowClosed);
   metric('csichat_layer_healthy', 'gauge', `1 when the ${ctx.layer.kind} channel layer reaches the other processes.`, ctx.layer.isHealthy() ? 1 : 0);
+  const hosts = ctx.config.redisUrls.length > 1 ? ctx.layer.hostHealth?.() : undefined;
+  if (hosts)
+    metric(
+      'csichat_layer_redis_hosts_down',
+      'gauge',
+      'Redis hosts of REDIS_URL this process cannot use right now.',
+      hosts.filter((h) => !h.ok).length,
+    );
   const layerStats = (ctx.layer as { stats?: Record<string, number> }).stats;
   if (layerStats) {
     for (const [key, value] of Object.entries(layerStats)) {

@@ -3,6 +3,9 @@
 // redis-servers), delivery across hosts, losing one host (only the groups on it go local-only, then
 // replay as after a single-host outage), and one host unreachable at start-up (start, say which, serve the rest).
 import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -11,6 +14,7 @@ import { consistentHash, RedisRing } from '../../src/layers/ring.ts';
 import type { LayerMessage } from '../../src/layers/types.ts';
 import { ConfigError, loadConfig, redisHosts } from '../../src/config.ts';
 import { describeNeeding, redisMissing } from '../helpers/suites.ts';
+import { spawnServer } from '../helpers/serverProcess.ts';
 import { RedisServerProcess, freePort, testPrefix, until, sleep, prefixOnHost, groupOnHost } from '../helpers/redis.ts';
 
 describe('Several Redis hosts: REDIS_URL list and consistent hash', () => {
@@ -279,5 +283,53 @@ describeNeeding('Several Redis hosts: two redis-servers', [redisMissing], functi
       for (const l of layers.splice(0)) await l.close();
       await late.kill();
     }
+  });
+
+  it('a whole server with one of two hosts down: starts, logs which, /healthz 200 "partial" naming it, 200 "ok" once it is up', async function () {
+    this.timeout(180000); // a whole process on PGlite, on a loaded machine
+    const deadPort = await freePort();
+    const late = new RedisServerProcess(deadPort);
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'csi-hosts-'));
+    const server = spawnServer({ REDIS_URL: `${urls[0]},${late.url}`, DATABASE_URL: '', DATA_DIR: dataDir, LOAD_DEMO_DATA: 'false' });
+    try {
+      const port = await server.listening();
+      const warn = server.logs(/Redis hosts not reachable at start-up/);
+      expect(warn).to.have.length(1);
+      expect(warn[0].msg).to.include(`(127.0.0.1:${deadPort}/0)`);
+      const health = async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+        return { status: r.status, body: (await r.json()) as Record<string, string> };
+      };
+      expect(await health()).to.deep.equal({
+        status: 200,
+        body: { status: 'ready', database: 'ok', redis: 'partial', redis_hosts_down: `127.0.0.1:${deadPort}/0` },
+      });
+      await late.start();
+      let last = await health();
+      expect(
+        await until(async () => {
+          last = await health();
+          return last.body.redis === 'ok';
+        }, 15000),
+        JSON.stringify(last),
+      ).to.equal(true);
+      expect(last).to.deep.equal({ status: 200, body: { status: 'ready', database: 'ok', redis: 'ok' } });
+    } finally {
+      server.signal('SIGTERM');
+      await server.waitForExit(20000).catch(() => server.signal('SIGKILL'));
+      await late.kill();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a whole server refuses a host list with a duplicate, naming both entries', async function () {
+    this.timeout(120000);
+    const server = spawnServer({ REDIS_URL: `${urls[0]},${urls[1]},${urls[0]}`, DATABASE_URL: '' });
+    const exit = await server.waitForExit(60000);
+    expect(exit.code).to.equal(2);
+    const port = new URL(urls[0]).port;
+    expect(server.output()).to.include(
+      `csi-chat: configuration error: REDIS_URL names the Redis host 127.0.0.1:${port}/0 twice (entries 1 and 3); list each host once`,
+    );
   });
 });
