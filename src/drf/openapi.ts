@@ -115,3 +115,38 @@ export function fieldErrorsBody(input: JsonSchema, extraKeys: readonly string[] 
 export function bodyOf(schema: JsonSchema, opts: { form?: boolean; multipartOnly?: boolean } = {}): BodyDoc {
   return { schema, ...opts };
 }
+
+/** Scalar shapes the wire objects are made of. */
+export const T = {
+  str: { type: 'string' },
+  strOrNull: { type: ['string', 'null'] },
+  int: { type: 'integer' },
+  id: { type: 'integer', minimum: 1 },
+  bool: { type: 'boolean' },
+  /** a DRF DateTimeField: local time (Asia/Kolkata, +05:30) isoformat */
+  dateTime: { type: 'string', description: 'isoformat, local time (+05:30)' },
+  /** a media URL (Cloudinary or local), null when none */
+  urlOrNull: { type: ['string', 'null'], description: 'the media URL' },
+} as const satisfies Record<string, JsonSchema>;
+
+/** The schema of a serializer a view builds per request (its validators close over the request's database handle). */
+export function inputSchemaOf(factory: (knex: never) => { schema: JsonSchema }): JsonSchema {
+  return factory(undefined as never).schema;
+}
+
+/** The 503 of a view that sends mail and could not. */
+export const MAIL_FAILED = json(
+  'The email could not be sent; nothing was changed',
+  errorBody('The email could not be sent. Nothing was changed; please try again later.'),
+);
+/** The 502 of a view that stores a file and could not. */
+export const STORAGE_FAILED = json('The file could not be stored', detailBody('The file could not be stored. Try again later.'));
+
+/** A partial update's body: the same fields, none required. */
+export function partialBody(schema: JsonSchema): JsonSchema {
+  const { required: _required, ...rest } = schema;
+  return rest;
+}
+
+/** One of several bodies under one status. */
+export const anyOf = (...schemas: JsonSchema[]): JsonSchema => ({ anyOf: schemas });
