@@ -175,9 +175,36 @@ describe('API documents', function () {
     expect(checked).to.be.greaterThan(50);
   });
 
-  it('carries examples recorded on the original', () => {
-    const text = JSON.stringify(docs.openapi);
-    expect(text).to.include('fixtures/golden/auth_login_success.json');
-    expect(JSON.stringify(docs.asyncapi)).to.include('fixtures/golden/ws_send_message_basic.json');
+  it('carries examples recorded on the original, and none without the transcripts', () => {
+    const count = (doc: object) => JSON.stringify(doc).split('recorded on the original (fixtures/golden/').length - 1;
+    expect(count(docs.openapi)).to.be.greaterThan(40);
+    expect(count(docs.asyncapi)).to.be.greaterThan(5);
+    const bare = buildDocuments(urlpatterns, websocketUrlpatterns, null);
+    expect(count(bare.openapi) + count(bare.asyncapi)).to.equal(0);
+  });
+
+  it('the golden check can fail: a body with a key the schema does not have, or a wrong type, is refused', () => {
+    const ajv = ajv2020();
+    const op = (docs.openapi.paths['/api/user/login/'] as Json).post as Json;
+    const schema = (((op.responses as Json)['200'] as Json).content as Json)['application/json'] as Json;
+    const validate = ajv.compile(schema.schema as object);
+    const good = { year: '3rd', token: 'a'.repeat(40), is_completed: true, missing_fields: [], message: 'Welcome Riya!' };
+    expect(validate(good)).to.equal(true);
+    expect(validate({ ...good, extra: 1 })).to.equal(false);
+    expect(validate({ ...good, is_completed: 'yes' })).to.equal(false);
+    const frames = Object.values(docs.asyncapi.components.messages).map((m) => ajv.compile((m as Json).payload as object));
+    expect(frames.some((v) => v({ action: 'edited', id: 3, new_content: 'x' }))).to.equal(true);
+    expect(frames.some((v) => v({ action: 'edited', id: 'three', new_content: 'x' }))).to.equal(false);
+  });
+
+  it('the document validation can fail: a parameter in no valid place is refused', async () => {
+    const broken = structuredClone(docs.openapi) as Json;
+    (((broken.paths as Json)['/api/chat/groups/{room_id}/messages/'] as Json).parameters as Json[])[0].in = 'body';
+    let failed = false;
+    await SwaggerParser.validate(broken as never).catch(() => (failed = true));
+    expect(failed).to.equal(true);
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    const validate = ajv.compile(structuredClone(asyncapiSpecs.schemasWithoutId['3.0.0'] as object));
+    expect(validate({ ...structuredClone(docs.asyncapi), asyncapi: '3.0.0', channels: { chat: { address: 5 } } })).to.equal(false);
   });
 });
