@@ -11,6 +11,8 @@ import { metricsHandler } from './metrics.ts';
 import { urlpatterns, websocketUrlpatterns } from './urls.ts';
 import { READINESS_PATH, readinessHandler } from './server/readiness.ts';
 import { adminHandler } from './admin/mount.ts';
+import { buildDocuments } from './apidocs/index.ts';
+import { apiDocsRouter } from './apidocs/serve.ts';
 
 export interface RunningServer {
   server: http.Server;
@@ -35,6 +37,8 @@ function createHttpServer(ctx: AppContext): { server: http.Server; router: UrlRo
     READINESS_PATH,
     readinessHandler(ctx, () => ws.hub.draining),
   );
+  // The API documents (opt-in: the original has no such paths), before the URL table's 404.
+  if (ctx.config.apiDocs) app.use(apiDocsRouter(buildDocuments(urlpatterns, websocketUrlpatterns)));
   // The admin site: Django's /admin/, loaded on its first request (src/admin/mount.ts).
   app.use('/admin', adminHandler(ctx));
   app.use(router.handler(ctx));

@@ -1,4 +1,6 @@
-// npm run db:load | db:init | db:indexes | createuser | token — against DATABASE_URL, or the embedded PGlite files.
+// npm run db:load | db:init | db:indexes | createuser | token | schema — against DATABASE_URL, or the embedded PGlite files.
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
 import { openConfiguredDatabase } from './bootstrap.ts';
@@ -9,6 +11,8 @@ import { makePassword } from './auth/hashers.ts';
 import { getOrCreateToken, USER_TABLE } from './auth/tokens.ts';
 import { nowTimestamp } from './drf/datetime.ts';
 import type { Database } from './db/index.ts';
+import { buildDocuments, documentFiles } from './apidocs/index.ts';
+import { urlpatterns, websocketUrlpatterns } from './urls.ts';
 
 class UsageError extends Error {}
 
@@ -17,7 +21,8 @@ const USAGE = `usage:
   npm run db:load -- [--reset] FILE.sql
   npm run db:indexes -- --print | --apply | --drop     (opt-in indexes; --print writes the SQL, --apply builds them concurrently)
   npm run createuser -- --email E --password P --first-name F [--last-name L] [--role R] [--year Y]
-  npm run token -- --email E`;
+  npm run token -- --email E
+  npm run schema -- [--out DIR]          (openapi.yaml/.json, asyncapi.yaml/.json; default DIR: docs/api)`;
 
 async function withDb<T>(fn: (db: Database) => Promise<T>): Promise<T> {
   const db = await openConfiguredDatabase(loadConfig());
@@ -116,6 +121,16 @@ async function run(argv: string[]): Promise<void> {
         return getOrCreateToken(db.knex, user.id as number);
       });
       console.log(key);
+      return;
+    }
+    case 'schema': {
+      const { values } = parseArgs({ args: rest, options: { out: { type: 'string', default: 'docs/api' } } });
+      const dir = values.out!;
+      fs.mkdirSync(dir, { recursive: true });
+      for (const [name, text] of Object.entries(documentFiles(buildDocuments(urlpatterns, websocketUrlpatterns)))) {
+        fs.writeFileSync(path.join(dir, name), text);
+        console.log(`wrote ${path.join(dir, name)}`);
+      }
       return;
     }
     default:

@@ -57,6 +57,8 @@ export interface Config {
   logLevel: string;
   /** Enables GET /metrics behind `Authorization: Bearer <token>`; null = no such path. */
   metricsToken: string | null;
+  /** API_DOCS: serve the API documents at /api/schema/ and /api/docs/ (the original has no such path: 404). */
+  apiDocs: boolean;
   /** Base of local media URLs (LocalStorage); null = http://localhost:<port>. */
   mediaBaseUrl: string | null;
   /** CREATE_SCHEMA=false: an empty database is refused instead of getting the schema (a deploy pointed
@@ -132,6 +134,7 @@ const ENV_VARS = {
   LOAD_DEMO_DATA: { production: false },
   LOG_LEVEL: { production: false },
   METRICS_TOKEN: { production: false },
+  API_DOCS: { production: false },
   CREATE_SCHEMA: { production: true },
   WEB_CONCURRENCY: { production: false },
   SHUTDOWN_GRACE_MS: { production: false },
@@ -342,6 +345,7 @@ export function loadConfig(env: Env = process.env): Config {
     loadDemoData: bool(env, 'LOAD_DEMO_DATA', !databaseUrl),
     logLevel: str(env, 'LOG_LEVEL') ?? (debug ? 'debug' : 'info'),
     metricsToken: str(env, 'METRICS_TOKEN') ?? null,
+    apiDocs: bool(env, 'API_DOCS', false),
     mediaBaseUrl: url(env, 'MEDIA_BASE_URL', ['http:', 'https:']),
     createSchema: bool(env, 'CREATE_SCHEMA', true),
     webConcurrency,

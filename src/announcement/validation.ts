@@ -10,7 +10,7 @@ import * as q from './queries.ts';
 const RELATED_CHOICES = ['D', 'T', 'M'] as const;
 
 /** AnnouncementSerializer's writable fields. */
-const announcementSerializer = serializer({
+export const announcementSerializer = serializer({
   message: char(),
   related_to: choice({ choices: RELATED_CHOICES }),
 });

@@ -8,6 +8,14 @@ import { parseQs, quotePlus } from '../drf/pagination.ts';
 import { float, readInput, type SerializerInput } from '../drf/fields/index.ts';
 import { pythonInt } from '../python/builtins.ts';
 import { serializer } from '../drf/serializer.ts';
+import { anyOf, arrayOf, bodyOf, detailBody, errorBody, fieldErrorsBody, json, messageBody, obj, T } from '../drf/openapi.ts';
+
+const CHECK_IN_INPUT = coordinateSchema('check_in_latitude', 'check_in_longitude');
+const CHECK_OUT_INPUT = coordinateSchema('check_out_latitude', 'check_out_longitude');
+function coordinateSchema(lat: string, lon: string) {
+  return serializer({ [lat]: float(), [lon]: float() }).schema;
+}
+const distance = { type: 'number', description: 'metres from the lab' };
 import { haversineMeters, pyFixed2 } from './geo.ts';
 import * as q from './queries.ts';
 
@@ -19,8 +27,10 @@ export function utcToday(nowMs: number = Date.now()): string {
 export { pythonFloat } from '../drf/fields/number.ts';
 
 /** CheckInSerializer / CheckOutSerializer: two required FloatFields, errors in declaration order. */
+const coordinateSerializer = (latName: string, lonName: string) => serializer({ [latName]: float(), [lonName]: float() });
+
 async function coordinates(input: SerializerInput, latName: string, lonName: string): Promise<{ lat: number; lon: number }> {
-  const data = await serializer({ [latName]: float(), [lonName]: float() }).validate(input);
+  const data = await coordinateSerializer(latName, lonName).validate(input);
   return { lat: data[latName]!, lon: data[lonName]! };
 }
 
@@ -31,6 +41,19 @@ function isUniqueViolation(err: unknown): boolean {
 /** POST checkin/ — CheckInSerializer, one check-in per day, within the lab radius. */
 export const checkIn = apiView({
   name: 'Check In',
+  docs: {
+    POST: {
+      summary: "Check in for today, within the lab's radius",
+      body: bodyOf(CHECK_IN_INPUT, { form: true }),
+      responses: {
+        200: json('Checked in', obj({ message: { const: 'Check-in successful. Attendance marked!' }, distance })),
+        400: json(
+          'Invalid coordinates, too far, or already checked in',
+          anyOf(fieldErrorsBody(CHECK_IN_INPUT), errorBody('You have already checked in today.'), obj({ error: T.str, distance })),
+        ),
+      },
+    },
+  },
   methods: {
     async POST(req) {
       const { lat, lon } = await coordinates(await readInput(req), 'check_in_latitude', 'check_in_longitude');
@@ -65,6 +88,19 @@ export const checkIn = apiView({
 /** POST checkout/ — CheckOutSerializer (no range check), today's check-in required, once. */
 export const checkOut = apiView({
   name: 'Check Out',
+  docs: {
+    POST: {
+      summary: 'Check out for today',
+      body: bodyOf(CHECK_OUT_INPUT, { form: true }),
+      responses: {
+        200: json('Checked out', messageBody('Check-out successful. See you tomorrow!')),
+        400: json(
+          'Invalid coordinates, no check-in today, or already checked out',
+          anyOf(fieldErrorsBody(CHECK_OUT_INPUT), errorBody('No check-in record found for today.', 'You have already checked out today.')),
+        ),
+      },
+    },
+  },
   methods: {
     async POST(req) {
       const { lat, lon } = await coordinates(await readInput(req), 'check_out_latitude', 'check_out_longitude');
@@ -104,6 +140,29 @@ export function weeklyLink(rawQuery: string, page: number): string {
 /** GET weekly/?page=N — the last 49 days in 7 pages of 7 days, page 1 ending today. */
 export const weekly = apiView({
   name: 'Last49 Days Attendance',
+  docs: {
+    GET: {
+      summary: "The user's attendance over the last 49 days, 7 days a page (page 1 ends today)",
+      query: [{ name: 'page', schema: { type: 'integer', minimum: 1, maximum: 7, default: 1 } }],
+      responses: {
+        200: json('A week', {
+          type: 'object',
+          required: ['page', 'total_pages', 'next', 'previous', 'results'],
+          additionalProperties: false,
+          properties: {
+            page: T.int,
+            total_pages: T.int,
+            next: T.strOrNull,
+            previous: T.strOrNull,
+            results: arrayOf(obj({ date: { type: 'string', format: 'date' }, attended: T.bool, day_name: T.str, month_name: T.str })),
+            month: { type: 'string', description: 'when the week is in one month' },
+            months: { ...arrayOf(T.str), description: 'when the week spans two months' },
+          },
+        }),
+        400: json('A bad page', detailBody('Invalid page number.', 'Page out of range.')),
+      },
+    },
+  },
   methods: {
     async GET(req) {
       const today = utcToday();

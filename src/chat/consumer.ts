@@ -70,6 +70,42 @@ export const ERR = {
   afterUnknown: "'after' is not the id of a message of this room.",
 } as const;
 
+const messageId = { type: ['integer', 'string'], description: 'a message id (an integer, or its digits as a string)' } as const;
+
+/** The frames a client sends on /ws/chat/<room_id>/ (the `dispatch` switch below), for the AsyncAPI
+ * document: each action's keys as the handlers read them. A frame without `action` is a send_message. */
+export const CHAT_ACTIONS = {
+  send_message: {
+    summary: 'Send a text message (also the default when `action` is absent)',
+    required: ['message'],
+    properties: {
+      message: { type: 'string', minLength: 1 },
+      message_type: { type: 'string', minLength: 1, maxLength: 20, default: 'text' },
+      attachment: { type: ['string', 'null'], maxLength: 255 },
+      mentions: { type: 'array', maxItems: 1000, items: messageId, description: 'user ids: members get a chat_mention notification' },
+      parent_message_id: { ...messageId, type: ['integer', 'string', 'null'], description: 'reply to this message of the room' },
+    },
+  },
+  edit_message: {
+    summary: 'Edit one of your messages',
+    required: ['message_id', 'new_content'],
+    properties: { message_id: messageId, new_content: { type: 'string', minLength: 1 } },
+  },
+  delete_message: { summary: 'Delete one of your messages', required: ['message_id'], properties: { message_id: messageId } },
+  react_message: {
+    summary: 'Toggle a reaction on a message',
+    required: ['message_id', 'reaction'],
+    properties: { message_id: messageId, reaction: { type: 'string', minLength: 1, maxLength: 64 } },
+  },
+  pin_message: {
+    summary: `Pin or unpin a message (at most ${PIN_LIMIT} pinned per room)`,
+    required: ['message_id'],
+    properties: { message_id: messageId, pin: { type: 'boolean', default: true } },
+  },
+  typing: { summary: 'Tell the room you are typing', required: [], properties: {} },
+  stop_typing: { summary: 'Tell the room you stopped typing', required: [], properties: {} },
+} as const;
+
 /** A resume (`?after=`) sends at most this many messages, and stops adding older ones once their text
  * (content + attachment) passes maxBytes; what it leaves out is paged over REST (resume_truncated). */
 export const RESUME_LIMITS = { maxMessages: 500, maxBytes: 1024 * 1024 } as const;

@@ -15,6 +15,12 @@ import {
   typingFrame,
   type ChatMessageFrames,
   type ParentObject,
+  chatMessageFrameSchema,
+  editedFrameSchema,
+  deletedFrameSchema,
+  reactedFrameSchema,
+  pinnedFrameSchema,
+  typingFrameSchema,
 } from './frames.ts';
 import { parentForFrame } from './socketQueries.ts';
 
@@ -103,8 +109,13 @@ function renderChatMessage(e: ChatMessageEvent, ctx: AppContext): PreparedChat |
 }
 
 /** Events whose frame is the same for every member. */
-const sameForAll = <E extends ChatEvent>(required: readonly (keyof E & string)[], frame: (e: E) => string) =>
-  eventType<E, Buffer>({ required, render: (e) => Buffer.from(frame(e)), pick: (bytes) => bytes });
+const sameForAll = <E extends ChatEvent>(required: readonly (keyof E & string)[], frame: (e: E) => string, doc: { summary: string; frame: object }) =>
+  eventType<E, Buffer>({
+    required,
+    render: (e) => Buffer.from(frame(e)),
+    pick: (bytes) => bytes,
+    doc: doc as { summary: string; frame: Record<string, unknown> },
+  });
 
 /** The chat consumer's handlers (Chat/consumers.py): keys each one indexes, its frame, who gets what. */
 export const CHAT_EVENTS: EventTable = {
@@ -113,16 +124,30 @@ export const CHAT_EVENTS: EventTable = {
     objects: ['sender'],
     render: renderChatMessage,
     pick: (frames, e, to) => (fromSelf(e, to.userId) ? frames.self : frames.other),
+    doc: { summary: 'A message stored in the room (socket send_message or REST upload), to every socket of the room', frame: chatMessageFrameSchema },
   }),
-  chat_message_edited: sameForAll<ChatMessageEditedEvent>(['id', 'new_content'], editedFrame),
-  chat_message_deleted: sameForAll<ChatMessageDeletedEvent>(['id'], deletedFrame),
-  chat_message_reacted: sameForAll<ChatMessageReactedEvent>(['id', 'reactions'], reactedFrame),
-  chat_message_pinned: sameForAll<ChatMessagePinnedEvent>(['id', 'is_pinned'], pinnedFrame),
+  chat_message_edited: sameForAll<ChatMessageEditedEvent>(['id', 'new_content'], editedFrame, {
+    summary: 'A message was edited (edit_message)',
+    frame: editedFrameSchema,
+  }),
+  chat_message_deleted: sameForAll<ChatMessageDeletedEvent>(['id'], deletedFrame, {
+    summary: 'A message was deleted (delete_message)',
+    frame: deletedFrameSchema,
+  }),
+  chat_message_reacted: sameForAll<ChatMessageReactedEvent>(['id', 'reactions'], reactedFrame, {
+    summary: "A message's reaction counts changed (react_message)",
+    frame: reactedFrameSchema,
+  }),
+  chat_message_pinned: sameForAll<ChatMessagePinnedEvent>(['id', 'is_pinned'], pinnedFrame, {
+    summary: 'A message was pinned or unpinned (pin_message)',
+    frame: pinnedFrameSchema,
+  }),
   chat_typing: eventType<ChatTypingEvent, Buffer>({
     required: ['sender', 'is_typing'],
     objects: ['sender'],
     render: (e) => Buffer.from(typingFrame(e)),
     // The typist's own sockets get nothing, as in the original.
     pick: (bytes, e, to) => (fromSelf(e, to.userId) ? null : bytes),
+    doc: { summary: "Someone started or stopped typing (typing / stop_typing), to every socket but the typist's", frame: typingFrameSchema },
   }),
 };

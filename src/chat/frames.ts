@@ -73,6 +73,65 @@ function senderWithName(sender: SenderRef): SenderRef {
   return { name: sender.first_name, ...sender };
 }
 
+// ---------------------------------------------------------------------------------------------
+// The frames' JSON Schemas (the AsyncAPI document), next to the functions that write them.
+
+const id = { type: 'integer', minimum: 1 } as const;
+const utcIso = { type: 'string', description: 'datetime.isoformat() in UTC (+00:00)' } as const;
+const strict = (properties: Record<string, unknown>, required = Object.keys(properties)) =>
+  ({ type: 'object', properties, required, additionalProperties: false }) as const;
+
+/** socketSender(): {name, photo, id, role}. */
+export const socketSenderSchema = strict({ name: { type: 'string' }, photo: { type: ['string', 'null'] }, id, role: { type: 'string' } });
+
+/** chat_message frames: the sender is socketSender() for socket sends, the REST user object for uploads. */
+export const chatMessageFrameSchema = strict({
+  message: { type: ['string', 'null'], description: 'null for an attachment-only upload ("" with CLIENT_COMPAT=csi-android-2025)' },
+  sender: {
+    anyOf: [
+      socketSenderSchema,
+      {
+        type: 'object',
+        description: "an upload's sender: the REST user object (id, first_name, last_name, role, photo, year, current_status)",
+        required: ['id'],
+        properties: { id },
+      },
+    ],
+  },
+  message_type: { type: 'string' },
+  id,
+  is_self: { type: 'boolean', description: "true on the sockets of the message's sender" },
+  attachment: { type: ['string', 'null'] },
+  created_at: utcIso,
+  room: id,
+  parent_message: {
+    anyOf: [
+      { type: 'null' },
+      strict({
+        id,
+        content: { type: ['string', 'null'] },
+        sender: strict({ id, name: { type: 'string' }, photo: { type: ['string', 'null'] } }),
+        created_at: utcIso,
+      }),
+    ],
+  },
+});
+export const editedFrameSchema = strict({ action: { const: 'edited' }, id, new_content: { type: 'string' } });
+export const deletedFrameSchema = strict({ action: { const: 'deleted' }, id });
+export const reactedFrameSchema = strict({
+  action: { const: 'reacted' },
+  id,
+  reactions: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 }, description: 'reaction → count' },
+});
+export const pinnedFrameSchema = strict({
+  action: { const: 'message_pinned' },
+  id,
+  is_pinned: { type: 'boolean' },
+  pinned_at: { type: ['string', 'null'] },
+});
+export const typingFrameSchema = strict({ action: { const: 'typing' }, sender: socketSenderSchema, is_typing: { type: 'boolean' } });
+export const errorFrameSchema = strict({ error: { type: 'string' } });
+
 export const editedFrame = (e: ChatMessageEditedEvent) => pythonDumps({ action: 'edited', id: e.id, new_content: e.new_content });
 export const deletedFrame = (e: ChatMessageDeletedEvent) => pythonDumps({ action: 'deleted', id: e.id });
 export const reactedFrame = (e: ChatMessageReactedEvent) => pythonDumps({ action: 'reacted', id: e.id, reactions: e.reactions });

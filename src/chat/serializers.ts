@@ -2,6 +2,7 @@
 // Rows come from src/chat/queries.ts (timestamps as Postgres UTC text, ids as numbers).
 import type { MediaStorage } from '../storage/types.ts';
 import { drfDateTime, drfUtcZ, localDateTimeSeconds, timestampMs, utcIsoformat } from '../drf/datetime.ts';
+import { arrayOf, nullable, obj, T } from '../drf/openapi.ts';
 
 export interface SerializeContext {
   storage: MediaStorage;
@@ -45,6 +46,23 @@ export function serializeUser(u: MemberRow, c: SerializeContext) {
     current_status: currentStatus(u.last_seen, c.nowMs),
   };
 }
+
+/** serializeUser() */
+export const chatUserSchema = obj({
+  id: T.id,
+  first_name: T.str,
+  last_name: T.strOrNull,
+  role: T.str,
+  photo: T.urlOrNull,
+  year: T.str,
+  current_status: {
+    type: 'string',
+    description: '"online" (seen in the last 2 minutes), the local time last seen ("YYYY-MM-DD HH:MM:SS"), or "offline"',
+  },
+});
+
+/** userForRoom() */
+export const userForRoomSchema = obj({ id: T.id, first_name: T.str, last_name: T.strOrNull });
 
 /** UserForRoomSerializer / the inline {id, first_name, last_name} dicts of the views. */
 function userForRoom(id: number, firstName: string, lastName: string | null) {
@@ -103,6 +121,44 @@ function lastMessage(r: LastMessageFields) {
     sender: userForRoom(r.lm_sender_id!, r.lm_sender_first_name!, r.lm_sender_last_name),
   };
 }
+
+/** serializeRoom() */
+export const roomSchema = obj({
+  id: T.id,
+  name: T.str,
+  description: T.strOrNull,
+  room_avatar: T.urlOrNull,
+  is_active: T.bool,
+  unread_count: { type: 'integer', minimum: 0 },
+  last_read_timestamp: { type: ['string', 'null'], description: 'UTC, ending in Z' },
+  last_read_message_id: { type: ['integer', 'null'] },
+  created_by: userForRoomSchema,
+  created_at: T.dateTime,
+  updated_at: T.dateTime,
+  last_message: nullable(obj({ id: T.id, content: T.strOrNull, created_at: T.dateTime, sender: userForRoomSchema })),
+});
+
+/** serializeRoomListItem() */
+export const roomListItemSchema = obj({
+  id: T.id,
+  name: T.str,
+  description: T.strOrNull,
+  room_avatar: T.urlOrNull,
+  created_by: userForRoomSchema,
+  created_at: T.dateTime,
+  updated_at: T.dateTime,
+  members_count: { type: 'integer', minimum: 0 },
+});
+
+/** serializeJoinedRoom() */
+export const joinedRoomSchema = obj({
+  id: T.id,
+  name: T.str,
+  description: T.strOrNull,
+  members: arrayOf(userForRoomSchema),
+  created_by: userForRoomSchema,
+  is_active: T.bool,
+});
 
 /**
  * RoomSerializer (members is write-only). `withRequest` = the serializer had the request in its
@@ -183,6 +239,30 @@ export interface MessageRow {
   p_last_name: string | null;
   p_photo: string | null;
 }
+
+/** serializeMessage() */
+export const messageSchema = obj({
+  id: T.id,
+  sender: chatUserSchema,
+  attachment: T.urlOrNull,
+  is_self: T.bool,
+  parent_message: nullable(obj({ id: T.id, content: T.strOrNull, sender: obj({ id: T.id, name: T.str, photo: T.urlOrNull }) })),
+  message_type: T.str,
+  content: { type: ['string', 'null'], description: 'null for an attachment-only message ("" with CLIENT_COMPAT=csi-android-2025)' },
+  reactions: { type: ['object', 'null'], additionalProperties: { type: 'integer' }, description: 'reaction → count' },
+  is_deleted: T.bool,
+  is_edited: T.bool,
+  status: { description: 'the stored status (JSON)' },
+  is_pinned: T.bool,
+  pinned_at: { type: ['string', 'null'], description: 'isoformat, local time (+05:30)' },
+  created_at: T.dateTime,
+  updated_at: T.dateTime,
+  room: T.id,
+  mentions: arrayOf(T.id),
+});
+
+/** serializeUpload() */
+export const uploadSchema = obj({ content: T.strOrNull, attachment: T.urlOrNull, parent_message: { type: ['integer', 'null'] } });
 
 /** MessageSerializer (fields='__all__' + sender, attachment, is_self, parent_message) in DRF's order. */
 export function serializeMessage(m: MessageRow, c: SerializeContext, viewerId: number) {

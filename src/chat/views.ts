@@ -22,6 +22,26 @@ import { boolean, char, dictInput, file, image, integer, parsePk, pk, pkList, re
 import { isTruthy, lookupId, MAX_INT4 } from '../python/builtins.ts';
 import { serializer } from '../drf/serializer.ts';
 import { androidSafe } from '../config.ts';
+import { pageSchema } from '../drf/pagination.ts';
+import {
+  anyOf,
+  arrayOf,
+  bodyOf,
+  detailBody,
+  errorBody,
+  fieldErrorsBody,
+  json,
+  messageBody,
+  obj,
+  partialBody,
+  STORAGE_FAILED,
+  T,
+  type QueryParamDoc,
+} from '../drf/openapi.ts';
+import { chatUserSchema, joinedRoomSchema, messageSchema, roomListItemSchema, roomSchema, uploadSchema, userForRoomSchema } from './serializers.ts';
+
+const NO_ROOM = detailBody('No Room matches the given query.');
+const SEARCH_QUERY: QueryParamDoc[] = [{ name: 'q', required: true, schema: T.str }];
 
 const MESSAGE_PAGINATION = { pageSize: 20, maxPageSize: 100 };
 
@@ -47,6 +67,12 @@ const hasNul = (s: string) => s.includes('\0');
 /** GET groups/ — UserRoomsAPIView */
 export const userRooms = apiView({
   name: 'User Rooms Api',
+  docs: {
+    GET: {
+      summary: "The rooms the user is a member of, with unread counts and each room's last message",
+      responses: { 200: json('The rooms', arrayOf(roomSchema)), 404: json('No room joined', messageBody('You have not joined any rooms.')) },
+    },
+  },
   methods: {
     async GET(req) {
       const rooms = await q.joinedRooms(req.ctx.db.knex, me(req).id);
@@ -60,6 +86,15 @@ export const userRooms = apiView({
 /** GET groups/<str:room_id>/members/ — RoomMembersAPIView (its catch-all answered 500 for unknown rooms). */
 export const roomMembers = apiView({
   name: 'Room Members Api',
+  docs: {
+    GET: {
+      summary: "An active room's members",
+      responses: {
+        200: json('The members', arrayOf(chatUserSchema)),
+        404: json('No such active room', errorBody('An error occurred: No Room matches the given query.')),
+      },
+    },
+  },
   methods: {
     async GET(req) {
       const id = roomIdParam(req);
@@ -112,6 +147,38 @@ async function cursorPage(req: ApiRequest, roomId: number): Promise<CursorPageBo
  * `before` or `limit`, the cursor paging above. */
 export const roomMessages = apiView({
   name: 'Room Messages Api',
+  docs: {
+    GET: {
+      summary: "A room's history, newest first: page numbers (the original), or with before/limit a stable cursor (opt-in)",
+      query: [
+        { name: 'page', schema: { type: 'integer', minimum: 1 }, description: 'page number (out of range: 404 "Invalid page.")' },
+        { name: 'page_size', schema: { type: 'integer', minimum: 1, maximum: MESSAGE_PAGINATION.maxPageSize, default: MESSAGE_PAGINATION.pageSize } },
+        ...Object.entries(historyCursorQuery.fields).map(([name, f]) => ({
+          name,
+          schema: f.schema!,
+          description:
+            name === 'before'
+              ? 'opt-in cursor paging: the messages with a lower id'
+              : `opt-in cursor paging: page size (default ${HISTORY_CURSOR.defaultLimit}); with page or page_size: 400 "${CURSOR_AND_PAGE}"`,
+        })),
+      ],
+      responses: {
+        200: json(
+          'A page of messages (page numbers), or with before/limit a cursor page',
+          anyOf(
+            pageSchema(messageSchema),
+            obj({
+              next: { type: ['string', 'null'], description: 'this URL with before=<last id>; null on the last page' },
+              results: arrayOf(messageSchema),
+            }),
+          ),
+        ),
+        400: json('Bad before/limit, or mixed with page/page_size', anyOf(fieldErrorsBody(historyCursorQuery.schema), detailBody(CURSOR_AND_PAGE))),
+        403: json('Not a member', detailBody('You are not a member of this room.')),
+        404: json('No such active room, or a page out of range', detailBody('No Room matches the given query.', 'Invalid page.')),
+      },
+    },
+  },
   methods: {
     async GET(req) {
       const knex = req.ctx.db.knex;
@@ -145,6 +212,7 @@ export const roomMessages = apiView({
 /** GET groups/list/ — RoomListAPIView */
 export const roomList = apiView({
   name: 'Room List Api',
+  docs: { GET: { summary: 'Every active room', responses: { 200: json('The rooms', arrayOf(roomListItemSchema)) } } },
   methods: {
     async GET(req) {
       const rooms = await q.activeRooms(req.ctx.db.knex);
@@ -157,6 +225,17 @@ export const roomList = apiView({
 /** GET groups/search/?q= — UserGroupSearchAPIView */
 export const groupSearch = apiView({
   name: 'User Group Search Api',
+  docs: {
+    GET: {
+      summary: "Search the user's rooms by name",
+      query: SEARCH_QUERY,
+      responses: {
+        200: json('The matching rooms', arrayOf(roomListItemSchema)),
+        400: json('No query', errorBody('Please Provide a search query.')),
+        404: json('None found', messageBody('No groups Found')),
+      },
+    },
+  },
   methods: {
     async GET(req) {
       const query = req.query('q') ?? '';
@@ -172,6 +251,18 @@ export const groupSearch = apiView({
 /** GET groups/<int:room_id>/search/members/?q= — UserGroupMembersSearchAPIView */
 export const memberSearch = apiView({
   name: 'User Group Members Search Api',
+  docs: {
+    GET: {
+      summary: "Search a room's members by name",
+      query: SEARCH_QUERY,
+      responses: {
+        200: json('The matching members', arrayOf(chatUserSchema)),
+        400: json('No query', errorBody('Please Provide a search query.')),
+        403: json('Not a member', messageBody('You are not a member of this group')),
+        404: json('No such active room, or no member found', anyOf(NO_ROOM, messageBody('no user found'))),
+      },
+    },
+  },
   methods: {
     async GET(req) {
       const knex = req.ctx.db.knex;
@@ -213,6 +304,14 @@ function roomFields(knex: ApiRequest['ctx']['db']['knex'], roomId: number | null
   };
 }
 
+/** The fields after name and description (RoomSerializer / EditRoomSerializer). */
+const roomTail = () => ({ room_avatar: image({ required: false }), is_active: boolean({ required: false }) });
+const membersField = (knex: ApiRequest['ctx']['db']['knex']) => pkList({ existing: (ids: number[]) => q.existingUserIds(knex, ids) });
+
+/** The input schemas of create-group/ and edit-group/ (the serializers validateRoom runs; no database needed to describe them). */
+const CREATE_ROOM_INPUT = serializer({ ...roomFields(undefined as never, null), members: membersField(undefined as never), ...roomTail() }).schema;
+const EDIT_ROOM_INPUT = partialBody(serializer({ ...roomFields(undefined as never, null), ...roomTail() }).schema);
+
 /** RoomSerializer (create) / EditRoomSerializer (partial update) validation. */
 async function validateRoom(
   req: ApiRequest,
@@ -220,11 +319,11 @@ async function validateRoom(
   mode: { partial: boolean; withMembers: boolean; roomId: number | null },
 ): Promise<RoomFields> {
   const knex = req.ctx.db.knex;
-  const tail = { room_avatar: image({ required: false }), is_active: boolean({ required: false }) };
+  const tail = roomTail();
   const data = mode.withMembers
     ? await serializer({
         ...roomFields(knex, mode.roomId),
-        members: pkList({ existing: (ids: number[]) => q.existingUserIds(knex, ids) }),
+        members: membersField(knex),
         ...tail,
       }).validate(input, { partial: mode.partial })
     : await serializer({ ...roomFields(knex, mode.roomId), ...tail }).validate(input, { partial: mode.partial });
@@ -258,6 +357,17 @@ async function discard(req: ApiRequest, stored: string | null): Promise<void> {
 /** POST create-group/ — CreateRoomAPIView */
 export const createRoom = apiView({
   name: 'Create Room Api',
+  docs: {
+    POST: {
+      summary: 'Create a room (the creator owns it); multipart for an avatar',
+      body: bodyOf(CREATE_ROOM_INPUT, { form: true }),
+      responses: {
+        201: json('Created', obj({ message: { const: 'Room created successfully' }, room: roomSchema })),
+        400: json('Invalid fields', fieldErrorsBody(CREATE_ROOM_INPUT)),
+        502: STORAGE_FAILED,
+      },
+    },
+  },
   methods: {
     async POST(req) {
       const knex = req.ctx.db.knex;
@@ -295,6 +405,19 @@ export const createRoom = apiView({
 /** PUT edit-group/<int:room_id>/ — EditRoomAPIView (partial update by any member) */
 export const editRoom = apiView({
   name: 'Edit Room Api',
+  docs: {
+    PUT: {
+      summary: "Change a room's name, description, avatar or active flag (any member; only the fields given)",
+      body: bodyOf(EDIT_ROOM_INPUT, { form: true }),
+      responses: {
+        200: json('Updated', obj({ message: { const: 'Room updated successfully' }, room: roomSchema })),
+        400: json('Invalid fields', fieldErrorsBody(EDIT_ROOM_INPUT)),
+        403: json('Not a member', detailBody('You do not have permission to edit this room.')),
+        404: json('No such room', detailBody('Room not found')),
+        502: STORAGE_FAILED,
+      },
+    },
+  },
   methods: {
     async PUT(req) {
       const knex = req.ctx.db.knex;
@@ -328,6 +451,16 @@ export const editRoom = apiView({
 /** DELETE delete-group/<int:room_id>/ — DeleteRoomAPIView (creator only, hard delete with cascade) */
 export const deleteRoom = apiView({
   name: 'Delete Room Api',
+  docs: {
+    DELETE: {
+      summary: 'Delete a room with its messages (its creator only); its sockets are closed with 4003',
+      responses: {
+        200: json('Deleted', messageBody('Room deleted successfully.')),
+        403: json('Not the creator', errorBody('You are not authorized to delete this room.')),
+        404: json('No such room', NO_ROOM),
+      },
+    },
+  },
   methods: {
     async DELETE(req) {
       const knex = req.ctx.db.knex;
@@ -350,6 +483,19 @@ export const deleteRoom = apiView({
 /** POST group/<int:room_id>/remove-yourself/ — RemoveYourselfFromRoomAPIView */
 export const removeYourself = apiView({
   name: 'Remove Yourself From Room Api',
+  docs: {
+    POST: {
+      summary: 'Leave a room (not its creator)',
+      responses: {
+        200: json('Left', messageBody('You have successfully removed yourself from the group.')),
+        403: json(
+          'Not a member, or the creator',
+          detailBody('You are not a member of this room.', 'You are the group creator. Transfer ownership before leaving.'),
+        ),
+        404: json('No such room', detailBody('Room not found')),
+      },
+    },
+  },
   methods: {
     async POST(req) {
       const knex = req.ctx.db.knex;
@@ -370,6 +516,21 @@ export const removeYourself = apiView({
 /** POST group/<int:room_id>/transfer-ownership/ — TransferOwnershipAPIView */
 export const transferOwnership = apiView({
   name: 'Transfer Ownership Api',
+  docs: {
+    POST: {
+      summary: 'Give a room to another member (its owner only)',
+      body: { schema: { type: 'object', properties: { new_owner_id: { type: ['integer', 'string'] } }, required: ['new_owner_id'] }, form: true },
+      responses: {
+        200: json('Transferred', obj({ message: { const: 'Ownership transferred successfully.' }, new_owner: userForRoomSchema })),
+        400: json(
+          'No or bad new owner',
+          detailBody('New owner ID is required.', 'A valid integer is required.', 'The specified user is not a member of this group.'),
+        ),
+        403: json('Not the owner', detailBody('Only the current owner can transfer ownership.')),
+        404: json('No such room', NO_ROOM),
+      },
+    },
+  },
   methods: {
     async POST(req) {
       const knex = req.ctx.db.knex;
@@ -400,6 +561,16 @@ export const transferOwnership = apiView({
 /** POST group/<int:room_id>/add-yourself/ — AddYourselfToRoomAPIView */
 export const addYourself = apiView({
   name: 'Add Yourself To Room Api',
+  docs: {
+    POST: {
+      summary: 'Join an active room',
+      responses: {
+        200: json('Joined', obj({ message: { const: 'You have been added to the group successfully.' }, room: joinedRoomSchema })),
+        400: json('Already a member', detailBody('You are already a member of this group.')),
+        404: json('No such active room', NO_ROOM),
+      },
+    },
+  },
   methods: {
     async POST(req) {
       const knex = req.ctx.db.knex;
@@ -424,6 +595,15 @@ export const addYourself = apiView({
  * on an unknown room with this body). */
 export const markAsRead = apiView({
   name: 'Mark Room As Read Api',
+  docs: {
+    POST: {
+      summary: "Mark a room's messages as read for the user",
+      responses: {
+        200: json('Marked', messageBody('Room marked as read.')),
+        404: json('No such room (the original answered 500 with this body)', errorBody('No Room matches the given query.')),
+      },
+    },
+  },
   methods: {
     async POST(req) {
       const id = roomIdParam(req);
@@ -437,20 +617,39 @@ export const markAsRead = apiView({
 // ---------------------------------------------------------------------------------------------
 // Upload
 
+/** MessageUploadSerializer's fields. */
+function uploadFields(knex: ApiRequest['ctx']['db']['knex']) {
+  return {
+    content: char({ required: false, allowBlank: true }),
+    attachment: file(),
+    parent_message: pk({ required: false, allowNull: true, exists: (pid: number) => q.messageExists(knex, pid), max: MAX_INT4 }),
+  };
+}
+const UPLOAD_INPUT = serializer(uploadFields(undefined as never)).schema;
+
 /** POST groups/<int:room_id>/messages/upload/ — MessageUploadView (CreateAPIView) */
 export const messageUpload = apiView({
   name: 'Message Upload',
+  docs: {
+    POST: {
+      summary: "Send a file or image to a room (broadcast to the room's sockets as a chat_message frame)",
+      body: bodyOf(UPLOAD_INPUT, { multipartOnly: true }),
+      responses: {
+        201: json('Stored and broadcast', uploadSchema),
+        400: json('Invalid fields', fieldErrorsBody(UPLOAD_INPUT)),
+        403: json('Not a member', detailBody('Not a member of this room.')),
+        404: json('No such active room', NO_ROOM),
+        502: STORAGE_FAILED,
+      },
+    },
+  },
   methods: {
     async POST(req): Promise<ApiResult> {
       const { ctx } = req;
       const knex = ctx.db.knex;
       const user = me(req);
       // serializer.is_valid(raise_exception=True) comes before perform_create's room checks.
-      const upload = await serializer({
-        content: char({ required: false, allowBlank: true }),
-        attachment: file(),
-        parent_message: pk({ required: false, allowNull: true, exists: (pid: number) => q.messageExists(knex, pid), max: MAX_INT4 }),
-      }).validate(await readInput(req));
+      const upload = await serializer(uploadFields(knex)).validate(await readInput(req));
       const attachment = upload.attachment;
       const parentId = upload.parent_message ?? null;
       const text = upload.content ?? null;

@@ -1,5 +1,17 @@
 // The original's Domain serializers and view bodies.
 import type { DomainRow, YearMemberRow } from './queries.ts';
+import { arrayOf, obj, T } from '../drf/openapi.ts';
+
+/** serializeMemberSimple() */
+export const memberSimpleSchema = obj({ id: T.id, full_name: T.str });
+/** groupByYearAndDomain() */
+export const yearWiseSchema = {
+  type: 'object',
+  description: 'year → domain name (lower case, "undefined" for none) → members',
+  additionalProperties: { type: 'object', additionalProperties: arrayOf(memberSimpleSchema) },
+};
+/** domainsByYear() */
+export const domainsByYearSchema = arrayOf(obj({ id: T.str, label: T.str, domains: arrayOf(obj({ id: T.id, name: T.str })) }));
 
 /** User.YEAR_CHOICES */
 const YEAR_CHOICES: Array<[string, string]> = [

@@ -24,6 +24,7 @@ import {
 import { drfJson, pythonDumps } from '../python/json.ts';
 import { parsePythonJson } from '../python/jsonDecode.ts';
 import { pythonTypeName } from '../python/builtins.ts';
+import type { ViewDocs } from './openapi.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 const METHOD_ORDER: Method[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -83,6 +84,8 @@ export interface ViewSpec {
   description?: string;
   /** OPTIONS "parses" when the view sets parser_classes (default: DRF's three parsers). */
   parses?: string[];
+  /** What it answers, for the API documents (src/drf/openapi.ts). */
+  docs?: ViewDocs;
 }
 
 /** Django's DATA_UPLOAD_MAX_MEMORY_SIZE for non-file bodies. */
@@ -229,7 +232,7 @@ export function apiView(spec: ViewSpec) {
   const methods = Object.keys(spec.methods) as Method[];
   const allow = allowHeader(methods);
   const vary = spec.jsonOnly ? 'Cookie' : 'Accept, Cookie';
-  return async (ctx: AppContext, req: Request, res: Response, params: Record<string, string>): Promise<void> => {
+  const view = async (ctx: AppContext, req: Request, res: Response, params: Record<string, string>): Promise<void> => {
     const headers: Record<string, string> = { Allow: allow, Vary: vary };
     let user: UserRow | null = null;
     let dataPromise: Promise<RequestData> | null = null;
@@ -284,6 +287,8 @@ export function apiView(spec: ViewSpec) {
       if (user) ctx.lastSeen.touch(user.id);
     }
   };
+  // The declaration stays readable from the URL table (the API documents, src/apidocs/).
+  return Object.assign(view, { spec });
 }
 
 function optionsMetadata(spec: ViewSpec) {
@@ -295,7 +300,11 @@ function optionsMetadata(spec: ViewSpec) {
   };
 }
 
-export type ApiViewFn = ReturnType<typeof apiView>;
+/** A view in the URL table: an apiView (its declaration as `spec`) or a plain Django view (its `docs`). */
+export type ApiViewFn = ((ctx: AppContext, req: Request, res: Response, params: Record<string, string>) => Promise<void>) & {
+  spec?: ViewSpec;
+  docs?: ViewDocs;
+};
 
 /** Reads an object body; DRF views calling request.data.get() on a list crash, csi-chat answers 400. */
 export function asObject(value: unknown): Record<string, unknown> {

@@ -1,6 +1,7 @@
 // DRF 3.15 PageNumberPagination (page / page_size query params, Django's Paginator validation) and
 // rest_framework.utils.urls.replace_query_param / remove_query_param (parse_qs with blank values, keys
 // sorted, re-encoded with Python's quote_plus), on the request's absolute URI.
+import { arrayOf, obj, T, type JsonSchema } from './openapi.ts';
 import { notFound } from './errors.ts';
 
 import { pythonInt } from '../python/builtins.ts';
@@ -174,6 +175,11 @@ export interface PageBody<T> {
 }
 
 /** get_paginated_response(): links built on the absolute URI like DRF. */
+/** pageBody()'s schema: DRF's PageNumberPagination envelope around `item`. */
+export function pageSchema(item: JsonSchema): JsonSchema {
+  return obj({ count: { type: 'integer', minimum: 0 }, next: T.strOrNull, previous: T.strOrNull, results: arrayOf(item) });
+}
+
 export function pageBody<T>(absoluteUri: string, plan: PagePlan, count: number, results: T[]): PageBody<T> {
   const url = djangoAbsoluteUri(absoluteUri);
   const next = plan.number < plan.numPages ? replaceQueryParam(url, 'page', plan.number + 1) : null;

@@ -6,7 +6,7 @@
 //   const taskSerializer = serializer({ title: char({ maxLength: 255 }), … }, { validate(data) { … } });
 //   const data = await taskSerializer.validate(input);            // typed; throws DRF's 400 body
 import { validationError } from './errors.ts';
-import type { Field } from './fields/field.ts';
+import type { Field, JsonSchema } from './fields/field.ts';
 import { dictInput, FieldError, MSG, NestedError, SKIP, type ErrorBody, type SerializerInput } from './fields/input.ts';
 import { pythonTypeName } from '../python/builtins.ts';
 
@@ -30,6 +30,8 @@ export interface SerializerOptions<F extends Fields> {
 
 export interface Serializer<F extends Fields> {
   readonly fields: F;
+  /** The JSON Schema of the input it accepts (the API documents): its fields, the required ones listed. */
+  readonly schema: JsonSchema;
   /** serializer.is_valid() on request.data: the data, or DRF's error body. */
   run(input: SerializerInput, opts?: { partial?: false }): Promise<RunResult<Data<F>>>;
   run(input: SerializerInput, opts: { partial: true }): Promise<RunResult<Partial<Data<F>>>>;
@@ -63,6 +65,18 @@ async function toInternalValue<F extends Fields>(fields: F, input: SerializerInp
   return Object.keys(errors).length ? { ok: false, errors } : { ok: true, data };
 }
 
+/** An object schema of serializer fields (unknown keys are ignored, as DRF does). */
+export function fieldsSchema(fields: Fields): JsonSchema {
+  const required = Object.entries(fields)
+    .filter(([, f]) => f.required)
+    .map(([n]) => n);
+  return {
+    type: 'object',
+    properties: Object.fromEntries(Object.entries(fields).map(([n, f]) => [n, f.schema ?? {}])),
+    ...(required.length ? { required } : {}),
+  };
+}
+
 export function serializer<const F extends Fields>(fields: F, options: SerializerOptions<F> = {}): Serializer<F> {
   async function run(input: SerializerInput, opts: { partial?: boolean } = {}): Promise<RunResult<Partial<Data<F>>>> {
     const partial = opts.partial ?? false;
@@ -85,6 +99,7 @@ export function serializer<const F extends Fields>(fields: F, options: Serialize
   }
   const self = {
     fields,
+    schema: fieldsSchema(fields),
     run,
     async validate(input: SerializerInput, opts: { partial?: boolean } = {}) {
       const result = await run(input, opts);

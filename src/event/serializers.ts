@@ -2,6 +2,34 @@
 import type { MediaStorage } from '../storage/types.ts';
 import { drfDateTime } from '../drf/datetime.ts';
 import type { EventRow, PosterRow } from './queries.ts';
+import { arrayOf, obj, T } from '../drf/openapi.ts';
+
+const nullableDateTime = { type: ['string', 'null'], description: 'isoformat, local time (+05:30)' };
+const eventFields = {
+  id: T.id,
+  title: T.str,
+  description: T.str,
+  guidelines: T.strOrNull,
+  venue: T.strOrNull,
+  registration_start_date: nullableDateTime,
+  registration_end_date: nullableDateTime,
+  event_date: nullableDateTime,
+  poster: T.urlOrNull,
+  status: { enum: ['upcoming', 'ongoing', 'previous'] },
+  is_registrations_open: T.bool,
+  payment_required: T.bool,
+  amount: { type: ['string', 'null'], description: 'a decimal, as text' },
+  created_at: T.dateTime,
+  updated_at: T.dateTime,
+  gallery_files: arrayOf(T.str),
+};
+
+/** serializeEvent() and serializeEventDetail() (the same keys in another order). */
+export const eventSchema = obj(eventFields);
+/** serializeEventHome() */
+export const eventHomeSchema = obj({ id: T.id, poster: T.urlOrNull, status: eventFields.status });
+/** serializeEventPoster() */
+export const eventPosterSchema = obj({ id: T.id, poster: T.urlOrNull });
 
 /** EventSerializer (list/, create/ and edit/ "data"): poster and gallery files as storage URLs. */
 export function serializeEvent(e: EventRow, storage: MediaStorage) {

@@ -1,6 +1,17 @@
 // The original's Event/views.py (CSI_BACKEND@37029af): list/, detail/<id>/ and event-for-homepage/
 // are open to anyone (no permission_classes), create/edit/delete need a token and role 'admin'.
 import { apiView, type ApiRequest, type UploadedFile } from '../drf/api.ts';
+import { arrayOf, bodyOf, detailBody, errorBody, fieldErrorsBody, json, obj, partialBody, STORAGE_FAILED } from '../drf/openapi.ts';
+import { eventHomeSchema, eventSchema } from './serializers.ts';
+import { eventSerializer } from './validation.ts';
+
+/** create/'s body: the serializer's fields, plus `gallery` files (the key repeated). */
+const EVENT_INPUT = (() => {
+  const s = eventSerializer.schema;
+  return { ...s, properties: { ...(s.properties as object), gallery: arrayOf({ type: 'string', contentMediaType: 'image/*' }) } };
+})();
+const ADMIN_ONLY = (action: string) => json('Not an admin', detailBody(`Only admin users can ${action} events.`));
+const NO_EVENT = json('No such event', detailBody('No Event matches the given query.'));
 import { jsonError, noMatch, validationError } from '../drf/errors.ts';
 import { nowTimestamp } from '../drf/datetime.ts';
 import { lookupId } from '../python/builtins.ts';
@@ -12,6 +23,7 @@ import { eventCleanError, galleryFiles, validateEvent } from './validation.ts';
 /** GET list/ — EventListView (ListAPIView, no pagination) */
 export const eventList = apiView({
   name: 'Event List',
+  docs: { GET: { summary: 'Every event (no authentication)', responses: { 200: json('The events', arrayOf(eventSchema)) } } },
   permission: 'any',
   methods: {
     async GET(req) {
@@ -24,6 +36,9 @@ export const eventList = apiView({
 /** GET event-for-homepage/ — EventHomeAPIView: every event, newest first, {id, poster, status}. */
 export const eventForHomepage = apiView({
   name: 'Event Home Api',
+  docs: {
+    GET: { summary: "The homepage's events (poster and status), newest first", responses: { 200: json('The events', arrayOf(eventHomeSchema)) } },
+  },
   permission: 'any',
   methods: {
     async GET(req) {
@@ -36,6 +51,12 @@ export const eventForHomepage = apiView({
 /** GET detail/<int:event_id>/ — EventDetailAPIView: 404 {"error": "Event Not Found"}. */
 export const eventDetail = apiView({
   name: 'Event Detail Api',
+  docs: {
+    GET: {
+      summary: 'One event',
+      responses: { 200: json('The event', eventSchema), 404: json('No such event', errorBody('Event Not Found')) },
+    },
+  },
   permission: 'any',
   methods: {
     async GET(req) {
@@ -111,6 +132,18 @@ function cleanOrThrow(row: Parameters<typeof eventCleanError>[0]): void {
 /** POST create/ — CreateEventAPIView: 201 {"success": ..., "data": EventSerializer} */
 export const createEvent = apiView({
   name: 'Create Event Api',
+  docs: {
+    POST: {
+      summary: 'Create an event (admins only); multipart for the poster and gallery',
+      body: bodyOf(EVENT_INPUT, { form: true }),
+      responses: {
+        201: json('Created', obj({ success: { const: 'Event created successfully' }, data: eventSchema })),
+        400: json('Invalid fields', fieldErrorsBody(EVENT_INPUT)),
+        403: ADMIN_ONLY('create'),
+        502: STORAGE_FAILED,
+      },
+    },
+  },
   methods: {
     async POST(req) {
       requireAdmin(req, 'create');
@@ -153,6 +186,19 @@ export const createEvent = apiView({
 /** PUT edit/<int:id>/ — EditEventAPIView: partial update; gallery replaced when files are sent. */
 export const editEvent = apiView({
   name: 'Edit Event Api',
+  docs: {
+    PUT: {
+      summary: 'Change an event (admins only; only the fields given; gallery files replace the gallery)',
+      body: bodyOf(partialBody(EVENT_INPUT), { form: true }),
+      responses: {
+        200: json('Updated', obj({ success: { const: 'Event updated successfully' }, data: eventSchema })),
+        400: json('Invalid fields', fieldErrorsBody(EVENT_INPUT)),
+        403: ADMIN_ONLY('edit'),
+        404: NO_EVENT,
+        502: STORAGE_FAILED,
+      },
+    },
+  },
   methods: {
     async PUT(req) {
       const knex = req.ctx.db.knex;
@@ -189,6 +235,12 @@ export const editEvent = apiView({
 /** DELETE delete/<int:id>/ — DeleteEventAPIView */
 export const deleteEvent = apiView({
   name: 'Delete Event Api',
+  docs: {
+    DELETE: {
+      summary: 'Delete an event (admins only)',
+      responses: { 200: json('Deleted', obj({ success: { const: 'Event deleted successfully.' } })), 403: ADMIN_ONLY('delete'), 404: NO_EVENT },
+    },
+  },
   methods: {
     async DELETE(req) {
       const knex = req.ctx.db.knex;

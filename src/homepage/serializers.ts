@@ -3,6 +3,26 @@ import type { UserRow } from '../auth/tokens.ts';
 import type { MediaStorage } from '../storage/types.ts';
 import { parseTimestamp } from '../drf/datetime.ts';
 import type { HomepageAnnouncementRow, HomepageCounts } from './queries.ts';
+import { obj, T } from '../drf/openapi.ts';
+
+const count = { type: 'integer', minimum: 0 } as const;
+/** serializeStats() */
+export const statsSchema = obj({
+  photo: T.urlOrNull,
+  name: T.str,
+  year: T.str,
+  is_completed: T.bool,
+  tasks_assigned: count,
+  chat_groups_with_unread: count,
+  announcement_count: count,
+});
+/** serializeHomepageAnnouncement() */
+export const homepageAnnouncementSchema = obj({
+  time_date: { type: 'string', description: 'YYYY-MM-DD HH:MM, UTC' },
+  related_to_display: T.str,
+  sender_first_name: T.str,
+  message: T.str,
+});
 
 /** Announcement.RELATED_CHOICES display names (get_related_to_display; unknown codes show as is). */
 export const RELATED_TO_DISPLAY: Record<string, string> = {

@@ -3,11 +3,14 @@ import { apiView } from '../drf/api.ts';
 import { eventsWithStatus } from '../event/queries.ts';
 import { serializeEventPoster } from '../event/serializers.ts';
 import { homepageCounts, receivedAnnouncements } from './queries.ts';
-import { serializeHomepageAnnouncement, serializeStats } from './serializers.ts';
+import { homepageAnnouncementSchema, serializeHomepageAnnouncement, serializeStats, statsSchema } from './serializers.ts';
+import { eventPosterSchema } from '../event/serializers.ts';
+import { arrayOf, json } from '../drf/openapi.ts';
 
 /** GET stats/ — HomepageCountsAPIView */
 export const homepageStats = apiView({
   name: 'Homepage Counts Api',
+  docs: { GET: { summary: "The home screen's counters for the user", responses: { 200: json('The counters', statsSchema) } } },
   methods: {
     async GET(req) {
       const user = req.user!;
@@ -20,6 +23,9 @@ export const homepageStats = apiView({
 /** GET announcements/ — HomepageAnnouncementsAPIView (ListAPIView, pagination_class None) */
 export const homepageAnnouncements = apiView({
   name: 'Homepage Announcements Api',
+  docs: {
+    GET: { summary: 'The announcements the user received', responses: { 200: json('The announcements', arrayOf(homepageAnnouncementSchema)) } },
+  },
   methods: {
     async GET(req) {
       const list = await receivedAnnouncements(req.ctx.db.knex, req.user!.id);
@@ -31,6 +37,7 @@ export const homepageAnnouncements = apiView({
 function postersWithStatus(name: string, status: string) {
   return apiView({
     name,
+    docs: { GET: { summary: `The posters of the ${status} events`, responses: { 200: json('The posters', arrayOf(eventPosterSchema)) } } },
     methods: {
       async GET(req) {
         const events = await eventsWithStatus(req.ctx.db.knex, status);

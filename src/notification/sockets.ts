@@ -15,11 +15,32 @@ interface SendNotificationEvent extends LayerMessage {
 }
 
 /** The consumer's one handler, send_notification: {"notification": …}, the same bytes for every socket. */
-const NOTIFICATION_EVENTS: EventTable = {
+export const NOTIFICATION_EVENTS: EventTable = {
   send_notification: eventType<SendNotificationEvent, Buffer>({
     required: ['notification'],
     render: (e) => Buffer.from(pythonDumps({ notification: e.notification })),
     pick: (bytes) => bytes,
+    doc: {
+      summary: 'A notification for this user (a chat mention, an event or task notice), as stored',
+      frame: {
+        type: 'object',
+        required: ['notification'],
+        additionalProperties: false,
+        properties: {
+          notification: {
+            type: 'object',
+            required: ['id', 'event_type', 'message', 'url', 'created_at'],
+            properties: {
+              id: { type: 'integer', minimum: 1 },
+              event_type: { type: 'string' },
+              message: { type: 'string' },
+              url: { type: ['string', 'null'] },
+              created_at: { type: 'string', description: 'datetime.isoformat() in UTC (+00:00)' },
+            },
+          },
+        },
+      },
+    },
   }),
 };
 

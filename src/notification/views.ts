@@ -7,6 +7,9 @@ import { char, choice, MSG, readInput, type Errors } from '../drf/fields/index.t
 import { serializer } from '../drf/serializer.ts';
 import { isTruthy, pythonInt, pythonTypeName, lookupId } from '../python/builtins.ts';
 import * as q from './queries.ts';
+import { arrayOf, bodyOf, fieldErrorsBody, inputSchemaOf, json, obj, T } from '../drf/openapi.ts';
+
+const NOTIFICATION_IDS = { type: 'object', properties: { notification_ids: arrayOf({ type: ['integer', 'string'] }) } } as const;
 
 export const DEVICE_TYPES = ['android', 'ios'] as const;
 const TOKEN_TAKEN = 'device token with this device token already exists.';
@@ -51,6 +54,16 @@ function notificationIds(value: unknown): number[] | Errors {
 /** PATCH mark-as-read/ {"notification_ids": [...]} — or everything unread when absent/empty. */
 export const markNotificationsRead = apiView({
   name: 'Mark Notifications Read Api',
+  docs: {
+    PATCH: {
+      summary: "Mark the user's notifications as read: those listed, or all when none is listed",
+      body: { schema: NOTIFICATION_IDS, form: true },
+      responses: {
+        200: json('How many were marked', obj({ updated: { type: 'integer', minimum: 0 } })),
+        400: json('Bad ids', fieldErrorsBody(NOTIFICATION_IDS)),
+      },
+    },
+  },
   methods: {
     async PATCH(req) {
       const data = await req.data();
@@ -71,6 +84,12 @@ export const markNotificationsRead = apiView({
 /** GET unread-count/ */
 export const unreadNotificationCount = apiView({
   name: 'Unread Notification Count Api',
+  docs: {
+    GET: {
+      summary: "The user's unread notifications",
+      responses: { 200: json('The count', obj({ unread_count: { type: 'integer', minimum: 0 } })) },
+    },
+  },
   methods: {
     async GET(req) {
       return { body: { unread_count: await q.unreadCount(req.ctx.db.knex, req.user!.id) } };
@@ -90,6 +109,16 @@ function deviceSerializer(knex: Knex) {
 /** POST register-device/ — DeviceTokenSerializer: 201 {"device_token", "device_type"}. */
 export const registerDevice = apiView({
   name: 'Register Device Token',
+  docs: {
+    POST: {
+      summary: "Register the device's FCM token for pushes",
+      body: bodyOf(inputSchemaOf(deviceSerializer), { form: true }),
+      responses: {
+        201: json('Registered', obj({ device_token: T.str, device_type: { enum: [...DEVICE_TYPES] } })),
+        400: json('Invalid fields', fieldErrorsBody(inputSchemaOf(deviceSerializer))),
+      },
+    },
+  },
   methods: {
     async POST(req) {
       const fields = await deviceSerializer(req.ctx.db.knex).validate(await readInput(req));

@@ -22,6 +22,8 @@ export interface GroupEventType<E extends LayerMessage, P> {
   render(event: E, ctx: AppContext): P | null | Promise<P | null>;
   /** Per recipient: the frame to write, or null. */
   pick(prepared: P, event: E, recipient: Recipient): Frame | null;
+  /** The frame's JSON Schema and a summary, for the AsyncAPI document (src/apidocs/). */
+  readonly doc?: { readonly summary: string; readonly frame: { [key: string]: unknown } };
 }
 
 /** An entry of an event table as the fan-out sees it: any layer message, any prepared value. */

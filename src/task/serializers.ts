@@ -3,6 +3,23 @@
 import { pyStrip } from '../python/builtins.ts';
 import type { MediaStorage } from '../storage/types.ts';
 import type { GroupWithMembers, MemberRow, TaskRow, TaskWithGroups } from './queries.ts';
+import { arrayOf, obj, T } from '../drf/openapi.ts';
+
+/** serializeMember(): no "domain" key for a user without a domain. */
+export const taskMemberSchema = obj({ id: T.id, full_name: T.str, domain: T.str }, { optional: ['domain'] });
+/** serializeTask() */
+export const taskSchema = obj({
+  id: T.id,
+  title: T.str,
+  description: T.strOrNull,
+  start_date: { type: 'string', format: 'date' },
+  end_date: { type: 'string', format: 'date' },
+  status: { type: 'string', description: 'current, pending or completed (computed from the dates unless completed)' },
+  current_progress: T.int,
+  attachment: T.urlOrNull,
+  info_url: T.strOrNull,
+  groups: arrayOf(obj({ id: T.id, name: T.str, members: arrayOf(taskMemberSchema) })),
+});
 
 const KOLKATA_OFFSET_MS = 330 * 60 * 1000;
 

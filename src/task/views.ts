@@ -11,7 +11,16 @@ import type { UserRow } from '../auth/tokens.ts';
 import { insertNotifications, publishNotifications } from '../notification/service.ts';
 import { dictInput } from '../drf/fields/index.ts';
 import * as q from './queries.ts';
-import { bucketTasks, kolkataToday, serializeTask, type TaskSerializeContext } from './serializers.ts';
+import { bucketTasks, kolkataToday, serializeTask, taskSchema, type TaskSerializeContext } from './serializers.ts';
+import { anyOf, arrayOf, bodyOf, errorBody, fieldErrorsBody, json, messageBody, obj, partialBody, STORAGE_FAILED, T } from '../drf/openapi.ts';
+
+/** TaskSerializer's input (groups as a JSON text in a form); no database needed to describe it. */
+const TASK_INPUT = taskSerializer(undefined as never, undefined as never).schema;
+const TASK_400 = json(
+  'Invalid fields, or groups that are not JSON',
+  anyOf(fieldErrorsBody(TASK_INPUT), obj({ groups: { const: 'Invalid JSON format for groups.' } })),
+);
+const TASK_404 = json('No such task', errorBody('Task not found.'));
 import { taskSerializer, type TaskInput } from './validation.ts';
 
 function me(req: ApiRequest): UserRow {
@@ -118,6 +127,19 @@ function pkParam(req: ApiRequest): number | null {
 /** POST create/ — TaskCreateAPIView: the task, its groups, and a "task" notification per group member. */
 export const createTask = apiView({
   name: 'Task Create Api',
+  docs: {
+    POST: {
+      summary: 'Create a task with its groups (admins only); each member gets a notification',
+      description: 'A form (multipart for the attachment): `groups` is a JSON text of [{"name": …, "members": [user ids]}].',
+      body: bodyOf(TASK_INPUT, { multipartOnly: true }),
+      responses: {
+        201: json('Created', obj({ message: { const: 'Task and groups created successfully!' }, task: taskSchema })),
+        400: TASK_400,
+        403: json('Not an admin', errorBody()),
+        502: STORAGE_FAILED,
+      },
+    },
+  },
   parses: FORM_PARSERS,
   methods: {
     async POST(req) {
@@ -173,6 +195,19 @@ export const createTask = apiView({
 /** PUT edit/<int:pk>/ — EditTaskAPIView: admins only; 3rd-year admins not on 4th-year admins' tasks. */
 export const editTask = apiView({
   name: 'Edit Task Api',
+  docs: {
+    PUT: {
+      summary: 'Change a task (admins; 3rd years not the tasks of 4th years); groups given are merged',
+      body: bodyOf(partialBody(TASK_INPUT), { multipartOnly: true }),
+      responses: {
+        200: json('Updated', obj({ message: { const: 'Task updated successfully!' }, task: taskSchema })),
+        400: TASK_400,
+        403: json('Not allowed', errorBody('Only admin users can edit tasks.', '3rd-year admins cannot edit tasks assigned by 4th-year admins.')),
+        404: TASK_404,
+        502: STORAGE_FAILED,
+      },
+    },
+  },
   description: DOCS.edit,
   parses: FORM_PARSERS,
   methods: {
@@ -239,6 +274,16 @@ export const editTask = apiView({
 /** DELETE delete/<int:pk>/ — DeleteTaskAPIView (same permission rules as edit). */
 export const deleteTask = apiView({
   name: 'Delete Task Api',
+  docs: {
+    DELETE: {
+      summary: 'Delete a task (same rules as editing)',
+      responses: {
+        200: json('Deleted', messageBody('Task deleted successfully!')),
+        403: json('Not allowed', errorBody('Only admin users can delete tasks.', '3rd-year admins cannot delete tasks assigned by 4th-year admins.')),
+        404: TASK_404,
+      },
+    },
+  },
   description: DOCS.delete,
   methods: {
     async DELETE(req) {
@@ -261,6 +306,7 @@ export const deleteTask = apiView({
 /** GET list/ — TaskListAPIView: every task. */
 export const taskList = apiView({
   name: 'Task List Api',
+  docs: { GET: { summary: 'Every task', responses: { 200: json('The tasks', arrayOf(taskSchema)) } } },
   description: DOCS.list,
   methods: {
     async GET(req) {
@@ -273,6 +319,18 @@ export const taskList = apiView({
 /** GET my-tasks/ — UserTasksAPIView: {"current": [...], "pending": [...], "completed": [...]}. */
 export const myTasks = apiView({
   name: 'User Tasks Api',
+  docs: {
+    GET: {
+      summary: "The user's tasks by status",
+      responses: {
+        200: json('Tasks under current, pending and completed', {
+          type: 'object',
+          required: ['current', 'pending', 'completed'],
+          additionalProperties: arrayOf(taskSchema),
+        }),
+      },
+    },
+  },
   description: DOCS.mine,
   methods: {
     async GET(req) {
@@ -284,6 +342,12 @@ export const myTasks = apiView({
 /** GET display-name-list/ — TaskNamesListAPIView (no permission_classes: open to anyone). */
 export const taskNames = apiView({
   name: 'Task Names List Api',
+  docs: {
+    GET: {
+      summary: 'Every task id and title (no authentication)',
+      responses: { 200: json('The tasks', arrayOf(obj({ id: T.id, title: T.str }))), 404: json('No task', messageBody('no tasks availaible')) },
+    },
+  },
   permission: 'any',
   methods: {
     async GET(req) {

@@ -1,6 +1,7 @@
 // POST /api/user/login/ (CustomLoginView, an ObtainAuthToken) and POST /api/user/logout/.
 import { apiView, asObject } from '../drf/api.ts';
 import { authenticationFailed } from '../drf/errors.ts';
+import { arrayOf, detailBody, json, messageBody, obj, T } from '../drf/openapi.ts';
 import { makePassword, verifyPassword } from '../auth/hashers.ts';
 import { getOrCreateToken, TOKEN_TABLE, type UserRow } from '../auth/tokens.ts';
 import { setPasswordHash, userByEmail } from './queries.ts';
@@ -35,6 +36,29 @@ export const loginView = apiView({
   name: 'Custom Login',
   permission: 'any',
   jsonOnly: true,
+  docs: {
+    POST: {
+      summary: "Log in with email and password: the user's DRF token (created on first login)",
+      body: {
+        schema: { type: 'object', properties: { email: T.str, password: T.str }, required: ['email', 'password'] },
+        form: true,
+      },
+      responses: {
+        200: json(
+          'Logged in',
+          obj({
+            year: T.str,
+            token: { type: 'string', pattern: '^[0-9a-f]{40}$' },
+            is_completed: T.bool,
+            missing_fields: arrayOf({ enum: [...PROFILE_FIELDS] }),
+            message: T.str,
+          }),
+        ),
+        400: json('A body that is not a JSON object', detailBody()),
+        403: json('Wrong email (case-sensitive) or password, or an inactive user', detailBody('Invalid email or password.')),
+      },
+    },
+  },
   methods: {
     async POST(req) {
       const body = asObject((await req.data()).value);
@@ -57,6 +81,12 @@ export const loginView = apiView({
 
 export const logoutView = apiView({
   name: 'Custom Logout',
+  docs: {
+    POST: {
+      summary: "Log out: deletes the user's token (its sockets are closed with 4003)",
+      responses: { 200: json('Logged out', messageBody('Successfully logged out.')) },
+    },
+  },
   methods: {
     async POST(req) {
       await req.ctx.db.knex(TOKEN_TABLE).where({ key: req.tokenKey }).delete();

@@ -2,6 +2,7 @@
 import type { MediaStorage } from '../storage/types.ts';
 import type { UserRow } from '../auth/tokens.ts';
 import type { UserWithDomain } from './queries.ts';
+import { nullable, obj, T } from '../drf/openapi.ts';
 
 /** User.get_full_name(): f"{first_name} {last_name}" — a NULL last name prints as "None". */
 function fullName(firstName: string, lastName: string | null): string {
@@ -12,6 +13,31 @@ function fullName(firstName: string, lastName: string | null): string {
 function domainObject(u: UserWithDomain) {
   return u.domain_id === null ? null : { id: u.domain_id, name: u.domain_name };
 }
+
+const domainSchema = nullable(obj({ id: T.id, name: T.str }));
+
+/** serializeListUser() */
+export const listUserSchema = obj({ id: T.id, full_name: T.str, email: T.str, role: T.str, year: T.str });
+/** serializeSearchUser() */
+export const searchUserSchema = obj({ id: T.id, first_name: T.str, last_name: T.strOrNull, domain: domainSchema, photo: T.urlOrNull, year: T.str });
+/** serializeTeamMember() */
+export const teamMemberSchema = obj({ id: T.id, photo: T.urlOrNull, full_name: T.str, domain: domainSchema });
+/** serializeProfile(): domain is its name ({id, name} with CLIENT_COMPAT=csi-android-2025). */
+export const profileSchema = obj({
+  photo: T.urlOrNull,
+  branch: T.strOrNull,
+  domain: { anyOf: [T.str, domainSchema], description: 'the domain name; {id, name} with CLIENT_COMPAT=csi-android-2025' },
+  dob: { type: ['string', 'null'], format: 'date' },
+  linkedin_url: T.strOrNull,
+  bio: T.strOrNull,
+  github_url: T.strOrNull,
+  achievements: T.strOrNull,
+  hosteller: { type: ['boolean', 'null'] },
+  full_name: T.str,
+  year: T.str,
+});
+/** serializeStudent() */
+export const studentSchema = obj({ full_name: T.str, email: T.str });
 
 /** UserListSerializer: id, full_name, email, role, year. */
 export function serializeListUser(u: UserRow) {

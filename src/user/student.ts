@@ -9,7 +9,11 @@ import { getOrCreateToken } from '../auth/tokens.ts';
 import { readInput } from '../drf/fields/index.ts';
 import { isTruthy } from '../python/builtins.ts';
 import * as q from './queries.ts';
-import { serializeStudent } from './serializers.ts';
+import { serializeStudent, studentSchema } from './serializers.ts';
+import { anyOf, bodyOf, detailBody, errorBody, fieldErrorsBody, json, MAIL_FAILED, messageBody, obj, T } from '../drf/openapi.ts';
+import { FORGOT_PASSWORD_DOCS, RESET_PASSWORD_DOCS } from './views.ts';
+
+const TOKEN_ANSWER = obj({ token: { type: 'string', pattern: '^[0-9a-f]{40}$' }, message: { const: 'Student logged in successfully.' } });
 import { emailVerificationSerializer, splitFullName, studentLoginSerializer, studentRegistrationSerializer, USER_MSG } from './validation.ts';
 import { generateOtp, inTransactionWithMail, isUniqueViolation, sendOrFail } from './common.ts';
 import { verificationOtpMail } from './mails.ts';
@@ -26,6 +30,20 @@ const PROFILE_EXISTS = 'Student profile already exists for this user.';
 export const studentRegister = apiView({
   name: 'Student Register',
   permission: 'any',
+  docs: {
+    POST: {
+      summary: 'Register a student: a verification code is mailed',
+      body: bodyOf(studentRegistrationSerializer.schema, { form: true }),
+      responses: {
+        201: json('Registered; verify the email next', studentSchema),
+        400: json(
+          'Invalid fields, or a user who already has a student profile',
+          anyOf(fieldErrorsBody(studentRegistrationSerializer.schema), detailBody(PROFILE_EXISTS)),
+        ),
+        503: MAIL_FAILED,
+      },
+    },
+  },
   methods: {
     async POST(req) {
       const knex = req.ctx.db.knex;
@@ -86,6 +104,16 @@ export const studentRegister = apiView({
 export const studentVerifyEmail = apiView({
   name: 'Student Verify Email',
   permission: 'any',
+  docs: {
+    POST: {
+      summary: 'Verify the email with the mailed code',
+      body: bodyOf(emailVerificationSerializer.schema, { form: true }),
+      responses: {
+        200: json('Verified', messageBody('Email verified successfully.')),
+        400: json('Invalid fields, unknown email, or a wrong, expired or missing code', fieldErrorsBody(emailVerificationSerializer.schema)),
+      },
+    },
+  },
   methods: {
     async POST(req) {
       const knex = req.ctx.db.knex;
@@ -115,6 +143,18 @@ export const studentVerifyEmail = apiView({
 export const studentResendOtp = apiView({
   name: 'Student Resend Otp',
   permission: 'any',
+  docs: {
+    POST: {
+      summary: 'Mail a new verification code',
+      body: { schema: { type: 'object', properties: { email: T.str }, required: ['email'] }, form: true },
+      responses: {
+        200: json('Sent', messageBody('OTP resent to your email.')),
+        400: json('No email, or already verified', errorBody('Email is required.', 'Email is already verified.')),
+        404: json('Unknown email', errorBody('User with this email does not exist.')),
+        503: MAIL_FAILED,
+      },
+    },
+  },
   methods: {
     async POST(req) {
       const body = await readDict(req);
@@ -137,6 +177,16 @@ export const studentResendOtp = apiView({
 export const studentLogin = apiView({
   name: 'Student Login',
   permission: 'any',
+  docs: {
+    POST: {
+      summary: "Log a verified student in: the user's DRF token",
+      body: bodyOf(studentLoginSerializer.schema, { form: true }),
+      responses: {
+        200: json('Logged in', TOKEN_ANSWER),
+        400: json('Invalid fields, wrong credentials, or an unverified email', fieldErrorsBody(studentLoginSerializer.schema)),
+      },
+    },
+  },
   methods: {
     async POST(req) {
       const { email, password } = await studentLoginSerializer.validate(await readInput(req));
@@ -149,13 +199,34 @@ export const studentLogin = apiView({
   },
 });
 
-export const studentForgotPassword = apiView({ name: 'Student Forgot Password', permission: 'any', methods: { POST: forgotPassword } });
-export const studentResetPassword = apiView({ name: 'Student Reset Password', permission: 'any', methods: { POST: resetPassword } });
+export const studentForgotPassword = apiView({
+  name: 'Student Forgot Password',
+  permission: 'any',
+  docs: FORGOT_PASSWORD_DOCS,
+  methods: { POST: forgotPassword },
+});
+export const studentResetPassword = apiView({
+  name: 'Student Reset Password',
+  permission: 'any',
+  docs: RESET_PASSWORD_DOCS,
+  methods: { POST: resetPassword },
+});
 
 /** POST student/google-login/ — a verified Google ID token of an @akgec.ac.in account → the DRF token. */
 export const studentGoogleLogin = apiView({
   name: 'Student Google Login Api',
   permission: 'any',
+  docs: {
+    POST: {
+      summary: 'Log in with a Google ID token of an @akgec.ac.in account (the account is created on first login)',
+      body: { schema: { type: 'object', properties: { id_token: T.str }, required: ['id_token'] }, form: true },
+      responses: {
+        200: json('Logged in', TOKEN_ANSWER),
+        400: json('No token, a token Google does not accept, another domain, an unverified or inactive account', errorBody()),
+        409: json('A concurrent first login', errorBody('Please try again.')),
+      },
+    },
+  },
   methods: {
     async POST(req: ApiRequest) {
       const body = await readDict(req);

@@ -14,6 +14,21 @@ import { generateOtp, inTransactionWithMail, isUniqueViolation, sendOrFail } fro
 import { passwordOtpMail, welcomeMail } from './mails.ts';
 import { missingProfileFields } from './auth.ts';
 import { androidSafe } from '../config.ts';
+import {
+  arrayOf,
+  bodyOf,
+  partialBody,
+  detailBody,
+  errorBody,
+  fieldErrorsBody,
+  inputSchemaOf,
+  json,
+  MAIL_FAILED,
+  messageBody,
+  STORAGE_FAILED,
+  T,
+} from '../drf/openapi.ts';
+import { listUserSchema, profileSchema, searchUserSchema, teamMemberSchema } from './serializers.ts';
 
 /** The role a registered member gets from the year: 2nd years are members, 3rd and 4th years admins. */
 export function roleForYear(year: string): string {
@@ -30,6 +45,7 @@ function me(req: ApiRequest): UserRow {
 /** GET list/ — UserListView (ListAPIView, IsAuthenticated, no pagination). */
 export const userList = apiView({
   name: 'User List',
+  docs: { GET: { summary: 'Every user', responses: { 200: json('The users', arrayOf(listUserSchema)) } } },
   methods: {
     async GET(req) {
       const users = await q.allUsers(req.ctx.db.knex);
@@ -41,6 +57,16 @@ export const userList = apiView({
 /** GET search/?q= — MembersSearchAPIView */
 export const memberSearch = apiView({
   name: 'Members Search Api',
+  docs: {
+    GET: {
+      summary: 'Search users by name',
+      query: [{ name: 'q', required: true, schema: T.str, description: 'part of a first or last name' }],
+      responses: {
+        200: json('The matching users (maybe none)', arrayOf(searchUserSchema)),
+        400: json('No query', errorBody('please provide a search query')),
+      },
+    },
+  },
   methods: {
     async GET(req) {
       const query = pyStrip(req.query('q') ?? '');
@@ -55,6 +81,18 @@ export const memberSearch = apiView({
 export const meetOurTeam = apiView({
   name: 'Meet Our Team Api',
   permission: 'any',
+  docs: {
+    GET: {
+      summary: 'The active members by year (no authentication)',
+      responses: {
+        200: json('Years with members', {
+          type: 'object',
+          propertyNames: { enum: [...YEAR_CHOICES] },
+          additionalProperties: arrayOf(teamMemberSchema),
+        }),
+      },
+    },
+  },
   methods: {
     async GET(req) {
       const users = await q.activeUsersByYear(req.ctx.db.knex, YEAR_CHOICES);
@@ -71,6 +109,7 @@ export const meetOurTeam = apiView({
 /** GET profile/detail/ — the logged-in user's profile (domain as its name). */
 export const profileDetail = apiView({
   name: 'User Profile Detail',
+  docs: { GET: { summary: "The logged-in user's profile", responses: { 200: json('The profile', profileSchema) } } },
   methods: {
     async GET(req) {
       const u = await q.userWithDomain(req.ctx.db.knex, me(req).id);
@@ -94,6 +133,18 @@ function canRegisterMembers(u: UserRow): boolean {
  */
 export const register = apiView({
   name: 'Register Api',
+  docs: {
+    POST: {
+      summary: 'Register a member (admins and staff only): a generated password is mailed',
+      body: bodyOf(inputSchemaOf(registerSerializer), { form: true }),
+      responses: {
+        201: json('Registered', messageBody('User registered successfully. Login details and welcome message have been sent via email.')),
+        400: json('Invalid fields', fieldErrorsBody(inputSchemaOf(registerSerializer))),
+        403: json('Not an admin', detailBody('You do not have permission to perform this action.')),
+        503: MAIL_FAILED,
+      },
+    },
+  },
   methods: {
     async POST(req) {
       if (!canRegisterMembers(me(req))) throw permissionDenied();
@@ -168,8 +219,47 @@ export async function resetPassword(req: ApiRequest) {
   return { body: { message: 'Password has been reset successfully.' } };
 }
 
-export const forgotPasswordView = apiView({ name: 'Forgot Password Otpapi', permission: 'any', methods: { POST: forgotPassword } });
-export const resetPasswordView = apiView({ name: 'Reset Password With Otpapi', permission: 'any', methods: { POST: resetPassword } });
+/** forgot-password/'s documentation (also student/forgot-password/). */
+export const FORGOT_PASSWORD_DOCS = {
+  POST: {
+    summary: 'Mail a 6-digit password reset code (valid 10 minutes)',
+    body: { schema: { type: 'object', properties: { email: T.str }, required: ['email'] }, form: true },
+    responses: {
+      200: json('Code sent', messageBody('OTP sent to your email.')),
+      400: json('No email', errorBody('Email is required.')),
+      404: json('Unknown email', errorBody('User with this email does not exist.')),
+      503: MAIL_FAILED,
+    },
+  },
+} as const;
+
+/** reset-password/'s documentation (also student/reset-password/). */
+export const RESET_PASSWORD_DOCS = {
+  POST: {
+    summary: 'Set a new password with the mailed code (used once)',
+    body: {
+      schema: { type: 'object', properties: { email: T.str, otp: T.str, password: T.str }, required: ['email', 'otp', 'password'] },
+      form: true,
+    },
+    responses: {
+      200: json('Password changed', messageBody('Password has been reset successfully.')),
+      400: json('Missing fields, unknown email, or a wrong or expired code', errorBody()),
+    },
+  },
+} as const;
+
+export const forgotPasswordView = apiView({
+  name: 'Forgot Password Otpapi',
+  permission: 'any',
+  docs: FORGOT_PASSWORD_DOCS,
+  methods: { POST: forgotPassword },
+});
+export const resetPasswordView = apiView({
+  name: 'Reset Password With Otpapi',
+  permission: 'any',
+  docs: RESET_PASSWORD_DOCS,
+  methods: { POST: resetPassword },
+});
 
 // ---------------------------------------------------------------------------------------------
 // profile/fill/
@@ -214,6 +304,26 @@ async function fillProfile(req: ApiRequest, partial: boolean) {
 
 export const profileFill = apiView({
   name: 'User Profile Fill',
+  docs: {
+    POST: {
+      summary: "Fill the logged-in user's profile (every required field; multipart for the photo)",
+      body: bodyOf(inputSchemaOf(profileFillSerializer), { multipartOnly: true }),
+      responses: {
+        200: json('The profile', profileSchema),
+        400: json('Invalid fields', fieldErrorsBody(inputSchemaOf(profileFillSerializer))),
+        502: STORAGE_FAILED,
+      },
+    },
+    PUT: {
+      summary: "Update the logged-in user's profile (only the fields given)",
+      body: bodyOf(partialBody(inputSchemaOf(profileFillSerializer)), { form: true }),
+      responses: {
+        200: json('The profile', profileSchema),
+        400: json('Invalid fields', fieldErrorsBody(inputSchemaOf(profileFillSerializer))),
+        502: STORAGE_FAILED,
+      },
+    },
+  },
   methods: {
     POST: (req) => fillProfile(req, false),
     PUT: (req) => fillProfile(req, true),

@@ -13,6 +13,7 @@ export function boolean<const O extends BaseOptions>(opts: O = {} as O): Field<N
   return makeField<NullableOf<O, boolean>, RequiredOf<O>>({
     kind: 'BooleanField',
     rules: { required: opts.required ?? true, allowNull, defaultEmptyHtml: false },
+    schema: { type: 'boolean', description: "JSON true/false; in forms 'true'/'false', '1'/'0', 'yes'/'no', 'on'/'off'" },
     toInternal(data) {
       if (TRUE_VALUES.has(data)) return true;
       if (FALSE_VALUES.has(data)) return false;

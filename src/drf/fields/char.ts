@@ -29,7 +29,12 @@ function strOf(data: unknown): string {
   return isFile(data) ? data.originalname : pyStr(data);
 }
 
-function charLike<O extends CharOptions>(kind: string, opts: O, extra: Validator<string>[]): Field<NullableOf<O, string>, RequiredOf<O>> {
+function charLike<O extends CharOptions>(
+  kind: string,
+  opts: O,
+  extra: Validator<string>[],
+  format?: string,
+): Field<NullableOf<O, string>, RequiredOf<O>> {
   const trim = opts.trimWhitespace ?? true;
   const custom = opts.validators ?? [];
   const builtIn: Validator<string>[] = [];
@@ -51,6 +56,12 @@ function charLike<O extends CharOptions>(kind: string, opts: O, extra: Validator
   return makeField<NullableOf<O, string>, RequiredOf<O>>({
     kind,
     rules: { required: opts.required ?? true, allowNull: opts.allowNull ?? false, allowBlank },
+    schema: {
+      type: 'string',
+      ...(format ? { format } : {}),
+      ...(opts.maxLength !== undefined ? { maxLength: opts.maxLength } : {}),
+      ...(opts.minLength !== undefined ? { minLength: opts.minLength } : !allowBlank ? { minLength: 1 } : {}),
+    },
     before(data) {
       if (data !== SKIP && data !== null && (data === '' || (trim && pyStrip(strOf(data)) === ''))) {
         if (!allowBlank) throw new FieldError([MSG.blank]);
@@ -78,12 +89,12 @@ export function char<const O extends CharOptions>(opts: O = {} as O): Field<Null
 
 /** serializers.EmailField(**opts): CharField + Django's EmailValidator. */
 export function email<const O extends CharOptions>(opts: O = {} as O): Field<NullableOf<O, string>, RequiredOf<O>> {
-  return charLike('EmailField', opts, [(v) => (isValidEmail(v) ? null : EMAIL_MESSAGE)]);
+  return charLike('EmailField', opts, [(v) => (isValidEmail(v) ? null : EMAIL_MESSAGE)], 'email');
 }
 
 /** serializers.URLField(**opts): CharField + Django's URLValidator. */
 export function url<const O extends CharOptions>(opts: O = {} as O): Field<NullableOf<O, string>, RequiredOf<O>> {
-  return charLike('URLField', opts, [(v) => (isValidUrl(v) ? null : URL_MESSAGE)]);
+  return charLike('URLField', opts, [(v) => (isValidUrl(v) ? null : URL_MESSAGE)], 'uri');
 }
 
 /** Django's MinLengthValidator(limit) (a model validator: "Ensure this value has at least …"). */

@@ -19,6 +19,7 @@ export function choice<C extends string, const O extends ChoiceOptions<C>>(
   return makeField<NullableOf<O, C>, RequiredOf<O>>({
     kind: 'ChoiceField',
     rules: { required: opts.required ?? true, allowNull: opts.allowNull ?? false, allowBlank },
+    schema: { enum: allowBlank ? [...opts.choices, ''] : [...opts.choices] },
     toInternal(data) {
       if (data === '' && allowBlank) return '' as NullableOf<O, C>;
       const key = isFile(data) ? data.originalname : pyStr(data);

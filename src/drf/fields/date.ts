@@ -116,6 +116,7 @@ export function date<const O extends BaseOptions>(opts: O = {} as O): Field<Null
   return makeField<NullableOf<O, string>, RequiredOf<O>>({
     kind: 'DateField',
     rules: { required: opts.required ?? true, allowNull: opts.allowNull ?? false },
+    schema: { type: 'string', format: 'date' },
     toInternal(data) {
       const d = parseDate(data);
       if (d === null) throw new FieldError([DATE_INVALID]);
@@ -180,6 +181,7 @@ export function datetime<const O extends BaseOptions>(opts: O = {} as O): Field<
   return makeField<NullableOf<O, string>, RequiredOf<O>>({
     kind: 'DateTimeField',
     rules: { required: opts.required ?? true, allowNull: opts.allowNull ?? false },
+    schema: { type: 'string', format: 'date-time' },
     toInternal(data) {
       const parsed = typeof data === 'string' ? parseDrfDateTime(data) : null;
       if (parsed === null) throw new FieldError([DATETIME_INVALID]);

@@ -7,6 +7,8 @@ export interface Field<T, R extends boolean = boolean> {
   /** DRF's class name, for documentation and the field table test. */
   readonly kind: string;
   readonly required: R;
+  /** The JSON Schema of the values it accepts (for the API documents, src/apidocs/). */
+  readonly schema?: JsonSchema;
   /** Field.get_value(dictionary) */
   getValue(input: SerializerInput, name: string, partial: boolean): unknown;
   /** Field.run_validation(data): the internal value or SKIP; throws FieldError / NestedError. */
@@ -18,6 +20,14 @@ export interface BaseOptions {
   /** Field(required=...): true unless the model field has a default / blank=True. */
   required?: boolean;
   allowNull?: boolean;
+}
+
+/** A JSON Schema (2020-12, as OpenAPI 3.1 and AsyncAPI 3 take it) fragment. */
+export type JsonSchema = { [key: string]: unknown };
+
+/** `schema` or null, when the field allows null (OpenAPI 3.1: JSON Schema's own null type). */
+export function orNull(schema: JsonSchema, allowNull: boolean | undefined): JsonSchema {
+  return allowNull ? { anyOf: [schema, { type: 'null' }] } : schema;
 }
 
 export type RequiredOf<O> = O extends { required: false } ? false : true;
@@ -38,6 +48,8 @@ export async function runField<T>(field: Field<T>, input: SerializerInput, name:
 export function makeField<T, R extends boolean>(spec: {
   kind: string;
   rules: EmptyRules;
+  /** What it accepts, for the API documents (null is added from `rules.allowNull`). */
+  schema?: JsonSchema;
   /** Checked before validate_empty_values (CharField.run_validation, RelatedField's '' → None). */
   before?: (data: unknown) => { done: true; value: unknown } | { done: false; data: unknown };
   toInternal: (data: unknown) => T | Promise<T>;
@@ -47,6 +59,7 @@ export function makeField<T, R extends boolean>(spec: {
   return {
     kind: spec.kind,
     required: rules.required as R,
+    ...(spec.schema ? { schema: orNull(spec.schema, rules.allowNull) } : {}),
     getValue: (input, name, partial) => getValue(input, name, partial, rules),
     async run(data, partial) {
       if (spec.before) {

@@ -34,6 +34,8 @@ function fileLike<const O extends { required?: boolean }>(kind: string, opts: O,
   const field = makeField<UploadedFile, RequiredOf<O>>({
     kind,
     rules: { required: opts.required ?? true, allowNull: false },
+    // OpenAPI 3.1's way to say "a file part" of a multipart body.
+    schema: { type: 'string', contentMediaType: image ? 'image/*' : 'application/octet-stream' },
     toInternal(data) {
       if (!isFile(data)) throw new FieldError([MSG.notAFile]);
       const problem = fileProblem(data, image);

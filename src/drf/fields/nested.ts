@@ -17,6 +17,7 @@ export function nested<F extends Fields, const O extends NestedOptions>(child: S
   return {
     kind: 'Serializer',
     required: rules.required as RequiredOf<O>,
+    schema: child.schema,
     getValue: (input, name, partial) => getValue(input, name, partial, rules),
     async run(data, partial): Promise<Maybe<Data<F>>> {
       const [done, v] = validateEmptyValues(data, partial, rules);
@@ -32,6 +33,7 @@ export function many<F extends Fields, const O extends NestedOptions>(child: Ser
   return {
     kind: 'ListSerializer',
     required: rules.required as RequiredOf<O>,
+    schema: { type: 'array', items: child.schema, ...(opts.allowEmpty === false ? { minItems: 1 } : {}) },
     getValue: (input, name, partial) => getValue(input, name, partial, rules),
     async run(data, partial): Promise<Maybe<Data<F>[]>> {
       const [done, v] = validateEmptyValues(data, partial, rules);

@@ -32,6 +32,11 @@ export function integer<const O extends IntegerOptions>(opts: O = {} as O): Fiel
   return makeField<NullableOf<O, number>, RequiredOf<O>>({
     kind: 'IntegerField',
     rules: { required: opts.required ?? true, allowNull: opts.allowNull ?? false },
+    schema: {
+      type: 'integer',
+      ...(opts.minValue !== undefined ? { minimum: Number(opts.minValue) } : {}),
+      ...(opts.maxValue !== undefined ? { maximum: Number(opts.maxValue) } : {}),
+    },
     toInternal(data) {
       if (typeof data === 'string' && data.length > MAX_STRING_LENGTH) throw new FieldError([MSG.stringTooLarge]);
       const n = integerValue(data);
@@ -70,6 +75,7 @@ export function float<const O extends BaseOptions>(opts: O = {} as O): Field<Nul
   return makeField<NullableOf<O, number>, RequiredOf<O>>({
     kind: 'FloatField',
     rules: { required: opts.required ?? true, allowNull: opts.allowNull ?? false },
+    schema: { type: 'number' },
     toInternal(data) {
       if (typeof data === 'string') {
         if (data.length > MAX_STRING_LENGTH) throw new FieldError([MSG.stringTooLarge]);
@@ -121,6 +127,7 @@ export function decimal<const O extends DecimalOptions>(opts: O): Field<Nullable
   return makeField<NullableOf<O, string>, RequiredOf<O>>({
     kind: 'DecimalField',
     rules: { required: opts.required ?? true, allowNull },
+    schema: { type: ['string', 'number'], format: 'decimal', description: `at most ${maxDigits} digits, ${places} after the point` },
     before(data) {
       // DecimalField.validate_empty_values: smart_str(data).strip() == '' with allow_null is None.
       if (allowNull && data !== SKIP && typeof data === 'string' && pyStrip(data) === '') return { done: true, value: null };

@@ -2,7 +2,7 @@
 // the row lookups given by the caller. Django reads a pk with int(value): a str that int() refuses, a
 // bool, a list or a dict is "Incorrect type"; a float is truncated; an id no row can have is missing.
 import { lookupId, MAX_BIGINT, pyStr, pythonInt, pythonTypeName } from '../../python/builtins.ts';
-import { makeField, type BaseOptions, type Field, type NullableOf, type RequiredOf } from './field.ts';
+import { makeField, orNull, type BaseOptions, type Field, type NullableOf, type RequiredOf } from './field.ts';
 import { FieldError, getValue, isFile, MSG, SKIP, validateEmptyValues } from './input.ts';
 
 /** A primary key as PrimaryKeyRelatedField.to_internal_value reads it: the id to look up, or the error. */
@@ -33,6 +33,12 @@ export function pk<const O extends PkOptions>(opts: O): Field<NullableOf<O, numb
   return makeField<NullableOf<O, number>, RequiredOf<O>>({
     kind: 'PrimaryKeyRelatedField',
     rules: { required: opts.required ?? true, allowNull: opts.allowNull ?? false },
+    schema: {
+      type: 'integer',
+      minimum: 1,
+      ...(opts.max !== undefined ? { maximum: Number(opts.max) } : {}),
+      description: 'the id of an existing row',
+    },
     // RelatedField.run_validation: '' is None.
     before: (data) => ({ done: false, data: data === '' ? null : data }),
     async toInternal(data) {
@@ -59,6 +65,15 @@ export function pkList<const O extends PkListOptions>(opts: O): Field<number[], 
   return {
     kind: 'ManyRelatedField',
     required: rules.required as RequiredOf<O>,
+    schema: orNull(
+      {
+        type: 'array',
+        items: { type: 'integer', minimum: 1, description: 'the id of an existing row' },
+        ...(opts.allowEmpty === false ? { minItems: 1 } : {}),
+        description: 'in a form: the key repeated',
+      },
+      opts.allowNull,
+    ),
     getValue(input, name, partial) {
       // ManyRelatedField.get_value: a form's list of values for the key (none: [] unless partial).
       if (!input.html) return getValue(input, name, partial, rules);
@@ -97,6 +112,7 @@ export function slugRelated<T, const O extends SlugOptions<T>>(opts: O & SlugOpt
   return makeField<NullableOf<O, T>, RequiredOf<O>>({
     kind: 'SlugRelatedField',
     rules: { required: opts.required ?? true, allowNull: opts.allowNull ?? false },
+    schema: { type: 'string', description: `the ${opts.slugField} of an existing row` },
     before: (data) => ({ done: false, data: data === '' ? null : data }),
     async toInternal(data) {
       if (typeof data === 'object' || isFile(data)) throw new FieldError(['Invalid value.']);

@@ -1,0 +1,70 @@
+// Serving the API documents: off by default (the original's 404 page, as for any unknown path), and
+// with API_DOCS=true drf-spectacular's conventions at /api/schema/ (YAML; JSON with ?format=json or
+// by Accept), the AsyncAPI document, and Swagger UI from the swagger-ui-dist package (no CDN).
+import { expect } from 'chai';
+import { load as yamlLoad } from 'js-yaml';
+import { describeServer } from '../helpers/suites.ts';
+import { call } from '../helpers/http.ts';
+import { NOT_FOUND_HTML } from '../../src/drf/errors.ts';
+import { buildDocuments } from '../../src/apidocs/index.ts';
+import { urlpatterns, websocketUrlpatterns } from '../../src/urls.ts';
+
+describeServer('API documents: off by default', { backend: 'pglite', resetEachTest: false }, (srv) => {
+  for (const p of ['/api/schema/', '/api/schema/?format=json', '/api/schema/asyncapi/', '/api/docs/', '/api/docs/assets/swagger-ui-bundle.js']) {
+    it(`GET ${p} is the original's 404 page`, async () => {
+      const r = await call(srv, 'GET', p);
+      expect(r.status).to.equal(404);
+      expect(r.type).to.equal('text/html; charset=utf-8');
+      expect(r.text).to.equal(NOT_FOUND_HTML);
+    });
+  }
+});
+
+describeServer('API documents: API_DOCS=true', { backend: 'pglite', resetEachTest: false, env: { API_DOCS: 'true' } }, (srv) => {
+  const expected = buildDocuments(urlpatterns, websocketUrlpatterns);
+
+  it('GET /api/schema/ is the OpenAPI document in YAML (application/vnd.oai.openapi)', async () => {
+    const r = await call(srv, 'GET', '/api/schema/');
+    expect(r.status).to.equal(200);
+    expect(r.type).to.equal('application/vnd.oai.openapi; charset=utf-8');
+    expect(yamlLoad(r.text)).to.deep.equal(JSON.parse(JSON.stringify(expected.openapi)));
+  });
+
+  it('?format=json, or Accept: application/vnd.oai.openapi+json, gives JSON (application/vnd.oai.openapi+json)', async () => {
+    const r = await call(srv, 'GET', '/api/schema/?format=json');
+    expect(r.status).to.equal(200);
+    expect(r.type).to.equal('application/vnd.oai.openapi+json; charset=utf-8');
+    expect(r.json).to.deep.equal(JSON.parse(JSON.stringify(expected.openapi)));
+    const res = await fetch(srv.baseUrl + '/api/schema/', { headers: { Accept: 'application/vnd.oai.openapi+json' } });
+    expect(res.headers.get('content-type')).to.equal('application/vnd.oai.openapi+json; charset=utf-8');
+    expect(((await res.json()) as { openapi: string }).openapi).to.equal('3.1.0');
+  });
+
+  it('GET /api/schema/asyncapi/ is the AsyncAPI document (YAML, JSON with ?format=json)', async () => {
+    const y = await call(srv, 'GET', '/api/schema/asyncapi/');
+    expect(y.status).to.equal(200);
+    expect((yamlLoad(y.text) as { asyncapi: string }).asyncapi).to.equal('3.0.0');
+    const j = await call(srv, 'GET', '/api/schema/asyncapi/?format=json');
+    expect(j.json).to.deep.equal(JSON.parse(JSON.stringify(expected.asyncapi)));
+  });
+
+  it('GET /api/docs/ is Swagger UI with its assets served here, pointed at the JSON document', async () => {
+    const page = await call(srv, 'GET', '/api/docs/');
+    expect(page.status).to.equal(200);
+    expect(page.type).to.equal('text/html; charset=utf-8');
+    expect(page.text).not.to.match(/https?:\/\//);
+    for (const src of page.text.matchAll(/(?:src|href)="([^"]+)"/g)) {
+      const asset = await call(srv, 'GET', '/api/docs/' + src[1]);
+      expect(asset.status, src[1]).to.equal(200);
+      expect(asset.text.length, src[1]).to.be.greaterThan(100);
+    }
+    const init = await call(srv, 'GET', '/api/docs/assets/init.js');
+    expect(init.text).to.include("url: '/api/schema/?format=json'");
+  });
+
+  it('the REST API is unchanged: an unknown path under /api/ is still the 404 page', async () => {
+    const r = await call(srv, 'GET', '/api/schema/nothing/');
+    expect(r.status).to.equal(404);
+    expect(r.text).to.equal(NOT_FOUND_HTML);
+  });
+});
