@@ -30,7 +30,7 @@ export function pgliteDirFor(config: Config): string {
 }
 
 export async function openConfiguredDatabase(config: Config): Promise<Database> {
-  return openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.databaseUrl ? null : pgliteDirFor(config) });
+  return openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.databaseUrl ? null : pgliteDirFor(config), timeouts: config.dbTimeouts });
 }
 
 export async function createStorage(config: Config): Promise<MediaStorage> {
