@@ -24,6 +24,7 @@ import {
 import { drfJson, pythonDumps } from '../python/json.ts';
 import { parsePythonJson } from '../python/jsonDecode.ts';
 import { pythonTypeName } from '../python/builtins.ts';
+import { checkThrottle, type ThrottleScope } from './throttling.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 const METHOD_ORDER: Method[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -81,6 +82,9 @@ export interface ViewSpec {
   maxUploadBytes?: number;
   /** OPTIONS "description": the original view's docstring after DRF's dedent (default ''). */
   description?: string;
+  /** A DRF-style scoped throttle (src/drf/throttling.ts), counted per client address once the
+   * permission check passed; beyond the original (README: Security). */
+  throttle?: ThrottleScope;
   /** OPTIONS "parses" when the view sets parser_classes (default: DRF's three parsers). */
   parses?: string[];
 }
@@ -252,6 +256,7 @@ export function apiView(spec: ViewSpec) {
       const handler = spec.methods[method];
       if (!handler) throw methodNotAllowed(req.method);
       if (spec.permission !== 'any' && !user) throw notAuthenticated();
+      if (spec.throttle) await checkThrottle(ctx.throttles, ctx.config, req, spec.throttle, ctx.log);
       const apiReq: ApiRequest = {
         ctx,
         method,
