@@ -20,6 +20,7 @@ import { SessionIndex } from './realtime/sessions.ts';
 import { GroupRenderer } from './realtime/fanout.ts';
 import { DbLastSeenWriter } from './user/lastSeen.ts';
 import { OtpAttemptGuard } from './user/otpGuard.ts';
+import { UploadBudget } from './drf/uploads.ts';
 import { createCounterStore, MemoryCounterStore, type CounterStore } from './drf/throttling.ts';
 import { GoogleIdTokenVerifier } from './user/google.ts';
 import { SocketMessageWriter } from './chat/socketQueries.ts';
@@ -96,6 +97,7 @@ export function assembleContext(parts: ContextParts): AppContext {
     chatMessages: new SocketMessageWriter(db.knex),
     lastSeen: new DbLastSeenWriter(db.knex, log),
     otpGuard: new OtpAttemptGuard(throttles),
+    uploads: new UploadBudget(config.upload.maxBytesInFlight),
     google: new GoogleIdTokenVerifier(config, log),
     // The admin's log-in throttle counts in the same store (shared through Redis when configured).
     admin: { loginThrottle: new StoreLoginThrottle(throttles), site: null },

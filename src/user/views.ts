@@ -229,6 +229,7 @@ async function fillProfile(req: ApiRequest, partial: boolean) {
 }
 
 export const profileFill = apiView({
+  takesFiles: true,
   name: 'User Profile Fill',
   methods: {
     POST: (req) => fillProfile(req, false),
