@@ -49,6 +49,29 @@ export interface Config {
   /** daphne's --ping-interval / --ping-timeout, in ms. */
   wsPingIntervalMs: number;
   wsPingTimeoutMs: number;
+  /** Client frames of one socket received but not handled yet; past it: error frame, then close 1013. */
+  wsMaxPendingFrames: number;
+  /** Open sockets of one user in this process (and across processes with Redis); past it the handshake is refused. */
+  wsMaxSocketsPerUser: number;
+  /** Frames of one user across all their sockets (a token bucket, per process). */
+  wsUserRateLimit: { perSecond: number; burst: number };
+  /** Postgres bounds (src/db/index.ts): connect, one statement, waiting for a pooled connection. */
+  dbTimeouts: { connectMs: number; statementMs: number; poolAcquireMs: number };
+  /** Django's request-body caps (multipart and form bodies). */
+  upload: {
+    /** DATA_UPLOAD_MAX_NUMBER_FIELDS */
+    maxNumberFields: number;
+    /** DATA_UPLOAD_MAX_MEMORY_SIZE: the body less its file parts. */
+    maxMemorySize: number;
+    /** DATA_UPLOAD_MAX_NUMBER_FILES */
+    maxNumberFiles: number;
+    /** FILE_UPLOAD_MAX_MEMORY_SIZE: larger files are streamed to a temporary file. */
+    fileMaxMemorySize: number;
+    /** Upload bytes being received by the whole process at once; past it new uploads get 503. */
+    maxBytesInFlight: number;
+  };
+  /** DRF-style throttle rates (`<n>/<s|sec|m|min|h|hour|d|day>`), per client address and per account. */
+  throttleRates: { login: ThrottleRate; otp: ThrottleRate; passwordReset: ThrottleRate };
   firebaseCredentials: string | null;
   /** Attendance check-in: the lab's coordinates (degrees) and the accepted radius (metres). */
   attendance: { labLatitude: number; labLongitude: number; radiusMeters: number };
@@ -84,6 +107,9 @@ export type ClientCompat = (typeof CLIENT_COMPAT_MODES)[number];
 export const androidSafe = (c: Pick<Config, 'clientCompat'>): boolean => c.clientCompat === 'csi-android-2025';
 
 export class ConfigError extends Error {}
+
+/** A DRF throttle rate: `num` requests per `seconds`; null = no throttle. */
+export type ThrottleRate = { num: number; seconds: number } | null;
 
 /**
  * Every environment variable the server reads: the readers below accept only these names, so this
@@ -122,6 +148,21 @@ const ENV_VARS = {
   WS_SEND_BUFFER_BYTES: { production: false },
   WS_PING_INTERVAL_MS: { production: false },
   WS_PING_TIMEOUT_MS: { production: false },
+  WS_MAX_PENDING_FRAMES: { production: false },
+  WS_MAX_SOCKETS_PER_USER: { production: false },
+  WS_USER_RATE_PER_SECOND: { production: false },
+  WS_USER_RATE_BURST: { production: false },
+  DB_CONNECT_TIMEOUT_MS: { production: false },
+  DB_STATEMENT_TIMEOUT_MS: { production: false },
+  DB_POOL_TIMEOUT_MS: { production: false },
+  DATA_UPLOAD_MAX_NUMBER_FIELDS: { production: false },
+  DATA_UPLOAD_MAX_MEMORY_SIZE: { production: false },
+  DATA_UPLOAD_MAX_NUMBER_FILES: { production: false },
+  FILE_UPLOAD_MAX_MEMORY_SIZE: { production: false },
+  UPLOAD_MAX_BYTES_IN_FLIGHT: { production: false },
+  THROTTLE_RATE_LOGIN: { production: false },
+  THROTTLE_RATE_OTP: { production: false },
+  THROTTLE_RATE_PASSWORD_RESET: { production: false },
   FIREBASE_CREDENTIALS: { production: true },
   FIREBASE_CREDENTIALS_JSON: { production: false },
   GOOGLE_APPLICATION_CREDENTIALS: { production: false },
@@ -249,6 +290,15 @@ function csrfTrustedOrigins(env: Env): string[] {
   return list;
 }
 
+/** DRF's SimpleRateThrottle.parse_rate: "<num>/<period>", the period's first letter (s, m, h, d); "none" = off. */
+function throttleRate(env: Env, name: EnvName, fallback: string): ThrottleRate {
+  const raw = (str(env, name) ?? fallback).trim();
+  if (raw.toLowerCase() === 'none') return null;
+  const m = /^(\d+)\/([smhd])[a-z]*$/.exec(raw);
+  if (!m || Number(m[1]) < 1) throw new ConfigError(`${name} must look like "10/min" (s, min, hour, day) or "none", got ${JSON.stringify(raw)}`);
+  return { num: Number(m[1]), seconds: { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'] };
+}
+
 function oneOf<const T extends string>(env: Env, name: EnvName, accepted: readonly T[]): T | null {
   const raw = str(env, name);
   if (raw === undefined) return null;
@@ -285,6 +335,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (webConcurrency > 1 && !databaseUrl) {
     throw new ConfigError(`WEB_CONCURRENCY=${webConcurrency} needs DATABASE_URL: the embedded PGlite database belongs to one process`);
   }
+  const wsRateLimit = { perSecond: int(env, 'WS_RATE_PER_SECOND', 20, 1), burst: int(env, 'WS_RATE_BURST', 40, 1) };
   return {
     port: int(env, 'PORT', 8000, 0, 65535),
     host: str(env, 'HOST') ?? '0.0.0.0',
@@ -326,10 +377,35 @@ export function loadConfig(env: Env = process.env): Config {
     mediaRoot: path.resolve(str(env, 'MEDIA_ROOT') ?? path.join(dataDir, 'media')),
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 10 * 1024 * 1024, 1),
     wsMaxFrameBytes: int(env, 'WS_MAX_FRAME_BYTES', 64 * 1024, 128),
-    wsRateLimit: { perSecond: int(env, 'WS_RATE_PER_SECOND', 20, 1), burst: int(env, 'WS_RATE_BURST', 40, 1) },
+    wsRateLimit,
     wsSendBufferLimit: int(env, 'WS_SEND_BUFFER_BYTES', 4 * 1024 * 1024, 1024),
     wsPingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 20_000, 100),
     wsPingTimeoutMs: int(env, 'WS_PING_TIMEOUT_MS', 30_000, 100),
+    // Defaults that follow a raised per-socket rate: a socket within WS_RATE_* never meets them alone.
+    wsMaxPendingFrames: int(env, 'WS_MAX_PENDING_FRAMES', Math.max(100, 2 * wsRateLimit.burst), 1),
+    wsMaxSocketsPerUser: int(env, 'WS_MAX_SOCKETS_PER_USER', 20, 1),
+    wsUserRateLimit: {
+      perSecond: int(env, 'WS_USER_RATE_PER_SECOND', 2 * wsRateLimit.perSecond, 1),
+      burst: int(env, 'WS_USER_RATE_BURST', 2 * wsRateLimit.burst, 1),
+    },
+    dbTimeouts: {
+      connectMs: int(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100),
+      statementMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100),
+      poolAcquireMs: int(env, 'DB_POOL_TIMEOUT_MS', 5000, 100),
+    },
+    // Django's defaults (django/conf/global_settings.py).
+    upload: {
+      maxNumberFields: int(env, 'DATA_UPLOAD_MAX_NUMBER_FIELDS', 1000, 1),
+      maxMemorySize: int(env, 'DATA_UPLOAD_MAX_MEMORY_SIZE', 2_621_440, 1),
+      maxNumberFiles: int(env, 'DATA_UPLOAD_MAX_NUMBER_FILES', 100, 1),
+      fileMaxMemorySize: int(env, 'FILE_UPLOAD_MAX_MEMORY_SIZE', 2_621_440, 0),
+      maxBytesInFlight: int(env, 'UPLOAD_MAX_BYTES_IN_FLIGHT', 256 * 1024 * 1024, 1024),
+    },
+    throttleRates: {
+      login: throttleRate(env, 'THROTTLE_RATE_LOGIN', '60/min'),
+      otp: throttleRate(env, 'THROTTLE_RATE_OTP', '30/min'),
+      passwordReset: throttleRate(env, 'THROTTLE_RATE_PASSWORD_RESET', '20/min'),
+    },
     firebaseCredentials:
       str(env, 'FIREBASE_CREDENTIALS') ?? str(env, 'FIREBASE_CREDENTIALS_JSON') ?? str(env, 'GOOGLE_APPLICATION_CREDENTIALS') ?? null,
     // The original's Attendance/utils.py constants (LAB_LATITUDE, LAB_LONGITUDE, RADIUS_THRESHOLD).

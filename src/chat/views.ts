@@ -356,6 +356,7 @@ async function discard(req: ApiRequest, stored: string | null): Promise<void> {
 
 /** POST create-group/ — CreateRoomAPIView */
 export const createRoom = apiView({
+  takesFiles: true,
   name: 'Create Room Api',
   docs: {
     POST: {
@@ -404,6 +405,7 @@ export const createRoom = apiView({
 
 /** PUT edit-group/<int:room_id>/ — EditRoomAPIView (partial update by any member) */
 export const editRoom = apiView({
+  takesFiles: true,
   name: 'Edit Room Api',
   docs: {
     PUT: {
@@ -629,6 +631,7 @@ const UPLOAD_INPUT = serializer(uploadFields(undefined as never)).schema;
 
 /** POST groups/<int:room_id>/messages/upload/ — MessageUploadView (CreateAPIView) */
 export const messageUpload = apiView({
+  takesFiles: true,
   name: 'Message Upload',
   docs: {
     POST: {
