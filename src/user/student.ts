@@ -22,6 +22,18 @@ export { splitFullName } from './validation.ts';
 
 const PROFILE_EXISTS = 'Student profile already exists for this user.';
 
+/**
+ * STUDENT_EMAIL_DOMAINS: the original let any address sign up, so anyone became a user who could join rooms
+ * and assign tasks; csi-chat takes by default only the college domain that google-login requires (issue 13
+ * #9; README divergences). The text is google-login's.
+ */
+export function studentDomainRefused(email: string, domains: string[] | null): string | null {
+  if (domains === null) return null;
+  const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+  if (domains.includes(domain)) return null;
+  return `Email must end with ${domains.map((d) => `'@${d}'`).join(' or ')}.`;
+}
+
 /** POST student/register/ — 201 with {full_name, email}; the verification OTP is mailed. */
 export const studentRegister = apiView({
   name: 'Student Register',
@@ -30,6 +42,8 @@ export const studentRegister = apiView({
     async POST(req) {
       const knex = req.ctx.db.knex;
       const data = await studentRegistrationSerializer.validate(await readInput(req));
+      const refused = studentDomainRefused(data.email, req.ctx.config.studentEmailDomains);
+      if (refused) throw validationError({ email: [refused] });
       const { first, last } = splitFullName(data.full_name);
       const encoded = await makePassword(data.password);
       const otp = generateOtp();

@@ -9,7 +9,8 @@ import { describeServer } from '../helpers/suites.ts';
 import { call } from '../helpers/http.ts';
 import { TOKEN_TABLE, USER_TABLE } from '../../src/auth/tokens.ts';
 import { OTP_TABLE, STUDENT_PROFILE_TABLE } from '../../src/user/queries.ts';
-import { splitFullName } from '../../src/user/student.ts';
+import { splitFullName, studentDomainRefused } from '../../src/user/student.ts';
+import { ConfigError, loadConfig } from '../../src/config.ts';
 
 const STUDENT = {
   full_name: 'Aman Kumar Verma',
@@ -188,6 +189,30 @@ describeServer(
       // A new address gets the same answer (and the account).
       const fresh = await post('register/', { ...STUDENT, full_name: 'Someone Else' });
       expect([fresh.status, fresh.text]).to.deep.equal([201, `{"full_name":"Someone Else","email":"${STUDENT.email}"}`]);
+    });
+
+    it('signs up only addresses of STUDENT_EMAIL_DOMAINS (default: the college domain google-login requires) (issue 13 #9)', async () => {
+      const knex = srv.ctx.db.knex;
+      for (const email of ['outsider@gmail.com', 'x@akgec.ac.in.evil.com', 'x@sub.akgec.ac.in']) {
+        const res = await post('register/', { ...STUDENT, email });
+        expect([res.status, res.text], email).to.deep.equal([400, `{"email":["Email must end with '@akgec.ac.in'."]}`]);
+      }
+      expect(await count(USER_TABLE)).to.equal(7);
+      expect(await count(STUDENT_PROFILE_TABLE)).to.equal(1);
+      expect(smtp.mails).to.have.length(0);
+      const upper = await post('register/', { ...STUDENT, email: 'Aman.Verma@AKGEC.ac.in' });
+      expect(upper.status, upper.text).to.equal(201);
+      expect(await knex(USER_TABLE).where({ email: 'Aman.Verma@AKGEC.ac.in' }).first()).to.not.equal(undefined);
+    });
+
+    it('STUDENT_EMAIL_DOMAINS: parsed and checked at start-up; * is the original (any address)', () => {
+      expect(loadConfig({}).studentEmailDomains).to.deep.equal(['akgec.ac.in']);
+      expect(loadConfig({ STUDENT_EMAIL_DOMAINS: '*' }).studentEmailDomains).to.equal(null);
+      expect(loadConfig({ STUDENT_EMAIL_DOMAINS: ' @AKGEC.ac.in, example.org ' }).studentEmailDomains).to.deep.equal(['akgec.ac.in', 'example.org']);
+      expect(() => loadConfig({ STUDENT_EMAIL_DOMAINS: 'akgec ac in' })).to.throw(ConfigError, /not a domain name/);
+      expect(studentDomainRefused('a@gmail.com', null)).to.equal(null);
+      expect(studentDomainRefused('a@b@example.org', ['akgec.ac.in', 'example.org'])).to.equal(null);
+      expect(studentDomainRefused('a@gmail.com', ['akgec.ac.in', 'example.org'])).to.equal("Email must end with '@akgec.ac.in' or '@example.org'.");
     });
 
     it('resend-otp mails a new code (only the latest counts); expired and missing codes are refused', async () => {
