@@ -72,7 +72,17 @@ export async function buildContext(config: Config, opts: BuildOptions = {}): Pro
   const push = opts.push ?? (await createPushSender(config.firebaseCredentials, db.knex, log));
   const online = opts.online ?? createOnlineRegistry(layer.kind === 'memory' ? null : config.redisUrl, log);
   const chatClientIds = opts.chatClientIds ?? createClientIdStore(layer.kind === 'memory' ? null : config.redisUrl, log);
-  const ctx = assembleContext({ config, log, db, layer, storage, mailer: createMailer(config.email, log), push, online, chatClientIds });
+  const ctx = assembleContext({
+    config,
+    log,
+    db,
+    layer,
+    storage,
+    mailer: createMailer(config.email, log, !config.databaseUrl || config.debug),
+    push,
+    online,
+    chatClientIds,
+  });
   return { ctx, schema, demoLoaded };
 }
 

@@ -244,6 +244,28 @@ class ChatConsumer extends GroupConsumer {
     }
   }
 
+  /**
+   * A client-chosen attachment (issue 13 #10): a stored media value (a Cloudinary path such as
+   * `image/upload/v1/x.jpg`, as the app sends) or an http(s) URL of the configured media storage (Cloudinary's
+   * res.cloudinary.com/<cloud>/, local /media/ under MEDIA_BASE_URL) — never `javascript:`, `data:` or
+   * another host that other members' apps would open.
+   */
+  private mediaAttachment(value: string): boolean {
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(value) && !value.startsWith('//') && !value.startsWith('\\')) return true;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return false;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+    if (url.hostname === 'res.cloudinary.com' && url.pathname.startsWith(`/${this.ctx.config.cloudinaryCloudName}/`)) return true;
+    const local = this.ctx.storage.kind === 'local' ? this.ctx.storage.url('media/') : null;
+    if (local === null) return false;
+    const base = new URL(local);
+    return url.host === base.host && url.pathname.startsWith(base.pathname);
+  }
+
   private async publish(event: ChatEvent): Promise<void> {
     try {
       await this.ctx.layer.groupSend(this.group, event satisfies LayerMessage);
@@ -263,6 +285,8 @@ class ChatConsumer extends GroupConsumer {
     if (typeof messageType !== 'string' || messageType.length > 20 || messageType === '') throw new FrameError(ERR.messageTypeType);
     const attachment = data.attachment ?? null;
     if (attachment !== null && (typeof attachment !== 'string' || attachment.length > 255)) throw new FrameError(ERR.attachmentType);
+    if ([message, messageType, attachment].some((v) => typeof v === 'string' && v.includes('\0'))) throw new FrameError(ERR.nulChars);
+    if (typeof attachment === 'string' && !this.mediaAttachment(attachment)) throw new FrameError(ERR.attachmentHost);
     const rawMentions = data.mentions ?? [];
     if (!Array.isArray(rawMentions) || rawMentions.length > 1000) throw new FrameError(ERR.mentionsType);
     const mentionIds = [...new Set(rawMentions.map((m) => idValue(m, ERR.mentionsType)))];
@@ -372,6 +396,7 @@ class ChatConsumer extends GroupConsumer {
     if (isFalsy(data.message_id) || isFalsy(data.new_content)) throw new FrameError(ERR.editRequired);
     const id = idValue(data.message_id, ERR.messageIdType);
     if (typeof data.new_content !== 'string') throw new FrameError(ERR.newContentType);
+    if (data.new_content.includes('\0')) throw new FrameError(ERR.nulChars);
     const ok = await q.editMessage(this.ctx.db.knex, {
       id,
       roomId: this.roomId,
@@ -396,6 +421,7 @@ class ChatConsumer extends GroupConsumer {
     const id = idValue(data.message_id, ERR.messageIdType);
     const reaction = data.reaction;
     if (typeof reaction !== 'string' || reaction.length > 64) throw new FrameError(ERR.reactionType);
+    if (reaction.includes('\0')) throw new FrameError(ERR.nulChars);
     const done = await q.reactToMessage(this.ctx.db.knex, { id, roomId: this.roomId, userId: this.user.id, reaction, now: nowTimestamp() });
     if (!done) throw new FrameError(ERR.reactFailed);
     await this.publish({

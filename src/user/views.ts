@@ -4,7 +4,7 @@ import type { ApiRequest } from '../drf/api.ts';
 import { apiView, readDict } from '../drf/api.ts';
 import { jsonError, permissionDenied, validationError } from '../drf/errors.ts';
 import { makePassword, randomString } from '../auth/hashers.ts';
-import type { UserRow } from '../auth/tokens.ts';
+import { TOKEN_TABLE, type UserRow } from '../auth/tokens.ts';
 import { readInput } from '../drf/fields/index.ts';
 import { isTruthy, pyStrip, pythonTypeName } from '../python/builtins.ts';
 import * as q from './queries.ts';
@@ -158,6 +158,9 @@ export async function resetPassword(req: ApiRequest) {
     // Hashed only for a valid code, so wrong guesses cost no PBKDF2 time.
     await q.setPasswordHash(trx, user.id, await makePassword(password));
     await q.markOtpUsed(trx, record.id);
+    // Whoever knew the old password keeps no access (issue 13 #10; README divergences): the original left
+    // the user's DRF token, and every socket opened with it, alive.
+    await trx(TOKEN_TABLE).where({ user_id: user.id }).delete();
     return true;
   });
   if (!ok) {
@@ -165,6 +168,7 @@ export async function resetPassword(req: ApiRequest) {
     return { status: 400, body: { error: 'Invalid or expired OTP.' } };
   }
   req.ctx.otpGuard.success(user.id);
+  await req.ctx.sessions.revoke([user.id], null);
   return { body: { message: 'Password has been reset successfully.' } };
 }
 
