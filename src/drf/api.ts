@@ -275,6 +275,10 @@ export function apiView(spec: ViewSpec) {
         sendHtml(res, 404, NOT_FOUND_HTML);
       } else if (err instanceof HtmlServerError) {
         sendHtml(res, 500, SERVER_ERROR_HTML);
+      } else if (req.socket.destroyed) {
+        // The client went away (e.g. mid-body: the read fails with ECONNRESET "aborted"): nobody to answer,
+        // and not the database's fault (issue 13 #10).
+        ctx.log.debug({ path: req.originalUrl }, 'client disconnected before the answer');
       } else if (isDatabaseUnavailable(err)) {
         // DRF's ServiceUnavailable: nothing was written; the pool reconnects when Postgres is back.
         ctx.log.warn({ err, path: req.originalUrl }, 'database unavailable');

@@ -4,6 +4,7 @@
 // (OPTIONS included), a bad token 403 before anything else, and 405 only once permission passed. The
 // table of allowed methods is the original's views' (golden transcripts, docs/compat-notes.md §3; profile/fill/
 // has only post): a route that gains or loses a method fails here.
+import net from 'node:net';
 import { expect } from 'chai';
 import { userToken } from '../helpers/harness.ts';
 import { describeServer } from '../helpers/suites.ts';
@@ -129,5 +130,39 @@ describeServer('DRF dispatch order on every route: authentication and permission
       if (options.status !== 200 || options.allow !== allowOf(allowed)) wrong.push(`OPTIONS ${route}: ${options.status}`);
     }
     expect(wrong).to.deep.equal([]);
+  });
+});
+
+describeServer('a client that disconnects mid-request (issue 13 #10)', { timeout: 60000 }, (srv) => {
+  it('is not logged as "database unavailable" (nor as an error)', async () => {
+    const logged: string[] = [];
+    const log = srv.ctx.log as unknown as Record<'warn' | 'error', (...args: unknown[]) => void>;
+    const saved = { warn: log.warn, error: log.error };
+    for (const level of ['warn', 'error'] as const) {
+      log[level] = (...args: unknown[]) => {
+        logged.push(`${level}: ${args.map((a) => (typeof a === 'string' ? a : '')).join(' ')}`);
+      };
+    }
+    try {
+      for (const route of ['/api/user/login/', '/api/chat/create-group/']) {
+        const { port } = new URL(srv.baseUrl);
+        await new Promise<void>((resolve) => {
+          const socket = net.connect(Number(port), '127.0.0.1', () => {
+            socket.write(
+              `POST ${route} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nAuthorization: Token ${KABIR}\r\n\r\n{"email": "`,
+            );
+            setTimeout(() => {
+              socket.destroy();
+              resolve();
+            }, 200);
+          });
+          socket.on('error', () => undefined);
+        });
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      expect(logged).to.deep.equal([]);
+    } finally {
+      Object.assign(log, saved);
+    }
   });
 });
