@@ -78,7 +78,18 @@ export async function buildContext(config: Config, opts: BuildOptions = {}): Pro
   const chatClientIds = opts.chatClientIds ?? createClientIdStore(layer.kind === 'memory' ? null : config.redisUrls, log);
   // Attempt counters are few and small: they live on the first host of the list.
   const throttles = opts.throttles ?? createCounterStore(layer.kind === 'memory' ? null : (config.redisUrls[0] ?? null), log);
-  const ctx = assembleContext({ config, log, db, layer, storage, mailer: createMailer(config.email, log), push, online, chatClientIds, throttles });
+  const ctx = assembleContext({
+    config,
+    log,
+    db,
+    layer,
+    storage,
+    mailer: createMailer(config.email, log, !config.databaseUrl || config.debug),
+    push,
+    online,
+    chatClientIds,
+    throttles,
+  });
   return { ctx, schema, demoLoaded };
 }
 

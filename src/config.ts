@@ -93,6 +93,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** CLIENT_COMPAT: answers shaped for a known client that crashes on the original's (null = the original's bytes). */
   clientCompat: ClientCompat | null;
+  /** STUDENT_EMAIL_DOMAINS: the domains `student/register/` accepts (lower case); null = any (the original). */
+  studentEmailDomains: string[] | null;
 }
 
 /**
@@ -181,6 +183,7 @@ const ENV_VARS = {
   SHUTDOWN_GRACE_MS: { production: false },
   CSRF_TRUSTED_ORIGINS: { production: false },
   CLIENT_COMPAT: { production: false },
+  STUDENT_EMAIL_DOMAINS: { production: false },
 } as const satisfies Record<string, { production: boolean }>;
 
 export type EnvName = keyof typeof ENV_VARS;
@@ -275,6 +278,27 @@ export function redisHosts(raw: string | undefined): string[] {
     seen.set(id, i);
   });
   return entries;
+}
+
+/**
+ * STUDENT_EMAIL_DOMAINS (csi-chat's, issue 13 #9): comma-separated domains (`akgec.ac.in`, with or without a
+ * leading `@`) whose addresses may sign up as students; `*` = any address, as the original. Unset: the
+ * college domain that `student/google-login/` already requires.
+ */
+function studentEmailDomains(env: Env): string[] | null {
+  const raw = str(env, 'STUDENT_EMAIL_DOMAINS') ?? 'akgec.ac.in';
+  if (raw.trim() === '*') return null;
+  const list = raw
+    .split(',')
+    .map((d) => d.trim().toLowerCase().replace(/^@/, ''))
+    .filter(Boolean);
+  for (const d of list) {
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(d)) {
+      throw new ConfigError(`STUDENT_EMAIL_DOMAINS: ${JSON.stringify(d)} is not a domain name (use * for any address)`);
+    }
+  }
+  if (list.length === 0) throw new ConfigError('STUDENT_EMAIL_DOMAINS is empty (use * for any address)');
+  return list;
 }
 
 /** Django's check (4_0.E001): every origin names its scheme. */
@@ -428,5 +452,6 @@ export function loadConfig(env: Env = process.env): Config {
     // Render stops an instance with SIGTERM and kills it 30 s later (maxShutdownDelaySeconds).
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 300_000),
     clientCompat: oneOf(env, 'CLIENT_COMPAT', CLIENT_COMPAT_MODES),
+    studentEmailDomains: studentEmailDomains(env),
   };
 }

@@ -4,12 +4,26 @@ import type { Logger } from 'pino';
 import type { EmailConfig } from './config.ts';
 import type { Mailer } from './context.ts';
 
+/** Mails kept for a look (tests, a developer's shell): the latest ones only, so memory stays bounded. */
+const KEPT_MAILS = 50;
+
+/**
+ * No SMTP settings: the mail is not sent. In the embedded (development) mode, or with DEBUG, it is written to
+ * the log so a developer can read the code; with a real database (a deploy that forgot EMAIL_*) only that a
+ * mail was not sent, never its text: OTPs and generated passwords do not belong in production logs (issue 13
+ * #10).
+ */
 export class LogMailer implements Mailer {
   readonly sent: Array<{ to: string; subject: string; text: string }> = [];
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly showText = true,
+  ) {}
   async send(mail: { to: string; subject: string; text: string }): Promise<void> {
     this.sent.push(mail);
-    this.log.info({ mail }, 'mail (embedded mode: not sent, written to the log)');
+    if (this.sent.length > KEPT_MAILS) this.sent.splice(0, this.sent.length - KEPT_MAILS);
+    if (this.showText) this.log.info({ mail }, 'mail (embedded mode: not sent, written to the log)');
+    else this.log.warn({ to: mail.to, subject: mail.subject }, 'mail NOT sent: no EMAIL_HOST / EMAIL_HOST_USER settings (its text is not logged)');
   }
 }
 
@@ -34,6 +48,6 @@ class SmtpMailer implements Mailer {
   }
 }
 
-export function createMailer(cfg: EmailConfig | null, log: Logger): Mailer {
-  return cfg ? new SmtpMailer(cfg) : new LogMailer(log);
+export function createMailer(cfg: EmailConfig | null, log: Logger, showText = true): Mailer {
+  return cfg ? new SmtpMailer(cfg) : new LogMailer(log, showText);
 }

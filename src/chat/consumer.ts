@@ -58,8 +58,13 @@ export const ERR = {
   reactionType: "'reaction' must be a string of at most 64 characters.",
   pinType: "'pin' must be true or false.",
   notMember: 'You are not a member of this room.',
+  // Not in the original either (Postgres refused the text and the consumer raised): DRF's CharField text.
+  nulChars: 'Null characters are not allowed.',
+  // csi-chat only (issue 13 #10): the original stored any text and the app opened it.
+  attachmentHost: "'attachment' must be a media path or an http(s) URL of this server's media storage.",
   serverError: 'The action could not be completed. Try again.',
   unavailable: 'Service temporarily unavailable: nothing was saved. Try again shortly.',
+  outcomeUnknown: 'Service temporarily unavailable: the message may have been saved. Check the history before sending it again.',
   // send_message's client_id (beyond the original):
   clientIdType: "'client_id' must be a string of 1 to 64 characters.",
   clientIdOtherRoom: "'client_id' was already used for a message in another room.",
@@ -260,6 +265,11 @@ class ChatConsumer extends GroupConsumer {
       }
     } catch (err) {
       if (err instanceof FrameError) return this.reply(errorFrame(err.message, clientId));
+      if (err instanceof q.SendOutcomeUnknown) {
+        // The connection broke during the commit and Postgres stayed away: "nothing was saved" could be false.
+        this.ctx.log.warn({ err: err.cause, action, roomId: this.roomId }, 'chat message outcome unknown: database unavailable');
+        return this.reply(errorFrame(clientId === undefined ? ERR.outcomeUnknown : ERR.unavailableRetry, clientId));
+      }
       if (isDatabaseUnavailable(err)) {
         this.ctx.log.warn({ err, action, roomId: this.roomId }, 'chat action refused: database unavailable');
         // With a client_id the outcome may be a stored row (a reset during the commit); a retry finds it.
@@ -268,6 +278,28 @@ class ChatConsumer extends GroupConsumer {
       this.ctx.log.error({ err, action, roomId: this.roomId, userId: this.user.id }, 'chat action failed');
       this.reply(errorFrame(ERR.serverError, clientId));
     }
+  }
+
+  /**
+   * A client-chosen attachment (issue 13 #10): a stored media value (a Cloudinary path such as
+   * `image/upload/v1/x.jpg`, as the app sends) or an http(s) URL of the configured media storage (Cloudinary's
+   * res.cloudinary.com/<cloud>/, local /media/ under MEDIA_BASE_URL) — never `javascript:`, `data:` or
+   * another host that other members' apps would open.
+   */
+  private mediaAttachment(value: string): boolean {
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(value) && !value.startsWith('//') && !value.startsWith('\\')) return true;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return false;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+    if (url.hostname === 'res.cloudinary.com' && url.pathname.startsWith(`/${this.ctx.config.cloudinaryCloudName}/`)) return true;
+    const local = this.ctx.storage.kind === 'local' ? this.ctx.storage.url('media/') : null;
+    if (local === null) return false;
+    const base = new URL(local);
+    return url.host === base.host && url.pathname.startsWith(base.pathname);
   }
 
   private async publish(event: ChatEvent): Promise<void> {
@@ -289,6 +321,8 @@ class ChatConsumer extends GroupConsumer {
     if (typeof messageType !== 'string' || messageType.length > 20 || messageType === '') throw new FrameError(ERR.messageTypeType);
     const attachment = data.attachment ?? null;
     if (attachment !== null && (typeof attachment !== 'string' || attachment.length > 255)) throw new FrameError(ERR.attachmentType);
+    if ([message, messageType, attachment].some((v) => typeof v === 'string' && v.includes('\0'))) throw new FrameError(ERR.nulChars);
+    if (typeof attachment === 'string' && !this.mediaAttachment(attachment)) throw new FrameError(ERR.attachmentHost);
     const rawMentions = data.mentions ?? [];
     if (!Array.isArray(rawMentions) || rawMentions.length > 1000) throw new FrameError(ERR.mentionsType);
     const mentionIds = [...new Set(rawMentions.map((m) => idValue(m, ERR.mentionsType)))];
@@ -398,6 +432,7 @@ class ChatConsumer extends GroupConsumer {
     if (isFalsy(data.message_id) || isFalsy(data.new_content)) throw new FrameError(ERR.editRequired);
     const id = idValue(data.message_id, ERR.messageIdType);
     if (typeof data.new_content !== 'string') throw new FrameError(ERR.newContentType);
+    if (data.new_content.includes('\0')) throw new FrameError(ERR.nulChars);
     const ok = await q.editMessage(this.ctx.db.knex, {
       id,
       roomId: this.roomId,
@@ -422,6 +457,7 @@ class ChatConsumer extends GroupConsumer {
     const id = idValue(data.message_id, ERR.messageIdType);
     const reaction = data.reaction;
     if (typeof reaction !== 'string' || reaction.length > 64) throw new FrameError(ERR.reactionType);
+    if (reaction.includes('\0')) throw new FrameError(ERR.nulChars);
     const done = await q.reactToMessage(this.ctx.db.knex, { id, roomId: this.roomId, userId: this.user.id, reaction, now: nowTimestamp() });
     if (!done) throw new FrameError(ERR.reactFailed);
     await this.publish({

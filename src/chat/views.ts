@@ -620,14 +620,15 @@ export const markAsRead = apiView({
 // Upload
 
 /** MessageUploadSerializer's fields. */
-function uploadFields(knex: ApiRequest['ctx']['db']['knex']) {
+function uploadFields(knex: ApiRequest['ctx']['db']['knex'], roomId: number | null, userId: number) {
   return {
     content: char({ required: false, allowBlank: true }),
     attachment: file(),
-    parent_message: pk({ required: false, allowNull: true, exists: (pid: number) => q.messageExists(knex, pid), max: MAX_INT4 }),
+    // A message of this room only (issue 13 #5): another room's answers as a missing pk.
+    parent_message: pk({ required: false, allowNull: true, exists: (pid: number) => q.parentAllowed(knex, pid, roomId, userId), max: MAX_INT4 }),
   };
 }
-const UPLOAD_INPUT = serializer(uploadFields(undefined as never)).schema;
+const UPLOAD_INPUT = serializer(uploadFields(undefined as never, 0, 0)).schema;
 
 /** POST groups/<int:room_id>/messages/upload/ — MessageUploadView (CreateAPIView) */
 export const messageUpload = apiView({
@@ -651,13 +652,13 @@ export const messageUpload = apiView({
       const { ctx } = req;
       const knex = ctx.db.knex;
       const user = me(req);
+      const roomId = roomIdParam(req);
       // serializer.is_valid(raise_exception=True) comes before perform_create's room checks.
-      const upload = await serializer(uploadFields(knex)).validate(await readInput(req));
+      const upload = await serializer(uploadFields(knex, roomId, user.id)).validate(await readInput(req));
       const attachment = upload.attachment;
       const parentId = upload.parent_message ?? null;
       const text = upload.content ?? null;
 
-      const roomId = roomIdParam(req);
       const room = roomId === null ? null : await q.activeRoomAccess(knex, roomId, user.id);
       if (!room) throw noMatch('Room');
       if (!room.is_member) throw permissionDenied('Not a member of this room.');

@@ -247,6 +247,12 @@ export function apiView(spec: ViewSpec) {
       if (session.setCookie) headers['Set-Cookie'] = session.setCookie;
       const auth = session.user ? null : await authenticateRequest(ctx.db.knex, req.headers.authorization);
       user = session.user ?? auth?.user ?? null;
+      // APIView.dispatch: initial() (authentication above, then check_permissions) runs before the handler
+      // lookup, so an anonymous request to an IsAuthenticated view gets 403 whatever its method, OPTIONS
+      // included; 405 comes only once permission passed (issue 13 #11).
+      if (spec.permission !== 'any' && !user) throw notAuthenticated();
+      // check_throttles, the last step of initial().
+      if (spec.throttle) await checkThrottle(ctx.throttles, ctx.config, req, spec.throttle, ctx.log);
       const method = (req.method === 'HEAD' ? 'GET' : req.method) as Method;
       if (req.method === 'OPTIONS') {
         sendDrf(res, 200, optionsMetadata(spec), headers);
@@ -254,8 +260,6 @@ export function apiView(spec: ViewSpec) {
       }
       const handler = spec.methods[method];
       if (!handler) throw methodNotAllowed(req.method);
-      if (spec.permission !== 'any' && !user) throw notAuthenticated();
-      if (spec.throttle) await checkThrottle(ctx.throttles, ctx.config, req, spec.throttle, ctx.log);
       const apiReq: ApiRequest = {
         ctx,
         method,
@@ -279,6 +283,10 @@ export function apiView(spec: ViewSpec) {
         sendHtml(res, 400, BAD_REQUEST_HTML);
       } else if (err instanceof HtmlServerError) {
         sendHtml(res, 500, SERVER_ERROR_HTML);
+      } else if (req.socket.destroyed) {
+        // The client went away (e.g. mid-body: the read fails with ECONNRESET "aborted"): nobody to answer,
+        // and not the database's fault (issue 13 #10).
+        ctx.log.debug({ path: req.originalUrl }, 'client disconnected before the answer');
       } else if (isDatabaseUnavailable(err)) {
         // DRF's ServiceUnavailable: nothing was written; the pool reconnects when Postgres is back.
         ctx.log.warn({ err, path: req.originalUrl }, 'database unavailable');
@@ -291,8 +299,9 @@ export function apiView(spec: ViewSpec) {
       if (user) ctx.lastSeen.touch(user.id);
     }
   };
-  // The declaration stays readable from the URL table (the API documents, src/apidocs/).
-  return Object.assign(view, { spec });
+  // The declaration stays readable from the URL table (the API documents, src/apidocs/), and what the
+  // view allows, for the route table's checks (test/drf/dispatch-order.test.ts).
+  return Object.assign(view, { spec, allowed: { methods, permission: spec.permission ?? 'authenticated' } as const });
 }
 
 function optionsMetadata(spec: ViewSpec) {
@@ -308,6 +317,7 @@ function optionsMetadata(spec: ViewSpec) {
 export type ApiViewFn = ((ctx: AppContext, req: Request, res: Response, params: Record<string, string>) => Promise<void>) & {
   spec?: ViewSpec;
   docs?: ViewDocs;
+  allowed?: { readonly methods: readonly Method[]; readonly permission: 'authenticated' | 'any' };
 };
 
 /** Reads an object body; DRF views calling request.data.get() on a list crash, csi-chat answers 400. */

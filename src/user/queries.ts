@@ -180,6 +180,12 @@ export async function hasStudentProfile(knex: Db, userId: number): Promise<boole
   return !!(await knex(STUDENT_PROFILE_TABLE).where({ user_id: userId }).first('id'));
 }
 
+/** StudentProfile.student_number's UniqueValidator (a NUL never matches: Postgres refuses it in text). */
+export async function studentNumberTaken(knex: Db, studentNumber: string): Promise<boolean> {
+  if (studentNumber.includes('\0')) return false;
+  return !!(await knex(STUDENT_PROFILE_TABLE).where({ student_number: studentNumber }).first('id'));
+}
+
 export async function insertStudentProfile(
   knex: Db,
   p: { user_id: number; student_number: string; branch: string; gender: string; hosteller: boolean; year: string },

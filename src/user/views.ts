@@ -4,7 +4,7 @@ import type { ApiRequest } from '../drf/api.ts';
 import { apiView, readDict } from '../drf/api.ts';
 import { jsonError, permissionDenied, validationError } from '../drf/errors.ts';
 import { makePassword, randomString } from '../auth/hashers.ts';
-import type { UserRow } from '../auth/tokens.ts';
+import { TOKEN_TABLE, type UserRow } from '../auth/tokens.ts';
 import { readInput } from '../drf/fields/index.ts';
 import { isTruthy, pyStrip, pythonTypeName } from '../python/builtins.ts';
 import * as q from './queries.ts';
@@ -17,7 +17,6 @@ import { androidSafe } from '../config.ts';
 import {
   arrayOf,
   bodyOf,
-  partialBody,
   detailBody,
   errorBody,
   fieldErrorsBody,
@@ -215,6 +214,9 @@ export async function resetPassword(req: ApiRequest) {
       // Hashed only for a valid code, so wrong guesses cost no PBKDF2 time.
       await q.setPasswordHash(trx, user.id, await makePassword(password));
       await q.markOtpUsed(trx, record.id);
+      // Whoever knew the old password keeps no access (issue 13 #10; README divergences): the original left
+      // the user's DRF token, and every socket opened with it, alive.
+      await trx(TOKEN_TABLE).where({ user_id: user.id }).delete();
       return true;
     }));
   if (!ok) {
@@ -222,6 +224,7 @@ export async function resetPassword(req: ApiRequest) {
     return { status: 400, body: { error: 'Invalid or expired OTP.' } };
   }
   await req.ctx.otpGuard.reset(user.id);
+  await req.ctx.sessions.revoke([user.id], null);
   return { body: { message: 'Password has been reset successfully.' } };
 }
 
@@ -272,11 +275,11 @@ export const resetPasswordView = apiView({
 // ---------------------------------------------------------------------------------------------
 // profile/fill/
 
-/** POST (every required field) and PUT (partial update) profile/fill/ — the answer is the profile. */
-async function fillProfile(req: ApiRequest, partial: boolean) {
+/** POST profile/fill/ (every required field; the original's view has no put) — the answer is the profile. */
+async function fillProfile(req: ApiRequest) {
   const knex = req.ctx.db.knex;
   const userId = me(req).id;
-  const { domain, ...fields } = await profileFillSerializer(knex).validate(await readInput(req), { partial });
+  const { domain, ...fields } = await profileFillSerializer(knex).validate(await readInput(req));
   let stored: string | null = null;
   if (fields.photo) {
     try {
@@ -323,18 +326,8 @@ export const profileFill = apiView({
         502: STORAGE_FAILED,
       },
     },
-    PUT: {
-      summary: "Update the logged-in user's profile (only the fields given)",
-      body: bodyOf(partialBody(inputSchemaOf(profileFillSerializer)), { form: true }),
-      responses: {
-        200: json('The profile', profileSchema),
-        400: json('Invalid fields', fieldErrorsBody(inputSchemaOf(profileFillSerializer))),
-        502: STORAGE_FAILED,
-      },
-    },
   },
   methods: {
-    POST: (req) => fillProfile(req, false),
-    PUT: (req) => fillProfile(req, true),
+    POST: (req) => fillProfile(req),
   },
 });

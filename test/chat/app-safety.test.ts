@@ -113,7 +113,15 @@ for (const mode of ['default', 'csi-android-2025'] as const) {
 
       it(`C1: profile/detail/ and the profile/fill/ answer ${appSafe ? 'give the domain as {id, name}' : 'give the domain as a string, which crashes the app'}`, async () => {
         const detail = await call(srv, 'GET', '/api/user/profile/detail/', RIYA);
-        const fill = await call(srv, 'PUT', '/api/user/profile/fill/', RIYA, { bio: 'Frontend, React.' });
+        // profile/fill/ takes POST only (as the original): every required field, a photo included.
+        const form = new FormData();
+        form.append(
+          'photo',
+          new File([new Uint8Array(fs.readFileSync(path.join(ROOT, 'fixtures/golden/files/tiny.png')))], 'me.png', { type: 'image/png' }),
+        );
+        form.append('domain', 'FRONTEND');
+        form.append('bio', 'Frontend, React.');
+        const fill = await call(srv, 'POST', '/api/user/profile/fill/', RIYA, form);
         for (const res of [detail, fill]) {
           expect(res.status, res.text).to.equal(200);
           const read = readAsApp(ProfileData, res.json);

@@ -128,6 +128,15 @@ describeServer('chat socket', { build: { push }, env: { WS_RATE_PER_SECOND: '100
       expect(await knex()('Chat_message').where({ id: f.id }).first()).to.include({ message_type: 'image', attachment: 'image/upload/v1/x.jpg' });
     });
 
+    it('takes Cloudinary paths and URLs of the configured cloud as attachments (issue 13 #10)', async () => {
+      const riya = await room(RIYA);
+      for (const attachment of ['image/upload/v1/x.jpg', 'https://res.cloudinary.com/dcbla9zbl/image/upload/v1744000000/clientsentphoto01.jpg']) {
+        riya.send({ message: 'pic', message_type: 'image', attachment });
+        const f = await riya.nextJson();
+        expect([f.error, typeof f.id], attachment).to.deep.equal([undefined, 'number']);
+      }
+    });
+
     it('replies carry the parent; a parent in another room or unknown is an error and stores nothing', async () => {
       const meera = await room(MEERA);
       const anagh = await room(ANAGH);
@@ -347,6 +356,20 @@ describeServer('chat socket', { build: { push }, env: { WS_RATE_PER_SECOND: '100
       ['{"action": "pin_message", "message_id": 22, "pin": "no"}', ERR.pinType],
       ['{"action": "dance"}', ERR.unknownAction],
       ['{"action": null}', ERR.actionType],
+      // issue 13 #10: a NUL is a validation error (Postgres refuses it in text), never an SQL error
+      ['{"message": "a\\u0000b"}', ERR.nulChars],
+      ['{"message": "x", "message_type": "te\\u0000xt"}', ERR.nulChars],
+      ['{"message": "x", "attachment": "image/upload/\\u0000.jpg"}', ERR.nulChars],
+      ['{"action": "edit_message", "message_id": 22, "new_content": "a\\u0000"}', ERR.nulChars],
+      ['{"action": "react_message", "message_id": 12, "reaction": "\\u0000"}', ERR.nulChars],
+      // issue 13 #10: attachments other members' apps open are media of this server's storage only
+      ['{"message": "x", "attachment": "javascript:alert(document.cookie)"}', ERR.attachmentHost],
+      ['{"message": "x", "attachment": "JavaScript:alert(1)"}', ERR.attachmentHost],
+      ['{"message": "x", "attachment": "data:text/html,<script>alert(1)</script>"}', ERR.attachmentHost],
+      ['{"message": "x", "attachment": "https://evil.example/res.cloudinary.com/dcbla9zbl/x.jpg"}', ERR.attachmentHost],
+      ['{"message": "x", "attachment": "https://res.cloudinary.com/othercloud/image/upload/x.jpg"}', ERR.attachmentHost],
+      ['{"message": "x", "attachment": "//evil.example/x.jpg"}', ERR.attachmentHost],
+      ['{"message": "x", "attachment": "ftp://res.cloudinary.com/dcbla9zbl/x.jpg"}', ERR.attachmentHost],
     ];
 
     it('answers each with an error frame to the sender only, writes nothing, keeps the socket open', async () => {

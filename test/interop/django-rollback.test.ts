@@ -7,6 +7,7 @@
 // wrote; and csi-chat reads rows Django's ORM writes (login, rooms, messages, notifications, socket).
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resetToSeed, sharedDatabase, startServer, userToken, type TestServer } from '../helpers/harness.ts';
@@ -151,9 +152,21 @@ describeNeeding('rollback safety: Django reads what csi-chat writes, and the oth
     const arjun = login.json.token as string;
     ok(await call(base, 'POST', '/api/user/login/', { body: { email: 'neha.kapoor@akgec.ac.in', password: nehaPassword } }), 200, 'login neha');
     ok(
-      await call(base, 'PUT', '/api/user/profile/fill/', {
+      await call(base, 'POST', '/api/user/profile/fill/', {
         token: MEERA,
-        body: { bio: 'Rollback check', github_url: 'https://github.com/meera', dob: '2005-07-09' },
+        // POST only, every required field (the original's view has no PUT), multipart as the app sends it.
+        body: (() => {
+          const form = new FormData();
+          form.set('photo', new Blob([fs.readFileSync(path.join(HERE, '../../fixtures/golden/files/tiny.png'))], { type: 'image/png' }), 'meera.png');
+          for (const [k, v] of Object.entries({
+            domain: 'APP_DEV',
+            bio: 'Rollback check',
+            github_url: 'https://github.com/meera',
+            dob: '2005-07-09',
+          }))
+            form.set(k, v);
+          return form;
+        })(),
       }),
       200,
       'profile',

@@ -3,8 +3,11 @@
 // refused mail leaves nothing written.
 import { expect } from 'chai';
 import { userToken } from '../helpers/harness.ts';
+import { WsClient } from '../helpers/wsclient.ts';
 import { describeServer } from '../helpers/suites.ts';
-import { LogMailer } from '../../src/mail.ts';
+import { pino } from 'pino';
+import { createMailer, LogMailer } from '../../src/mail.ts';
+import { loadConfig } from '../../src/config.ts';
 import { call } from '../helpers/http.ts';
 import { USER_TABLE } from '../../src/auth/tokens.ts';
 import { OTP_TABLE } from '../../src/user/queries.ts';
@@ -165,6 +168,31 @@ describeServer('user register / forgot-password / reset-password with SMTP', { t
     expect((await call(srv, 'POST', '/api/user/login/', null, { email, password: 'N3w-Pass!' })).status).to.equal(200);
   });
 
+  it("a reset ends the old token and closes the user's sockets (issue 13 #10)", async () => {
+    const email = 'kabir.singh@akgec.ac.in';
+    const oldToken = userToken(email);
+    const socket = await WsClient.connect(`${srv.wsUrl}/ws/chat/1/?token=${oldToken}`);
+    const other = await WsClient.connect(`${srv.wsUrl}/ws/chat/1/?token=${userToken('meera.nair@akgec.ac.in')}`);
+    try {
+      await call(srv, 'POST', '/api/user/forgot-password/', null, { email });
+      const otp = otpFrom(smtp.to(email)[0].text);
+      const reset = await call(srv, 'POST', '/api/user/reset-password/', null, { email, otp, password: 'N3w-Pass!' });
+      expect(reset.status).to.equal(200);
+      expect((await socket.waitClosed()).code).to.equal(4003);
+      expect(other.closed).to.equal(null);
+      const withOld = await call(srv, 'GET', '/api/user/profile/detail/', oldToken);
+      expect([withOld.status, withOld.text]).to.deep.equal([403, '{"detail":"Invalid token."}']);
+      const login = await call(srv, 'POST', '/api/user/login/', null, { email, password: 'N3w-Pass!' });
+      expect(login.status).to.equal(200);
+      expect(login.json.token)
+        .to.match(/^[0-9a-f]{40}$/)
+        .and.not.equal(oldToken);
+    } finally {
+      socket.close();
+      other.close();
+    }
+  });
+
   it('lets exactly one of two concurrent resets with the same OTP through', async () => {
     const email = 'kabir.singh@akgec.ac.in';
     await call(srv, 'POST', '/api/user/forgot-password/', null, { email });
@@ -249,5 +277,39 @@ describeServer('user mails in the embedded mode (no EMAIL_HOST / EMAIL_HOST_USER
     expect(sent).to.have.length(1);
     expect(sent[0].subject).to.equal('Your Password Reset OTP');
     expect(sent[0].text).to.match(/^Hi Dev,\n\nYour OTP for resetting your password is: \d{6}\n/);
+  });
+});
+
+describe('mails without SMTP settings (issue 13 #10)', () => {
+  const capture = () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    return { log, lines };
+  };
+  const mail = (i: number) => ({
+    to: `u${i}@akgec.ac.in`,
+    subject: 'Your Password Reset OTP',
+    text: `Hi,\n\nYour OTP for resetting your password is: 4${String(i).padStart(5, '0')}\n`,
+  });
+
+  it('logs the text in the embedded mode only: with a database (a deploy without EMAIL_*) never the code', async () => {
+    for (const [databaseUrl, shown] of [
+      [undefined, true],
+      ['postgres://u@127.0.0.1:5432/db', false],
+    ] as const) {
+      const { log, lines } = capture();
+      const config = loadConfig({ ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+      const mailer = createMailer(config.email, log, !config.databaseUrl || config.debug);
+      await mailer.send(mail(1));
+      expect(lines.join('').includes('400001'), String(databaseUrl)).to.equal(shown);
+      expect(lines.join('')).to.include('u1@akgec.ac.in');
+    }
+  });
+
+  it('keeps only the latest mails in memory', async () => {
+    const mailer = new LogMailer(capture().log, false);
+    for (let i = 0; i < 500; i++) await mailer.send(mail(i));
+    expect(mailer.sent).to.have.length(50);
+    expect(mailer.sent[49].to).to.equal('u499@akgec.ac.in');
   });
 });
