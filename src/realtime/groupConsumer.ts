@@ -11,7 +11,7 @@ import type { AppContext } from '../context.ts';
 import type { LayerMessage } from '../layers/types.ts';
 import type { UpgradeRequest } from './router.ts';
 import type { EventTable, Recipient } from './fanout.ts';
-import { CLOSE_TRY_AGAIN_LATER, ManagedSocket, type Frame } from './socket.ts';
+import { CLOSE_TRY_AGAIN_LATER, ManagedSocket, type Frame, type SocketHandlers } from './socket.ts';
 import { CLOSE_ACCESS_REVOKED, type Session } from './sessions.ts';
 
 /** What a socket gets before live traffic, read once its channel is in the group. */
@@ -34,7 +34,10 @@ export const COVER_MS = 60_000;
  * opened (a room this busy would otherwise queue without bound): the client gets 1013 and reconnects. */
 export const MAX_HELD_EVENTS = 5000;
 
-export abstract class GroupConsumer implements Session, Recipient {
+/** The held-events list of every live socket (never written: receive() sends once the socket exists). */
+const NO_EARLY = Object.freeze([]) as unknown as LayerMessage[];
+
+export abstract class GroupConsumer implements Session, Recipient, SocketHandlers {
   protected socket: ManagedSocket | null = null;
   /** Layer events that arrived between joining the group and completing the handshake. */
   private early: LayerMessage[] = [];
@@ -92,7 +95,8 @@ export abstract class GroupConsumer implements Session, Recipient {
       ws.close(CLOSE_ACCESS_REVOKED); // access ended during the handshake
       return;
     }
-    this.socket = new ManagedSocket(ws, up.hub, { onText: (t) => this.onText(t), onClose: () => this.leave() });
+    // The consumer is the socket's handler object itself: no closures per socket (idle memory).
+    this.socket = new ManagedSocket(ws, up.hub, this);
     this.ctx.online.connected(this.userId);
     if (this.overflowed) {
       this.socket.close(CLOSE_TRY_AGAIN_LATER);
@@ -110,8 +114,18 @@ export abstract class GroupConsumer implements Session, Recipient {
       this.coveredUntil = Date.now() + COVER_MS;
     }
     const early = this.early;
-    this.early = [];
+    this.early = NO_EARLY; // shared: no array kept per live socket
     for (const m of early) this.receive(m);
+  }
+
+  /** SocketHandlers: a client frame. */
+  socketText(text: string): void | Promise<void> {
+    return this.onText(text);
+  }
+
+  /** SocketHandlers: the socket closed. */
+  socketClosed(): void {
+    this.leave();
   }
 
   /** Access ended (room left, deleted or archived; logout): close with 4003. */
@@ -123,9 +137,11 @@ export abstract class GroupConsumer implements Session, Recipient {
   private leave(): void {
     if (this.closed) return;
     this.closed = true;
+    // group_discard first: it leaves the local mirror at once, so unregister() finds no membership left to
+    // discard a second time (one ZREM per socket, not two).
+    this.ctx.layer.groupDiscard(this.group, this.channel).catch((err: unknown) => this.ctx.log.debug({ err }, 'group discard failed'));
     this.ctx.layer.unregister(this.channel);
     this.ctx.sessions.untrack(this.userId, this);
-    this.ctx.layer.groupDiscard(this.group, this.channel).catch((err: unknown) => this.ctx.log.debug({ err }, 'group discard failed'));
     if (this.socket) this.ctx.online.disconnected(this.userId);
   }
 
