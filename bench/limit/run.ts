@@ -48,8 +48,8 @@ export const LIMIT_PARAMS: Record<LimitSize, LimitParams> = {
     stormConcurrency: 500,
     holdS: 1,
     sweep: [
-      { members: 50, rates: [50, 100] },
-      { members: 200, rates: [20, 40] },
+      { members: 50, rates: [50] },
+      { members: 200, rates: [20] },
     ],
     sweepDurationS: 2,
     cpu: [{ members: 50, rate: 50 }],

@@ -1,7 +1,10 @@
 // Concurrent handshakes share one lookup statement (a reconnect storm costs one round trip per batch, not
 // per socket), and each still gets its own answer: accepted, or refused as it would be alone — a bad
 // token, a room the user is not in, an inactive room, an inactive user, a key the batch does not take.
+import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
+import { LISTEN_BACKLOG } from '../../src/app.ts';
 import { userToken } from '../helpers/harness.ts';
 import { describeServer } from '../helpers/suites.ts';
 import { WsClient } from '../helpers/wsclient.ts';
@@ -69,6 +72,17 @@ describeServer('socket handshakes in batches', (server) => {
     // Non-ASCII keys, a NUL and a room id past int4 take the single statement: 2 keys × 7 rooms + 7 × 1 key.
     const single = asked.filter(([k, r]) => /[^\x20-\x7e]/.test(k) || r === 2_147_483_648).length;
     expect(lookups.stats.statements).to.equal(1 + single);
+  });
+
+  it('the listening socket takes a reconnect storm: its backlog is 4096 (capped by somaxconn), not 511', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const port = new URL(server.baseUrl).port;
+    const out = execFileSync('ss', ['-ltnH', `sport = :${port}`])
+      .toString()
+      .trim()
+      .split(/\s+/);
+    const somaxconn = Number(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    expect(Number(out[2])).to.equal(Math.min(LISTEN_BACKLOG, somaxconn)); // State Recv-Q Send-Q: Send-Q = backlog
   });
 
   it('an inactive user is refused inside a batch; a database error refuses every handshake of the batch', async () => {
