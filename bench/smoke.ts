@@ -4,6 +4,7 @@
 // redis://127.0.0.1:6379/9) on loopback. Creates/drops its own database csi_bench_smoke.
 import { execSync } from 'node:child_process';
 import { ALL, runAll, type Outcome } from './run.ts';
+import { rowLine, runLimit } from './limit/run.ts';
 
 async function main(): Promise<void> {
   const t0 = Date.now();
@@ -22,7 +23,14 @@ async function main(): Promise<void> {
       scenario: `${r.scenario} (embedded)`,
     })),
   );
+  // csi-chat beside the limit reference (bench/limit/): small sizes, same database
+  const limit = await runLimit('smoke', { db: 'csi_bench_smoke', skipSetup: true }).catch((err: Error) => {
+    console.log(`limit: FAILED: ${err.message}`);
+    return { ok: false, rows: [], lines: [] };
+  });
+  results.push({ scenario: 'limit (csi-chat beside the bare ws server)', ok: limit.ok, lines: limit.lines });
   console.log('');
+  for (const r of limit.rows) console.log(rowLine(r));
   for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'} ${r.scenario}`);
   const ok = results.every((r) => r.ok);
   console.log(`bench smoke: ${ok ? 'all scenarios delivered' : 'FAILED'} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);

@@ -56,11 +56,17 @@ function createHttpServer(ctx: AppContext): { server: http.Server; router: UrlRo
   return { server, router, ws };
 }
 
+/** Pending connections the kernel may hold for the server (listen(2) backlog). */
+export const LISTEN_BACKLOG = 4096;
+
 export async function listen(ctx: AppContext, port: number, host = '127.0.0.1'): Promise<RunningServer> {
   const { server, router, ws } = createHttpServer(ctx);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    // A reconnect storm (every client of a deploy at once) queues thousands of connections while the event
+    // loop works through a batch of handshakes: Node's default backlog (511) overflows and the kernel resets
+    // some of them; the kernel still caps this at net.core.somaxconn.
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => resolve());
   });
   const actual = (server.address() as AddressInfo).port;
   return {

@@ -48,8 +48,8 @@ export const LIMIT_PARAMS: Record<LimitSize, LimitParams> = {
     stormConcurrency: 500,
     holdS: 1,
     sweep: [
-      { members: 50, rates: [50, 100] },
-      { members: 200, rates: [20, 40] },
+      { members: 50, rates: [50] },
+      { members: 200, rates: [20] },
     ],
     sweepDurationS: 2,
     cpu: [{ members: 50, rate: 50 }],
@@ -136,11 +136,19 @@ const wsOf = (s: ServerProc) => `ws://127.0.0.1:${s.port}`;
 const cpuPerFrame = (r: ChatRunResult, durationS: number) =>
   r.serverCpuPct !== null && r.received ? ((r.serverCpuPct / 100) * durationS * 1e6) / r.received : NaN;
 
-async function countRedis<T>(fn: () => Promise<T>): Promise<{ result: T; sent: Map<string, number>; inScripts: Map<string, number> }> {
+/** Redis's own CPU seconds (INFO cpu: main thread user + sys), server-wide. */
+async function redisCpu(client: { info(section: string): Promise<string> }): Promise<number> {
+  const info = await client.info('cpu');
+  const v = (k: string) => Number(new RegExp(`${k}:([0-9.]+)`).exec(info)?.[1] ?? NaN);
+  return v('used_cpu_user') + v('used_cpu_sys');
+}
+
+async function countRedis<T>(fn: () => Promise<T>): Promise<{ result: T; sent: Map<string, number>; inScripts: Map<string, number>; cpuS: number }> {
   const { Redis } = await import('ioredis');
   const db = Number(new URL(REDIS).pathname.slice(1) || '0');
   const client = new Redis(REDIS, { lazyConnect: true });
   await client.connect();
+  const cpu0 = await redisCpu(client);
   const monitor = await client.monitor();
   const sent = new Map<string, number>();
   const inScripts = new Map<string, number>();
@@ -153,7 +161,8 @@ async function countRedis<T>(fn: () => Promise<T>): Promise<{ result: T; sent: M
   try {
     const result = await fn();
     await sleep(300);
-    return { result, sent, inScripts };
+    // MONITOR itself costs Redis CPU (it formats every command for this client): an upper bound.
+    return { result, sent, inScripts, cpuS: (await redisCpu(client)) - cpu0 };
   } finally {
     monitor.disconnect();
     client.disconnect();
@@ -293,7 +302,8 @@ export async function runLimit(size: LimitSize, opts: { db: string; skipSetup: b
       const conn = await countRedis(() => runIdle({ url: wsOf(s), conns: rc.connects, pid: s.pid, holdS: 0, concurrency: 200 }));
       out(
         `[csi-chat] redis per connect+close (${rc.connects} sockets): ${(total(conn.sent) / rc.connects).toFixed(2)} commands sent (${listing(conn.sent, rc.connects)}); ` +
-          `${(total(conn.inScripts) / rc.connects).toFixed(2)} run inside scripts (${listing(conn.inScripts, rc.connects)})`,
+          `${(total(conn.inScripts) / rc.connects).toFixed(2)} run inside scripts (${listing(conn.inScripts, rc.connects)}); ` +
+          `Redis CPU ${((conn.cpuS * 1e6) / rc.connects).toFixed(0)} µs per connect+close (server-wide, MONITOR included: an upper bound)`,
       );
       await resetMessages(mode);
       const msg = await countRedis(() =>
@@ -318,7 +328,8 @@ export async function runLimit(size: LimitSize, opts: { db: string; skipSetup: b
       out(
         `[csi-chat] redis per message (N=${rc.members}, ${rc.rate} msg/s, ~${sentMsgs} messages; the ${rc.members} connects subtracted): ` +
           `${(total(ms) / sentMsgs).toFixed(2)} commands sent (${listing(ms, sentMsgs)}); ` +
-          `${(total(mi) / sentMsgs).toFixed(2)} run inside scripts (${listing(mi, sentMsgs)})`,
+          `${(total(mi) / sentMsgs).toFixed(2)} run inside scripts (${listing(mi, sentMsgs)}); ` +
+          `Redis CPU ${(((msg.cpuS - (conn.cpuS / rc.connects) * rc.members) * 1e6) / sentMsgs).toFixed(0)} µs per message (server-wide, MONITOR included: an upper bound)`,
       );
     } finally {
       await s.stop();

@@ -302,7 +302,8 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
   private readonly handlers = new Map<string, ChannelHandler>();
   /** This process's memberships: group → channels, and channel → groups. */
   private readonly groups = new Map<string, Set<string>>();
-  private readonly channelGroups = new Map<string, Set<string>>();
+  /** A local channel's groups: the group's name while it is in one (every consumer socket), a Set past that. */
+  private readonly channelGroups = new Map<string, string | Set<string>>();
   private readonly opts: Required<Omit<RedisLayerOptions, 'log' | 'url' | 'prefix' | 'expiry' | 'groupExpiry' | 'capacity' | 'clientPrefix'>>;
   private readonly log: Logger | undefined;
   private healthy = false;
@@ -419,7 +420,7 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     this.handlers.delete(channel);
     // A consumer that forgot group_discard must not leave memberships behind (bounded memory).
     const gs = this.channelGroups.get(channel);
-    if (gs) for (const g of [...gs]) void this.groupDiscard(g, channel);
+    if (gs) for (const g of typeof gs === 'string' ? [gs] : [...gs]) void this.groupDiscard(g, channel);
   }
 
   /** True when every host takes sends and this process's queue is read. */
@@ -488,9 +489,10 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
       let members = this.groups.get(group);
       if (!members) this.groups.set(group, (members = new Set()));
       members.add(channel);
-      let gs = this.channelGroups.get(channel);
-      if (!gs) this.channelGroups.set(channel, (gs = new Set()));
-      gs.add(group);
+      const gs = this.channelGroups.get(channel);
+      if (gs === undefined || gs === group) this.channelGroups.set(channel, group);
+      else if (typeof gs === 'string') this.channelGroups.set(channel, new Set([gs, group]));
+      else gs.add(group);
       shard.pendingDiscards.delete(`${group}\0${channel}`);
     }
     const key = this.groupKey(group);
@@ -543,7 +545,8 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
         if (members.size === 0) this.groups.delete(group);
       }
       const gs = this.channelGroups.get(channel);
-      if (gs) {
+      if (gs === group) this.channelGroups.delete(channel);
+      else if (gs !== undefined && typeof gs !== 'string') {
         gs.delete(group);
         if (gs.size === 0) this.channelGroups.delete(channel);
       }

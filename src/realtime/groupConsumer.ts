@@ -11,7 +11,7 @@ import type { AppContext } from '../context.ts';
 import type { LayerMessage } from '../layers/types.ts';
 import type { UpgradeRequest } from './router.ts';
 import type { EventTable, Recipient } from './fanout.ts';
-import { CLOSE_POLICY_VIOLATION, CLOSE_TRY_AGAIN_LATER, ManagedSocket, USER_SOCKETS_ERROR, type Frame } from './socket.ts';
+import { CLOSE_POLICY_VIOLATION, CLOSE_TRY_AGAIN_LATER, ManagedSocket, USER_SOCKETS_ERROR, type Frame, type SocketHandlers } from './socket.ts';
 import type { SocketHub } from './hub.ts';
 import { CLOSE_ACCESS_REVOKED, type Session } from './sessions.ts';
 
@@ -35,7 +35,10 @@ const COVER_MS = 60_000;
  * opened (a room this busy would otherwise queue without bound): the client gets 1013 and reconnects. */
 export const MAX_HELD_EVENTS = 5000;
 
-export abstract class GroupConsumer implements Session, Recipient {
+/** The held-events list of every live socket (never written: receive() sends once the socket exists). */
+const NO_EARLY = Object.freeze([]) as unknown as LayerMessage[];
+
+export abstract class GroupConsumer implements Session, Recipient, SocketHandlers {
   protected socket: ManagedSocket | null = null;
   /** Set once this socket is counted against its user's bound (released on leave). */
   private hub: SocketHub | null = null;
@@ -82,7 +85,7 @@ export abstract class GroupConsumer implements Session, Recipient {
       } catch {
         return;
       }
-      const s = new ManagedSocket(ws, up.hub, { onText: () => undefined, onClose: () => undefined });
+      const s = new ManagedSocket(ws, up.hub, { socketText: () => undefined, socketClosed: () => undefined });
       s.send(USER_SOCKETS_ERROR);
       s.close(CLOSE_POLICY_VIOLATION);
       return;
@@ -115,7 +118,8 @@ export abstract class GroupConsumer implements Session, Recipient {
       ws.close(CLOSE_ACCESS_REVOKED); // access ended during the handshake
       return;
     }
-    this.socket = new ManagedSocket(ws, up.hub, { onText: (t) => this.onText(t), onClose: () => this.leave() }, this.userId);
+    // The consumer is the socket's handler object itself: no closures per socket (idle memory).
+    this.socket = new ManagedSocket(ws, up.hub, this, this.userId);
     this.ctx.online.connected(this.userId);
     if (this.overflowed) {
       this.socket.close(CLOSE_TRY_AGAIN_LATER);
@@ -133,8 +137,18 @@ export abstract class GroupConsumer implements Session, Recipient {
       this.coveredUntil = Date.now() + COVER_MS;
     }
     const early = this.early;
-    this.early = [];
+    this.early = NO_EARLY; // shared: no array kept per live socket
     for (const m of early) this.receive(m);
+  }
+
+  /** SocketHandlers: a client frame. */
+  socketText(text: string): void | Promise<void> {
+    return this.onText(text);
+  }
+
+  /** SocketHandlers: the socket closed. */
+  socketClosed(): void {
+    this.leave();
   }
 
   /** Access ended (room left, deleted or archived; logout): close with 4003. */
@@ -147,9 +161,11 @@ export abstract class GroupConsumer implements Session, Recipient {
     if (this.closed) return;
     this.closed = true;
     this.hub?.releaseUserSocket(this.userId);
+    // group_discard first: it leaves the local mirror at once, so unregister() finds no membership left to
+    // discard a second time (one ZREM per socket, not two).
+    this.ctx.layer.groupDiscard(this.group, this.channel).catch((err: unknown) => this.ctx.log.debug({ err }, 'group discard failed'));
     this.ctx.layer.unregister(this.channel);
     this.ctx.sessions.untrack(this.userId, this);
-    this.ctx.layer.groupDiscard(this.group, this.channel).catch((err: unknown) => this.ctx.log.debug({ err }, 'group discard failed'));
     if (this.socket) this.ctx.online.disconnected(this.userId);
   }
 

@@ -29,7 +29,8 @@ export interface Session {
 
 /** This process's open sessions by user, and the control-group subscription that revokes them. */
 export class SessionIndex {
-  private readonly byUser = new Map<number, Set<Session>>();
+  /** A user's sessions: the session itself while there is one (most users), a Set past that (idle memory). */
+  private readonly byUser = new Map<number, Session | Set<Session>>();
   /** Set once this process listens on the control group (retried with the next socket after a failure). */
   private listening: Promise<void> | null = null;
 
@@ -45,16 +46,19 @@ export class SessionIndex {
       throw err;
     });
     await this.listening;
-    let set = this.byUser.get(userId);
-    if (!set) this.byUser.set(userId, (set = new Set()));
-    set.add(s);
+    const had = this.byUser.get(userId);
+    if (had === undefined || had === s) this.byUser.set(userId, s);
+    else if (had instanceof Set) had.add(s);
+    else this.byUser.set(userId, new Set([had, s]));
   }
 
   untrack(userId: number, s: Session): void {
-    const set = this.byUser.get(userId);
-    if (!set) return;
-    set.delete(s);
-    if (set.size === 0) this.byUser.delete(userId);
+    const had = this.byUser.get(userId);
+    if (had === s) this.byUser.delete(userId);
+    else if (had instanceof Set) {
+      had.delete(s);
+      if (had.size === 0) this.byUser.delete(userId);
+    }
   }
 
   /** Closes the users' sockets of `room` (every socket of theirs when room is null) on every process. */
@@ -76,7 +80,8 @@ export class SessionIndex {
   private closeLocal(users: unknown, room: unknown): void {
     if (!Array.isArray(users) || (room !== null && typeof room !== 'number')) return;
     for (const userId of users) {
-      for (const s of [...(this.byUser.get(userId as number) ?? [])]) {
+      const had = this.byUser.get(userId as number);
+      for (const s of had instanceof Set ? [...had] : had ? [had] : []) {
         if (room === null || s.roomId === room) s.revoke();
       }
     }

@@ -18,8 +18,8 @@ const TEXT_FRAME = { binary: false } as const;
 
 export interface SocketHandlers {
   /** A client frame; the promise (if any) settles when its handling is over (stored, fanned out). */
-  onText(text: string): void | Promise<void>;
-  onClose(): void;
+  socketText(text: string): void | Promise<void>;
+  socketClosed(): void;
 }
 
 export const RATE_LIMIT_ERROR = pythonDumps({ error: 'Too many messages: slow down.' });
@@ -56,10 +56,32 @@ export class RateBucket {
   }
 }
 
+// The ws listeners every ManagedSocket needs, shared (module-level functions, `this` = the ws): closures
+// per socket would cost each idle socket a function object and a context (bench/limit: idle memory).
+const MANAGED = Symbol('csi-chat.managedSocket');
+type Tagged = WebSocket & { [MANAGED]: ManagedSocket };
+
+function onWsMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  (this as Tagged)[MANAGED].receive(data, isBinary);
+}
+function onWsPong(this: WebSocket): void {
+  (this as Tagged)[MANAGED].ponged();
+}
+function onWsClose(this: WebSocket): void {
+  (this as Tagged)[MANAGED].finish();
+}
+function onWsError(this: WebSocket, err: Error): void {
+  const s = (this as Tagged)[MANAGED];
+  s.hub.log.debug({ err }, 'websocket error');
+  s.finish();
+}
+
 export class ManagedSocket {
-  private queue: Outgoing[] = [];
+  /** Frames waiting behind one being prepared (null while there are none: most sockets, most of the time). */
+  private queue: Outgoing[] | null = null;
   private draining = false;
-  private readonly rate: RateBucket;
+  /** The rate bound, made with the first client frame (an idle socket never needs one; a fresh bucket is full). */
+  private rate: RateBucket | null = null;
   /** Frames refused in a row by the rate bound; past the burst the client is cut off. */
   private refusedInARow = 0;
   /** Client frames whose handling has not finished yet. */
@@ -73,26 +95,27 @@ export class ManagedSocket {
 
   constructor(
     readonly ws: WebSocket,
-    private readonly hub: SocketHub,
+    readonly hub: SocketHub,
     private readonly handlers: SocketHandlers,
     /** The user whose frame budget (shared by all their sockets) this socket draws on. */
     private readonly userId: number | null = null,
   ) {
-    this.rate = new RateBucket(hub.limits.ratePerSecond, hub.limits.rateBurst);
-    ws.on('message', (data: RawData, isBinary: boolean) => this.receive(data, isBinary));
-    ws.on('pong', () => {
-      this.pingSentAt = 0;
-      this.lastActivity = Date.now();
-    });
-    ws.on('close', () => this.finish());
-    ws.on('error', (err) => {
-      hub.log.debug({ err }, 'websocket error');
-      this.finish();
-    });
+    (ws as Tagged)[MANAGED] = this;
+    ws.on('message', onWsMessage);
+    ws.on('pong', onWsPong);
+    ws.on('close', onWsClose);
+    ws.on('error', onWsError);
     hub.add(this);
   }
 
-  private receive(data: RawData, isBinary: boolean): void {
+  /** The client answered a keepalive ping. */
+  ponged(): void {
+    this.pingSentAt = 0;
+    this.lastActivity = Date.now();
+  }
+
+  /** A client frame (from the shared 'message' listener). */
+  receive(data: RawData, isBinary: boolean): void {
     this.lastActivity = Date.now();
     if (!this.takeToken()) return;
     if (isBinary) {
@@ -112,7 +135,7 @@ export class ManagedSocket {
     }
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
     try {
-      const work = this.handlers.onText(text);
+      const work = this.handlers.socketText(text);
       if (work) {
         this.inFlight += 1;
         const done = () => {
@@ -141,6 +164,7 @@ export class ManagedSocket {
   }
 
   private takeToken(): boolean {
+    this.rate ??= new RateBucket(this.hub.limits.ratePerSecond, this.hub.limits.rateBurst);
     // The user's shared budget is drawn only when the socket's own allows the frame.
     if (this.rate.take() && (this.userId === null || this.hub.takeUserToken(this.userId))) {
       this.refusedInARow = 0;
@@ -155,13 +179,13 @@ export class ManagedSocket {
   /** Queues a frame; frames go out in the order they were queued, whatever resolves first. */
   send(frame: Outgoing): void {
     if (this.closed) return;
-    if (!(frame instanceof Promise) && this.queue.length === 0) {
+    if (!(frame instanceof Promise) && !this.queue?.length) {
       this.write(frame);
       return;
     }
     // drain() awaits it in turn; until then a rejection must not count as unhandled (Node ends the process).
     if (frame instanceof Promise) frame.catch(() => undefined);
-    this.queue.push(frame);
+    (this.queue ??= []).push(frame);
     this.queuedTotal += 1;
     if (!this.draining) void this.drain();
   }
@@ -169,7 +193,7 @@ export class ManagedSocket {
   private async drain(): Promise<void> {
     this.draining = true;
     try {
-      while (this.queue.length && !this.closed) {
+      while (this.queue?.length && !this.closed) {
         const head = this.queue[0];
         let text: Frame | null;
         try {
@@ -178,12 +202,13 @@ export class ManagedSocket {
           this.hub.log.error({ err }, 'could not prepare a frame');
           text = null;
         }
-        void this.queue.shift(); // the head, awaited above
+        void this.queue?.shift(); // the head, awaited above (the queue is gone if the socket closed meanwhile)
         this.dequeuedTotal += 1;
         if (text !== null) this.write(text);
       }
     } finally {
       this.draining = false;
+      if (this.queue?.length === 0) this.queue = null;
     }
   }
 
@@ -234,13 +259,14 @@ export class ManagedSocket {
     this.finish();
   }
 
-  private finish(): void {
+  /** The socket is gone (closed, errored, or closed by us): from the shared listeners and close(). */
+  finish(): void {
     if (this.closed) return;
     this.closed = true;
-    this.queue = [];
+    this.queue = null;
     this.hub.remove(this);
     try {
-      this.handlers.onClose();
+      this.handlers.socketClosed();
     } catch (err) {
       this.hub.log.error({ err }, 'websocket close handler failed');
     }

@@ -58,7 +58,7 @@ describe('ManagedSocket over a real WebSocket pair', () => {
     let closes = 0;
     const accepted = new Promise<ManagedSocket>((resolve) =>
       wss.once('connection', (ws: WebSocket) =>
-        resolve(new ManagedSocket(ws, hub, { onText: (t) => void texts.push(t), onClose: () => void closes++ })),
+        resolve(new ManagedSocket(ws, hub, { socketText: (t) => void texts.push(t), socketClosed: () => void closes++ })),
       ),
     );
     const client = await WsClient.connect(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
