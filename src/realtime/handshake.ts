@@ -33,7 +33,9 @@ export async function lookupSocketUser(db: Db, key: string, roomId: number | nul
 /** The active user of the handshake's `?token=`, or null (the socket is refused with 403). */
 export async function authenticateSocket(db: Db, query: string, roomId: number | null): Promise<SocketUser | null> {
   const key = tokenFromQuery(query);
-  if (!key) return null;
+  // A token key is 40 hex characters: a longer one matches nothing, and a NUL (`?token=%00`) cannot
+  // reach Postgres at all (the statement fails: the original's handshake crashed with a 500).
+  if (!key || key.length > 40 || key.includes('\u0000')) return null;
   const info = await lookupSocketUser(db, key, roomId);
   return info && info.is_active ? info : null;
 }
