@@ -21,7 +21,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function createHttpServer(ctx: AppContext): { server: http.Server; router: UrlRouter; ws: WsRouter } {
+function createHttpServer(ctx: AppContext): { server: http.Server; router: UrlRouter; ws: WsRouter } {
   const router = new UrlRouter(urlpatterns);
   const ws = new WsRouter(ctx, websocketUrlpatterns);
 

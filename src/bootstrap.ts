@@ -30,10 +30,10 @@ export function pgliteDirFor(config: Config): string {
 }
 
 export async function openConfiguredDatabase(config: Config): Promise<Database> {
-  return openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.databaseUrl ? null : pgliteDirFor(config) });
+  return openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.databaseUrl ? null : pgliteDirFor(config), timeouts: config.dbTimeouts });
 }
 
-export async function createStorage(config: Config): Promise<MediaStorage> {
+async function createStorage(config: Config): Promise<MediaStorage> {
   if (config.cloudinary) {
     const { CloudinaryStorage } = await import('./storage/cloudinary.ts');
     return new CloudinaryStorage(config.cloudinary);
@@ -81,7 +81,7 @@ type ContextParts = Pick<AppContext, 'config' | 'log' | 'db' | 'layer' | 'storag
 /** The context around its connections (database, layer, storage, mail, push, online registry, client_id
  * claims — in memory without Redis): the per-process
  * services start empty. Tests call it again to get fresh services over the same connections. */
-export function assembleContext(parts: ContextParts): AppContext {
+function assembleContext(parts: ContextParts): AppContext {
   const { config, log, db, layer } = parts;
   return {
     ...parts,

@@ -46,6 +46,29 @@ export interface Config {
   /** daphne's --ping-interval / --ping-timeout, in ms. */
   wsPingIntervalMs: number;
   wsPingTimeoutMs: number;
+  /** Client frames of one socket received but not handled yet; past it: error frame, then close 1013. */
+  wsMaxPendingFrames: number;
+  /** Open sockets of one user in this process (and across processes with Redis); past it the handshake is refused. */
+  wsMaxSocketsPerUser: number;
+  /** Frames of one user across all their sockets (a token bucket, per process). */
+  wsUserRateLimit: { perSecond: number; burst: number };
+  /** Postgres bounds (src/db/index.ts): connect, one statement, waiting for a pooled connection. */
+  dbTimeouts: { connectMs: number; statementMs: number; poolAcquireMs: number };
+  /** Django's request-body caps (multipart and form bodies). */
+  upload: {
+    /** DATA_UPLOAD_MAX_NUMBER_FIELDS */
+    maxNumberFields: number;
+    /** DATA_UPLOAD_MAX_MEMORY_SIZE: the body less its file parts. */
+    maxMemorySize: number;
+    /** DATA_UPLOAD_MAX_NUMBER_FILES */
+    maxNumberFiles: number;
+    /** FILE_UPLOAD_MAX_MEMORY_SIZE: larger files are streamed to a temporary file. */
+    fileMaxMemorySize: number;
+    /** Upload bytes being received by the whole process at once; past it new uploads get 503. */
+    maxBytesInFlight: number;
+  };
+  /** DRF-style throttle rates (`<n>/<s|sec|m|min|h|hour|d|day>`), per client address and per account. */
+  throttleRates: { login: ThrottleRate; otp: ThrottleRate; passwordReset: ThrottleRate };
   firebaseCredentials: string | null;
   /** Attendance check-in: the lab's coordinates (degrees) and the accepted radius (metres). */
   attendance: { labLatitude: number; labLongitude: number; radiusMeters: number };
@@ -65,6 +88,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** CLIENT_COMPAT: answers shaped for a known client that crashes on the original's (null = the original's bytes). */
   clientCompat: ClientCompat | null;
+  /** STUDENT_EMAIL_DOMAINS: the domains `student/register/` accepts (lower case); null = any (the original). */
+  studentEmailDomains: string[] | null;
 }
 
 /**
@@ -72,13 +97,16 @@ export interface Config {
  * (docs/kotlin-client-contract.md §5 C1, C3, C4) — no null message text in frames and history, a `name`
  * in upload broadcasts' sender, the profile's `domain` as {id, name}.
  */
-export const CLIENT_COMPAT_MODES = ['csi-android-2025'] as const;
+const CLIENT_COMPAT_MODES = ['csi-android-2025'] as const;
 export type ClientCompat = (typeof CLIENT_COMPAT_MODES)[number];
 
 /** CLIENT_COMPAT=csi-android-2025: the app-safety mode (README: divergences). */
 export const androidSafe = (c: Pick<Config, 'clientCompat'>): boolean => c.clientCompat === 'csi-android-2025';
 
 export class ConfigError extends Error {}
+
+/** A DRF throttle rate: `num` requests per `seconds`; null = no throttle. */
+export type ThrottleRate = { num: number; seconds: number } | null;
 
 /**
  * Every environment variable the server reads: the readers below accept only these names, so this
@@ -117,6 +145,21 @@ const ENV_VARS = {
   WS_SEND_BUFFER_BYTES: { production: false },
   WS_PING_INTERVAL_MS: { production: false },
   WS_PING_TIMEOUT_MS: { production: false },
+  WS_MAX_PENDING_FRAMES: { production: false },
+  WS_MAX_SOCKETS_PER_USER: { production: false },
+  WS_USER_RATE_PER_SECOND: { production: false },
+  WS_USER_RATE_BURST: { production: false },
+  DB_CONNECT_TIMEOUT_MS: { production: false },
+  DB_STATEMENT_TIMEOUT_MS: { production: false },
+  DB_POOL_TIMEOUT_MS: { production: false },
+  DATA_UPLOAD_MAX_NUMBER_FIELDS: { production: false },
+  DATA_UPLOAD_MAX_MEMORY_SIZE: { production: false },
+  DATA_UPLOAD_MAX_NUMBER_FILES: { production: false },
+  FILE_UPLOAD_MAX_MEMORY_SIZE: { production: false },
+  UPLOAD_MAX_BYTES_IN_FLIGHT: { production: false },
+  THROTTLE_RATE_LOGIN: { production: false },
+  THROTTLE_RATE_OTP: { production: false },
+  THROTTLE_RATE_PASSWORD_RESET: { production: false },
   FIREBASE_CREDENTIALS: { production: true },
   FIREBASE_CREDENTIALS_JSON: { production: false },
   GOOGLE_APPLICATION_CREDENTIALS: { production: false },
@@ -134,6 +177,7 @@ const ENV_VARS = {
   SHUTDOWN_GRACE_MS: { production: false },
   CSRF_TRUSTED_ORIGINS: { production: false },
   CLIENT_COMPAT: { production: false },
+  STUDENT_EMAIL_DOMAINS: { production: false },
 } as const satisfies Record<string, { production: boolean }>;
 
 export type EnvName = keyof typeof ENV_VARS;
@@ -193,6 +237,27 @@ function url(env: Env, name: EnvName, protocols: string[]): string | null {
   return raw;
 }
 
+/**
+ * STUDENT_EMAIL_DOMAINS (csi-chat's, issue 13 #9): comma-separated domains (`akgec.ac.in`, with or without a
+ * leading `@`) whose addresses may sign up as students; `*` = any address, as the original. Unset: the
+ * college domain that `student/google-login/` already requires.
+ */
+function studentEmailDomains(env: Env): string[] | null {
+  const raw = str(env, 'STUDENT_EMAIL_DOMAINS') ?? 'akgec.ac.in';
+  if (raw.trim() === '*') return null;
+  const list = raw
+    .split(',')
+    .map((d) => d.trim().toLowerCase().replace(/^@/, ''))
+    .filter(Boolean);
+  for (const d of list) {
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(d)) {
+      throw new ConfigError(`STUDENT_EMAIL_DOMAINS: ${JSON.stringify(d)} is not a domain name (use * for any address)`);
+    }
+  }
+  if (list.length === 0) throw new ConfigError('STUDENT_EMAIL_DOMAINS is empty (use * for any address)');
+  return list;
+}
+
 /** Django's check (4_0.E001): every origin names its scheme. */
 function csrfTrustedOrigins(env: Env): string[] {
   const list = (str(env, 'CSRF_TRUSTED_ORIGINS') ?? '')
@@ -204,6 +269,15 @@ function csrfTrustedOrigins(env: Env): string[] {
       throw new ConfigError(`CSRF_TRUSTED_ORIGINS entries must be scheme://host, got ${JSON.stringify(o)}`);
   }
   return list;
+}
+
+/** DRF's SimpleRateThrottle.parse_rate: "<num>/<period>", the period's first letter (s, m, h, d); "none" = off. */
+function throttleRate(env: Env, name: EnvName, fallback: string): ThrottleRate {
+  const raw = (str(env, name) ?? fallback).trim();
+  if (raw.toLowerCase() === 'none') return null;
+  const m = /^(\d+)\/([smhd])[a-z]*$/.exec(raw);
+  if (!m || Number(m[1]) < 1) throw new ConfigError(`${name} must look like "10/min" (s, min, hour, day) or "none", got ${JSON.stringify(raw)}`);
+  return { num: Number(m[1]), seconds: { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'] };
 }
 
 function oneOf<const T extends string>(env: Env, name: EnvName, accepted: readonly T[]): T | null {
@@ -285,6 +359,27 @@ export function loadConfig(env: Env = process.env): Config {
     wsSendBufferLimit: int(env, 'WS_SEND_BUFFER_BYTES', 4 * 1024 * 1024, 1024),
     wsPingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 20_000, 100),
     wsPingTimeoutMs: int(env, 'WS_PING_TIMEOUT_MS', 30_000, 100),
+    wsMaxPendingFrames: int(env, 'WS_MAX_PENDING_FRAMES', 100, 1),
+    wsMaxSocketsPerUser: int(env, 'WS_MAX_SOCKETS_PER_USER', 20, 1),
+    wsUserRateLimit: { perSecond: int(env, 'WS_USER_RATE_PER_SECOND', 40, 1), burst: int(env, 'WS_USER_RATE_BURST', 80, 1) },
+    dbTimeouts: {
+      connectMs: int(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100),
+      statementMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100),
+      poolAcquireMs: int(env, 'DB_POOL_TIMEOUT_MS', 5000, 100),
+    },
+    // Django's defaults (django/conf/global_settings.py).
+    upload: {
+      maxNumberFields: int(env, 'DATA_UPLOAD_MAX_NUMBER_FIELDS', 1000, 1),
+      maxMemorySize: int(env, 'DATA_UPLOAD_MAX_MEMORY_SIZE', 2_621_440, 1),
+      maxNumberFiles: int(env, 'DATA_UPLOAD_MAX_NUMBER_FILES', 100, 1),
+      fileMaxMemorySize: int(env, 'FILE_UPLOAD_MAX_MEMORY_SIZE', 2_621_440, 0),
+      maxBytesInFlight: int(env, 'UPLOAD_MAX_BYTES_IN_FLIGHT', 256 * 1024 * 1024, 1024),
+    },
+    throttleRates: {
+      login: throttleRate(env, 'THROTTLE_RATE_LOGIN', '60/min'),
+      otp: throttleRate(env, 'THROTTLE_RATE_OTP', '30/min'),
+      passwordReset: throttleRate(env, 'THROTTLE_RATE_PASSWORD_RESET', '20/min'),
+    },
     firebaseCredentials:
       str(env, 'FIREBASE_CREDENTIALS') ?? str(env, 'FIREBASE_CREDENTIALS_JSON') ?? str(env, 'GOOGLE_APPLICATION_CREDENTIALS') ?? null,
     // The original's Attendance/utils.py constants (LAB_LATITUDE, LAB_LONGITUDE, RADIUS_THRESHOLD).
@@ -306,5 +401,6 @@ export function loadConfig(env: Env = process.env): Config {
     // Render stops an instance with SIGTERM and kills it 30 s later (maxShutdownDelaySeconds).
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 300_000),
     clientCompat: oneOf(env, 'CLIENT_COMPAT', CLIENT_COMPAT_MODES),
+    studentEmailDomains: studentEmailDomains(env),
   };
 }

@@ -13,7 +13,7 @@ export class LogMailer implements Mailer {
   }
 }
 
-export class SmtpMailer implements Mailer {
+class SmtpMailer implements Mailer {
   private readonly transport: Transporter;
   constructor(private readonly cfg: EmailConfig) {
     this.transport = nodemailer.createTransport({

@@ -14,7 +14,7 @@ function sameSecret(given: string, expected: string): boolean {
 
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-export function renderMetrics(ctx: AppContext, hub: SocketHub): string {
+function renderMetrics(ctx: AppContext, hub: SocketHub): string {
   const lines: string[] = [];
   const metric = (name: string, type: 'gauge' | 'counter', help: string, value: number) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);

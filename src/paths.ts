@@ -12,7 +12,7 @@ function findPackageRoot(start: string): string {
 }
 
 /** The directory holding package.json and db/. */
-export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
 
 /** db/<name>: the Django schema, its migrations list and the demo data. */
 export function dbAsset(name: string): string {

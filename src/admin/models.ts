@@ -112,7 +112,7 @@ const byId = (label: string) => (row: Record<string, unknown>) => `${label} obje
 const text50 = (v: unknown) => (typeof v === 'string' ? (v.length > 50 ? v.slice(0, 50) + '...' : v) : '');
 
 /** Domain.name choices; only FULL_STACK's label is recorded ("Full Stack Development"). */
-export const DOMAIN_CHOICES = [
+const DOMAIN_CHOICES = [
   ['BACKEND', 'Backend Development'],
   ['FRONTEND', 'Frontend Development'],
   ['APP_DEV', 'App Development'],

@@ -2,7 +2,7 @@
 // e-mail, password, csrfmiddlewaretoken, next), the log-out confirmation and "Logged out" pages, and
 // the 403 / CSRF failure / 404 pages. Everything interpolated is escaped.
 
-export function escapeHtml(s: string): string {
+function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;' })[c]!);
 }
 

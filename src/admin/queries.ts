@@ -153,7 +153,7 @@ export async function listRows(knex: Knex, model: ModelDef, spec: ListSpec): Pro
   return q.limit(Math.min(Math.max(spec.limit, 1), MAX_PAGE)).offset(Math.max(0, Math.min(spec.offset, 1e9)));
 }
 
-export function pkValue(model: ModelDef, id: unknown): string | number | null {
+function pkValue(model: ModelDef, id: unknown): string | number | null {
   const text = typeof id === 'number' ? String(id) : typeof id === 'string' ? id : null;
   if (text === null) return null;
   if (model.pkKind === 'integer') return /^\d{1,15}$/.test(text) ? Number(text) : null;

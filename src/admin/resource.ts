@@ -5,7 +5,6 @@ import { BaseProperty, BaseRecord, BaseResource, Filter, NotFoundError, Validati
 import type { AppContext } from '../context.ts';
 import type { MediaStorage } from '../storage/types.ts';
 import type { FieldDef, ModelDef } from './models.ts';
-import { modelByKey } from './models.ts';
 import { countRows, getRow, getRows, listRows, m2mIds, MAX_PAGE, type FilterValue, type ListSpec } from './queries.ts';
 import { createObject, deleteObject, updateObject, type FormErrors, type WriteEnv, type WriteResult } from './writes.ts';
 import { adminActor } from './permissions.ts';
@@ -307,8 +306,4 @@ async function roomInline(ctx: AppContext, roomId: number) {
     created_at: isoTimestamp(r.created_at),
     is_deleted: r.is_deleted,
   }));
-}
-
-export function targetModel(f: FieldDef): ModelDef {
-  return modelByKey(f.target!)!;
 }

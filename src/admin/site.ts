@@ -43,13 +43,13 @@ import { setUserPassword } from './writes.ts';
 
 const ROOT = '/admin';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-export const ADMIN_BUNDLE_DIR = path.resolve(HERE, '../../dist/admin-assets');
+const ADMIN_BUNDLE_DIR = path.resolve(HERE, '../../dist/admin-assets');
 const COMPONENTS_BUNDLE = path.join(ADMIN_BUNDLE_DIR, 'components.bundle.js');
 /** Form bodies (log-in, log-out, AdminJS's multipart posts without files): Django's DATA_UPLOAD_MAX_MEMORY_SIZE. */
 const MAX_FORM_BYTES = 2.5 * 1024 * 1024;
 const INVALID_LOGIN = 'Please enter the correct email and password for a staff account. Note that both fields may be case-sensitive.';
 
-export class AdminBundleMissing extends Error {}
+class AdminBundleMissing extends Error {}
 
 /** AdminJS's own prebuilt production bundles and fonts, plus the components bundle built at install. */
 function assetFiles(): Map<string, string> {

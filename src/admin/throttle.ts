@@ -12,7 +12,7 @@ export interface ThrottlePolicy {
   maxKeys: number;
 }
 
-export const DEFAULT_LOGIN_POLICY: ThrottlePolicy = { maxFailures: 5, windowMs: 15 * 60_000, blockMs: 15 * 60_000, maxKeys: 10_000 };
+const DEFAULT_LOGIN_POLICY: ThrottlePolicy = { maxFailures: 5, windowMs: 15 * 60_000, blockMs: 15 * 60_000, maxKeys: 10_000 };
 
 interface Entry {
   failures: number;

@@ -294,7 +294,7 @@ export async function deleteObject(env: WriteEnv, model: ModelDef, id: unknown, 
   return deleted;
 }
 
-export const PASSWORD_MISMATCH = 'The two password fields didn’t match.';
+const PASSWORD_MISMATCH = 'The two password fields didn’t match.';
 
 /**
  * UserAdmin.user_change_password (AdminPasswordChangeForm): both entries required and equal, the

@@ -7,10 +7,10 @@ import { isTruthy, pythonTypeName } from '../python/builtins.ts';
 import { serializer } from '../drf/serializer.ts';
 import * as q from './queries.ts';
 
-export const RELATED_CHOICES = ['D', 'T', 'M'] as const;
+const RELATED_CHOICES = ['D', 'T', 'M'] as const;
 
 /** AnnouncementSerializer's writable fields. */
-export const announcementSerializer = serializer({
+const announcementSerializer = serializer({
   message: char(),
   related_to: choice({ choices: RELATED_CHOICES }),
 });

@@ -1,6 +1,6 @@
 // The original's Attendance/utils.py calculate_distance: haversine on a sphere of radius 6 371 000 m.
 
-export const EARTH_RADIUS_M = 6371000;
+const EARTH_RADIUS_M = 6371000;
 
 // math.radians(x) is x * (pi / 180) in CPython.
 const DEG_TO_RAD = Math.PI / 180;

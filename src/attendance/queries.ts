@@ -1,7 +1,7 @@
 // SQL of the Attendance app (Attendance_attendance: one row per user and day, unique (user_id, date)).
 import type { Db } from '../db/sql.ts';
 
-export const ATTENDANCE_TABLE = 'Attendance_attendance';
+const ATTENDANCE_TABLE = 'Attendance_attendance';
 
 export interface AttendanceRow {
   id: number;

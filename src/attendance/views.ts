@@ -86,7 +86,7 @@ const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'Ju
 const DAYS = 49;
 const WEEK = 7;
 /** The original builds its links on the production host, whatever host served the request. */
-export const WEEKLY_LINK_BASE = 'https://csi-backend-wvn0.onrender.com/api/attendance/weekly/';
+const WEEKLY_LINK_BASE = 'https://csi-backend-wvn0.onrender.com/api/attendance/weekly/';
 
 function addDays(iso: string, days: number): string {
   return new Date(Date.parse(iso + 'T00:00:00Z') + days * 86400000).toISOString().slice(0, 10);

@@ -7,23 +7,22 @@ import crypto from 'node:crypto';
 
 export const CSRF_COOKIE_NAME = 'csrftoken';
 /** CSRF_COOKIE_AGE: one year (52 weeks). */
-export const CSRF_COOKIE_AGE = 31449600;
+const CSRF_COOKIE_AGE = 31449600;
 /** CSRF_HEADER_NAME = "HTTP_X_CSRFTOKEN", which Django names "X-Csrftoken" in its messages. */
 export const CSRF_HEADER = 'x-csrftoken';
-export const CSRF_FORM_FIELD = 'csrfmiddlewaretoken';
 const SECRET_LENGTH = 32;
 const TOKEN_LENGTH = 64;
 /** string.ascii_letters + string.digits, in that order (the masking arithmetic depends on it). */
 const CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const INVALID_CHARS = /[^a-zA-Z0-9]/;
 
-export const REASON_NO_CSRF_COOKIE = 'CSRF cookie not set.';
-export const REASON_CSRF_TOKEN_MISSING = 'CSRF token missing.';
-export const REASON_NO_REFERER = 'Referer checking failed - no Referer.';
-export const REASON_MALFORMED_REFERER = 'Referer checking failed - Referer is malformed.';
-export const REASON_INSECURE_REFERER = 'Referer checking failed - Referer is insecure while host is secure.';
-export const reasonBadOrigin = (origin: string) => `Origin checking failed - ${origin} does not match any trusted origins.`;
-export const reasonBadReferer = (referer: string) => `Referer checking failed - ${referer} does not match any trusted origins.`;
+const REASON_NO_CSRF_COOKIE = 'CSRF cookie not set.';
+const REASON_CSRF_TOKEN_MISSING = 'CSRF token missing.';
+const REASON_NO_REFERER = 'Referer checking failed - no Referer.';
+const REASON_MALFORMED_REFERER = 'Referer checking failed - Referer is malformed.';
+const REASON_INSECURE_REFERER = 'Referer checking failed - Referer is insecure while host is secure.';
+const reasonBadOrigin = (origin: string) => `Origin checking failed - ${origin} does not match any trusted origins.`;
+const reasonBadReferer = (referer: string) => `Referer checking failed - ${referer} does not match any trusted origins.`;
 
 function randomChars(n: number): string {
   let out = '';
@@ -56,7 +55,7 @@ export function unmaskToken(token: string): string {
 }
 
 /** _check_token_format(): the reason text, or null when the format is right. */
-export function tokenFormatProblem(token: string): string | null {
+function tokenFormatProblem(token: string): string | null {
   if (token.length !== TOKEN_LENGTH && token.length !== SECRET_LENGTH) return 'has incorrect length';
   if (INVALID_CHARS.test(token)) return 'has invalid characters';
   return null;

@@ -30,7 +30,7 @@ export function randomString(length: number): string {
   return out;
 }
 
-export function makeSalt(): string {
+function makeSalt(): string {
   return randomString(SALT_LENGTH);
 }
 
@@ -63,10 +63,6 @@ export async function makePassword(password: string, salt: string = makeSalt(), 
 /** Django's make_password(None): an unusable password. */
 export function makeUnusablePassword(): string {
   return '!' + randomString(40);
-}
-
-export function isPasswordUsable(encoded: string | null): boolean {
-  return encoded === null || !encoded.startsWith('!');
 }
 
 interface Hasher {

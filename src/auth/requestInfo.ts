@@ -15,7 +15,7 @@ export function isSecureRequest(req: Request, config: Pick<Config, 'trustProxy'>
 }
 
 /** request.get_host(): the host (with port) when ALLOWED_HOSTS accepts it, else null (DisallowedHost). */
-export function requestHost(req: Request, config: Pick<Config, 'trustProxy' | 'allowedHosts'>): string | null {
+function requestHost(req: Request, config: Pick<Config, 'trustProxy' | 'allowedHosts'>): string | null {
   let host = req.headers.host ?? '';
   if (config.trustProxy) {
     const fh = req.headers['x-forwarded-host'];

@@ -9,16 +9,16 @@ import type { Knex } from 'knex';
 import { BadSignature, constantTimeEqual, loads, saltedHmac, TimestampSigner } from './signing.ts';
 import { USER_TABLE, type UserRow } from './tokens.ts';
 
-export const SESSION_TABLE = 'django_session';
+const SESSION_TABLE = 'django_session';
 export const SESSION_COOKIE_NAME = 'sessionid';
 /** SESSION_COOKIE_AGE: two weeks. */
-export const SESSION_COOKIE_AGE = 1209600;
+const SESSION_COOKIE_AGE = 1209600;
 export const SESSION_SALT = 'django.contrib.sessions.SessionStore';
-export const SESSION_KEY = '_auth_user_id';
-export const BACKEND_SESSION_KEY = '_auth_user_backend';
-export const HASH_SESSION_KEY = '_auth_user_hash';
+const SESSION_KEY = '_auth_user_id';
+const BACKEND_SESSION_KEY = '_auth_user_backend';
+const HASH_SESSION_KEY = '_auth_user_hash';
 /** The only AUTHENTICATION_BACKENDS entry of the original. */
-export const MODEL_BACKEND = 'django.contrib.auth.backends.ModelBackend';
+const MODEL_BACKEND = 'django.contrib.auth.backends.ModelBackend';
 const AUTH_HASH_SALT = 'django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash';
 /** VALID_KEY_CHARS = ascii_lowercase + digits; keys are 32 of them. */
 const KEY_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -49,18 +49,18 @@ export function decodeSession(text: string, secret: string, fallbackKeys: readon
   }
 }
 
-export function isValidSessionKey(key: string | undefined): key is string {
+function isValidSessionKey(key: string | undefined): key is string {
   return typeof key === 'string' && KEY_RE.test(key);
 }
 
-export function newSessionKey(): string {
+function newSessionKey(): string {
   let out = '';
   for (let i = 0; i < KEY_LENGTH; i++) out += KEY_CHARS[crypto.randomInt(KEY_CHARS.length)];
   return out;
 }
 
 /** The row of an unexpired session (SessionStore.load), or null. */
-export async function loadSessionRow(knex: Knex, key: string): Promise<{ session_key: string; session_data: string } | null> {
+async function loadSessionRow(knex: Knex, key: string): Promise<{ session_key: string; session_data: string } | null> {
   if (!isValidSessionKey(key)) return null;
   const row = await knex(SESSION_TABLE).where('session_key', key).andWhere('expire_date', '>', knex.fn.now()).first('session_key', 'session_data');
   return row ?? null;
@@ -83,7 +83,7 @@ export async function createSession(knex: Knex, secret: string, data: SessionDat
 }
 
 /** SessionStore.save(must_create=False) of an existing key: new data, expiry renewed. */
-export async function saveSession(knex: Knex, secret: string, key: string, data: SessionData): Promise<void> {
+async function saveSession(knex: Knex, secret: string, key: string, data: SessionData): Promise<void> {
   const expire = new Date(Date.now() + SESSION_COOKIE_AGE * 1000).toISOString();
   await knex(SESSION_TABLE)
     .insert({ session_key: key, session_data: encodeSession(data, secret), expire_date: expire })

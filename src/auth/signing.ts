@@ -8,17 +8,17 @@ import { pythonString } from '../python/json.ts';
 
 const BASE62_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 /** A signed value longer than this is refused before any work (a session row is a few hundred bytes). */
-export const MAX_SIGNED_LENGTH = 64 * 1024;
+const MAX_SIGNED_LENGTH = 64 * 1024;
 /** zlib output bound: the payloads csi-chat signs are small; a bigger one is treated as a bad signature. */
 const MAX_DECOMPRESSED_BYTES = 256 * 1024;
 
 export class BadSignature extends Error {}
 
-export function b64Encode(data: Buffer): string {
+function b64Encode(data: Buffer): string {
   return data.toString('base64url');
 }
 
-export function b64Decode(text: string): Buffer {
+function b64Decode(text: string): Buffer {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new BadSignature('invalid base64');
   return Buffer.from(text, 'base64url');
 }
@@ -76,7 +76,7 @@ export function constantTimeEqual(a: string, b: string): boolean {
 }
 
 /** JSONSerializer.dumps: json.dumps(obj, separators=(",", ":")) (ASCII-only, as ensure_ascii writes it). */
-export function compactPythonJson(value: unknown): string {
+function compactPythonJson(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   switch (typeof value) {
     case 'string':
@@ -170,9 +170,6 @@ export class TimestampSigner {
 }
 
 /** django.core.signing.dumps */
-export function dumps(obj: unknown, secret: string, salt: string, compress = false): string {
-  return new TimestampSigner(secret, salt).signObject(obj, compress);
-}
 
 /** django.core.signing.loads (BadSignature on any failure). */
 export function loads(

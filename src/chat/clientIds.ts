@@ -105,7 +105,7 @@ export class MemoryClientIdStore implements ClientIdStore {
 // ---------------------------------------------------------------------------------------------
 // Every process (REDIS_URL)
 
-export const CLIENT_ID_KEY_PREFIX = 'csichat:clientid:';
+const CLIENT_ID_KEY_PREFIX = 'csichat:clientid:';
 
 /** Claims in Redis, `<prefix><user id>:<client_id>` → {"id": …, "room": …} with a 24-hour expiry. */
 export class RedisClientIdStore implements ClientIdStore {

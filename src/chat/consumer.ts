@@ -29,7 +29,7 @@ import {
 } from './frames.ts';
 import type { ClientIdClaim } from './clientIds.ts';
 
-export const PIN_LIMIT = 3;
+const PIN_LIMIT = 3;
 
 /** The original consumer's error texts, verbatim, plus csi-chat's own for what crashed it. */
 export const ERR = {
@@ -80,7 +80,7 @@ export const CLOSE_BAD_RESUME = 4400;
 /** The handshake's `?after=`: absent (null), a message id to resume after, or why it is refused. */
 export type ResumeRequest = { after: number } | { refused: string };
 
-export function resumeRequest(query: string): ResumeRequest | null {
+function resumeRequest(query: string): ResumeRequest | null {
   const values = parseQs(query).get('after');
   if (!values) return null;
   const raw = values[values.length - 1]; // QueryDict.get: the last one
@@ -111,7 +111,7 @@ function idValue(v: unknown, error: string): number {
   return id;
 }
 
-export class ChatConsumer extends GroupConsumer {
+class ChatConsumer extends GroupConsumer {
   declare readonly roomId: number;
   private readonly sender: SocketSender;
 

@@ -93,8 +93,9 @@ function renderChatMessage(e: ChatMessageEvent, ctx: AppContext): PreparedChat |
     return encodeChat(chatMessageFrames(e, e.parent_message ?? null, appSafe));
   }
   const parentId = Number(e.parent_message_id);
-  if (!Number.isSafeInteger(parentId)) return encodeChat(chatMessageFrames(e, null, appSafe));
-  return parentForFrame(ctx.db.knex, parentId)
+  const roomId = Number(e.room);
+  if (!Number.isSafeInteger(parentId) || !Number.isSafeInteger(roomId)) return encodeChat(chatMessageFrames(e, null, appSafe));
+  return parentForFrame(ctx.db.knex, parentId, roomId)
     .then((p) => encodeChat(chatMessageFrames(e, p ? parentMessageObject(p, ctx.storage) : null, appSafe)))
     .catch((err: unknown) => {
       ctx.log.warn({ err, parentId }, 'parent lookup failed; frame sent without it');

@@ -4,7 +4,7 @@
 // shapes are typed in frames.ts (MessageAckFrame, ResumeTruncatedFrame, ClientErrorFrame) and views.ts
 // (historyCursorQuery, CursorPageBody).
 import { MAX_INT4 } from '../python/builtins.ts';
-import { CLIENT_ID_MAX_LENGTH, CLOSE_BAD_RESUME, ERR, RESUME_LIMITS } from './consumer.ts';
+import { CLIENT_ID_MAX_LENGTH, CLOSE_BAD_RESUME, RESUME_LIMITS } from './consumer.ts';
 import { CLIENT_ID_TTL_SECONDS } from './clientIds.ts';
 import { CURSOR_AND_PAGE, HISTORY_CURSOR } from './views.ts';
 
@@ -68,14 +68,6 @@ export const clientErrorFrameSchema = {
 } as const;
 
 /** The error texts of the opt-ins (socket). */
-export const optInErrors = {
-  afterInvalid: ERR.afterInvalid,
-  afterUnknown: ERR.afterUnknown,
-  clientIdType: ERR.clientIdType,
-  clientIdOtherRoom: ERR.clientIdOtherRoom,
-  clientIdStale: ERR.clientIdStale,
-  unavailableRetry: ERR.unavailableRetry,
-} as const;
 
 /** GET groups/{room_id}/messages/?before=&limit= */
 export const cursorQueryParameters = [

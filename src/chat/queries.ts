@@ -132,7 +132,11 @@ export async function historyAccess(db: Db, roomId: number, userId: number): Pro
   return found[0] ?? null;
 }
 
-/** MessageSerializer's columns of the messages `m` with sender, parent (+ its sender) and mention ids. */
+/**
+ * MessageSerializer's columns of the messages `m` with sender, parent (+ its sender) and mention ids. A
+ * parent from another room (stored by the original, which did not check) reads as none: its content is not
+ * the room's to show (issue 13 #5).
+ */
 const HISTORY_COLUMNS = `m.id, m.message_type, m.content, m.attachment, m.reactions, m.is_deleted, m.is_edited, m.status,
        m.created_at, m.updated_at, m.room_id, m.is_pinned, m.pinned_at,
        COALESCE(mm.ids, '{}') AS mentions,
@@ -142,7 +146,7 @@ const HISTORY_COLUMNS = `m.id, m.message_type, m.content, m.attachment, m.reacti
        ps.first_name AS p_first_name, ps.last_name AS p_last_name, ps.photo AS p_photo`;
 
 const HISTORY_JOINS = `JOIN "User_user" s ON s.id = m.sender_id
-     LEFT JOIN "Chat_message" p ON p.id = m.parent_message_id
+     LEFT JOIN "Chat_message" p ON p.id = m.parent_message_id AND p.room_id = m.room_id
      LEFT JOIN "User_user" ps ON ps.id = p.sender_id
      LEFT JOIN LATERAL (
        SELECT array_agg(x.user_id ORDER BY x.id) AS ids FROM "Chat_message_mentions" x WHERE x.message_id = m.id
@@ -322,9 +326,6 @@ export async function memberById(
 }
 
 /** Whether a room with this id exists (any state). */
-export async function roomExists(db: Db, roomId: number): Promise<boolean> {
-  return (await rows(db, `SELECT 1 FROM "Chat_room" WHERE id = ?`, [roomId])).length > 0;
-}
 
 /** UserRoomStatus.objects.get_or_create(user, room) then last_read = now; save(). Returns false when
  * the room does not exist. The UPDATE comes first so that no identity value is burnt on re-reads. */
@@ -352,9 +353,26 @@ export async function roomMemberIds(db: Db, roomId: number): Promise<number[]> {
   );
 }
 
-/** A message id that exists (PrimaryKeyRelatedField(queryset=Message.objects.all())). */
-export async function messageExists(db: Db, id: number): Promise<boolean> {
-  return (await rows(db, `SELECT 1 FROM "Chat_message" WHERE id = ?`, [id])).length > 0;
+/**
+ * The upload's `parent_message` (PrimaryKeyRelatedField(queryset=Message.objects.all()) in the original):
+ * a message of the room when the user may write there. The original took a message of any room, and history
+ * and the live frame then showed its content and sender (issue 13 #5; README divergences), so another
+ * room's message answers as a missing one. When the room is unknown, inactive or not the user's, any existing
+ * message passes as in the original, and the room check after validation gives the original's 404/403.
+ */
+export async function parentAllowed(db: Db, id: number, roomId: number | null, userId: number): Promise<boolean> {
+  return (
+    (
+      await rows(
+        db,
+        `SELECT 1 FROM "Chat_message" p
+         WHERE p.id = ? AND (p.room_id IS NOT DISTINCT FROM ?::bigint OR NOT EXISTS (
+           SELECT 1 FROM "Chat_room" r JOIN "Chat_room_members" rm ON rm.room_id = r.id AND rm.user_id = ?
+           WHERE r.id = ?::bigint AND r.is_active))`,
+        [id, roomId, userId, roomId],
+      )
+    ).length > 0
+  );
 }
 
 export interface NewMessage {
@@ -370,7 +388,8 @@ export interface NewMessage {
 
 /**
  * Message.objects.create(...) with Message.save()'s membership rule in the same statement: no row
- * (null) when the sender is no longer a member of the room.
+ * (null) when the sender is no longer a member of the room (or the parent is not a message of the room,
+ * which parentAllowed() already refused).
  */
 export async function insertMessage(db: Db, m: NewMessage): Promise<{ id: number; created_at: string } | null> {
   const inserted = await rows<{ id: number; created_at: string }>(
@@ -379,8 +398,23 @@ export async function insertMessage(db: Db, m: NewMessage): Promise<{ id: number
        created_at, updated_at, parent_message_id, sender_id, room_id, is_pinned, pinned_at)
      SELECT ?, ?, ?, NULL, false, false, '{}'::jsonb, ?, ?, ?, ?, ?, false, NULL
      WHERE EXISTS (SELECT 1 FROM "Chat_room_members" WHERE room_id = ? AND user_id = ?)
+       AND (?::integer IS NULL OR EXISTS (SELECT 1 FROM "Chat_message" WHERE id = ?::integer AND room_id = ?))
      RETURNING id, created_at`,
-    [m.messageType, m.content, m.attachment, m.createdAt, m.updatedAt, m.parentId, m.senderId, m.roomId, m.roomId, m.senderId],
+    [
+      m.messageType,
+      m.content,
+      m.attachment,
+      m.createdAt,
+      m.updatedAt,
+      m.parentId,
+      m.senderId,
+      m.roomId,
+      m.roomId,
+      m.senderId,
+      m.parentId,
+      m.parentId,
+      m.roomId,
+    ],
   );
   return inserted[0] ?? null;
 }

@@ -47,7 +47,7 @@ export function serializeUser(u: MemberRow, c: SerializeContext) {
 }
 
 /** UserForRoomSerializer / the inline {id, first_name, last_name} dicts of the views. */
-export function userForRoom(id: number, firstName: string, lastName: string | null) {
+function userForRoom(id: number, firstName: string, lastName: string | null) {
   return { id, first_name: firstName, last_name: lastName };
 }
 

@@ -17,12 +17,16 @@ export interface ParentRow {
 const PARENT_COLUMNS = `p.id AS p_id, p.content AS p_content, p.created_at AS p_created_at, p.sender_id AS p_sender_id,
   pu.first_name AS p_first_name, pu.photo AS p_photo`;
 
-/** The parent of a reply as the consumer's chat_message handler reads it (any room: events may come from Django). */
-export async function parentForFrame(db: Db, id: number): Promise<ParentRow | null> {
+/**
+ * The parent of a reply as the consumer's chat_message handler reads it (events may come from Django
+ * processes, which do not check the parent's room): only a message of the event's room, so another room's
+ * content never reaches this room's sockets (issue 13 #5).
+ */
+export async function parentForFrame(db: Db, id: number, roomId: number): Promise<ParentRow | null> {
   const found = await rows<ParentRow>(
     db,
-    `SELECT ${PARENT_COLUMNS} FROM "Chat_message" p JOIN "User_user" pu ON pu.id = p.sender_id WHERE p.id = ?`,
-    [id],
+    `SELECT ${PARENT_COLUMNS} FROM "Chat_message" p JOIN "User_user" pu ON pu.id = p.sender_id WHERE p.id = ? AND p.room_id = ?`,
+    [id, roomId],
   );
   return found[0] ?? null;
 }
@@ -58,7 +62,7 @@ export interface InsertedSocketMessage {
  * Message.objects.create + message.mentions.add(members) in one round trip: the row is written only if
  * the sender is a member and the parent (when given) is a message of the same room.
  */
-export async function insertSocketMessage(db: Db, m: NewSocketMessage): Promise<InsertedSocketMessage> {
+async function insertSocketMessage(db: Db, m: NewSocketMessage): Promise<InsertedSocketMessage> {
   const found = await preparedRows<InsertedSocketMessage>(
     db,
     'csi_chat_insert_message',
@@ -168,10 +172,10 @@ export async function resumeMessages(
      FROM access a
      LEFT JOIN kept k ON true
      LEFT JOIN "User_user" u ON u.id = k.sender_id
-     LEFT JOIN "Chat_message" p ON p.id = k.parent_message_id
+     LEFT JOIN "Chat_message" p ON p.id = k.parent_message_id AND p.room_id = ?
      LEFT JOIN "User_user" pu ON pu.id = p.sender_id
      ORDER BY k.id`,
-    [a.roomId, a.userId, a.after, a.after, a.roomId, a.roomId, a.after, a.limit, a.maxBytes],
+    [a.roomId, a.userId, a.after, a.after, a.roomId, a.roomId, a.after, a.limit, a.maxBytes, a.roomId],
   );
   const head = found[0];
   return {

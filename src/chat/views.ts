@@ -79,7 +79,7 @@ export const roomMembers = apiView({
  */
 export const HISTORY_CURSOR = { defaultLimit: MESSAGE_PAGINATION.pageSize, maxLimit: MESSAGE_PAGINATION.maxPageSize } as const;
 
-export const historyCursorQuery = serializer({
+const historyCursorQuery = serializer({
   before: integer({ required: false, minValue: 1, maxValue: MAX_INT4 }),
   limit: integer({ required: false, minValue: 1, maxValue: HISTORY_CURSOR.maxLimit }),
 });
@@ -445,17 +445,17 @@ export const messageUpload = apiView({
       const { ctx } = req;
       const knex = ctx.db.knex;
       const user = me(req);
+      const roomId = roomIdParam(req);
       // serializer.is_valid(raise_exception=True) comes before perform_create's room checks.
       const upload = await serializer({
         content: char({ required: false, allowBlank: true }),
         attachment: file(),
-        parent_message: pk({ required: false, allowNull: true, exists: (pid: number) => q.messageExists(knex, pid), max: MAX_INT4 }),
+        parent_message: pk({ required: false, allowNull: true, exists: (pid: number) => q.parentAllowed(knex, pid, roomId, user.id), max: MAX_INT4 }),
       }).validate(await readInput(req));
       const attachment = upload.attachment;
       const parentId = upload.parent_message ?? null;
       const text = upload.content ?? null;
 
-      const roomId = roomIdParam(req);
       const room = roomId === null ? null : await q.activeRoomAccess(knex, roomId, user.id);
       if (!room) throw noMatch('Room');
       if (!room.is_member) throw permissionDenied('Not a member of this room.');

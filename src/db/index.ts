@@ -30,7 +30,7 @@ function parseIntArray(v: string): number[] {
 }
 
 /** Type parsers shared by both drivers: ids (bigint) as numbers, dates and timestamps as text. */
-export const TYPE_PARSERS: Record<number, (v: string) => unknown> = {
+const TYPE_PARSERS: Record<number, (v: string) => unknown> = {
   [OID.INT8]: toNumber,
   [OID.DATE]: keepText,
   [OID.TIMESTAMP]: keepText,
@@ -48,7 +48,7 @@ const pgTypes = {
 };
 
 /** SQL that puts a session back in the shape csi-chat expects (pg_dump scripts clear search_path). */
-export const SESSION_SETUP_SQL = `SET TIME ZONE 'UTC'; SELECT pg_catalog.set_config('search_path', '"$user", public', false);`;
+const SESSION_SETUP_SQL = `SET TIME ZONE 'UTC'; SELECT pg_catalog.set_config('search_path', '"$user", public', false);`;
 
 function redact(url: string): string {
   try {
@@ -60,30 +60,60 @@ function redact(url: string): string {
   }
 }
 
+/** How long Postgres may take (ms): a hung or black-holed database is answered as unavailable (503,
+ * error frames) within these bounds instead of holding requests and sockets for ever. */
+export interface DatabaseTimeouts {
+  /** Opening a connection (TCP + start-up + auth). */
+  connectMs: number;
+  /** One statement: Postgres' statement_timeout, and the driver's own wait for the answer (a link that
+   * stopped delivering never answers), a little longer so the server's cancel is seen first. */
+  statementMs: number;
+  /** Waiting for a free pooled connection. */
+  poolAcquireMs: number;
+}
+
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connectMs: 5000, statementMs: 10000, poolAcquireMs: 5000 };
+
 export interface OpenOptions {
   databaseUrl: string | null;
   /** Directory for PGlite's files; null = in-memory (tests). */
   pgliteDir: string | null;
   poolMax?: number;
+  timeouts?: DatabaseTimeouts;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
-  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolMax ?? 10);
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolMax ?? 10, opts.timeouts ?? DEFAULT_DATABASE_TIMEOUTS);
   return openPglite(opts.pgliteDir);
 }
 
-async function openPostgres(databaseUrl: string, poolMax: number): Promise<Database> {
+/** A pooled connection still waiting for a statement the driver gave up on (a read timeout on a link
+ * that stopped delivering) is not handed out again: every query behind it would wait too. */
+function idle(conn: pg.Client): boolean {
+  const c = conn as unknown as { _activeQuery?: unknown; _queryQueue?: unknown[]; _ending?: boolean };
+  return !c._activeQuery && (c._queryQueue?.length ?? 0) === 0 && !c._ending;
+}
+
+async function openPostgres(databaseUrl: string, poolMax: number, timeouts: DatabaseTimeouts): Promise<Database> {
   const knex = knexFactory({
     client: 'pg',
-    connection: { connectionString: databaseUrl, types: pgTypes } as Knex.PgConnectionConfig,
+    connection: {
+      connectionString: databaseUrl,
+      types: pgTypes,
+      connectionTimeoutMillis: timeouts.connectMs,
+      statement_timeout: timeouts.statementMs,
+      query_timeout: timeouts.statementMs + 1000,
+      keepAlive: true,
+    } as Knex.PgConnectionConfig,
     pool: {
       min: 0,
       max: poolMax,
       afterCreate(conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) {
         conn.query("SET TIME ZONE 'UTC'", (err) => done(err ?? null, conn));
       },
+      validate: idle,
     },
-    acquireConnectionTimeout: 10000,
+    acquireConnectionTimeout: timeouts.poolAcquireMs,
     // knex prints pool errors to the console; the views and consumers log them (503 / error frames).
     log: { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined },
   });
@@ -98,12 +128,14 @@ async function openPostgres(databaseUrl: string, poolMax: number): Promise<Datab
       // hand an aborted transaction back to the pool.
       const conn = (await knex.client.acquireConnection()) as pg.Client;
       try {
-        await conn.query(sql);
+        // Loading a dump is one long statement: no statement bound for it (RESET below restores it).
+        await conn.query('SET statement_timeout = 0');
+        await conn.query({ text: sql, query_timeout: 24 * 3600 * 1000 } as pg.QueryConfig);
       } catch (err) {
         await conn.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
-        await conn.query(SESSION_SETUP_SQL).catch(() => undefined);
+        await conn.query(`${SESSION_SETUP_SQL} RESET statement_timeout;`).catch(() => undefined);
         await knex.client.releaseConnection(conn);
       }
     },

@@ -13,14 +13,14 @@ function quoteIdent(name: string): string {
 }
 
 /** psql meta-commands (`\restrict`, `\connect`, ...) are not SQL; pg_dump 15.14+ writes some. */
-export function stripPsqlMetaCommands(sql: string): string {
+function stripPsqlMetaCommands(sql: string): string {
   return sql
     .split('\n')
     .filter((line) => !line.startsWith('\\'))
     .join('\n');
 }
 
-export function truncateAllSql(tables: string[] = allTableNames()): string {
+function truncateAllSql(tables: string[] = allTableNames()): string {
   return `TRUNCATE TABLE ${tables.map((t) => `public.${quoteIdent(t)}`).join(', ')} RESTART IDENTITY CASCADE;`;
 }
 
@@ -68,6 +68,3 @@ export async function loadSqlFile(db: Database, file: string, opts: LoadOptions)
 }
 
 /** Empties every table and resets sequences (tests, `--reset`). */
-export async function resetDatabase(db: Database): Promise<void> {
-  await db.exec(truncateAllSql());
-}

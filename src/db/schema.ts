@@ -5,7 +5,7 @@ import type { Database } from './index.ts';
 import { dbAsset } from '../paths.ts';
 
 export const SCHEMA_SQL_PATH = dbAsset('schema.sql');
-export const MIGRATIONS_PATH = dbAsset('django-migrations.txt');
+const MIGRATIONS_PATH = dbAsset('django-migrations.txt');
 export const DEMO_SQL_PATH = dbAsset('demo.sql');
 export const DEMO_USERS_PATH = dbAsset('demo-users.json');
 
@@ -27,7 +27,7 @@ export function expectedTables(): Map<string, string[]> {
   return tables;
 }
 
-export function expectedMigrations(): Array<{ app: string; name: string }> {
+function expectedMigrations(): Array<{ app: string; name: string }> {
   return fs
     .readFileSync(MIGRATIONS_PATH, 'utf8')
     .split('\n')

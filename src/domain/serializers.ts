@@ -2,7 +2,7 @@
 import type { DomainRow, YearMemberRow } from './queries.ts';
 
 /** User.YEAR_CHOICES */
-export const YEAR_CHOICES: Array<[string, string]> = [
+const YEAR_CHOICES: Array<[string, string]> = [
   ['2nd', '2nd Year'],
   ['3rd', '3rd Year'],
   ['4th', '4th Year'],
@@ -28,7 +28,7 @@ export function groupByYearAndDomain(years: string[], users: YearMemberRow[]) {
 }
 
 /** DomainSerializer: id, name. */
-export function serializeDomain(d: DomainRow) {
+function serializeDomain(d: DomainRow) {
   return { id: d.id, name: d.name };
 }
 

@@ -88,7 +88,7 @@ export interface ViewSpec {
 /** Django's DATA_UPLOAD_MAX_MEMORY_SIZE for non-file bodies. */
 const MAX_BODY_BYTES = 2.5 * 1024 * 1024;
 
-export function allowHeader(methods: Method[]): string {
+function allowHeader(methods: Method[]): string {
   const out: string[] = [];
   for (const m of METHOD_ORDER) {
     if (!methods.includes(m)) continue;
@@ -199,7 +199,7 @@ function buildAbsoluteUri(ctx: AppContext, req: Request): string {
   return `${proto}://${host}${req.originalUrl}`;
 }
 
-export function sendDrf(res: Response, status: number, body: unknown, headers: Record<string, string>): void {
+function sendDrf(res: Response, status: number, body: unknown, headers: Record<string, string>): void {
   res.status(status);
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   if (body === undefined || body === null) {
@@ -229,7 +229,7 @@ export function apiView(spec: ViewSpec) {
   const methods = Object.keys(spec.methods) as Method[];
   const allow = allowHeader(methods);
   const vary = spec.jsonOnly ? 'Cookie' : 'Accept, Cookie';
-  return async (ctx: AppContext, req: Request, res: Response, params: Record<string, string>): Promise<void> => {
+  const view = async (ctx: AppContext, req: Request, res: Response, params: Record<string, string>): Promise<void> => {
     const headers: Record<string, string> = { Allow: allow, Vary: vary };
     let user: UserRow | null = null;
     let dataPromise: Promise<RequestData> | null = null;
@@ -244,6 +244,10 @@ export function apiView(spec: ViewSpec) {
       if (session.setCookie) headers['Set-Cookie'] = session.setCookie;
       const auth = session.user ? null : await authenticateRequest(ctx.db.knex, req.headers.authorization);
       user = session.user ?? auth?.user ?? null;
+      // APIView.dispatch: initial() (authentication above, then check_permissions) runs before the handler
+      // lookup, so an anonymous request to an IsAuthenticated view gets 403 whatever its method, OPTIONS
+      // included; 405 comes only once permission passed (issue 13 #11).
+      if (spec.permission !== 'any' && !user) throw notAuthenticated();
       const method = (req.method === 'HEAD' ? 'GET' : req.method) as Method;
       if (req.method === 'OPTIONS') {
         sendDrf(res, 200, optionsMetadata(spec), headers);
@@ -251,7 +255,6 @@ export function apiView(spec: ViewSpec) {
       }
       const handler = spec.methods[method];
       if (!handler) throw methodNotAllowed(req.method);
-      if (spec.permission !== 'any' && !user) throw notAuthenticated();
       const apiReq: ApiRequest = {
         ctx,
         method,
@@ -284,6 +287,8 @@ export function apiView(spec: ViewSpec) {
       if (user) ctx.lastSeen.touch(user.id);
     }
   };
+  // What the view allows, for the route table's checks (test/drf/dispatch-order.test.ts).
+  return Object.assign(view, { allowed: { methods, permission: spec.permission ?? 'authenticated' } as const });
 }
 
 function optionsMetadata(spec: ViewSpec) {
@@ -295,7 +300,10 @@ function optionsMetadata(spec: ViewSpec) {
   };
 }
 
-export type ApiViewFn = ReturnType<typeof apiView>;
+/** A view the URL table serves: an apiView (with what it allows) or a plain Django view. */
+export type ApiViewFn = ((ctx: AppContext, req: Request, res: Response, params: Record<string, string>) => Promise<void>) & {
+  allowed?: { readonly methods: readonly Method[]; readonly permission: 'authenticated' | 'any' };
+};
 
 /** Reads an object body; DRF views calling request.data.get() on a list crash, csi-chat answers 400. */
 export function asObject(value: unknown): Record<string, unknown> {

@@ -12,7 +12,7 @@ export type HeaderParse = { kind: 'absent' } | { kind: 'key'; key: string };
  * DRF's get_authorization_header + TokenAuthentication.authenticate up to the lookup. Node gives header
  * values as latin1 text, which is exactly the bytes DRF re-encodes with ISO-8859-1.
  */
-export function parseAuthorizationHeader(value: string | undefined): HeaderParse {
+function parseAuthorizationHeader(value: string | undefined): HeaderParse {
   if (value === undefined) return { kind: 'absent' };
   const words = value.split(ASCII_WS).filter((w) => w.length > 0);
   if (words.length === 0 || words[0].toLowerCase() !== 'token') return { kind: 'absent' };

@@ -53,18 +53,6 @@ export function localDateTimeSeconds(text: string): string {
 }
 
 /** strftime with a custom pattern (%Y %m %d %H %M %S) in Asia/Kolkata. */
-export function localStrftime(text: string, pattern: string): string {
-  const d = new Date(parseTimestamp(text).secondsMs + KOLKATA_OFFSET_MINUTES * 60000);
-  const map: Record<string, string> = {
-    Y: pad(d.getUTCFullYear(), 4),
-    m: pad(d.getUTCMonth() + 1),
-    d: pad(d.getUTCDate()),
-    H: pad(d.getUTCHours()),
-    M: pad(d.getUTCMinutes()),
-    S: pad(d.getUTCSeconds()),
-  };
-  return pattern.replace(/%([YmdHMS%])/g, (_, c: string) => (c === '%' ? '%' : map[c]));
-}
 
 /** Current time as a timestamptz literal with microseconds (JS clocks only give milliseconds). */
 export function nowTimestamp(): string {

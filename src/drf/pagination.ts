@@ -11,7 +11,7 @@ import { pythonInt } from '../python/builtins.ts';
 const UNRESERVED = /[A-Za-z0-9_.\-~]/;
 
 /** urllib.parse.quote(s, safe) with UTF-8; `safe` adds to the always-safe set A-Za-z0-9_.-~ */
-export function pyQuote(s: string, safe = '/'): string {
+function pyQuote(s: string, safe = '/'): string {
   let out = '';
   for (const ch of s) {
     if (UNRESERVED.test(ch) || (ch.length === 1 && safe.includes(ch))) {

@@ -27,7 +27,7 @@ export function serializeStats(user: UserRow, counts: HomepageCounts, storage: M
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** obj.created_at.strftime("%Y-%m-%d %H:%M") on the aware datetime the ORM returns: UTC, not local. */
-export function utcMinutes(text: string): string {
+function utcMinutes(text: string): string {
   const d = new Date(parseTimestamp(text).secondsMs);
   return `${String(d.getUTCFullYear()).padStart(4, '0')}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
 }

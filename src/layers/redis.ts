@@ -47,7 +47,7 @@ import type { Config } from '../config.ts';
 import type { ChannelHandler, ChannelLayer, LayerMessage } from './types.ts';
 import { isValidGroupName } from './types.ts';
 
-export const RANDOM_PREFIX_LENGTH = 12;
+const RANDOM_PREFIX_LENGTH = 12;
 const CHANNEL_RE = /^[a-zA-Z\d\-_.]+(![\d\w\-_.]*)?$/;
 
 export class ChannelFull extends Error {
@@ -57,7 +57,7 @@ export class ChannelFull extends Error {
   }
 }
 
-export class LayerUnavailable extends Error {
+class LayerUnavailable extends Error {
   constructor(what: string, cause?: unknown) {
     super(`channel layer unavailable: ${what}`, { cause });
     this.name = 'LayerUnavailable';
@@ -178,7 +178,7 @@ export function nonLocalName(channel: string): string {
   return i < 0 ? channel : channel.slice(0, i + 1);
 }
 
-export function isValidChannelName(name: string): boolean {
+function isValidChannelName(name: string): boolean {
   return name.length < 100 && CHANNEL_RE.test(name);
 }
 

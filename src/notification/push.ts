@@ -13,10 +13,10 @@ import type { Logger } from 'pino';
 export const DEVICE_TOKEN_TABLE = 'Notification_devicetoken';
 
 /** FCM accepts at most 500 tokens per multicast request. */
-export const MULTICAST_LIMIT = 500;
+const MULTICAST_LIMIT = 500;
 
 /** Error codes after which a token will never work again (firebase-admin messaging error codes). */
-export const DEAD_TOKEN_CODES = new Set(['messaging/registration-token-not-registered', 'messaging/invalid-registration-token']);
+const DEAD_TOKEN_CODES = new Set(['messaging/registration-token-not-registered', 'messaging/invalid-registration-token']);
 
 export interface PushNotification {
   title: string;
@@ -58,7 +58,7 @@ export class NoopPushSender implements PushSender {
 }
 
 /** How long one multicast may take before the sender gives up on it (FCM unreachable, slow network). */
-export const DEFAULT_PUSH_TIMEOUT_MS = 10_000;
+const DEFAULT_PUSH_TIMEOUT_MS = 10_000;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

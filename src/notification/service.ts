@@ -61,9 +61,3 @@ export async function publishNotifications(ctx: AppContext, items: Array<{ userI
     ),
   );
 }
-
-export async function notifyUsers(ctx: AppContext, inputs: NotifyInput[], trx?: Knex): Promise<NotificationPayload[]> {
-  const items = await insertNotifications(trx ?? ctx.db.knex, inputs);
-  await publishNotifications(ctx, items);
-  return items.map((i) => i.payload);
-}

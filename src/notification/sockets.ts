@@ -15,7 +15,7 @@ interface SendNotificationEvent extends LayerMessage {
 }
 
 /** The consumer's one handler, send_notification: {"notification": …}, the same bytes for every socket. */
-export const NOTIFICATION_EVENTS: EventTable = {
+const NOTIFICATION_EVENTS: EventTable = {
   send_notification: eventType<SendNotificationEvent, Buffer>({
     required: ['notification'],
     render: (e) => Buffer.from(pythonDumps({ notification: e.notification })),

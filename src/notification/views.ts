@@ -16,7 +16,7 @@ const TOKEN_TAKEN = 'device token with this device token already exists.';
  * Python iterates a string by characters and a dict by keys; None items are dropped. Where the
  * original raised (a scalar, a nested list, "abc") csi-chat answers 400 in DRF's shape.
  */
-export function notificationIds(value: unknown): number[] | Errors {
+function notificationIds(value: unknown): number[] | Errors {
   const fail = (m: string): Errors => ({ notification_ids: [m] });
   let items: unknown[];
   if (Array.isArray(value)) items = value;

@@ -7,17 +7,13 @@
 import { pythonFloatRepr } from './json.ts';
 
 /** The characters str.isspace() accepts (str.strip(), str.split(), int() and re's \s use them). */
-export const PY_WHITESPACE =
+const PY_WHITESPACE =
   '\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
 
 /** The same set as a regex character-class body (for patterns ported from Python's `\s`). */
 export const PY_WHITESPACE_CLASS = '\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 
 const WHITESPACE_SET = new Set(PY_WHITESPACE);
-
-export function isPySpace(ch: string): boolean {
-  return WHITESPACE_SET.has(ch);
-}
 
 /** str.strip() */
 export function pyStrip(s: string): string {
@@ -65,7 +61,7 @@ export function loneSurrogate(s: string): number | null {
 // int()
 
 /** sys.int_info.default_max_str_digits (Python 3.11): int() of a longer decimal string raises. */
-export const INT_MAX_STR_DIGITS = 4300;
+const INT_MAX_STR_DIGITS = 4300;
 
 const ND = /^\p{Nd}$/u;
 

@@ -69,7 +69,7 @@ export function pythonString(s: string): string {
 
 /** A number as json.dumps writes it: an integer as a Python int, any other value as repr(float) (JS
  * writes 0.00005 where Python writes 5e-05). */
-export function pythonNumber(n: number): string {
+function pythonNumber(n: number): string {
   if (!Number.isFinite(n)) throw new TypeError('Out of range float values are not JSON compliant');
   if (Number.isInteger(n) && Math.abs(n) < 1e16) return Object.is(n, -0) ? '0' : String(n);
   if (!Number.isInteger(n)) return pythonFloatRepr(n);

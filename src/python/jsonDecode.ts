@@ -7,30 +7,59 @@ export type ParseResult = { ok: true; value: unknown } | { ok: false; message: s
 class PyJsonError extends Error {
   constructor(
     readonly msg: string,
+    /** Index of the error in UTF-16 code units of the text (null: no position in the message). */
     readonly pos: number | null,
   ) {
     super(msg);
   }
 }
 
-const WS = new Set([' ', '\t', '\n', '\r']);
-const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?/;
-
-function describe(chars: string[], err: PyJsonError): string {
-  if (err.pos === null) return err.msg;
-  const before = chars.slice(0, err.pos);
-  const lineno = before.filter((c) => c === '\n').length + 1;
-  const lastNl = before.lastIndexOf('\n');
-  const colno = err.pos - lastNl;
-  return `${err.msg}: line ${lineno} column ${colno} (char ${err.pos})`;
+/** Code points in text[0, end): CPython counts positions in code points, JS strings index UTF-16 units. */
+function codePointsBefore(text: string, end: number): number {
+  const pairs = text.slice(0, end).match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g);
+  return end - (pairs ? pairs.length : 0);
 }
 
-/** Walks the text the way json.scanner does, only to find the first error. */
-function scan(chars: string[]): void {
-  const n = chars.length;
+// Everything here is one pass over the text (or its prefix up to the error): a parse error costs
+// about what JSON.parse costs, whatever the body — the message texts stay CPython's.
+function describe(text: string, err: PyJsonError): string {
+  if (err.pos === null) return err.msg;
+  const lastNl = text.lastIndexOf('\n', err.pos - 1);
+  let lineno = 1;
+  for (let i = lastNl < 0 ? -1 : text.indexOf('\n'); i !== -1 && i <= lastNl; i = text.indexOf('\n', i + 1)) lineno++;
+  const pos = codePointsBefore(text, err.pos);
+  const colno = pos - (lastNl < 0 ? -1 : codePointsBefore(text, lastNl));
+  return `${err.msg}: line ${lineno} column ${colno} (char ${pos})`;
+}
+
+/** CPython's json scanner enters a recursive call per nested array or object, under the default
+ * recursion limit (1000): deeper input is a RecursionError, which DRF reports as the parse error. */
+const MAX_DEPTH = 1000;
+const ARRAY = 0;
+const OBJECT = 1;
+const HEX4 = /[0-9a-fA-F]{4}/y;
+// A run of `scalar , ` items of an array (or `"key" : scalar , ` members of an object), each exactly
+// as the scanner below would accept it, matched natively; the scanner resumes where it stops. A
+// shorter match of a number is always followed by a digit, '.', 'e' or 'E', never by the delimiter,
+// so the match never ends inside a token.
+const JWS = '[ \\t\\n\\r]*';
+const STRING = '"(?:[^"\\\\\\x00-\\x1f]|\\\\(?:["\\\\/bfnrt]|u[0-9a-fA-F]{4}))*"';
+const SCALAR = `(?:-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null|${STRING})`;
+const ARRAY_RUN = new RegExp(`(?:${SCALAR}${JWS},${JWS}){1,4096}`, 'y');
+const OBJECT_RUN = new RegExp(`(?:${STRING}${JWS}:${JWS}${SCALAR}${JWS},${JWS}){1,4096}`, 'y');
+
+/** Walks the text the way json.scanner does, only to find the first error (positions in UTF-16
+ * units). Iterative, with an explicit stack of open containers. */
+function scan(text: string): void {
+  const n = text.length;
+  const code = (i: number) => text.charCodeAt(i); // NaN past the end
   const skip = (i: number) => {
-    while (i < n && WS.has(chars[i])) i++;
+    for (let c = code(i); c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d; c = code(++i));
     return i;
+  };
+  const isDigit = (i: number) => {
+    const c = code(i);
+    return c >= 0x30 && c <= 0x39;
   };
 
   const parseString = (start: number): number => {
@@ -38,14 +67,14 @@ function scan(chars: string[]): void {
     let i = start;
     for (;;) {
       if (i >= n) throw new PyJsonError('Unterminated string starting at', start - 1);
-      const c = chars[i];
-      if (c === '"') return i + 1;
-      if (c === '\\') {
+      const c = code(i);
+      if (c === 0x22) return i + 1;
+      if (c === 0x5c) {
         if (i + 1 >= n) throw new PyJsonError('Unterminated string starting at', start - 1);
-        const e = chars[i + 1];
+        const e = text[i + 1];
         if (e === 'u') {
-          const hex = chars.slice(i + 2, i + 6).join('');
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new PyJsonError('Invalid \\uXXXX escape', i + 1);
+          HEX4.lastIndex = i + 2;
+          if (!HEX4.test(text)) throw new PyJsonError('Invalid \\uXXXX escape', i + 1);
           i += 6;
           continue;
         }
@@ -53,66 +82,135 @@ function scan(chars: string[]): void {
         i += 2;
         continue;
       }
-      if (c.codePointAt(0)! < 0x20) throw new PyJsonError('Invalid control character at', i);
+      if (c < 0x20) throw new PyJsonError('Invalid control character at', i);
       i++;
     }
   };
 
-  const parseValue = (i: number): number => {
+  // CPython's number: -?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)? over ASCII digits; -1 when none.
+  const scanNumber = (i: number): number => {
+    let j = i;
+    if (code(j) === 0x2d) j++;
+    if (code(j) === 0x30) j++;
+    else if (isDigit(j)) while (isDigit(j)) j++;
+    else return -1;
+    if (code(j) === 0x2e && isDigit(j + 1)) {
+      j += 2;
+      while (isDigit(j)) j++;
+    }
+    const e = code(j);
+    if (e === 0x65 || e === 0x45) {
+      let k = j + 1;
+      const sign = code(k);
+      if (sign === 0x2b || sign === 0x2d) k++;
+      if (isDigit(k)) {
+        while (isDigit(k)) k++;
+        j = k;
+      }
+    }
+    return j;
+  };
+
+  /** A scalar starting at i (not a container): the index after it. */
+  const parseScalar = (i: number): number => {
     if (i >= n) throw new PyJsonError('Expecting value', i);
-    const c = chars[i];
-    if (c === '"') return parseString(i + 1);
-    if (c === '{') return parseObject(i + 1);
-    if (c === '[') return parseArray(i + 1);
-    const rest = chars.slice(i, i + 9).join('');
-    if (rest.startsWith('null')) return i + 4;
-    if (rest.startsWith('true')) return i + 4;
-    if (rest.startsWith('false')) return i + 5;
-    if (rest.startsWith('NaN')) throw new PyJsonError("Out of range float values are not JSON compliant: 'NaN'", null);
-    if (rest.startsWith('Infinity')) throw new PyJsonError("Out of range float values are not JSON compliant: 'Infinity'", null);
-    if (rest.startsWith('-Infinity')) throw new PyJsonError("Out of range float values are not JSON compliant: '-Infinity'", null);
-    const m = NUMBER.exec(chars.slice(i, i + 400).join(''));
-    if (m) return i + m[0].length;
+    switch (code(i)) {
+      case 0x22: // "
+        return parseString(i + 1);
+      case 0x6e: // n
+        if (text.startsWith('null', i)) return i + 4;
+        break;
+      case 0x74: // t
+        if (text.startsWith('true', i)) return i + 4;
+        break;
+      case 0x66: // f
+        if (text.startsWith('false', i)) return i + 5;
+        break;
+      case 0x4e: // N
+        if (text.startsWith('NaN', i)) throw new PyJsonError("Out of range float values are not JSON compliant: 'NaN'", null);
+        break;
+      case 0x49: // I
+        if (text.startsWith('Infinity', i)) throw new PyJsonError("Out of range float values are not JSON compliant: 'Infinity'", null);
+        break;
+      case 0x2d: // -
+        if (text.startsWith('-Infinity', i)) throw new PyJsonError("Out of range float values are not JSON compliant: '-Infinity'", null);
+        break;
+    }
+    const end = scanNumber(i);
+    if (end >= 0) return end;
     throw new PyJsonError('Expecting value', i);
   };
 
-  const parseObject = (i: number): number => {
-    i = skip(i);
-    if (chars[i] === '}') return i + 1;
-    for (;;) {
-      if (chars[i] !== '"') throw new PyJsonError('Expecting property name enclosed in double quotes', i);
-      i = parseString(i + 1);
-      i = skip(i);
-      if (chars[i] !== ':') throw new PyJsonError("Expecting ':' delimiter", i);
-      i = skip(i + 1);
-      i = parseValue(i);
-      i = skip(i);
-      if (chars[i] === '}') return i + 1;
-      if (chars[i] !== ',') throw new PyJsonError("Expecting ',' delimiter", i);
-      i = skip(i + 1);
+  const stack: number[] = [];
+  const enter = (kind: number) => {
+    if (stack.length >= MAX_DEPTH) {
+      const what = kind === ARRAY ? 'array' : 'object';
+      throw new PyJsonError(`maximum recursion depth exceeded while decoding a JSON ${what} from a unicode string`, null);
     }
+    stack.push(kind);
   };
 
-  const parseArray = (i: number): number => {
-    i = skip(i);
-    if (chars[i] === ']') return i + 1;
-    for (;;) {
-      i = parseValue(i);
-      i = skip(i);
-      if (chars[i] === ']') return i + 1;
-      if (chars[i] !== ',') throw new PyJsonError("Expecting ',' delimiter", i);
-      i = skip(i + 1);
-    }
+  if (code(0) === 0xfeff) throw new PyJsonError('Unexpected UTF-8 BOM (decode using utf-8-sig)', 0);
+  let i = skip(0);
+  // expect: 'value' — a value starts at i; 'key' — a property name starts at i; 'after' — a value ended at i.
+  let expect: 'value' | 'key' | 'after' = 'value';
+  const run = (re: RegExp, at: number): number => {
+    re.lastIndex = at;
+    while (re.test(text)) at = re.lastIndex;
+    return at;
   };
-
-  if (chars[0] === '\ufeff') throw new PyJsonError('Unexpected UTF-8 BOM (decode using utf-8-sig)', 0);
-  let i = parseValue(skip(0));
-  i = skip(i);
-  if (i !== n) throw new PyJsonError('Extra data', i);
+  for (;;) {
+    if (expect === 'value') {
+      if (stack.length > 0 && stack[stack.length - 1] === ARRAY) i = run(ARRAY_RUN, i);
+      const c = code(i);
+      if (c === 0x5b) {
+        enter(ARRAY);
+        i = skip(i + 1);
+        if (code(i) === 0x5d) {
+          stack.pop();
+          i++;
+          expect = 'after';
+        }
+      } else if (c === 0x7b) {
+        enter(OBJECT);
+        i = skip(i + 1);
+        if (code(i) === 0x7d) {
+          stack.pop();
+          i++;
+          expect = 'after';
+        } else expect = 'key';
+      } else {
+        i = parseScalar(i);
+        expect = 'after';
+      }
+    } else if (expect === 'key') {
+      i = run(OBJECT_RUN, i);
+      if (code(i) !== 0x22) throw new PyJsonError('Expecting property name enclosed in double quotes', i);
+      i = skip(parseString(i + 1));
+      if (code(i) !== 0x3a) throw new PyJsonError("Expecting ':' delimiter", i);
+      i = skip(i + 1);
+      expect = 'value';
+    } else {
+      i = skip(i);
+      if (stack.length === 0) {
+        if (i !== n) throw new PyJsonError('Extra data', i);
+        return;
+      }
+      const c = code(i);
+      const top = stack[stack.length - 1];
+      if (c === (top === ARRAY ? 0x5d : 0x7d)) {
+        stack.pop();
+        i++;
+      } else if (c === 0x2c) {
+        i = skip(i + 1);
+        expect = top === ARRAY ? 'value' : 'key';
+      } else throw new PyJsonError("Expecting ',' delimiter", i);
+    }
+  }
 }
 
 /** CPython's UnicodeDecodeError text for the first invalid UTF-8 sequence, or null when valid. */
-export function utf8DecodeError(buf: Buffer): string | null {
+function utf8DecodeError(buf: Buffer): string | null {
   let i = 0;
   while (i < buf.length) {
     const b = buf[i];
@@ -164,15 +262,10 @@ export function parsePythonJson(body: Buffer | string): ParseResult {
       // fall through to find CPython's message
     }
   }
-  const chars = Array.from(text);
   try {
-    scan(chars);
+    scan(text);
   } catch (err) {
-    if (err instanceof PyJsonError) return { ok: false, message: describe(chars, err) };
-    // Nesting deeper than the scanner's stack: CPython raises RecursionError there (a 500 in DRF);
-    // a parse error with its text instead.
-    if (err instanceof RangeError)
-      return { ok: false, message: 'maximum recursion depth exceeded while decoding a JSON array from a unicode string' };
+    if (err instanceof PyJsonError) return { ok: false, message: describe(text, err) };
     throw err;
   }
   // JSON.parse refused something CPython accepts (none known); report it generically.

@@ -11,7 +11,8 @@ import type { AppContext } from '../context.ts';
 import type { LayerMessage } from '../layers/types.ts';
 import type { UpgradeRequest } from './router.ts';
 import type { EventTable, Recipient } from './fanout.ts';
-import { CLOSE_TRY_AGAIN_LATER, ManagedSocket, type Frame } from './socket.ts';
+import { CLOSE_POLICY_VIOLATION, CLOSE_TRY_AGAIN_LATER, ManagedSocket, USER_SOCKETS_ERROR, type Frame } from './socket.ts';
+import type { SocketHub } from './hub.ts';
 import { CLOSE_ACCESS_REVOKED, type Session } from './sessions.ts';
 
 /** What a socket gets before live traffic, read once its channel is in the group. */
@@ -28,7 +29,7 @@ export interface CatchUp {
 }
 
 /** How long live events are checked against a catch-up: far beyond a sender's commit-to-publish time. */
-export const COVER_MS = 60_000;
+const COVER_MS = 60_000;
 
 /** Live events held per socket until its handshake (and catch-up) is over; past it the socket is not
  * opened (a room this busy would otherwise queue without bound): the client gets 1013 and reconnects. */
@@ -36,6 +37,8 @@ export const MAX_HELD_EVENTS = 5000;
 
 export abstract class GroupConsumer implements Session, Recipient {
   protected socket: ManagedSocket | null = null;
+  /** Set once this socket is counted against its user's bound (released on leave). */
+  private hub: SocketHub | null = null;
   /** Layer events that arrived between joining the group and completing the handshake. */
   private early: LayerMessage[] = [];
   private readonly channel: string;
@@ -70,6 +73,21 @@ export abstract class GroupConsumer implements Session, Recipient {
   /** Joins the group, then reads the catch-up (if any), then completes the handshake; a failed read or
    * handshake leaves the group again (a failed read refuses the handshake, as a failed lookup does). */
   async connect(up: UpgradeRequest): Promise<void> {
+    if (!up.hub.claimUserSocket(this.userId)) {
+      // Past WS_MAX_SOCKETS_PER_USER: opened only to say why, then closed (never joins the group).
+      this.closed = true;
+      let ws: WebSocket;
+      try {
+        ws = await up.accept();
+      } catch {
+        return;
+      }
+      const s = new ManagedSocket(ws, up.hub, { onText: () => undefined, onClose: () => undefined });
+      s.send(USER_SOCKETS_ERROR);
+      s.close(CLOSE_POLICY_VIOLATION);
+      return;
+    }
+    this.hub = up.hub;
     this.ctx.layer.register(this.channel, (m) => this.receive(m));
     await Promise.all([this.ctx.layer.groupAdd(this.group, this.channel), this.ctx.sessions.track(this.userId, this)]);
     // From here every event of the group reaches this channel and is held: whatever the catch-up does not
@@ -92,7 +110,7 @@ export abstract class GroupConsumer implements Session, Recipient {
       ws.close(CLOSE_ACCESS_REVOKED); // access ended during the handshake
       return;
     }
-    this.socket = new ManagedSocket(ws, up.hub, { onText: (t) => this.onText(t), onClose: () => this.leave() });
+    this.socket = new ManagedSocket(ws, up.hub, { onText: (t) => this.onText(t), onClose: () => this.leave() }, this.userId);
     this.ctx.online.connected(this.userId);
     if (this.overflowed) {
       this.socket.close(CLOSE_TRY_AGAIN_LATER);
@@ -123,6 +141,7 @@ export abstract class GroupConsumer implements Session, Recipient {
   private leave(): void {
     if (this.closed) return;
     this.closed = true;
+    this.hub?.releaseUserSocket(this.userId);
     this.ctx.layer.unregister(this.channel);
     this.ctx.sessions.untrack(this.userId, this);
     this.ctx.layer.groupDiscard(this.group, this.channel).catch((err: unknown) => this.ctx.log.debug({ err }, 'group discard failed'));

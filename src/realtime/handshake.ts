@@ -16,7 +16,7 @@ export interface SocketUser {
 }
 
 /** The token's user, and (when roomId is given) the room and the user's membership, in one query. */
-export async function lookupSocketUser(db: Db, key: string, roomId: number | null): Promise<SocketUser | null> {
+async function lookupSocketUser(db: Db, key: string, roomId: number | null): Promise<SocketUser | null> {
   const found = await preparedRows<SocketUser>(
     db,
     'csi_chat_connect_info',

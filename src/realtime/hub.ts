@@ -2,11 +2,18 @@
 // after 30 s without pong), the once-per-turn uncork of every socket written to, counts for /metrics,
 // and closing everything on shutdown.
 import type { Logger } from 'pino';
-import type { ManagedSocket } from './socket.ts';
+import { RateBucket, type ManagedSocket } from './socket.ts';
 
 export interface SocketLimits {
   ratePerSecond: number;
   rateBurst: number;
+  /** Client frames of one socket received and not handled yet (WS_MAX_PENDING_FRAMES). */
+  maxPendingFrames: number;
+  /** Open sockets of one user in this process (WS_MAX_SOCKETS_PER_USER). */
+  maxSocketsPerUser: number;
+  /** Frames of one user over all their sockets (WS_USER_RATE_PER_SECOND / WS_USER_RATE_BURST). */
+  userRatePerSecond: number;
+  userRateBurst: number;
   sendBufferBytes: number;
   pingIntervalMs: number;
   pingTimeoutMs: number;
@@ -16,12 +23,22 @@ export interface SocketStats {
   open: number;
   framesOut: number;
   slowClosed: number;
+  /** Handshakes refused by the per-user socket bound, sockets closed by the backlog bound. */
+  userLimitRefused: number;
+  backlogClosed: number;
+}
+
+/** One user's sockets in this process and their shared frame budget. */
+interface UserEntry {
+  sockets: number;
+  bucket: RateBucket;
 }
 
 export class SocketHub {
   private readonly sockets = new Set<ManagedSocket>();
   private timer: NodeJS.Timeout | null = null;
-  readonly stats: SocketStats = { open: 0, framesOut: 0, slowClosed: 0 };
+  readonly stats: SocketStats = { open: 0, framesOut: 0, slowClosed: 0, userLimitRefused: 0, backlogClosed: 0 };
+  private readonly users = new Map<number, UserEntry>();
   private corked: ManagedSocket[] = [];
   /** Set by beginDrain(): new client frames are refused (SHUTTING_DOWN_ERROR), so the sockets go idle. */
   draining = false;
@@ -49,6 +66,35 @@ export class SocketHub {
       this.timer = setInterval(() => this.keepalive(), tick);
       this.timer.unref();
     }
+  }
+
+  /** Counts a socket of `userId` about to open; false (and nothing counted) past WS_MAX_SOCKETS_PER_USER. */
+  claimUserSocket(userId: number): boolean {
+    let e = this.users.get(userId);
+    if (e && e.sockets >= this.limits.maxSocketsPerUser) {
+      this.stats.userLimitRefused += 1;
+      return false;
+    }
+    if (!e) {
+      e = { sockets: 0, bucket: new RateBucket(this.limits.userRatePerSecond, this.limits.userRateBurst) };
+      this.users.set(userId, e);
+    }
+    e.sockets += 1;
+    return true;
+  }
+
+  /** A socket counted by claimUserSocket() is gone. */
+  releaseUserSocket(userId: number): void {
+    const e = this.users.get(userId);
+    if (!e) return;
+    e.sockets -= 1;
+    if (e.sockets <= 0) this.users.delete(userId);
+  }
+
+  /** One frame from `userId` against the budget all their sockets share. */
+  takeUserToken(userId: number): boolean {
+    const e = this.users.get(userId);
+    return e ? e.bucket.take() : true;
   }
 
   /** Uncorks `s` once the current turn of the event loop is over (see ManagedSocket.cork). */

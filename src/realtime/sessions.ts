@@ -8,8 +8,8 @@
 import type { Logger } from 'pino';
 import type { ChannelLayer, LayerMessage } from '../layers/types.ts';
 
-export const REVOKE_EVENT = 'csichat.revoke';
-export const CONTROL_GROUP = 'csichat.control';
+const REVOKE_EVENT = 'csichat.revoke';
+const CONTROL_GROUP = 'csichat.control';
 /** Close code of a socket whose access ended (application range, like Channels' custom codes). */
 export const CLOSE_ACCESS_REVOKED = 4003;
 

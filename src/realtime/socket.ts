@@ -6,7 +6,7 @@ import type { WebSocket, RawData } from 'ws';
 import { pythonDumps } from '../python/json.ts';
 import type { SocketHub } from './hub.ts';
 
-export const CLOSE_POLICY_VIOLATION = 1008;
+const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 /** A frame to write: text now (a Buffer holds UTF-8 text, encoded once for many sockets), or text once a
@@ -24,6 +24,11 @@ export interface SocketHandlers {
 
 export const RATE_LIMIT_ERROR = pythonDumps({ error: 'Too many messages: slow down.' });
 export const BINARY_FRAME_ERROR = pythonDumps({ error: 'Binary frames are not supported: send JSON text.' });
+/** A socket whose frames wait faster than they are handled (a hung database, a flood within the rate):
+ * told so, then closed with 1013, the frames already accepted still handled (src/config.ts WS_MAX_PENDING_FRAMES). */
+export const BACKLOG_ERROR = pythonDumps({ error: 'Too many frames waiting to be handled: reconnect and send again later.' });
+/** Past WS_MAX_SOCKETS_PER_USER: the socket is told why, then closed with 1008. */
+export const USER_SOCKETS_ERROR = pythonDumps({ error: 'Too many open connections for this user: close some and try again.' });
 /** A frame that arrives while the process shuts down is not handled (src/server/lifecycle.ts): the
  * sender is told so, and sends it again once reconnected (to another process). */
 export const SHUTTING_DOWN_ERROR = pythonDumps({ error: 'Server restarting: this frame was not handled. Reconnect and send it again.' });
@@ -70,6 +75,8 @@ export class ManagedSocket {
     readonly ws: WebSocket,
     private readonly hub: SocketHub,
     private readonly handlers: SocketHandlers,
+    /** The user whose frame budget (shared by all their sockets) this socket draws on. */
+    private readonly userId: number | null = null,
   ) {
     this.rate = new RateBucket(hub.limits.ratePerSecond, hub.limits.rateBurst);
     ws.on('message', (data: RawData, isBinary: boolean) => this.receive(data, isBinary));
@@ -94,6 +101,13 @@ export class ManagedSocket {
     }
     if (this.hub.draining) {
       this.send(SHUTTING_DOWN_ERROR);
+      return;
+    }
+    if (this.inFlight >= this.hub.limits.maxPendingFrames) {
+      // Not handled, and the client is told so before the close: it sends the frame again later.
+      this.hub.stats.backlogClosed += 1;
+      this.send(BACKLOG_ERROR);
+      this.close(CLOSE_TRY_AGAIN_LATER);
       return;
     }
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
@@ -127,7 +141,8 @@ export class ManagedSocket {
   }
 
   private takeToken(): boolean {
-    if (this.rate.take()) {
+    // The user's shared budget is drawn only when the socket's own allows the frame.
+    if (this.rate.take() && (this.userId === null || this.hub.takeUserToken(this.userId))) {
       this.refusedInARow = 0;
       return true;
     }

@@ -18,7 +18,7 @@ import { loadSqlFile } from '../db/load.ts';
 import { startupFailureLine, type ShutdownController } from './lifecycle.ts';
 
 /** The primary's message asking a worker to drain and exit. */
-export const SHUTDOWN_MESSAGE = { type: 'csi-chat:shutdown' } as const;
+const SHUTDOWN_MESSAGE = { type: 'csi-chat:shutdown' } as const;
 
 /** A worker that lived less than this is counted as dying at start. */
 const QUICK_DEATH_MS = 10_000;

@@ -46,7 +46,7 @@ async function waitUntil(done: () => boolean, deadline: number): Promise<boolean
 export type OpenResponses = Set<http.ServerResponse>;
 
 /** Starts tracking `server`'s responses (one Set add and delete per request). */
-export function trackResponses(server: http.Server): OpenResponses {
+function trackResponses(server: http.Server): OpenResponses {
   const open: OpenResponses = new Set();
   server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
     open.add(res);
@@ -66,7 +66,7 @@ export interface DrainOutcome {
  * Steps 1–4 above, for one server. Resolves by `deadline` (epoch ms) at the latest: steps 1–3 end
  * closeReserveMs() before it, so that step 4 always has time to leave the groups and close.
  */
-export async function drainServer(
+async function drainServer(
   ctx: AppContext,
   running: RunningServer,
   graceMs: number,

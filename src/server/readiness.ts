@@ -38,7 +38,7 @@ async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
   }
 }
 
-export async function checkReadiness(ctx: AppContext): Promise<ReadinessReport> {
+async function checkReadiness(ctx: AppContext): Promise<ReadinessReport> {
   const database = await withTimeout(ctx.db.knex.raw('SELECT 1'), DATABASE_TIMEOUT_MS);
   // The layer is healthy when its connections are up and its memberships are written to Redis.
   const redis = ctx.config.redisUrl ? ctx.layer.isHealthy() : null;

@@ -44,7 +44,7 @@ function loadSdk(): Promise<Sdk> {
   });
 }
 
-export class CloudinaryUploadError extends Error {
+class CloudinaryUploadError extends Error {
   constructor(
     message: string,
     readonly httpCode: number | null,
@@ -54,12 +54,12 @@ export class CloudinaryUploadError extends Error {
 }
 
 /** The stored CharField value of an upload result (CloudinaryResource.get_prep_value). */
-export function storedValue(r: UploadResult): string {
+function storedValue(r: UploadResult): string {
   return `${r.resource_type}/${r.type}/v${r.version}/${r.public_id}${r.format ? '.' + r.format : ''}`;
 }
 
 /** resource_type, type and public_id of a stored value (raw public_ids keep their extension). */
-export function parseStored(stored: string): { resourceType: string; type: string; publicId: string } | null {
+function parseStored(stored: string): { resourceType: string; type: string; publicId: string } | null {
   const m = /^(image|raw|video)\/(upload|private|authenticated)\/(?:v\d+\/)?(.+)$/s.exec(stored);
   if (!m) return null;
   const publicId = m[1] === 'raw' ? m[3] : m[3].replace(/\.[^./]+$/, '');

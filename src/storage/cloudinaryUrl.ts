@@ -11,7 +11,7 @@ export interface CloudinaryResource {
   format: string | null;
 }
 
-export function parseFieldValue(value: string): CloudinaryResource | null {
+function parseFieldValue(value: string): CloudinaryResource | null {
   const m = FIELD_VALUE.exec(value);
   if (!m || !m[4]) return null;
   return { resourceType: m[1] ?? 'image', type: m[2] ?? 'upload', version: m[3] ?? null, publicId: m[4], format: m[6] ?? null };

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { FileToStore, MediaStorage } from './types.ts';
 import { cloudinaryUrl } from './cloudinaryUrl.ts';
 
-export const LOCAL_PREFIX = 'media/';
+const LOCAL_PREFIX = 'media/';
 
 export class LocalStorage implements MediaStorage {
   readonly kind = 'local' as const;

@@ -3,9 +3,9 @@
 import type { Db } from '../db/sql.ts';
 import { USER_TABLE, type UserRow } from '../auth/tokens.ts';
 
-export const TASK_TABLE = 'Task_task';
-export const GROUP_TABLE = 'Task_group';
-export const GROUP_MEMBERS_TABLE = 'Task_group_members';
+const TASK_TABLE = 'Task_task';
+const GROUP_TABLE = 'Task_group';
+const GROUP_MEMBERS_TABLE = 'Task_group_members';
 
 export interface TaskRow {
   id: number;

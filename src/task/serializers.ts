@@ -23,13 +23,13 @@ export function taskStatus(t: Pick<TaskRow, 'start_date' | 'end_date' | 'status'
  * A user without a domain has no "domain" key at all: the dotted source raises AttributeError on
  * None, and DRF skips a read-only field then (Field.get_attribute → SkipField).
  */
-export function serializeMember(m: MemberRow): { id: number; full_name: string; domain?: string } {
+function serializeMember(m: MemberRow): { id: number; full_name: string; domain?: string } {
   const out: { id: number; full_name: string; domain?: string } = { id: m.id, full_name: pyStrip(`${m.first_name} ${m.last_name ?? ''}`) };
   if (m.domain_id !== null && m.domain_name !== null) out.domain = m.domain_name;
   return out;
 }
 
-export function serializeGroup(g: GroupWithMembers) {
+function serializeGroup(g: GroupWithMembers) {
   return { id: g.id, name: g.name, members: g.members.map(serializeMember) };
 }
 

@@ -7,7 +7,7 @@ import { setPasswordHash, userByEmail } from './queries.ts';
 import type { Knex } from 'knex';
 
 /** Profile fields the login response lists when empty, in the original's order. */
-export const PROFILE_FIELDS = ['photo', 'branch', 'dob', 'linkedin_url', 'github_url', 'bio'] as const;
+const PROFILE_FIELDS = ['photo', 'branch', 'dob', 'linkedin_url', 'github_url', 'bio'] as const;
 
 export function missingProfileFields(user: UserRow): string[] {
   return PROFILE_FIELDS.filter((f) => !user[f]);

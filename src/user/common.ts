@@ -14,7 +14,7 @@ export function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: string })?.code === '23505';
 }
 
-export class MailFailed extends Error {}
+class MailFailed extends Error {}
 
 /** Sends a mail inside the write's transaction: when it cannot be sent, nothing is written. */
 export async function sendOrFail(req: ApiRequest, mail: { to: string; subject: string; text: string }): Promise<void> {
@@ -27,7 +27,7 @@ export async function sendOrFail(req: ApiRequest, mail: { to: string; subject: s
 }
 
 /** The answer when the mail of a write could not be sent (the write was rolled back). */
-export const mailFailedError = () => jsonError(503, { error: 'The email could not be sent. Nothing was changed; please try again later.' });
+const mailFailedError = () => jsonError(503, { error: 'The email could not be sent. Nothing was changed; please try again later.' });
 
 export async function inTransactionWithMail<T>(knex: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   try {

@@ -40,3 +40,18 @@ export function verificationOtpMail(firstName: string, otp: string) {
       `If you did not request this, please ignore this email.`,
   };
 }
+
+/**
+ * Student registration with the address of an existing account (csi-chat only, issue 13 #8): the owner is
+ * told, the caller's answer is a new registration's, nothing is changed.
+ */
+export function existingAccountMail(firstName: string) {
+  return {
+    subject: 'Sign-up attempt with your CSI App email',
+    text:
+      `Hi ${firstName},\n\nSomeone tried to register a student account with this email address, ` +
+      `which already belongs to your CSI App account. Nothing was changed.\n\n` +
+      `If it was you, log in with your password, or use "Forgot password" to set a new one.\n\n` +
+      `If you did not request this, please ignore this email.`,
+  };
+}

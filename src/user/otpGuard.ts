@@ -2,7 +2,7 @@
 // OTP of that user is marked used, so a 6-digit code cannot be brute-forced within its 10 minutes.
 // One per process, held by the application context.
 
-export const MAX_OTP_FAILURES = 5;
+const MAX_OTP_FAILURES = 5;
 const WINDOW_MS = 10 * 60 * 1000;
 
 export class OtpFailureGuard {

@@ -6,7 +6,7 @@ import { nowTimestamp } from '../drf/datetime.ts';
 
 export const OTP_TABLE = 'User_passwordresetotp';
 export const STUDENT_PROFILE_TABLE = 'User_studentprofile';
-export const DOMAIN_TABLE = 'Domain_domain';
+const DOMAIN_TABLE = 'Domain_domain';
 
 /** PasswordResetOTP.is_valid(): unused and at most 600 seconds old. */
 export const OTP_VALID_SECONDS = 600;
@@ -14,10 +14,6 @@ export const OTP_VALID_SECONDS = 600;
 export async function userByEmail(knex: Db, email: string): Promise<UserRow | null> {
   if (email.includes('\0')) return null;
   return ((await knex(USER_TABLE).where({ email }).first()) as UserRow | undefined) ?? null;
-}
-
-export async function userById(knex: Db, id: number): Promise<UserRow | null> {
-  return ((await knex(USER_TABLE).where({ id }).first()) as UserRow | undefined) ?? null;
 }
 
 export async function setPasswordHash(knex: Db, userId: number, encoded: string): Promise<void> {
@@ -184,6 +180,7 @@ export async function hasStudentProfile(knex: Db, userId: number): Promise<boole
   return !!(await knex(STUDENT_PROFILE_TABLE).where({ user_id: userId }).first('id'));
 }
 
+/** StudentProfile.student_number's UniqueValidator (a NUL never matches: Postgres refuses it in text). */
 export async function studentNumberTaken(knex: Db, studentNumber: string): Promise<boolean> {
   if (studentNumber.includes('\0')) return false;
   return !!(await knex(STUDENT_PROFILE_TABLE).where({ student_number: studentNumber }).first('id'));

@@ -4,7 +4,7 @@ import type { UserRow } from '../auth/tokens.ts';
 import type { UserWithDomain } from './queries.ts';
 
 /** User.get_full_name(): f"{first_name} {last_name}" — a NULL last name prints as "None". */
-export function fullName(firstName: string, lastName: string | null): string {
+function fullName(firstName: string, lastName: string | null): string {
   return `${firstName} ${lastName === null ? 'None' : lastName}`;
 }
 

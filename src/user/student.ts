@@ -12,7 +12,7 @@ import * as q from './queries.ts';
 import { serializeStudent } from './serializers.ts';
 import { emailVerificationSerializer, splitFullName, studentLoginSerializer, studentRegistrationSerializer, USER_MSG } from './validation.ts';
 import { generateOtp, inTransactionWithMail, isUniqueViolation, sendOrFail } from './common.ts';
-import { verificationOtpMail } from './mails.ts';
+import { existingAccountMail, verificationOtpMail } from './mails.ts';
 import { authenticate } from './auth.ts';
 import { forgotPassword, resetPassword } from './views.ts';
 import { GoogleTokenError } from './google.ts';
@@ -22,6 +22,18 @@ export { splitFullName } from './validation.ts';
 
 const PROFILE_EXISTS = 'Student profile already exists for this user.';
 
+/**
+ * STUDENT_EMAIL_DOMAINS: the original let any address sign up, so anyone became a user who could join rooms
+ * and assign tasks; csi-chat takes by default only the college domain that google-login requires (issue 13
+ * #9; README divergences). The text is google-login's.
+ */
+export function studentDomainRefused(email: string, domains: string[] | null): string | null {
+  if (domains === null) return null;
+  const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+  if (domains.includes(domain)) return null;
+  return `Email must end with ${domains.map((d) => `'@${d}'`).join(' or ')}.`;
+}
+
 /** POST student/register/ — 201 with {full_name, email}; the verification OTP is mailed. */
 export const studentRegister = apiView({
   name: 'Student Register',
@@ -30,31 +42,35 @@ export const studentRegister = apiView({
     async POST(req) {
       const knex = req.ctx.db.knex;
       const data = await studentRegistrationSerializer.validate(await readInput(req));
+      const refused = studentDomainRefused(data.email, req.ctx.config.studentEmailDomains);
+      if (refused) throw validationError({ email: [refused] });
       const { first, last } = splitFullName(data.full_name);
       const encoded = await makePassword(data.password);
       const otp = generateOtp();
       let shown: { first_name: string; last_name: string | null; email: string };
       try {
         shown = await inTransactionWithMail(knex, async (trx) => {
+          const names = { first_name: first, last_name: last };
           const existing = await trx('User_user').where({ email: data.email }).forUpdate().first();
-          let userId: number;
-          let names: { first_name: string; last_name: string | null };
           if (existing) {
-            if (await q.hasStudentProfile(trx, existing.id)) throw validationError({ detail: PROFILE_EXISTS });
-            userId = existing.id;
-            names = { first_name: existing.first_name, last_name: existing.last_name };
-          } else {
-            names = { first_name: first, last_name: last };
-            userId = await q.insertUser(trx, {
-              email: data.email,
-              password: encoded,
-              ...names,
-              role: 'student',
-              year: data.year,
-              branch: data.branch,
-              hosteller: data.hosteller,
-            });
+            // The original attached a student profile and the `student` group to the account, mailed its
+            // owner an OTP and answered with the owner's name (or "profile already exists"): an anonymous
+            // caller learnt who holds an address and changed their account. csi-chat changes nothing and
+            // answers exactly as for a new address (the same checks first, then 201 with the submitted
+            // name); the owner gets a notice instead of a code (issue 13 #8; README divergences).
+            if (await q.studentNumberTaken(trx, data.student_number)) throw validationError({ student_number: [USER_MSG.studentNumberTaken] });
+            await sendOrFail(req, { to: data.email, ...existingAccountMail(existing.first_name as string) });
+            return { ...names, email: data.email };
           }
+          const userId = await q.insertUser(trx, {
+            email: data.email,
+            password: encoded,
+            ...names,
+            role: 'student',
+            year: data.year,
+            branch: data.branch,
+            hosteller: data.hosteller,
+          });
           await q.addToGroup(trx, userId, 'student');
           await q.insertStudentProfile(trx, {
             user_id: userId,

@@ -83,7 +83,7 @@ export const profileDetail = apiView({
 // register/
 
 /** Who may register members: admins (role "admin") and Django staff/superusers. */
-export function canRegisterMembers(u: UserRow): boolean {
+function canRegisterMembers(u: UserRow): boolean {
   return u.role === 'admin' || u.is_staff || u.is_superuser;
 }
 
@@ -174,11 +174,11 @@ export const resetPasswordView = apiView({ name: 'Reset Password With Otpapi', p
 // ---------------------------------------------------------------------------------------------
 // profile/fill/
 
-/** POST (every required field) and PUT (partial update) profile/fill/ — the answer is the profile. */
-async function fillProfile(req: ApiRequest, partial: boolean) {
+/** POST profile/fill/ (every required field; the original's view has no put) — the answer is the profile. */
+async function fillProfile(req: ApiRequest) {
   const knex = req.ctx.db.knex;
   const userId = me(req).id;
-  const { domain, ...fields } = await profileFillSerializer(knex).validate(await readInput(req), { partial });
+  const { domain, ...fields } = await profileFillSerializer(knex).validate(await readInput(req));
   let stored: string | null = null;
   if (fields.photo) {
     try {
@@ -215,7 +215,6 @@ async function fillProfile(req: ApiRequest, partial: boolean) {
 export const profileFill = apiView({
   name: 'User Profile Fill',
   methods: {
-    POST: (req) => fillProfile(req, false),
-    PUT: (req) => fillProfile(req, true),
+    POST: (req) => fillProfile(req),
   },
 });

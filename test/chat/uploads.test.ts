@@ -270,6 +270,73 @@ describeServer('message uploads to Cloudinary (SDK → fake Upload API)', { time
     expect(fake.uploads).to.have.length(0);
   });
 
+  it('refuses a parent message from another room or an inactive room as if it did not exist (issue 13 #5)', async () => {
+    const before = await messageCount(srv);
+    // Meera is a member of room 1 only: 23 is in room 2, 31 in the inactive room 4. The original accepted
+    // both and then showed their content and sender in room 1's history and live frame.
+    for (const parent of ['23', '31']) {
+      const res = await upload(srv, 1, MEERA, { attachment: { data: PNG, filename: 'a.png', type: 'image/png' }, parent_message: parent });
+      expect([res.status, res.text]).to.deep.equal([400, `{"parent_message":["Invalid pk \\"${parent}\\" - object does not exist."]}`]);
+    }
+    expect(await messageCount(srv)).to.equal(before);
+    expect(fake.uploads).to.have.length(0);
+    // Unchanged where the original answered otherwise: a room check still decides for a non-member or an
+    // unknown room, whatever the parent.
+    const dev = await upload(srv, 1, DEV, { attachment: { data: PNG, filename: 'a.png', type: 'image/png' }, parent_message: '23' });
+    expect([dev.status, dev.text]).to.deep.equal([403, '{"detail":"Not a member of this room."}']);
+    const gone = await upload(srv, 999, MEERA, { attachment: { data: PNG, filename: 'a.png', type: 'image/png' }, parent_message: '23' });
+    expect([gone.status, gone.text]).to.deep.equal([404, '{"detail":"No Room matches the given query."}']);
+    // A parent of the same room is still taken.
+    const ok = await upload(srv, 1, MEERA, { attachment: { data: PNG, filename: 'a.png', type: 'image/png' }, parent_message: '12' });
+    expect(ok.status, ok.text).to.equal(201);
+  });
+
+  it("never shows another room's message as a parent: history and a Django process's reply event (issue 13 #5)", async () => {
+    // A reply in room 1 to room 2's message 23, as the original (or a Django process next to csi-chat) stores it.
+    const [row] = await srv.ctx.db
+      .knex('Chat_message')
+      .insert({
+        message_type: 'text',
+        content: 'leak?',
+        is_deleted: false,
+        is_edited: false,
+        status: {},
+        created_at: new Date(),
+        updated_at: new Date(),
+        parent_message_id: 23,
+        sender_id: 4,
+        room_id: 1,
+        is_pinned: false,
+      })
+      .returning('id');
+    const id = Number((row as { id: number }).id);
+    const history = await fetch(`${srv.baseUrl}/api/chat/groups/1/messages/`, { headers: { Authorization: `Token ${MEERA}` } });
+    const body = (await history.json()) as { results: Array<{ id: number; parent_message: unknown }> };
+    expect(body.results.find((m) => m.id === id)?.parent_message).to.equal(null);
+    expect(body.results.find((m) => m.id === 5)?.parent_message).to.deep.include({ id: 4 }); // same room: shown
+
+    const meera = await WsClient.connect(`${srv.wsUrl}/ws/chat/1/?token=${MEERA}`);
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const sender = { id: 4, first_name: 'Meera', last_name: 'Nair', role: 'member', photo: null, year: '2nd', current_status: null };
+      const event = {
+        type: 'chat_message',
+        message: 'leak?',
+        attachment: null,
+        sender,
+        message_type: 'text',
+        created_at: '2025-05-01T00:00:00+00:00',
+        room: 1,
+      };
+      await srv.ctx.layer.groupSend('chat_1', { ...event, id, parent_message_id: 23 });
+      expect((await meera.nextJson()).parent_message).to.equal(null);
+      await srv.ctx.layer.groupSend('chat_1', { ...event, id: id + 1, parent_message_id: 4 });
+      expect((await meera.nextJson()).parent_message).to.deep.include({ id: 4 });
+    } finally {
+      meera.close();
+    }
+  });
+
   it('answers a non-numeric room id with the HTML 404 of the URL resolver (int converter)', async () => {
     const res = await upload(srv, 'abc', KABIR, { attachment: { data: PNG, filename: 'a.png', type: 'image/png' } });
     expect(res.status).to.equal(404);

@@ -8,7 +8,7 @@ import { READINESS_PATH } from '../../src/server/readiness.ts';
 import { ROOT } from './harness.ts';
 
 /** Variables whose value is a credential: only ever `sync: false` (or wired from another resource). */
-export const SECRET_ENV_NAMES: EnvName[] = [
+const SECRET_ENV_NAMES: EnvName[] = [
   'SECRET_KEY',
   'CLOUDINARY_API_KEY',
   'CLOUDINARY_API_SECRET',

@@ -106,7 +106,9 @@ export async function startServer(
     reset,
     async close() {
       await running.close();
-      // The shared database stays open for the next suite; the layer is per server.
+      // The shared database stays open for the next suite; the layer, the online registry and the
+      // client_id store are per server (each holds its own Redis connections when REDIS_URL is set).
+      await ctx.online.close().catch(() => undefined);
       await ctx.layer.close().catch(() => undefined);
       await ctx.chatClientIds.close().catch(() => undefined);
     },

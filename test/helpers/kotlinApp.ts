@@ -53,7 +53,7 @@ export const ChatFrame: KClass = {
 };
 
 /** `oldChatMessage`: one item of the history's `results` (§2.2 #7). */
-export const HistoryMessage: KClass = {
+const HistoryMessage: KClass = {
   name: 'oldChatMessage',
   fields: {
     id: 'Int?',

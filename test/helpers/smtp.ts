@@ -11,7 +11,7 @@ export interface ReceivedMail {
 }
 
 /** Decodes what nodemailer writes for a text/plain mail: headers, RFC 2047 subject, QP/base64 body. */
-export function parseMail(raw: string): { subject: string; text: string; headers: Record<string, string> } {
+function parseMail(raw: string): { subject: string; text: string; headers: Record<string, string> } {
   const split = raw.indexOf('\r\n\r\n');
   const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
   const bodyRaw = raw.slice(split + 4);

@@ -36,7 +36,17 @@ describe('RateBucket', () => {
 
 describe('ManagedSocket over a real WebSocket pair', () => {
   const log = pino({ level: 'silent' });
-  const defaults: SocketLimits = { ratePerSecond: 1000, rateBurst: 1000, sendBufferBytes: 1 << 20, pingIntervalMs: 60_000, pingTimeoutMs: 60_000 };
+  const defaults: SocketLimits = {
+    ratePerSecond: 1000,
+    rateBurst: 1000,
+    sendBufferBytes: 1 << 20,
+    pingIntervalMs: 60_000,
+    pingTimeoutMs: 60_000,
+    maxPendingFrames: 100,
+    maxSocketsPerUser: 20,
+    userRatePerSecond: 1000,
+    userRateBurst: 1000,
+  };
   const cleanup: Array<() => void> = [];
 
   /** A server-side ManagedSocket and the recording client connected to it. */

@@ -106,7 +106,6 @@ describeServer(
             achievements: 'a',
             hosteller: true,
           },
-          'PUT',
         ],
         [
           'student/register/',

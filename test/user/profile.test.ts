@@ -1,4 +1,4 @@
-// profile/fill/: POST (all required fields, the app's Retrofit multipart) and PUT (partial), photo
+// profile/fill/: POST (all required fields, the app's Retrofit multipart; no PUT, as the original), photo
 // through the storage interface (Cloudinary SDK against the fake Upload API, and local disk), DRF
 // validation bodies, nothing written or uploaded on errors, is_completed maintained for login.
 import fs from 'node:fs';
@@ -154,31 +154,12 @@ describeServer('profile/fill/', { timeout: 120000, cloudinary: true }, (srv, { c
     expect(anon.status).to.equal(403);
   });
 
-  it('PUT updates only the fields given (photo not required) and keeps is_completed in step', async () => {
-    const res = await call(srv, 'PUT', '/api/user/profile/fill/', userToken('riya.sharma@akgec.ac.in'), {
-      bio: '  New bio  ',
-      github_url: 'https://github.com/riya',
-    });
-    expect(res.status, res.text).to.equal(200);
-    expect(res.json).to.deep.include({
-      bio: 'New bio',
-      github_url: 'https://github.com/riya',
-      domain: 'FRONTEND',
-      branch: 'CS-IT',
-      dob: '2004-01-02',
-    });
-    expect(res.json.photo).to.equal('http://res.cloudinary.com/dcbla9zbl/image/upload/v1739200000/q3k9x8m2n1b4v5c6z7a8.png');
-    let row = await srv.ctx.db.knex(USER_TABLE).where({ id: 2 }).first();
-    expect(row.is_completed).to.equal(true);
-    const cleared = await call(srv, 'PUT', '/api/user/profile/fill/', userToken('riya.sharma@akgec.ac.in'), { bio: null });
-    expect(cleared.json.bio).to.equal(null);
-    row = await srv.ctx.db.knex(USER_TABLE).where({ id: 2 }).first();
-    expect(row.is_completed).to.equal(false);
-    const bad = await call(srv, 'PUT', '/api/user/profile/fill/', KABIR, { domain: null, dob: 20050709 });
-    expect([bad.status, bad.text]).to.deep.equal([
-      400,
-      '{"domain":["This field may not be null."],"dob":["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]}',
-    ]);
+  it('answers PUT (and GET) with 405 and writes nothing: the view has only post (issue 13 #11)', async () => {
+    const before = await srv.ctx.db.knex(USER_TABLE).where({ id: 2 }).first();
+    const put = await call(srv, 'PUT', '/api/user/profile/fill/', userToken('riya.sharma@akgec.ac.in'), { bio: 'New bio' });
+    expect([put.status, put.text, put.allow]).to.deep.equal([405, '{"detail":"Method \\"PUT\\" not allowed."}', 'POST, OPTIONS']);
+    const after = await srv.ctx.db.knex(USER_TABLE).where({ id: 2 }).first();
+    expect(after.bio).to.equal(before.bio);
     const get = await call(srv, 'GET', '/api/user/profile/fill/', KABIR);
     expect([get.status, get.text]).to.deep.equal([405, '{"detail":"Method \\"GET\\" not allowed."}']);
   });

@@ -9,7 +9,8 @@ import { describeServer } from '../helpers/suites.ts';
 import { call } from '../helpers/http.ts';
 import { TOKEN_TABLE, USER_TABLE } from '../../src/auth/tokens.ts';
 import { OTP_TABLE, STUDENT_PROFILE_TABLE } from '../../src/user/queries.ts';
-import { splitFullName } from '../../src/user/student.ts';
+import { splitFullName, studentDomainRefused } from '../../src/user/student.ts';
+import { ConfigError, loadConfig } from '../../src/config.ts';
 
 const STUDENT = {
   full_name: 'Aman Kumar Verma',
@@ -135,7 +136,11 @@ describeServer(
         ],
         [{ ...STUDENT, full_name: 'A'.repeat(60) }, '{"full_name":["First and last name may have at most 50 characters each."]}'],
         [{ ...STUDENT, student_number: '2300270100123' }, '{"student_number":["student profile with this student number already exists."]}'],
-        [{ ...STUDENT, email: 'tanya.gupta@akgec.ac.in', student_number: '1' }, '{"detail":"Student profile already exists for this user."}'],
+        // An existing address is not told apart: the same checks as for a new one.
+        [
+          { ...STUDENT, email: 'tanya.gupta@akgec.ac.in', student_number: '2300270100123' },
+          '{"student_number":["student profile with this student number already exists."]}',
+        ],
         ['x', '{"non_field_errors":["Invalid data. Expected a dictionary, but got str."]}'],
       ];
       for (const [body, text] of cases) {
@@ -158,13 +163,56 @@ describeServer(
       expect(await count(OTP_TABLE)).to.equal(0);
     });
 
-    it('an existing member registering as a student keeps name and password, and gets a profile', async () => {
-      const res = await post('register/', { ...STUDENT, email: 'kabir.singh@akgec.ac.in', full_name: 'Someone Else' });
-      expect([res.status, res.text]).to.deep.equal([201, '{"full_name":"Kabir Singh","email":"kabir.singh@akgec.ac.in"}']);
-      const row = await srv.ctx.db.knex(USER_TABLE).where({ id: 3 }).first();
-      expect([row.first_name, row.role]).to.deep.equal(['Kabir', 'member']);
+    it("an existing account's address changes nothing and answers as a new registration would (issue 13 #8)", async () => {
+      const knex = srv.ctx.db.knex;
+      const snapshot = async () => ({
+        users: await knex(USER_TABLE).orderBy('id'),
+        profiles: await knex(STUDENT_PROFILE_TABLE).orderBy('id'),
+        groups: await knex('User_user_groups').orderBy('id'),
+        otps: await count(OTP_TABLE),
+      });
+      const before = await snapshot();
+      // Kabir is a member without a profile; Tanya already has a student profile. The original gave Kabir a
+      // profile, the student group and an OTP and answered with his name; Tanya's address got "Student profile
+      // already exists for this user.". Both answers told an anonymous caller that the address is taken.
+      for (const email of ['kabir.singh@akgec.ac.in', 'tanya.gupta@akgec.ac.in']) {
+        const res = await post('register/', { ...STUDENT, email, full_name: 'Someone Else', student_number: '2400270100999' });
+        expect([res.status, res.text, res.type]).to.deep.equal([201, `{"full_name":"Someone Else","email":"${email}"}`, 'application/json']);
+        const mails = smtp.to(email);
+        expect(mails).to.have.length(1);
+        expect(mails[0].subject).to.equal('Sign-up attempt with your CSI App email');
+        expect(mails[0].text).to.not.match(/\d{6}/); // no code
+      }
+      expect(await snapshot()).to.deep.equal(before);
       const login = await call(srv, 'POST', '/api/user/login/', null, { email: 'kabir.singh@akgec.ac.in', password: 'Kabir!2ndYear' });
       expect(login.status).to.equal(200);
+      // A new address gets the same answer (and the account).
+      const fresh = await post('register/', { ...STUDENT, full_name: 'Someone Else' });
+      expect([fresh.status, fresh.text]).to.deep.equal([201, `{"full_name":"Someone Else","email":"${STUDENT.email}"}`]);
+    });
+
+    it('signs up only addresses of STUDENT_EMAIL_DOMAINS (default: the college domain google-login requires) (issue 13 #9)', async () => {
+      const knex = srv.ctx.db.knex;
+      for (const email of ['outsider@gmail.com', 'x@akgec.ac.in.evil.com', 'x@sub.akgec.ac.in']) {
+        const res = await post('register/', { ...STUDENT, email });
+        expect([res.status, res.text], email).to.deep.equal([400, `{"email":["Email must end with '@akgec.ac.in'."]}`]);
+      }
+      expect(await count(USER_TABLE)).to.equal(7);
+      expect(await count(STUDENT_PROFILE_TABLE)).to.equal(1);
+      expect(smtp.mails).to.have.length(0);
+      const upper = await post('register/', { ...STUDENT, email: 'Aman.Verma@AKGEC.ac.in' });
+      expect(upper.status, upper.text).to.equal(201);
+      expect(await knex(USER_TABLE).where({ email: 'Aman.Verma@AKGEC.ac.in' }).first()).to.not.equal(undefined);
+    });
+
+    it('STUDENT_EMAIL_DOMAINS: parsed and checked at start-up; * is the original (any address)', () => {
+      expect(loadConfig({}).studentEmailDomains).to.deep.equal(['akgec.ac.in']);
+      expect(loadConfig({ STUDENT_EMAIL_DOMAINS: '*' }).studentEmailDomains).to.equal(null);
+      expect(loadConfig({ STUDENT_EMAIL_DOMAINS: ' @AKGEC.ac.in, example.org ' }).studentEmailDomains).to.deep.equal(['akgec.ac.in', 'example.org']);
+      expect(() => loadConfig({ STUDENT_EMAIL_DOMAINS: 'akgec ac in' })).to.throw(ConfigError, /not a domain name/);
+      expect(studentDomainRefused('a@gmail.com', null)).to.equal(null);
+      expect(studentDomainRefused('a@b@example.org', ['akgec.ac.in', 'example.org'])).to.equal(null);
+      expect(studentDomainRefused('a@gmail.com', ['akgec.ac.in', 'example.org'])).to.equal("Email must end with '@akgec.ac.in' or '@example.org'.");
     });
 
     it('resend-otp mails a new code (only the latest counts); expired and missing codes are refused', async () => {

@@ -21,8 +21,8 @@ export interface CharOptions extends BaseOptions {
   validators?: ReadonlyArray<Validator<string>>;
 }
 
-export const URL_MESSAGE = 'Enter a valid URL.';
-export const EMAIL_MESSAGE = 'Enter a valid email address.';
+const URL_MESSAGE = 'Enter a valid URL.';
+const EMAIL_MESSAGE = 'Enter a valid email address.';
 
 /** str(data) as CharField.run_validation's blank test sees it (a file prints as its name). */
 function strOf(data: unknown): string {

@@ -9,7 +9,7 @@ export interface ChoiceOptions<C extends string> extends BaseOptions {
   allowBlank?: boolean;
 }
 
-export const invalidChoice = (shown: string) => `"${shown}" is not a valid choice.`;
+const invalidChoice = (shown: string) => `"${shown}" is not a valid choice.`;
 
 /** serializers.ChoiceField(choices, **opts) */
 export function choice<C extends string, const O extends ChoiceOptions<C>>(

@@ -6,8 +6,8 @@ import { decimalDigit } from '../../python/builtins.ts';
 import { makeField, type BaseOptions, type Field, type NullableOf, type RequiredOf } from './field.ts';
 import { FieldError } from './input.ts';
 
-export const DATE_INVALID = 'Date has wrong format. Use one of these formats instead: YYYY-MM-DD.';
-export const DATETIME_INVALID = 'Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].';
+const DATE_INVALID = 'Date has wrong format. Use one of these formats instead: YYYY-MM-DD.';
+const DATETIME_INVALID = 'Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
@@ -54,7 +54,7 @@ function isoWeekDate(year: number, week: number, day: number): string | null {
  * digits read from the front (it does not check that the text ends there), YYYY-MM-DD / YYYYMMDD or an
  * ISO week date YYYY-Www[-D] / YYYYWww[D].
  */
-export function dateFromIsoformat(text: string): string | null {
+function dateFromIsoformat(text: string): string | null {
   const b = Buffer.from(text, 'utf8');
   if (![7, 8, 10].includes(b.length)) return null;
   let p = 0;

@@ -5,7 +5,7 @@ import { makeField, type Field, type RequiredOf } from './field.ts';
 import { FieldError, isFile, MSG } from './input.ts';
 
 /** What Pillow would open: PNG, JPEG, GIF, WebP, BMP, TIFF, ICO (signature check). */
-export function looksLikeImage(b: Buffer): boolean {
+function looksLikeImage(b: Buffer): boolean {
   const starts = (sig: number[] | string, at = 0) => {
     const bytes = typeof sig === 'string' ? [...Buffer.from(sig, 'latin1')] : sig;
     return b.length >= at + bytes.length && bytes.every((x, i) => b[at + i] === x);

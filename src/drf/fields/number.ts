@@ -20,7 +20,7 @@ export const INT4_RANGE = { minValue: -2147483648, maxValue: 2147483647 } as con
 const RE_DECIMAL = new RegExp(`\\.0*[${PY_WHITESPACE_CLASS}]*(?=\\n?$)`, 'g');
 
 /** int(re_decimal.sub('', str(data))) of a JSON value; null where DRF answers "A valid integer is required." */
-export function integerValue(data: unknown): bigint | null {
+function integerValue(data: unknown): bigint | null {
   // str() of a bool, None, a list or a dict never reads as an int; a number's str() is its repr.
   if (typeof data === 'number') return Number.isInteger(data) ? BigInt(data) : null;
   if (typeof data !== 'string') return null;
@@ -89,7 +89,7 @@ export function float<const O extends BaseOptions>(opts: O = {} as O): Field<Nul
 const DECIMAL_RE = /^([+-]?)([0-9](?:_?[0-9])*)?(?:\.([0-9](?:_?[0-9])*)?)?(?:[eE]([+-]?[0-9](?:_?[0-9])*))?$/;
 
 /** A decimal literal as Python's Decimal() reads it: sign, digit string and exponent; null when invalid. */
-export function parseDecimal(text: string): { negative: boolean; digits: string; exponent: number } | null {
+function parseDecimal(text: string): { negative: boolean; digits: string; exponent: number } | null {
   let ascii = '';
   for (const ch of text) {
     const d = decimalDigit(ch);

@@ -23,7 +23,7 @@ const USER_RE = new RegExp(
 const DOMAIN_RE = new RegExp(`^(?:[${AZ}0-9](?:[${AZ}0-9-]{0,61}[${AZ}0-9])?\\.)+[${AZ}0-9-]{2,63}(?<!-)$`, 'u');
 const LITERAL_RE = /^\[([A-Fa-f0-9:.]+)\]$/;
 const DOMAIN_ALLOWLIST = ['localhost'];
-export const EMAIL_MAX_LENGTH = 320;
+const EMAIL_MAX_LENGTH = 320;
 
 function validDomainPart(domain: string): boolean {
   if (DOMAIN_RE.test(domain)) return true;

@@ -71,7 +71,7 @@ function adapt(delta: number, numPoints: number, first: boolean): number {
 const digit = (d: number) => String.fromCharCode(d + 22 + 75 * (d < 26 ? 1 : 0));
 
 /** RFC 3492 Punycode of a label (code points), as Python's "punycode" codec writes it. */
-export function punycodeEncode(label: string): string {
+function punycodeEncode(label: string): string {
   const input = [...label].map((c) => c.codePointAt(0)!);
   let output = input
     .filter((c) => c < 0x80)

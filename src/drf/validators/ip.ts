@@ -2,7 +2,7 @@
 // is_valid_ipv6_address use it (the latter refuses text longer than 39 characters before parsing).
 
 /** ipaddress.IPv4Address(text) succeeds: four dotted decimal octets, no leading zeros, each ≤ 255. */
-export function isIPv4(text: string): boolean {
+function isIPv4(text: string): boolean {
   if (!text || text.length > 15) return false;
   const octets = text.split('.');
   if (octets.length !== 4) return false;
@@ -10,7 +10,7 @@ export function isIPv4(text: string): boolean {
 }
 
 /** django.utils.ipv6.MAX_IPV6_ADDRESS_LENGTH */
-export const MAX_IPV6_ADDRESS_LENGTH = 39;
+const MAX_IPV6_ADDRESS_LENGTH = 39;
 
 const HEXTET = /^[0-9a-fA-F]{1,4}$/;
 

@@ -20,7 +20,7 @@ const TLD_RE = `\\.(?!-)(?:[${AZ}${UL}-]{2,63}|[xX][nN]--[${AZ}0-9]{1,59})(?<!-)
 const HOST_RE = `(?:${HOSTNAME_RE}${DOMAIN_RE}${TLD_RE}|[lL][oO][cC][aA][lL][hH][oO][sS\\u017f][tT])`;
 const S = PY_WHITESPACE_CLASS;
 
-export const URL_REGEX = new RegExp(
+const URL_REGEX = new RegExp(
   `^(?:[${AZ}0-9.+-]*)://` + // scheme is validated separately
     `(?:[^${S}:@/]+(?::[^${S}:@/]*)?@)?` + // user:pass authentication
     `(?:${IPV4_RE}|${IPV6_RE}|${HOST_RE})` +
@@ -30,8 +30,8 @@ export const URL_REGEX = new RegExp(
   'u',
 );
 
-export const URL_SCHEMES = ['http', 'https', 'ftp', 'ftps'] as const;
-export const URL_MAX_LENGTH = 2048;
+const URL_SCHEMES = ['http', 'https', 'ftp', 'ftps'] as const;
+const URL_MAX_LENGTH = 2048;
 const UNSAFE = /[\t\r\n]/;
 
 /** The parts of urlsplit(value) the validator uses; null where urlsplit raises ValueError. */
