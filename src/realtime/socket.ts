@@ -6,7 +6,7 @@ import type { WebSocket, RawData } from 'ws';
 import { pythonDumps } from '../python/json.ts';
 import type { SocketHub } from './hub.ts';
 
-const CLOSE_POLICY_VIOLATION = 1008;
+export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 /** A frame to write: text now (a Buffer holds UTF-8 text, encoded once for many sockets), or text once a
