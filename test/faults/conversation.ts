@@ -30,7 +30,14 @@ interface Pending {
   content: string;
   clientId: string | null;
   sentAt: number;
+  /** The server asked for a retry, or the frame may have been dropped (client_id sends only). */
+  resend?: boolean;
 }
+
+/** A frame the socket dropped unhandled (rate bound, backlog bound): it names no message. */
+const DROPPED = /Too many|slow down|restarting/i;
+/** Resends per sender and tick: a retry storm would hit the rate bound itself. */
+const RESENDS_PER_TICK = 1;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -42,6 +49,12 @@ class Sender {
   readonly unknown = new Set<string>();
   sent = 0;
   retries = 0;
+  /** Error frames saying a frame was dropped unhandled (rate or backlog bound). */
+  dropped = 0;
+  /** Every error text received, with its count. */
+  readonly errors = new Map<string, number>();
+  /** Close codes of the server's closes. */
+  readonly closes: number[] = [];
   reconnects = 0;
   private n = 0;
 
@@ -75,8 +88,32 @@ class Sender {
   }
 
   private write(p: Pending): void {
+    p.sentAt = Date.now();
+    p.resend = false;
     if (!this.socket || this.socket.closed) return; // resent after the reconnect (client_id) or unknown
     this.socket.send(p.clientId ? { message: p.content, client_id: p.clientId } : { message: p.content });
+  }
+
+  /** Sends again (same client_id) what the server asked to retry or left unanswered for 10 s; a few a tick. */
+  resendDue(): void {
+    let budget = RESENDS_PER_TICK;
+    const now = Date.now();
+    for (const [key, p] of this.pending) {
+      if (p.clientId === null) {
+        // No answer in 15 s: the frame was dropped unhandled (backlog bound); its outcome is unknown.
+        if (now - p.sentAt > 15000) {
+          this.pending.delete(key);
+          this.unknown.add(p.content);
+        }
+        continue;
+      }
+      if (budget === 0) continue;
+      if ((p.resend && now - p.sentAt > 300) || now - p.sentAt > 10000) {
+        this.retries++;
+        budget--;
+        this.write(p);
+      }
+    }
   }
 
   /** Reads the socket's frames: acks, echoes, errors; resends what may not have been saved. */
@@ -98,13 +135,20 @@ class Sender {
           this.acked.add(p.content);
         }
       } else if (typeof j.error === 'string') {
+        this.errors.set(j.error, (this.errors.get(j.error) ?? 0) + 1);
         const key = typeof j.client_id === 'string' ? j.client_id : null;
+        if (key === null && DROPPED.test(j.error)) {
+          // Some frame was dropped unhandled: client_id sends go again; a plain one in flight stays
+          // unanswered (its outcome unknown) unless its echo comes.
+          for (const p of this.pending.values()) if (p.clientId !== null) p.resend = true;
+          this.dropped++;
+          continue;
+        }
         const p = key ? this.pending.get(key) : this.oldestPlain();
         if (!p) continue;
-        if (j.error === ERR.unavailableRetry || (p.clientId && /try again|again/i.test(j.error))) {
+        if (j.error === ERR.unavailableRetry || (p.clientId && /again/i.test(j.error))) {
           // The outcome is unknown, or the server asks for a retry: the same client_id again, later.
-          this.retries++;
-          setTimeout(() => this.write(p), 200).unref();
+          p.resend = true;
         } else {
           this.pending.delete(key ?? p.content);
           this.refused.add(p.content);
@@ -120,8 +164,17 @@ class Sender {
   }
 
   /** After a server-side close: reconnect; client_id sends go again, plain ones in flight are unknown. */
-  async recover(deadline: number): Promise<void> {
-    if (!this.socket?.closed) return;
+  recover(deadline: number): Promise<void> {
+    if (!this.socket?.closed) return Promise.resolve();
+    if (!this.recovering && !this.socket.closed.byClient) this.closes.push(this.socket.closed.code);
+    // One reconnect at a time, whoever asks.
+    this.recovering ??= this.reconnect(deadline).finally(() => (this.recovering = null));
+    return this.recovering;
+  }
+
+  private recovering: Promise<void> | null = null;
+
+  private async reconnect(deadline: number): Promise<void> {
     this.reconnects++;
     for (const [key, p] of this.pending) {
       if (p.clientId === null) {
@@ -130,7 +183,8 @@ class Sender {
       }
     }
     await this.connect(deadline);
-    for (const p of this.pending.values()) this.write(p);
+    // Sent again at the pace (resendDue), not all at once: a burst would meet the socket's bounds.
+    for (const p of this.pending.values()) p.resend = true;
   }
 }
 
@@ -169,7 +223,11 @@ export interface Figures {
   undelivered: number;
   untruthful: number;
   retries: number;
+  dropped: number;
   reconnects: number;
+  /** Error texts the senders got, with counts; close codes of the server's closes. */
+  errors: Record<string, number>;
+  closes: number[];
 }
 
 export class Conversation {
@@ -200,6 +258,7 @@ export class Conversation {
       for (const s of this.senders) {
         s.pump();
         void s.recover(Date.now() + 30000).catch(() => undefined);
+        s.resendDue();
         s.sendNext();
       }
       for (const r of this.receivers) r.pump();
@@ -220,6 +279,7 @@ export class Conversation {
       for (const s of this.senders) {
         s.pump();
         await s.recover(deadline).catch(() => undefined);
+        s.resendDue();
       }
       for (const r of this.receivers) r.pump();
       const delivered = this.receivers.reduce((n, r) => n + r.counts.size, 0);
@@ -298,6 +358,12 @@ export class Conversation {
       undelivered: this.receivers.reduce((n, r) => n + acked.filter((c) => !r.counts.has(c)).length, 0),
       untruthful: refused.filter((c) => storedCounts.has(c)).length,
       retries: this.senders.reduce((n, s) => n + s.retries, 0),
+      dropped: this.senders.reduce((n, s) => n + s.dropped, 0),
+      errors: this.senders.reduce<Record<string, number>>((o, s) => {
+        for (const [k, v] of s.errors) o[k] = (o[k] ?? 0) + v;
+        return o;
+      }, {}),
+      closes: this.senders.flatMap((s) => s.closes),
       reconnects: this.senders.reduce((n, s) => n + s.reconnects, 0),
     };
   }
@@ -317,14 +383,18 @@ export function printFigures(scenario: string, f: Figures, extra = ''): void {
     `    [fault] ${scenario}: sent ${f.sent} / acknowledged ${f.acknowledged} / stored ${f.stored} / delivered ${delivered} / ` +
       `duplicated ${f.duplicatedStored} stored + ${f.duplicatedDelivered} delivered / lost ${f.lost} ` +
       `(acknowledged but not delivered ${f.undelivered}) ` +
-      `(refused ${f.refused}, told unsaved but stored ${f.untruthful}, unknown ${f.unknown}, retries ${f.retries}, reconnects ${f.reconnects})` +
+      `(refused ${f.refused}, told unsaved but stored ${f.untruthful}, unknown ${f.unknown}, retries ${f.retries}, dropped-frame errors ${f.dropped}, reconnects ${f.reconnects})` +
       (extra ? `; ${extra}` : ''),
   );
+  const errors = Object.entries(f.errors).map(([k, v]) => `${v}× ${JSON.stringify(k.slice(0, 60))}`);
+  if (errors.length || f.closes.length)
+    console.log(`      senders' error frames: ${errors.join(', ') || 'none'}; server closes: ${f.closes.join(' ') || 'none'}`);
 }
 
 /** The assertions every scenario makes on its figures (`delivery`: also every acknowledged message at
  * every receiver). */
 export function expectNoLossNoDuplicates(f: Figures, delivery = true): void {
+  expect(f.errors[ERR.serverError] ?? 0, 'generic server-error frames (an outage has its documented error)').to.equal(0);
   if (delivery) expect(f.undelivered, 'acknowledged messages a receiver never got').to.equal(0);
   expect(f.duplicatedStored, 'messages stored twice').to.equal(0);
   expect(f.duplicatedDelivered, 'frames delivered twice to one socket').to.equal(0);

@@ -99,7 +99,7 @@ describeServer(
     timeout: 600000,
     resetEachTest: false,
     // The per-socket rate bound is not what this suite tests: frames are paced by the sentinels instead.
-    env: { WS_RATE_PER_SECOND: '100000', WS_RATE_BURST: '100000' },
+    env: { WS_RATE_PER_SECOND: '100000', WS_RATE_BURST: '100000', WS_USER_RATE_PER_SECOND: '100000', WS_USER_RATE_BURST: '100000' },
     build: { log: recorder.log },
   },
   (srv) => {
