@@ -69,7 +69,7 @@ class Sender {
         this.socket = await WsClient.connect(`${this.ep.wsUrl}/ws/chat/${this.ep.room}/?token=${this.ep.token}`, 5000);
         return;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`${this.ep.label}: could not reconnect: ${String(err)}`);
+        if (Date.now() > deadline) throw new Error(`${this.ep.label}: could not reconnect: ${String(err)}`, { cause: err });
         await sleep(250);
       }
     }

@@ -8,7 +8,6 @@ import { backends, startServer, userToken, type TestServer } from '../helpers/ha
 import { WsClient } from '../helpers/wsclient.ts';
 import { Conversation, expectNoLossNoDuplicates, printFigures, type Endpoint } from './conversation.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const backend = backends().includes('pg') ? 'pg' : 'pglite';
 const FLOOD = 1500;
 const FLOOD_BYTES = 8 * 1024;
