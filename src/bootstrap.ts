@@ -19,10 +19,12 @@ import { createOnlineRegistry, type OnlineRegistry } from './realtime/online.ts'
 import { SessionIndex } from './realtime/sessions.ts';
 import { GroupRenderer } from './realtime/fanout.ts';
 import { DbLastSeenWriter } from './user/lastSeen.ts';
-import { OtpFailureGuard } from './user/otpGuard.ts';
+import { OtpAttemptGuard } from './user/otpGuard.ts';
+import { UploadBudget } from './drf/uploads.ts';
+import { createCounterStore, MemoryCounterStore, type CounterStore } from './drf/throttling.ts';
 import { GoogleIdTokenVerifier } from './user/google.ts';
 import { SocketMessageWriter } from './chat/socketQueries.ts';
-import { MemoryLoginThrottle } from './admin/throttle.ts';
+import { StoreLoginThrottle } from './admin/throttle.ts';
 import { createClientIdStore, type ClientIdStore } from './chat/clientIds.ts';
 
 export function pgliteDirFor(config: Config): string {
@@ -50,6 +52,7 @@ export interface BuildOptions {
   push?: PushSender;
   online?: OnlineRegistry;
   chatClientIds?: ClientIdStore;
+  throttles?: CounterStore;
 }
 
 export interface Built {
@@ -72,33 +75,39 @@ export async function buildContext(config: Config, opts: BuildOptions = {}): Pro
   const push = opts.push ?? (await createPushSender(config.firebaseCredentials, db.knex, log));
   const online = opts.online ?? createOnlineRegistry(layer.kind === 'memory' ? null : config.redisUrl, log);
   const chatClientIds = opts.chatClientIds ?? createClientIdStore(layer.kind === 'memory' ? null : config.redisUrl, log);
-  const ctx = assembleContext({ config, log, db, layer, storage, mailer: createMailer(config.email, log), push, online, chatClientIds });
+  const throttles = opts.throttles ?? createCounterStore(layer.kind === 'memory' ? null : config.redisUrl, log);
+  const ctx = assembleContext({ config, log, db, layer, storage, mailer: createMailer(config.email, log), push, online, chatClientIds, throttles });
   return { ctx, schema, demoLoaded };
 }
 
-type ContextParts = Pick<AppContext, 'config' | 'log' | 'db' | 'layer' | 'storage' | 'mailer' | 'push' | 'online' | 'chatClientIds'>;
+type ContextParts = Pick<AppContext, 'config' | 'log' | 'db' | 'layer' | 'storage' | 'mailer' | 'push' | 'online' | 'chatClientIds'> &
+  Partial<Pick<AppContext, 'throttles'>>;
 
 /** The context around its connections (database, layer, storage, mail, push, online registry, client_id
  * claims — in memory without Redis): the per-process
  * services start empty. Tests call it again to get fresh services over the same connections. */
 function assembleContext(parts: ContextParts): AppContext {
   const { config, log, db, layer } = parts;
+  const throttles = parts.throttles ?? new MemoryCounterStore();
   return {
     ...parts,
+    throttles,
     sessions: new SessionIndex(layer, log),
     groupRenderer: new GroupRenderer(),
     chatMessages: new SocketMessageWriter(db.knex),
     lastSeen: new DbLastSeenWriter(db.knex, log),
-    otpGuard: new OtpFailureGuard(),
+    otpGuard: new OtpAttemptGuard(throttles),
+    uploads: new UploadBudget(config.upload.maxBytesInFlight),
     google: new GoogleIdTokenVerifier(config, log),
-    // A per-process log-in throttle.
-    admin: { loginThrottle: new MemoryLoginThrottle(), site: null },
+    // The admin's log-in throttle counts in the same store (shared through Redis when configured).
+    admin: { loginThrottle: new StoreLoginThrottle(throttles), site: null },
   };
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.online.close().catch(() => undefined);
   await ctx.chatClientIds.close().catch(() => undefined);
+  await ctx.throttles.close().catch(() => undefined);
   await ctx.layer.close().catch(() => undefined);
   await ctx.db.close().catch(() => undefined);
 }

@@ -10,7 +10,9 @@ import type { OnlineRegistry } from './realtime/online.ts';
 import type { SessionIndex } from './realtime/sessions.ts';
 import type { GroupRenderer } from './realtime/fanout.ts';
 import type { PushSender } from './notification/push.ts';
-import type { OtpFailureGuard } from './user/otpGuard.ts';
+import type { OtpAttemptGuard } from './user/otpGuard.ts';
+import type { CounterStore } from './drf/throttling.ts';
+import type { UploadBudget } from './drf/uploads.ts';
 import type { GoogleIdTokenVerifier } from './user/google.ts';
 import type { SocketMessageWriter } from './chat/socketQueries.ts';
 import type { ClientIdStore } from './chat/clientIds.ts';
@@ -61,7 +63,11 @@ export interface AppContext {
   chatClientIds: ClientIdStore;
   lastSeen: LastSeenWriter;
   /** Wrong-OTP counts per user (codes are burnt after five). */
-  otpGuard: OtpFailureGuard;
+  otpGuard: OtpAttemptGuard;
+  /** Counters of the throttles and attempt limits (src/drf/throttling.ts): in Redis with REDIS_URL, else in this process. */
+  throttles: CounterStore;
+  /** Upload bytes being received by this process (UPLOAD_MAX_BYTES_IN_FLIGHT, src/drf/uploads.ts). */
+  uploads: UploadBudget;
   /** Google ID tokens of student/google-login/ (caches Google's certificates). */
   google: GoogleIdTokenVerifier;
   /** The admin site: its log-in throttle, and the site once built on its first request. */

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import multer from 'multer';
+import { HtmlBadRequest, parseMultipartBody } from '../drf/uploads.ts';
+import { ApiError } from '../drf/errors.ts';
 import AdminJS, {
   NotFoundError,
   populator,
@@ -433,10 +434,14 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
   });
 
   const router = express.Router({ strict: true });
-  const upload = multer({
-    storage: multer.memoryStorage(),
-    limits: { fileSize: ctx.config.maxUploadBytes, fieldSize: MAX_FORM_BYTES, fields: 2000, files: 10, parts: 2010 },
-  }).any();
+  // Multipart bodies bounded as the REST API's (src/drf/uploads.ts); files only from a logged-in admin.
+  const upload: UploadParser = (req, res) =>
+    parseMultipartBody(req, res, {
+      upload: ctx.config.upload,
+      maxFileBytes: ctx.config.maxUploadBytes,
+      takesFiles: !!(req as AdminRequest).admin,
+      budget: ctx.uploads,
+    });
 
   router.get('/frontend/assets/csrf.js', (_req, res) => {
     res.type('text/javascript; charset=utf-8').setHeader('Cache-Control', 'max-age=3600');
@@ -695,23 +700,22 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
 }
 
 /** The posted fields (last value of a repeated name) and files, bounded as the REST API's bodies. */
-async function readPayload(req: Request, res: Response, upload: ReturnType<ReturnType<typeof multer>['any']>): Promise<Record<string, unknown>> {
+type UploadParser = (req: Request, res: Response) => ReturnType<typeof parseMultipartBody>;
+
+async function readPayload(req: Request, res: Response, upload: UploadParser): Promise<Record<string, unknown>> {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type === 'multipart/form-data') {
-    await new Promise<void>((resolve, reject) => {
-      upload(req, res, (err?: unknown) => {
-        if (!err) return resolve();
-        const e = err as { code?: string; message?: string };
-        reject(
-          Object.assign(new Error(e.code === 'LIMIT_FILE_SIZE' ? 'Uploaded file is too large.' : `Invalid multipart body: ${e.message ?? ''}`), {
-            status: e.code === 'LIMIT_FILE_SIZE' ? 413 : 400,
-          }),
-        );
-      });
-    });
+    let parsed: Awaited<ReturnType<UploadParser>>;
+    try {
+      parsed = await upload(req, res);
+    } catch (err) {
+      if (err instanceof ApiError) throw Object.assign(new Error(err.message), { status: err.status });
+      if (err instanceof HtmlBadRequest) throw Object.assign(new Error('Bad Request (400)'), { status: 400 });
+      throw Object.assign(new Error(`Invalid multipart body: ${(err as Error).message ?? ''}`), { status: 400 });
+    }
     const payload: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries((req.body ?? {}) as Record<string, string | string[]>)) payload[k] = Array.isArray(v) ? v[v.length - 1] : v;
-    for (const f of (req.files as Express.Multer.File[] | undefined) ?? []) {
+    for (const [k, v] of Object.entries(parsed.fields)) payload[k] = Array.isArray(v) ? v[v.length - 1] : v;
+    for (const f of parsed.files) {
       if (f.originalname) payload[f.fieldname] = new AdminUpload(f.originalname, f.mimetype, f.buffer);
     }
     return payload;

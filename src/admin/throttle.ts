@@ -2,6 +2,7 @@
 // implementation sits behind the LoginThrottle interface of the application context, so a shared one
 // (Redis, with the DRF-style throttles) can replace it without touching the admin.
 import type { LoginThrottle } from '../context.ts';
+import type { CounterStore } from '../drf/throttling.ts';
 
 export interface ThrottlePolicy {
   /** Failures allowed within the window before the key is blocked. */
@@ -48,5 +49,31 @@ export class MemoryLoginThrottle implements LoginThrottle {
 
   async success(key: string): Promise<void> {
     this.entries.delete(key);
+  }
+}
+
+/** The same policy over the server's counter store (src/drf/throttling.ts), so failures count across
+ * processes with Redis. The block lasts until the window of the first failure ends. */
+export class StoreLoginThrottle implements LoginThrottle {
+  constructor(
+    private readonly store: CounterStore,
+    private readonly policy: ThrottlePolicy = DEFAULT_LOGIN_POLICY,
+  ) {}
+
+  private key(key: string): string {
+    return `admin-login:${key}`;
+  }
+
+  async retryAfterSeconds(key: string): Promise<number> {
+    const w = await this.store.peek(this.key(key));
+    return w.count >= this.policy.maxFailures ? Math.max(1, w.ttlSeconds) : 0;
+  }
+
+  async failure(key: string): Promise<void> {
+    await this.store.hit(this.key(key), Math.ceil(Math.max(this.policy.windowMs, this.policy.blockMs) / 1000));
+  }
+
+  async success(key: string): Promise<void> {
+    await this.store.reset(this.key(key));
   }
 }

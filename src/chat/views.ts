@@ -257,6 +257,7 @@ async function discard(req: ApiRequest, stored: string | null): Promise<void> {
 
 /** POST create-group/ — CreateRoomAPIView */
 export const createRoom = apiView({
+  takesFiles: true,
   name: 'Create Room Api',
   methods: {
     async POST(req) {
@@ -294,6 +295,7 @@ export const createRoom = apiView({
 
 /** PUT edit-group/<int:room_id>/ — EditRoomAPIView (partial update by any member) */
 export const editRoom = apiView({
+  takesFiles: true,
   name: 'Edit Room Api',
   methods: {
     async PUT(req) {
@@ -439,6 +441,7 @@ export const markAsRead = apiView({
 
 /** POST groups/<int:room_id>/messages/upload/ — MessageUploadView (CreateAPIView) */
 export const messageUpload = apiView({
+  takesFiles: true,
   name: 'Message Upload',
   methods: {
     async POST(req): Promise<ApiResult> {

@@ -3,13 +3,13 @@
 // as DRF's JSONRenderer, the Vary/Allow headers, and last_seen like the original's middleware.
 import { isDatabaseUnavailable } from '../db/errors.ts';
 import type { Request, Response } from 'express';
-import multer from 'multer';
 import type { AppContext } from '../context.ts';
 import type { UserRow } from '../auth/tokens.ts';
 import { authenticateRequest } from './authentication.ts';
 import { sessionAuthentication } from './sessionAuthentication.ts';
 import {
   ApiError,
+  BAD_REQUEST_HTML,
   HtmlNotFound,
   HtmlServerError,
   methodNotAllowed,
@@ -24,6 +24,8 @@ import {
 import { drfJson, pythonDumps } from '../python/json.ts';
 import { parsePythonJson } from '../python/jsonDecode.ts';
 import { pythonTypeName } from '../python/builtins.ts';
+import { checkThrottle, type ThrottleScope } from './throttling.ts';
+import { HtmlBadRequest, parseMultipartBody } from './uploads.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 const METHOD_ORDER: Method[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -33,7 +35,7 @@ export interface UploadedFile {
   originalname: string;
   mimetype: string;
   size: number;
-  buffer: Buffer;
+  readonly buffer: Buffer;
 }
 
 /** What a view sees of request.data: JSON value, or form/multipart fields (last value wins). */
@@ -77,10 +79,15 @@ export interface ViewSpec {
   permission?: 'authenticated' | 'any';
   /** ObtainAuthToken subclasses render JSON only, so their Vary header lacks "Accept". */
   jsonOnly?: boolean;
+  /** The view reads uploaded files (request.FILES); on other views file parts are read and dropped. */
+  takesFiles?: boolean;
   /** Upload bound for multipart bodies; defaults to the configured MAX_UPLOAD_BYTES. */
   maxUploadBytes?: number;
   /** OPTIONS "description": the original view's docstring after DRF's dedent (default ''). */
   description?: string;
+  /** A DRF-style scoped throttle (src/drf/throttling.ts), counted per client address once the
+   * permission check passed; beyond the original (README: Security). */
+  throttle?: ThrottleScope;
   /** OPTIONS "parses" when the view sets parser_classes (default: DRF's three parsers). */
   parses?: string[];
 }
@@ -135,27 +142,19 @@ function mediaTypeOf(req: Request): string {
   return (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
 }
 
-async function parseMultipart(req: Request, res: Response, maxFileBytes: number): Promise<RequestData> {
-  const upload = multer({
-    storage: multer.memoryStorage(),
-    limits: { fileSize: maxFileBytes, fieldSize: MAX_BODY_BYTES, fields: 1000, files: 100 },
-  }).any();
-  await new Promise<void>((resolve, reject) => {
-    upload(req, res, (err?: unknown) => {
-      if (!err) return resolve();
-      const e = err as { code?: string; message?: string };
-      if (e.code === 'LIMIT_FILE_SIZE') {
-        return reject(new ApiError(413, { detail: `Uploaded file is too large (limit ${maxFileBytes} bytes).` }));
-      }
-      reject(multipartParseError(e.message ?? 'Invalid multipart body'));
-    });
-  });
+async function parseMultipart(req: Request, res: Response, ctx: AppContext, maxFileBytes: number, takesFiles: boolean): Promise<RequestData> {
+  let parsed: Awaited<ReturnType<typeof parseMultipartBody>>;
+  try {
+    parsed = await parseMultipartBody(req, res, { upload: ctx.config.upload, maxFileBytes, takesFiles, budget: ctx.uploads });
+  } catch (err) {
+    if (err instanceof Error && (err as { multipart?: boolean }).multipart) throw multipartParseError(err.message);
+    throw err;
+  }
   const fields: Record<string, string> = {};
-  const body = (req.body ?? {}) as Record<string, string | string[]>;
-  for (const [k, v] of Object.entries(body)) fields[k] = Array.isArray(v) ? v[v.length - 1] : v;
+  for (const [k, v] of Object.entries(parsed.fields)) fields[k] = Array.isArray(v) ? v[v.length - 1] : v;
   const files = new Map<string, UploadedFile>();
   const fileLists = new Map<string, UploadedFile[]>();
-  for (const f of (req.files as Express.Multer.File[] | undefined) ?? []) {
+  for (const f of parsed.files) {
     // Django skips parts with an empty filename.
     if (!f.originalname) continue;
     files.set(f.fieldname, f);
@@ -166,7 +165,7 @@ async function parseMultipart(req: Request, res: Response, maxFileBytes: number)
   return { value: fields, files, fileLists, mediaType: 'multipart' };
 }
 
-async function parseRequestData(req: Request, res: Response, maxUploadBytes: number): Promise<RequestData> {
+async function parseRequestData(req: Request, res: Response, ctx: AppContext, maxUploadBytes: number, takesFiles: boolean): Promise<RequestData> {
   const empty: RequestData = { value: {}, files: new Map(), mediaType: '' };
   if (!hasBody(req)) return empty;
   const mediaType = mediaTypeOf(req);
@@ -183,7 +182,7 @@ async function parseRequestData(req: Request, res: Response, maxUploadBytes: num
     for (const [k, v] of new URLSearchParams(buf.toString('utf8'))) fields[k] = v;
     return { value: fields, files: new Map(), mediaType: 'form' };
   }
-  if (mediaType === 'multipart/form-data') return parseMultipart(req, res, maxUploadBytes);
+  if (mediaType === 'multipart/form-data') return parseMultipart(req, res, ctx, maxUploadBytes, takesFiles);
   throw unsupportedMediaType(mediaType);
 }
 
@@ -233,7 +232,8 @@ export function apiView(spec: ViewSpec) {
     const headers: Record<string, string> = { Allow: allow, Vary: vary };
     let user: UserRow | null = null;
     let dataPromise: Promise<RequestData> | null = null;
-    const requestData = () => (dataPromise ??= parseRequestData(req, res, spec.maxUploadBytes ?? ctx.config.maxUploadBytes));
+    const requestData = () =>
+      (dataPromise ??= parseRequestData(req, res, ctx, spec.maxUploadBytes ?? ctx.config.maxUploadBytes, spec.takesFiles === true));
     try {
       // Admin sessions (issue #14): SessionAuthentication before TokenAuthentication, as REST_FRAMEWORK lists them.
       const session = await sessionAuthentication(ctx, req, async (name) => {
@@ -248,6 +248,8 @@ export function apiView(spec: ViewSpec) {
       // lookup, so an anonymous request to an IsAuthenticated view gets 403 whatever its method, OPTIONS
       // included; 405 comes only once permission passed (issue 13 #11).
       if (spec.permission !== 'any' && !user) throw notAuthenticated();
+      // check_throttles, the last step of initial(): also before the handler lookup.
+      if (spec.throttle) await checkThrottle(ctx.throttles, ctx.config, req, spec.throttle, ctx.log);
       const method = (req.method === 'HEAD' ? 'GET' : req.method) as Method;
       if (req.method === 'OPTIONS') {
         sendDrf(res, 200, optionsMetadata(spec), headers);
@@ -273,6 +275,9 @@ export function apiView(spec: ViewSpec) {
         sendDrf(res, err.status, err.body, { ...headers, ...err.headers });
       } else if (err instanceof HtmlNotFound) {
         sendHtml(res, 404, NOT_FOUND_HTML);
+      } else if (err instanceof HtmlBadRequest) {
+        // Django's SuspiciousOperation (TooManyFieldsSent, RequestDataTooBig, TooManyFilesSent): its 400 page.
+        sendHtml(res, 400, BAD_REQUEST_HTML);
       } else if (err instanceof HtmlServerError) {
         sendHtml(res, 500, SERVER_ERROR_HTML);
       } else if (isDatabaseUnavailable(err)) {

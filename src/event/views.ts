@@ -110,6 +110,7 @@ function cleanOrThrow(row: Parameters<typeof eventCleanError>[0]): void {
 
 /** POST create/ — CreateEventAPIView: 201 {"success": ..., "data": EventSerializer} */
 export const createEvent = apiView({
+  takesFiles: true,
   name: 'Create Event Api',
   methods: {
     async POST(req) {
@@ -152,6 +153,7 @@ export const createEvent = apiView({
 
 /** PUT edit/<int:id>/ — EditEventAPIView: partial update; gallery replaced when files are sent. */
 export const editEvent = apiView({
+  takesFiles: true,
   name: 'Edit Event Api',
   methods: {
     async PUT(req) {

@@ -117,6 +117,7 @@ function pkParam(req: ApiRequest): number | null {
 
 /** POST create/ — TaskCreateAPIView: the task, its groups, and a "task" notification per group member. */
 export const createTask = apiView({
+  takesFiles: true,
   name: 'Task Create Api',
   parses: FORM_PARSERS,
   methods: {
@@ -172,6 +173,7 @@ export const createTask = apiView({
 
 /** PUT edit/<int:pk>/ — EditTaskAPIView: admins only; 3rd-year admins not on 4th-year admins' tasks. */
 export const editTask = apiView({
+  takesFiles: true,
   name: 'Edit Task Api',
   description: DOCS.edit,
   parses: FORM_PARSERS,

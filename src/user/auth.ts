@@ -34,6 +34,7 @@ export async function authenticate(knex: Knex, email: unknown, password: unknown
 export const loginView = apiView({
   name: 'Custom Login',
   permission: 'any',
+  throttle: 'login',
   jsonOnly: true,
   methods: {
     async POST(req) {

@@ -16,6 +16,7 @@ import { existingAccountMail, verificationOtpMail } from './mails.ts';
 import { authenticate } from './auth.ts';
 import { forgotPassword, resetPassword } from './views.ts';
 import { GoogleTokenError } from './google.ts';
+import { burnsCodes, mayCheck } from './otpGuard.ts';
 
 // Kept where the tests and older callers look for it; the serializers live in validation.ts.
 export { splitFullName } from './validation.ts';
@@ -102,26 +103,29 @@ export const studentRegister = apiView({
 export const studentVerifyEmail = apiView({
   name: 'Student Verify Email',
   permission: 'any',
+  throttle: 'otp',
   methods: {
     async POST(req) {
       const knex = req.ctx.db.knex;
       const { email, otp } = await emailVerificationSerializer.validate(await readInput(req));
       const user = await q.userByEmail(knex, email);
       if (!user) throw validationError({ non_field_errors: ['Invalid email address.'] });
+      // Counted before the check (src/user/otpGuard.ts): past the bound the code is not even looked at.
+      const attempt = await req.ctx.otpGuard.attempt(user.id);
       const outcome = await knex.transaction(async (trx) => {
         const record = await q.latestUnusedOtp(trx, user.id);
         if (!record) return 'OTP not found. Please request a new one.';
         if (record.age_seconds > q.OTP_VALID_SECONDS) return 'OTP expired or already used.';
-        if (record.otp !== otp) return 'Invalid OTP.';
+        if (!mayCheck(attempt) || record.otp !== otp) return 'Invalid OTP.';
         await q.markOtpUsed(trx, record.id);
         await q.updateUser(trx, user.id, { is_verified: true });
         return null;
       });
       if (outcome) {
-        if (outcome === 'Invalid OTP.' && req.ctx.otpGuard.failure(user.id)) await q.burnOtps(knex, user.id);
+        if (outcome === 'Invalid OTP.' && burnsCodes(attempt)) await q.burnOtps(knex, user.id);
         throw validationError({ non_field_errors: [outcome] });
       }
-      req.ctx.otpGuard.success(user.id);
+      await req.ctx.otpGuard.reset(user.id);
       return { body: { message: 'Email verified successfully.' } };
     },
   },
@@ -131,6 +135,7 @@ export const studentVerifyEmail = apiView({
 export const studentResendOtp = apiView({
   name: 'Student Resend Otp',
   permission: 'any',
+  throttle: 'otp',
   methods: {
     async POST(req) {
       const body = await readDict(req);
@@ -144,6 +149,7 @@ export const studentResendOtp = apiView({
         await q.insertOtp(trx, user.id, otp);
         await sendOrFail(req, { to: user.email, ...verificationOtpMail(user.first_name, otp) });
       });
+      await req.ctx.otpGuard.reset(user.id);
       return { body: { message: 'OTP resent to your email.' } };
     },
   },
@@ -153,6 +159,7 @@ export const studentResendOtp = apiView({
 export const studentLogin = apiView({
   name: 'Student Login',
   permission: 'any',
+  throttle: 'login',
   methods: {
     async POST(req) {
       const { email, password } = await studentLoginSerializer.validate(await readInput(req));
@@ -165,8 +172,18 @@ export const studentLogin = apiView({
   },
 });
 
-export const studentForgotPassword = apiView({ name: 'Student Forgot Password', permission: 'any', methods: { POST: forgotPassword } });
-export const studentResetPassword = apiView({ name: 'Student Reset Password', permission: 'any', methods: { POST: resetPassword } });
+export const studentForgotPassword = apiView({
+  name: 'Student Forgot Password',
+  permission: 'any',
+  throttle: 'passwordReset',
+  methods: { POST: forgotPassword },
+});
+export const studentResetPassword = apiView({
+  name: 'Student Reset Password',
+  permission: 'any',
+  throttle: 'passwordReset',
+  methods: { POST: resetPassword },
+});
 
 /** POST student/google-login/ — a verified Google ID token of an @akgec.ac.in account → the DRF token. */
 export const studentGoogleLogin = apiView({

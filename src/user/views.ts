@@ -14,6 +14,7 @@ import { generateOtp, inTransactionWithMail, isUniqueViolation, sendOrFail } fro
 import { passwordOtpMail, welcomeMail } from './mails.ts';
 import { missingProfileFields } from './auth.ts';
 import { androidSafe } from '../config.ts';
+import { burnsCodes, mayCheck } from './otpGuard.ts';
 
 /** The role a registered member gets from the year: 2nd years are members, 3rd and 4th years admins. */
 export function roleForYear(year: string): string {
@@ -134,6 +135,7 @@ export async function forgotPassword(req: ApiRequest) {
     await q.insertOtp(trx, user.id, otp);
     await sendOrFail(req, { to: user.email, ...passwordOtpMail(user.first_name, otp) });
   });
+  await req.ctx.otpGuard.reset(user.id);
   return { body: { message: 'OTP sent to your email.' } };
 }
 
@@ -151,25 +153,39 @@ export async function resetPassword(req: ApiRequest) {
   const user = typeof email === 'string' ? await q.userByEmail(knex, email) : null;
   if (!user) return { status: 400, body: { error: 'No User matches the given query.' } };
   const code = typeof otp === 'string' || typeof otp === 'number' ? String(otp) : null;
-  const ok = await knex.transaction(async (trx) => {
-    // The OTP row stays locked until commit: two requests with the same code cannot both use it.
-    const record = code === null || code.includes('\0') ? null : await q.unusedOtpMatching(trx, user.id, code);
-    if (!record || record.age_seconds > q.OTP_VALID_SECONDS) return false;
-    // Hashed only for a valid code, so wrong guesses cost no PBKDF2 time.
-    await q.setPasswordHash(trx, user.id, await makePassword(password));
-    await q.markOtpUsed(trx, record.id);
-    return true;
-  });
+  // Counted before the check (src/user/otpGuard.ts): past the bound the code is not even looked at.
+  const attempt = await req.ctx.otpGuard.attempt(user.id);
+  const ok =
+    mayCheck(attempt) &&
+    (await knex.transaction(async (trx) => {
+      // The OTP row stays locked until commit: two requests with the same code cannot both use it.
+      const record = code === null || code.includes('\0') ? null : await q.unusedOtpMatching(trx, user.id, code);
+      if (!record || record.age_seconds > q.OTP_VALID_SECONDS) return false;
+      // Hashed only for a valid code, so wrong guesses cost no PBKDF2 time.
+      await q.setPasswordHash(trx, user.id, await makePassword(password));
+      await q.markOtpUsed(trx, record.id);
+      return true;
+    }));
   if (!ok) {
-    if (req.ctx.otpGuard.failure(user.id)) await q.burnOtps(knex, user.id);
+    if (burnsCodes(attempt)) await q.burnOtps(knex, user.id);
     return { status: 400, body: { error: 'Invalid or expired OTP.' } };
   }
-  req.ctx.otpGuard.success(user.id);
+  await req.ctx.otpGuard.reset(user.id);
   return { body: { message: 'Password has been reset successfully.' } };
 }
 
-export const forgotPasswordView = apiView({ name: 'Forgot Password Otpapi', permission: 'any', methods: { POST: forgotPassword } });
-export const resetPasswordView = apiView({ name: 'Reset Password With Otpapi', permission: 'any', methods: { POST: resetPassword } });
+export const forgotPasswordView = apiView({
+  name: 'Forgot Password Otpapi',
+  permission: 'any',
+  throttle: 'passwordReset',
+  methods: { POST: forgotPassword },
+});
+export const resetPasswordView = apiView({
+  name: 'Reset Password With Otpapi',
+  permission: 'any',
+  throttle: 'passwordReset',
+  methods: { POST: resetPassword },
+});
 
 // ---------------------------------------------------------------------------------------------
 // profile/fill/
@@ -213,6 +229,7 @@ async function fillProfile(req: ApiRequest) {
 }
 
 export const profileFill = apiView({
+  takesFiles: true,
   name: 'User Profile Fill',
   methods: {
     POST: (req) => fillProfile(req),

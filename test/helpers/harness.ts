@@ -11,7 +11,7 @@ import { buildContext, type BuildOptions } from '../../src/bootstrap.ts';
 import { listen, type RunningServer } from '../../src/app.ts';
 import type { AppContext } from '../../src/context.ts';
 import { createLogger } from '../../src/log.ts';
-import { OtpFailureGuard } from '../../src/user/otpGuard.ts';
+import { OtpAttemptGuard } from '../../src/user/otpGuard.ts';
 import { DbLastSeenWriter } from '../../src/user/lastSeen.ts';
 import { MemoryClientIdStore } from '../../src/chat/clientIds.ts';
 
@@ -93,7 +93,9 @@ export async function startServer(
   const reset = async () => {
     await resetToSeed(ctx.db);
     // Per-process state that outlives a database reset: fresh, as a new process would have it.
-    ctx.otpGuard = new OtpFailureGuard();
+    // Throttle and attempt counts start again, as in a fresh process (a Redis store's keys are cleared).
+    await ctx.throttles.clear();
+    ctx.otpGuard = new OtpAttemptGuard(ctx.throttles);
     ctx.lastSeen = new DbLastSeenWriter(ctx.db.knex, ctx.log);
     // Claims name message ids of the database just replaced (ids start again from the seed's).
     if (ctx.chatClientIds instanceof MemoryClientIdStore) ctx.chatClientIds = new MemoryClientIdStore();
@@ -111,6 +113,7 @@ export async function startServer(
       await ctx.online.close().catch(() => undefined);
       await ctx.layer.close().catch(() => undefined);
       await ctx.chatClientIds.close().catch(() => undefined);
+      await ctx.throttles.close().catch(() => undefined);
     },
   };
 }
