@@ -11,6 +11,7 @@ import { metricsHandler } from './metrics.ts';
 import { urlpatterns, websocketUrlpatterns } from './urls.ts';
 import { READINESS_PATH, readinessHandler } from './server/readiness.ts';
 import { adminHandler } from './admin/mount.ts';
+import { mediaHeaders } from './storage/local.ts';
 
 export interface RunningServer {
   server: http.Server;
@@ -39,7 +40,7 @@ function createHttpServer(ctx: AppContext): { server: http.Server; router: UrlRo
   app.use('/admin', adminHandler(ctx));
   app.use(router.handler(ctx));
   if (ctx.storage.kind === 'local') {
-    app.use('/media', express.static(ctx.config.mediaRoot, { index: false, dotfiles: 'deny', fallthrough: true }));
+    app.use('/media', express.static(ctx.config.mediaRoot, { index: false, dotfiles: 'deny', fallthrough: true, setHeaders: mediaHeaders }));
   }
   app.use((_req, res) => {
     res.status(404).setHeader('Content-Type', 'text/html; charset=utf-8');

@@ -58,8 +58,13 @@ export const ERR = {
   reactionType: "'reaction' must be a string of at most 64 characters.",
   pinType: "'pin' must be true or false.",
   notMember: 'You are not a member of this room.',
+  // Not in the original either (Postgres refused the text and the consumer raised): DRF's CharField text.
+  nulChars: 'Null characters are not allowed.',
+  // csi-chat only (issue 13 #10): the original stored any text and the app opened it.
+  attachmentHost: "'attachment' must be a media path or an http(s) URL of this server's media storage.",
   serverError: 'The action could not be completed. Try again.',
   unavailable: 'Service temporarily unavailable: nothing was saved. Try again shortly.',
+  outcomeUnknown: 'Service temporarily unavailable: the message may have been saved. Check the history before sending it again.',
   // send_message's client_id (beyond the original):
   clientIdType: "'client_id' must be a string of 1 to 64 characters.",
   clientIdOtherRoom: "'client_id' was already used for a message in another room.",
@@ -224,6 +229,11 @@ class ChatConsumer extends GroupConsumer {
       }
     } catch (err) {
       if (err instanceof FrameError) return this.reply(errorFrame(err.message, clientId));
+      if (err instanceof q.SendOutcomeUnknown) {
+        // The connection broke during the commit and Postgres stayed away: "nothing was saved" could be false.
+        this.ctx.log.warn({ err: err.cause, action, roomId: this.roomId }, 'chat message outcome unknown: database unavailable');
+        return this.reply(errorFrame(clientId === undefined ? ERR.outcomeUnknown : ERR.unavailableRetry, clientId));
+      }
       if (isDatabaseUnavailable(err)) {
         this.ctx.log.warn({ err, action, roomId: this.roomId }, 'chat action refused: database unavailable');
         // With a client_id the outcome may be a stored row (a reset during the commit); a retry finds it.

@@ -2,6 +2,7 @@
 // also enforces the room scope and membership, so a check and its write cannot drift apart.
 import type { Knex } from 'knex';
 import { type Db, pgArray, preparedRows, rows } from '../db/sql.ts';
+import { isDatabaseUnavailable } from '../db/errors.ts';
 
 const IS_MEMBER = `EXISTS (SELECT 1 FROM "Chat_room_members" WHERE room_id = ? AND user_id = ?)`;
 
@@ -296,8 +297,9 @@ export async function storedMessage(
 // room at the moment of the INSERT, its own id, its own created_at); messages of one batch get their ids
 // in arrival order. At most MAX_IN_FLIGHT statements run at once (the consumer handles one frame per
 // socket at a time, so one sender's messages are never in two of them); what arrives meanwhile waits
-// and goes in the next statement. A batch that fails (e.g. a NUL in one content) is retried message by
-// message, so one bad message fails alone, with insertSocketMessage's error.
+// and goes in the next statement. A batch that Postgres refuses (e.g. a NUL in one content) is retried
+// message by message, so one bad message fails alone, with insertSocketMessage's error; a batch whose
+// connection broke is first looked for, so it is never stored twice (SocketMessageWriter.store).
 
 /** Rows per statement (bounded so one statement stays small). */
 const BATCH_MAX = 256;
@@ -346,12 +348,59 @@ const NO_PARENT = {
   p_photo: null,
 } as const;
 
+/** The batch's outcome could not be learnt (the database stayed unreachable after the connection broke). */
+export class SendOutcomeUnknown extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the database connection broke while a message was being stored, and whether it was stored is not known');
+  }
+}
+
+type BatchRow = { ord: number; is_member: boolean; id: number | null; created_at: string | null; room_name: string | null };
+
+/** A node-postgres connection as knex's pool hands it out: its backend's pid tells who ran a statement. */
+interface PgConnection {
+  processID?: number;
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * The rows of a batch that are in the table (re-read after a lost connection): the same room, sender,
+ * created_at (microseconds, taken per message), type, content and attachment. Each stored row is matched
+ * once, in input order.
+ */
+const REREAD_SQL = `WITH input AS (
+    SELECT * FROM jsonb_to_recordset(?::jsonb) AS t(ord int, room_id bigint, sender_id bigint, message_type text,
+      content text, attachment text, created_at timestamptz)
+  ), numbered AS (
+    SELECT i.*, row_number() OVER (PARTITION BY i.room_id, i.sender_id, i.created_at, i.message_type, i.content, i.attachment ORDER BY i.ord) AS k
+    FROM input i
+  ), stored AS (
+    SELECT m.id, m.created_at, m.room_id, m.sender_id, m.message_type, m.content, m.attachment,
+      row_number() OVER (PARTITION BY m.room_id, m.sender_id, m.created_at, m.message_type, m.content, m.attachment ORDER BY m.id) AS k
+    FROM "Chat_message" m
+    WHERE (m.room_id, m.sender_id, m.created_at) IN (SELECT room_id, sender_id, created_at FROM input)
+  )
+  SELECT n.ord, s.id, s.created_at, r.name AS room_name
+  FROM numbered n
+  LEFT JOIN stored s ON s.room_id = n.room_id AND s.sender_id = n.sender_id AND s.created_at = n.created_at
+    AND s.message_type = n.message_type AND s.content IS NOT DISTINCT FROM n.content
+    AND s.attachment IS NOT DISTINCT FROM n.attachment AND s.k = n.k
+  LEFT JOIN "Chat_room" r ON r.id = n.room_id
+  ORDER BY n.ord`;
+
+/** How long to keep trying to learn a lost batch's outcome before telling the senders it is unknown. */
+const OUTCOME_DEADLINE_MS = 15_000;
+
 /** The socket's message writer, one per process (a service of the application context). */
 export class SocketMessageWriter {
   private queue: Pending[] = [];
   private running = 0;
 
-  constructor(private readonly knex: Knex) {}
+  constructor(
+    private readonly knex: Knex,
+    /** How long to keep trying to learn a lost batch's outcome (tests shorten it). */
+    private readonly outcomeDeadlineMs = OUTCOME_DEADLINE_MS,
+  ) {}
 
   /** Plain messages (no reply, no mentions) are batched: one statement and one commit for every message
    * that arrived while the previous statement ran. */
@@ -368,39 +417,113 @@ export class SocketMessageWriter {
     try {
       while (this.queue.length) {
         const batch = this.queue.splice(0, BATCH_MAX);
-        if (batch.length === 1) {
+        if (batch.length === 1 && !this.onPostgres()) {
           const [p] = batch;
           await insertSocketMessage(this.knex, p.m).then(p.resolve, p.reject);
           continue;
         }
-        try {
-          const input = batch.map((p, i) => ({
-            ord: i,
-            room_id: p.m.roomId,
-            sender_id: p.m.senderId,
-            message_type: p.m.messageType,
-            content: p.m.content,
-            attachment: p.m.attachment,
-            created_at: p.m.createdAt,
-          }));
-          const out = await preparedRows<{ ord: number; is_member: boolean; id: number | null; created_at: string | null; room_name: string | null }>(
-            this.knex,
-            'csi_chat_insert_batch',
-            BATCH_SQL,
-            [JSON.stringify(input)],
-          );
-          if (out.length !== batch.length) throw new Error('batched insert returned a different number of rows');
-          for (const r of out)
-            batch[r.ord].resolve({ is_member: r.is_member, id: r.id, created_at: r.created_at, room_name: r.room_name, ...NO_PARENT });
-        } catch {
-          // One at a time: each message gets its own outcome (and its own error).
-          for (const p of batch) await insertSocketMessage(this.knex, p.m).then(p.resolve, p.reject);
-        }
+        await this.store(batch);
       }
     } finally {
       this.running--;
     }
   }
+
+  private onPostgres(): boolean {
+    return (this.knex.client as { config?: { client?: unknown } }).config?.client === 'pg';
+  }
+
+  /**
+   * One statement for the batch. If it fails with an answer from Postgres (e.g. a NUL in one content), it
+   * was rolled back and each message is tried alone, so one bad message fails alone. If the connection
+   * broke instead, the statement may have committed (a reset between the commit and its answer): the
+   * outcome is learnt first (issue 13 #7) — the backend that ran it is waited for (or stopped), then the
+   * rows are looked for — so a message is never stored twice and the sender is told what happened.
+   */
+  private async store(batch: Pending[]): Promise<void> {
+    const input = JSON.stringify(
+      batch.map((p, i) => ({
+        ord: i,
+        room_id: p.m.roomId,
+        sender_id: p.m.senderId,
+        message_type: p.m.messageType,
+        content: p.m.content,
+        attachment: p.m.attachment,
+        created_at: p.m.createdAt,
+      })),
+    );
+    let backendPid: number | undefined;
+    try {
+      const out = this.onPostgres()
+        ? await this.onConnection(async (conn) => {
+            backendPid = conn.processID;
+            return (await conn.query({ name: 'csi_chat_insert_batch', text: numbered(BATCH_SQL), values: [input] })).rows as BatchRow[];
+          })
+        : await preparedRows<BatchRow>(this.knex, 'csi_chat_insert_batch', BATCH_SQL, [input]);
+      if (out.length !== batch.length) throw new Error('batched insert returned a different number of rows');
+      for (const r of out) batch[r.ord].resolve({ is_member: r.is_member, id: r.id, created_at: r.created_at, room_name: r.room_name, ...NO_PARENT });
+      return;
+    } catch (err) {
+      if (isDatabaseUnavailable(err) && backendPid !== undefined) {
+        let found: BatchRow[];
+        try {
+          found = await this.lostBatchRows(backendPid, input);
+        } catch (unknownErr) {
+          for (const p of batch) p.reject(new SendOutcomeUnknown(unknownErr));
+          return;
+        }
+        if (found.some((r) => r.id !== null)) {
+          // It committed: every member's message is there; the others were not members at the time.
+          for (const r of found) {
+            batch[r.ord].resolve({ is_member: r.id !== null, id: r.id, created_at: r.created_at, room_name: r.room_name, ...NO_PARENT });
+          }
+          return;
+        }
+        // Nothing of it is stored, and the backend that ran it is gone: trying again cannot duplicate.
+      }
+    }
+    // One at a time: each message gets its own outcome (and its own error).
+    for (const p of batch) await insertSocketMessage(this.knex, p.m).then(p.resolve, p.reject);
+  }
+
+  private async onConnection<T>(work: (conn: PgConnection) => Promise<T>): Promise<T> {
+    const client = this.knex.client as { acquireConnection(): Promise<PgConnection>; releaseConnection(c: PgConnection): Promise<void> };
+    const conn = await client.acquireConnection();
+    try {
+      return await work(conn);
+    } finally {
+      await client.releaseConnection(conn);
+    }
+  }
+
+  /**
+   * After the connection of backend `pid` broke during the batch: waits until that backend can no longer
+   * commit it (gone, or idle: its statement ended; one still running or in a transaction is terminated,
+   * which rolls back whatever it had not committed), then reads which of the batch's rows exist. Throws when
+   * Postgres stays unreachable past OUTCOME_DEADLINE_MS.
+   */
+  private async lostBatchRows(pid: number, input: string): Promise<BatchRow[]> {
+    const deadline = Date.now() + this.outcomeDeadlineMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const [backend] = await rows<{ state: string | null }>(this.knex, `SELECT state FROM pg_stat_activity WHERE pid = ?`, [pid]);
+        if (!backend || backend.state === 'idle') {
+          return await rows<BatchRow>(this.knex, REREAD_SQL, [input]);
+        }
+        await rows(this.knex, `SELECT pg_terminate_backend(?)`, [pid]);
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || Date.now() > deadline) throw err;
+      }
+      if (Date.now() > deadline) throw new Error(`backend ${pid} of a lost batch did not end`);
+      await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
+    }
+  }
+}
+
+/** A `?`-placeholder statement in node-postgres' `$n` form. */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
 }
 
 /** Edit by the sender, in the socket's room (Editing failed. otherwise). */

@@ -68,10 +68,10 @@ export function eventCleanError(v: {
 }
 
 /** The gallery parts (request.FILES.getlist('gallery')): each must be a non-empty image. */
-export function galleryFiles(data: RequestData): { files: UploadedFile[] } | { error: string } {
+export async function galleryFiles(data: RequestData): Promise<{ files: UploadedFile[] } | { error: string }> {
   const files = data.fileLists?.get('gallery') ?? (data.files.has('gallery') ? [data.files.get('gallery')!] : []);
   for (const f of files) {
-    const problem = fileProblem(f, true);
+    const problem = await fileProblem(f, true);
     if (problem) return { error: problem };
   }
   return { files };

@@ -98,7 +98,7 @@ async function readEventInput(req: ApiRequest, partial: boolean) {
   if (isErrors(input)) throw validationError(input);
   const result = await validateEvent(input, partial);
   if (!result.ok) throw validationError(result.errors);
-  const gallery = galleryFiles(data);
+  const gallery = await galleryFiles(data);
   if ('error' in gallery) throw validationError({ gallery: [gallery.error] });
   return { ...result.data, gallery: gallery.files };
 }

@@ -8,6 +8,21 @@ import { cloudinaryUrl } from './cloudinaryUrl.ts';
 
 const LOCAL_PREFIX = 'media/';
 
+/** The raster image types a browser may show inline; anything else under /media/ is a download. */
+const INLINE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.jpe', '.gif', '.webp']);
+
+/**
+ * The headers of a file served from MEDIA_ROOT (issue 13 #6): uploads are the users' bytes, served from the
+ * API's own origin, so an uploaded HTML or SVG page must never run there. No sniffing, no active content
+ * (a sandboxed, empty Content-Security-Policy), and only safe raster images shown inline; the rest is
+ * `Content-Disposition: attachment`.
+ */
+export function mediaHeaders(res: { setHeader(name: string, value: string): unknown }, filePath: string): void {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+  if (!INLINE_EXTENSIONS.has(path.extname(filePath).toLowerCase())) res.setHeader('Content-Disposition', 'attachment');
+}
+
 export class LocalStorage implements MediaStorage {
   readonly kind = 'local' as const;
 

@@ -420,6 +420,28 @@ describeServer(
       });
     }
 
+    it('serves uploads without sniffing or active content: only raster images inline (issue 13 #6)', async () => {
+      const page = Buffer.from('<html><body><script>document.title = document.cookie</script></body></html>');
+      const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+      const cases: Array<[Buffer, string, string, string | null]> = [
+        [PNG, 'tiny.png', 'image/png', null],
+        [page, 'page.html', 'text/html', 'attachment'],
+        [svg, 'logo.svg', 'image/svg+xml', 'attachment'],
+        [PDF, 'minutes.pdf', 'application/pdf', 'attachment'],
+        [page, 'noext', 'text/html', 'attachment'],
+      ];
+      for (const [data, filename, type, disposition] of cases) {
+        const res = await upload(srv, 1, KABIR, { attachment: { data, filename, type } });
+        expect(res.status, res.text).to.equal(201);
+        const served = await fetch(srv.baseUrl + new URL(JSON.parse(res.text).attachment).pathname);
+        expect(served.status).to.equal(200);
+        expect(
+          [served.headers.get('x-content-type-options'), served.headers.get('content-security-policy'), served.headers.get('content-disposition')],
+          filename,
+        ).to.deep.equal(['nosniff', "default-src 'none'; sandbox", disposition]);
+      }
+    });
+
     it('answers 413 JSON above MAX_UPLOAD_BYTES and keeps nothing', async () => {
       const before = await messageCount(srv);
       const existing = filesOnDisk().length;

@@ -141,6 +141,21 @@ describeServer('profile/fill/', { timeout: 120000, cloudinary: true }, (srv, { c
       400,
       '{"photo":["Upload a valid image. The file you uploaded was either not an image or a corrupted image."]}',
     ]);
+    // Bytes that only start like an image (a GIF-prefixed HTML page, a truncated PNG) are not one: decoded
+    // as Pillow would open them (issue 13 #6).
+    const fakes: Array<[string, Buffer]> = [
+      ['gif-page.gif', Buffer.from('GIF89a<html><body><script>alert(document.cookie)</script>, , ,</body></html>')],
+      ['half.png', PNG.subarray(0, 40)],
+      ['page.png', Buffer.concat([PNG.subarray(0, 16), Buffer.from('<html></html>')])],
+      ['logo.svg', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>')],
+    ];
+    for (const [filename, bytes] of fakes) {
+      const res = await send(srv.baseUrl, 'POST', retrofitMultipart(FULL, { name: 'photo', filename, type: 'image/gif', bytes }));
+      expect([res.status, res.text], filename).to.deep.equal([
+        400,
+        '{"photo":["Upload a valid image. The file you uploaded was either not an image or a corrupted image."]}',
+      ]);
+    }
     const json = await call(srv, 'POST', '/api/user/profile/fill/', KABIR, { domain: 'BACKEND', photo: 'http://x/y.png', hosteller: null });
     expect([json.status, json.text]).to.deep.equal([
       400,

@@ -1,32 +1,39 @@
 // FileField and ImageField (DRF 3.15 on Django's forms.ImageField): a submitted, non-empty file; for
-// images one Pillow would open (checked by signature).
+// images one that decodes as a raster image (Django opens it with Pillow; csi-chat decodes it with sharp).
+import sharp from 'sharp';
 import type { UploadedFile } from '../api.ts';
 import { makeField, type Field, type RequiredOf } from './field.ts';
 import { FieldError, isFile, MSG } from './input.ts';
 
-/** What Pillow would open: PNG, JPEG, GIF, WebP, BMP, TIFF, ICO (signature check). */
-function looksLikeImage(b: Buffer): boolean {
-  const starts = (sig: number[] | string, at = 0) => {
-    const bytes = typeof sig === 'string' ? [...Buffer.from(sig, 'latin1')] : sig;
-    return b.length >= at + bytes.length && bytes.every((x, i) => b[at + i] === x);
-  };
-  return (
-    starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) ||
-    starts([0xff, 0xd8, 0xff]) ||
-    starts('GIF87a') ||
-    starts('GIF89a') ||
-    (starts('RIFF') && starts('WEBP', 8)) ||
-    (starts('BM') && b.length > 26) ||
-    starts([0x49, 0x49, 0x2a, 0x00]) ||
-    starts([0x4d, 0x4d, 0x00, 0x2a]) ||
-    starts([0x00, 0x00, 0x01, 0x00])
-  );
+/**
+ * The formats an image field takes: those Pillow opens that the decoder reads (Pillow's BMP and ICO are not
+ * among them), never SVG (a document with scripts, not a raster image).
+ */
+const RASTER_FORMATS = new Set(['jpeg', 'png', 'gif', 'webp', 'tiff']);
+
+/**
+ * Django's ImageField opens and verifies the upload with Pillow; csi-chat decodes it with sharp (libvips):
+ * the file must be a whole raster image, not bytes that only start like one (a GIF-prefixed HTML page
+ * passed the signature check this replaced: issue 13 #6). Shrink-on-load to a tiny thumbnail keeps the
+ * work and memory small, and libvips runs off the event loop. Images over Pillow's decompression-bomb
+ * bound (2 × MAX_IMAGE_PIXELS) are refused as Django refuses them.
+ */
+export async function isDecodableImage(b: Buffer): Promise<boolean> {
+  try {
+    const image = sharp(b, { failOn: 'error', limitInputPixels: 2 * 89_478_485, sequentialRead: true, animated: false });
+    const meta = await image.metadata();
+    if (!meta.format || !RASTER_FORMATS.has(meta.format)) return false;
+    await image.resize(8, 8, { fit: 'inside' }).raw().toBuffer();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The messages an uploaded file gets from FileField (and ImageField when `image`), in DRF's order. */
-export function fileProblem(f: UploadedFile, image: boolean): string | null {
+export async function fileProblem(f: UploadedFile, image: boolean): Promise<string | null> {
   if (f.size === 0 || f.buffer.length === 0) return MSG.emptyFile;
-  if (image && !looksLikeImage(f.buffer)) return MSG.invalidImage;
+  if (image && !(await isDecodableImage(f.buffer))) return MSG.invalidImage;
   return null;
 }
 
@@ -34,9 +41,9 @@ function fileLike<const O extends { required?: boolean }>(kind: string, opts: O,
   const field = makeField<UploadedFile, RequiredOf<O>>({
     kind,
     rules: { required: opts.required ?? true, allowNull: false },
-    toInternal(data) {
+    async toInternal(data) {
       if (!isFile(data)) throw new FieldError([MSG.notAFile]);
-      const problem = fileProblem(data, image);
+      const problem = await fileProblem(data, image);
       if (problem) throw new FieldError([problem]);
       return data;
     },
