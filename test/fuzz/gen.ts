@@ -203,12 +203,17 @@ export function malformedJson(r: Rng): string {
   }
 }
 
+/** encodeURIComponent, with lone surrogates (which it refuses) replaced by U+FFFD as a UTF-8 encoder would. */
+export function encodeText(s: string): string {
+  return encodeURIComponent(s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'));
+}
+
 /** A path parameter's value for a converter: mostly small ids (existing rows), sometimes anything. */
 function paramValue(r: Rng, conv: string): string {
   if (conv === 'int') return String(r.chance(0.8) ? r.int(0, 12) : r.pick(EDGE_INTS.filter((n) => n >= 0).map((n) => BigInt(Math.floor(n)))));
   if (r.chance(0.6)) return String(r.int(0, 12));
   const s = randString(r).replace(/\//g, '_');
-  return encodeURIComponent(s.length ? s : 'x');
+  return encodeText(s.length ? s : 'x');
 }
 
 /** A concrete path for a route pattern. */
@@ -219,15 +224,8 @@ export function fillRoute(r: Rng, route: string): string {
 function encodeQsPart(r: Rng, s: string): string {
   // raw: stray % and unescaped punctuation as sloppy clients send them (bytes outside printable ASCII
   // are escaped still: they cannot be written in a request line)
-  if (r.chance(0.1))
-    return s
-      .replace(/[&#= ]/g, '_')
-      .replace(/[^\x21-\x7e]/gu, (c) => (c.length === 1 && c >= '\ud800' && c <= '\udfff' ? '%ED%A0%80' : encodeURIComponent(c)));
-  try {
-    return encodeURIComponent(s);
-  } catch {
-    return 'x'; // a lone surrogate cannot be encoded
-  }
+  if (r.chance(0.1)) return s.replace(/[&#= ]/g, '_').replace(/[^\x21-\x7e]/gu, (c) => encodeText(c));
+  return encodeText(s);
 }
 
 const QUERY_KEYS = ['page', 'page_size', 'limit', 'before', 'after', 'search', 'q', 'query', 'token', 'format', 'ordering', 'room', 'user_id'];

@@ -44,7 +44,13 @@ export async function runSurface(watch: Watch, spec: SurfaceSpec): Promise<numbe
           try {
             await spec.run(i);
           } catch (err) {
-            watch.fail(i, spec.describe(i), `the client failed: ${err instanceof Error ? err.message : String(err)}`);
+            let input: string;
+            try {
+              input = spec.describe(i);
+            } catch (e) {
+              input = `<input ${i} could not be described: ${String(e)}>`;
+            }
+            watch.fail(i, input, `the client failed: ${err instanceof Error ? err.message : String(err)}`);
           }
           watch.settle([i, ...inFlight]);
           inFlight.delete(i);
