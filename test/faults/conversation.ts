@@ -40,6 +40,9 @@ const DROPPED = /Too many|slow down|restarting/i;
 const RESENDS_PER_TICK = 1;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** client_ids are unique per run: claims kept in Redis outlive the database reset between runs, and a
+ * client_id of an earlier run stands for a message id that now names another row (or none). */
+const RUN = Date.now().toString(36);
 
 class Sender {
   socket: WsClient | null = null;
@@ -80,7 +83,7 @@ class Sender {
     const content = `${this.tag}-${this.ep.label}-${i}`;
     // At most one send without a client_id in flight: its error frame (which names no message) is then
     // unambiguously its own.
-    const clientId = i % 2 === 0 || this.oldestPlain() ? `${content}-cid` : null;
+    const clientId = i % 2 === 0 || this.oldestPlain() ? `${content}-${RUN}` : null;
     const p: Pending = { content, clientId, sentAt: Date.now() };
     this.pending.set(clientId ?? content, p);
     this.sent++;
@@ -300,7 +303,7 @@ export class Conversation {
     const s = this.senders[0];
     await s.recover(t0 + ms);
     const content = `${this.tag}-probe-${t0}`;
-    const clientId = `${content}-cid`;
+    const clientId = `${content}-${RUN}`;
     s.pending.set(clientId, { content, clientId, sentAt: t0 });
     s.sent++;
     s.socket!.send({ message: content, client_id: clientId });

@@ -22,6 +22,8 @@ const fdLimit = Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim()
 // Both ends of every socket live on this machine: this process holds the clients' descriptors.
 const COUNT = Math.min(wanted, Math.max(100, fdLimit - 1000));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// client_ids unique per run: a Redis claim store (REDIS_URL is inherited by the child) outlives the database reset.
+const RUN = Date.now().toString(36);
 
 function serverRssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -108,7 +110,7 @@ describeNeeding(`faults: ${COUNT} idle sockets on one server process [pg]`, [pos
     let seenByMeera = 0;
     for (let i = 0; i < SENDS; i++) {
       const t = Date.now();
-      kabir.send({ message: `idle-probe-${i}`, client_id: `idle-probe-${i}` });
+      kabir.send({ message: `idle-probe-${i}`, client_id: `idle-probe-${i}-${RUN}` });
       let gotAck = false;
       let gotEcho = false;
       while (!(gotAck && gotEcho) && Date.now() - t < 30000) {

@@ -50,7 +50,8 @@ describe(`faults: a consumer that stops reading [${backend}]`, function () {
     let floodAcked = 0;
     // The flood: 8 KiB sends with client_ids, in bursts of 50 whose acks are awaited (the socket's backlog bound).
     for (let i = 0; i < FLOOD; i += 50) {
-      for (let k = i; k < i + 50 && k < FLOOD; k++) flooder.send({ message: `slow-flood-${k} ${pad}`, client_id: `slow-flood-${k}` });
+      for (let k = i; k < i + 50 && k < FLOOD; k++)
+        flooder.send({ message: `slow-flood-${k} ${pad}`, client_id: `slow-flood-${k}-${Date.now().toString(36)}` });
       const want = Math.min(FLOOD, i + 50);
       const deadline = Date.now() + 30000;
       while (floodAcked < want && Date.now() < deadline) {
