@@ -221,6 +221,8 @@ export interface Figures {
   delivered: Record<string, number>;
   duplicatedStored: number;
   duplicatedDelivered: number;
+  /** Frames beyond the first, per receiver. */
+  duplicatedAt: Record<string, number>;
   lost: number;
   /** Acknowledged messages a receiver never got (summed over receivers). */
   undelivered: number;
@@ -342,9 +344,13 @@ export class Conversation {
     for (const n of storedCounts.values()) duplicatedStored += n - 1;
     let duplicatedDelivered = 0;
     const delivered: Record<string, number> = {};
+    const duplicatedAt: Record<string, number> = {};
     for (const r of this.receivers) {
       delivered[r.ep.label] = r.counts.size;
-      for (const n of r.counts.values()) duplicatedDelivered += n - 1;
+      let dup = 0;
+      for (const n of r.counts.values()) dup += n - 1;
+      duplicatedAt[r.ep.label] = dup;
+      duplicatedDelivered += dup;
     }
     const acked = this.senders.flatMap((s) => [...s.acked]);
     const refused = this.senders.flatMap((s) => [...s.refused]);
@@ -357,6 +363,7 @@ export class Conversation {
       delivered,
       duplicatedStored,
       duplicatedDelivered,
+      duplicatedAt,
       lost: acked.filter((c) => !storedCounts.has(c)).length,
       undelivered: this.receivers.reduce((n, r) => n + acked.filter((c) => !r.counts.has(c)).length, 0),
       untruthful: refused.filter((c) => storedCounts.has(c)).length,
@@ -380,7 +387,7 @@ export class Conversation {
 
 export function printFigures(scenario: string, f: Figures, extra = ''): void {
   const delivered = Object.entries(f.delivered)
-    .map(([k, v]) => `${k} ${v}`)
+    .map(([k, v]) => `${k} ${v}${f.duplicatedAt[k] ? ` (+${f.duplicatedAt[k]} twice)` : ''}`)
     .join(', ');
   console.log(
     `    [fault] ${scenario}: sent ${f.sent} / acknowledged ${f.acknowledged} / stored ${f.stored} / delivered ${delivered} / ` +
