@@ -315,6 +315,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (webConcurrency > 1 && !databaseUrl) {
     throw new ConfigError(`WEB_CONCURRENCY=${webConcurrency} needs DATABASE_URL: the embedded PGlite database belongs to one process`);
   }
+  const wsRateLimit = { perSecond: int(env, 'WS_RATE_PER_SECOND', 20, 1), burst: int(env, 'WS_RATE_BURST', 40, 1) };
   return {
     port: int(env, 'PORT', 8000, 0, 65535),
     host: str(env, 'HOST') ?? '0.0.0.0',
@@ -355,13 +356,17 @@ export function loadConfig(env: Env = process.env): Config {
     mediaRoot: path.resolve(str(env, 'MEDIA_ROOT') ?? path.join(dataDir, 'media')),
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 10 * 1024 * 1024, 1),
     wsMaxFrameBytes: int(env, 'WS_MAX_FRAME_BYTES', 64 * 1024, 128),
-    wsRateLimit: { perSecond: int(env, 'WS_RATE_PER_SECOND', 20, 1), burst: int(env, 'WS_RATE_BURST', 40, 1) },
+    wsRateLimit,
     wsSendBufferLimit: int(env, 'WS_SEND_BUFFER_BYTES', 4 * 1024 * 1024, 1024),
     wsPingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 20_000, 100),
     wsPingTimeoutMs: int(env, 'WS_PING_TIMEOUT_MS', 30_000, 100),
-    wsMaxPendingFrames: int(env, 'WS_MAX_PENDING_FRAMES', 100, 1),
+    // Defaults that follow a raised per-socket rate: a socket within WS_RATE_* never meets them alone.
+    wsMaxPendingFrames: int(env, 'WS_MAX_PENDING_FRAMES', Math.max(100, 2 * wsRateLimit.burst), 1),
     wsMaxSocketsPerUser: int(env, 'WS_MAX_SOCKETS_PER_USER', 20, 1),
-    wsUserRateLimit: { perSecond: int(env, 'WS_USER_RATE_PER_SECOND', 40, 1), burst: int(env, 'WS_USER_RATE_BURST', 80, 1) },
+    wsUserRateLimit: {
+      perSecond: int(env, 'WS_USER_RATE_PER_SECOND', 2 * wsRateLimit.perSecond, 1),
+      burst: int(env, 'WS_USER_RATE_BURST', 2 * wsRateLimit.burst, 1),
+    },
     dbTimeouts: {
       connectMs: int(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100),
       statementMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100),

@@ -89,7 +89,12 @@ export abstract class GroupConsumer implements Session, Recipient {
     }
     this.hub = up.hub;
     this.ctx.layer.register(this.channel, (m) => this.receive(m));
-    await Promise.all([this.ctx.layer.groupAdd(this.group, this.channel), this.ctx.sessions.track(this.userId, this)]);
+    try {
+      await Promise.all([this.ctx.layer.groupAdd(this.group, this.channel), this.ctx.sessions.track(this.userId, this)]);
+    } catch (err) {
+      this.leave(); // releases the user's socket place too
+      throw err;
+    }
     // From here every event of the group reaches this channel and is held: whatever the catch-up does not
     // read (stored after it began) arrives among the held events.
     let catchUp: CatchUp | null;
