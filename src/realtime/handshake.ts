@@ -127,7 +127,9 @@ export class HandshakeLookups {
 /** The active user of the handshake's `?token=`, or null (the socket is refused with 403). */
 export async function authenticateSocket(lookups: HandshakeLookups, query: string, roomId: number | null): Promise<SocketUser | null> {
   const key = tokenFromQuery(query);
-  if (!key) return null;
+  // A token key is 40 hex characters: a longer one matches nothing, and a NUL (`?token=%00`) cannot
+  // reach Postgres at all (the statement fails: the original's handshake crashed with a 500).
+  if (!key || key.length > 40 || key.includes('\u0000')) return null;
   const info = await lookups.lookup(key, roomId);
   return info && info.is_active ? info : null;
 }
