@@ -7,6 +7,7 @@ import type { UpgradeRequest } from '../realtime/router.ts';
 import type { LayerMessage } from '../layers/types.ts';
 import { GroupConsumer, type CatchUp } from '../realtime/groupConsumer.ts';
 import { CLOSE_ACCESS_REVOKED } from '../realtime/sessions.ts';
+import { SHUTTING_DOWN_ERROR } from '../realtime/socket.ts';
 import { parseQs } from '../drf/pagination.ts';
 import { androidSafe } from '../config.ts';
 import { authenticateSocket } from '../realtime/handshake.ts';
@@ -226,9 +227,21 @@ class ChatConsumer extends GroupConsumer {
   protected onText(text: string): Promise<void> {
     // A rejection must not end the chain: every later frame would be skipped.
     this.chain = this.chain
-      .then(() => this.handle(text))
+      .then(() => this.turn(text))
       .catch((err: unknown) => this.ctx.log.error({ err, roomId: this.roomId, userId: this.user.id }, 'chat frame handling failed'));
     return this.chain;
+  }
+
+  /**
+   * A frame's turn. Once shutdown has begun, a frame still waiting behind others is refused like one that
+   * arrives then (the sender sends it again once reconnected): only the frame being handled is finished.
+   * A busy socket can have many waiting (a client sending faster than its frames are stored, e.g. on a
+   * loaded machine); handling them all could outlast SHUTDOWN_GRACE_MS, and the process would be cut
+   * with messages stored and not yet fanned out (src/server/lifecycle.ts).
+   */
+  private turn(text: string): Promise<void> | void {
+    if (this.socket?.shuttingDown) return this.reply(SHUTTING_DOWN_ERROR);
+    return this.handle(text);
   }
 
   /** Frames accepted before a close are still carried out (a send the client made is not lost). */

@@ -148,6 +148,11 @@ export class ManagedSocket {
     }
   }
 
+  /** The process is shutting down: a client frame not yet handled must be answered SHUTTING_DOWN_ERROR. */
+  get shuttingDown(): boolean {
+    return this.hub.draining;
+  }
+
   /** A client frame is being handled (shutdown waits for this to end). */
   get handling(): boolean {
     return this.inFlight > 0;

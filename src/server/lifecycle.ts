@@ -4,7 +4,8 @@
 //   1. GET /healthz answers 503 and the listening socket closes: no new connection. On connections
 //      already open, a WebSocket handshake is refused with 503 and every HTTP response carries
 //      `Connection: close`.
-//   2. Sockets stop taking client frames (each is answered with SHUTTING_DOWN_ERROR, src/realtime/socket.ts);
+//   2. Sockets stop taking client frames (each is answered with SHUTTING_DOWN_ERROR, src/realtime/socket.ts,
+//      and so is a frame still waiting behind the one its socket is handling, src/chat/consumer.ts);
 //      the frames being handled finish: a message being stored is stored, fanned out through the
 //      channel layer, and its echo written. HTTP requests in flight finish.
 //   3. Sockets close with 1001 (going away, as daphne does on shutdown) and leave their groups.

@@ -189,6 +189,29 @@ describeNeeding('graceful shutdown of a real process (SIGTERM)', [postgresMissin
     ).to.equal(0);
   });
 
+  it('finishes only the frame a socket is handling: the frames waiting behind it are answered "not handled", not stored', async () => {
+    // A client that sends faster than its frames are stored (a loaded machine) has many waiting; handling
+    // them all during the drain outlasted SHUTDOWN_GRACE_MS (exit 1, messages stored but not fanned out).
+    const { proc, ws } = await start({ SHUTDOWN_GRACE_MS: '10000' });
+    const a = await WsClient.connect(`${ws}/ws/chat/1/?token=${KABIR}`);
+    const lock = await lockTables(['Chat_message']);
+    const texts = [1, 2, 3, 4, 5].map((i) => `queued at SIGTERM ${process.pid} #${i}`);
+    for (const text of texts) a.send({ message: text });
+    await new Promise((r) => setTimeout(r, 300)); // #1 waits on the lock, #2–#5 wait behind it
+
+    proc.signal('SIGTERM');
+    await proc.waitForLine(/shutting down: draining/);
+    await lock.release();
+    const frames = await a.take(5, 10000);
+    const exit = await proc.waitForExit(10000);
+    expect(exit.code, proc.output()).to.equal(0);
+
+    expect((frames[0].json as { message: string; is_self: boolean }).message).to.equal(texts[0]);
+    expect(frames.slice(1).map((f) => f.text)).to.deep.equal(Array(4).fill(SHUTTING_DOWN_ERROR));
+    const stored = await knex('Chat_message').whereIn('content', texts).select('content');
+    expect(stored.map((r: { content: string }) => r.content)).to.deep.equal([texts[0]]);
+  });
+
   it('a second SIGTERM while draining exits at once (1)', async () => {
     const { proc, ws } = await start({ SHUTDOWN_GRACE_MS: '20000' });
     const a = await WsClient.connect(`${ws}/ws/chat/1/?token=${KABIR}`);
