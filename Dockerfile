@@ -29,6 +29,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm rebuild && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY db ./db
+# The API documents (API_DOCS=true) take their examples from the recorded transcripts.
+COPY fixtures/golden ./fixtures/golden
 # The embedded database (no DATABASE_URL) and local media live under DATA_DIR=./data.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
