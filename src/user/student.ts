@@ -11,14 +11,13 @@ import { isTruthy } from '../python/builtins.ts';
 import * as q from './queries.ts';
 import { serializeStudent, studentSchema } from './serializers.ts';
 import { anyOf, bodyOf, detailBody, errorBody, fieldErrorsBody, json, MAIL_FAILED, messageBody, obj, T } from '../drf/openapi.ts';
-import { FORGOT_PASSWORD_DOCS, RESET_PASSWORD_DOCS } from './views.ts';
+import { passwordResetViews } from './views.ts';
 
 const TOKEN_ANSWER = obj({ token: { type: 'string', pattern: '^[0-9a-f]{40}$' }, message: { const: 'Student logged in successfully.' } });
 import { emailVerificationSerializer, splitFullName, studentLoginSerializer, studentRegistrationSerializer, USER_MSG } from './validation.ts';
 import { generateOtp, inTransactionWithMail, isUniqueViolation, sendOrFail } from './common.ts';
 import { existingAccountMail, verificationOtpMail } from './mails.ts';
 import { authenticate } from './auth.ts';
-import { forgotPassword, resetPassword } from './views.ts';
 import { GoogleTokenError } from './google.ts';
 import { burnsCodes, mayCheck } from './otpGuard.ts';
 
@@ -222,20 +221,7 @@ export const studentLogin = apiView({
   },
 });
 
-export const studentForgotPassword = apiView({
-  name: 'Student Forgot Password',
-  permission: 'any',
-  docs: FORGOT_PASSWORD_DOCS,
-  throttle: 'passwordReset',
-  methods: { POST: forgotPassword },
-});
-export const studentResetPassword = apiView({
-  name: 'Student Reset Password',
-  permission: 'any',
-  docs: RESET_PASSWORD_DOCS,
-  throttle: 'passwordReset',
-  methods: { POST: resetPassword },
-});
+export const { forgot: studentForgotPassword, reset: studentResetPassword } = passwordResetViews('Student Forgot Password', 'Student Reset Password');
 
 /** POST student/google-login/ — a verified Google ID token of an @akgec.ac.in account → the DRF token. */
 export const studentGoogleLogin = apiView({

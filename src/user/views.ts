@@ -174,7 +174,7 @@ export const register = apiView({
 // forgot-password/ and reset-password/
 
 /** POST forgot-password/ — ForgotPasswordOTPAPIView: a 6-digit OTP mailed, valid 10 minutes. */
-export async function forgotPassword(req: ApiRequest) {
+async function forgotPassword(req: ApiRequest) {
   const body = await readDict(req);
   const email = body.email;
   if (!isTruthy(email)) return { status: 400, body: { error: 'Email is required.' } };
@@ -190,7 +190,7 @@ export async function forgotPassword(req: ApiRequest) {
 }
 
 /** POST reset-password/ — ResetPasswordWithOTPAPIView: the OTP is checked and used once, in one transaction. */
-export async function resetPassword(req: ApiRequest) {
+async function resetPassword(req: ApiRequest) {
   const body = await readDict(req);
   const { email, otp, password } = body;
   if (!isTruthy(email) || !isTruthy(otp) || !isTruthy(password)) {
@@ -229,7 +229,7 @@ export async function resetPassword(req: ApiRequest) {
 }
 
 /** forgot-password/'s documentation (also student/forgot-password/). */
-export const FORGOT_PASSWORD_DOCS = {
+const FORGOT_PASSWORD_DOCS = {
   POST: {
     summary: 'Mail a 6-digit password reset code (valid 10 minutes)',
     body: { schema: { type: 'object', properties: { email: T.str }, required: ['email'] }, form: true },
@@ -243,7 +243,7 @@ export const FORGOT_PASSWORD_DOCS = {
 } as const;
 
 /** reset-password/'s documentation (also student/reset-password/). */
-export const RESET_PASSWORD_DOCS = {
+const RESET_PASSWORD_DOCS = {
   POST: {
     summary: 'Set a new password with the mailed code (used once)',
     body: {
@@ -257,20 +257,22 @@ export const RESET_PASSWORD_DOCS = {
   },
 } as const;
 
-export const forgotPasswordView = apiView({
-  name: 'Forgot Password Otpapi',
-  permission: 'any',
-  docs: FORGOT_PASSWORD_DOCS,
-  throttle: 'passwordReset',
-  methods: { POST: forgotPassword },
-});
-export const resetPasswordView = apiView({
-  name: 'Reset Password With Otpapi',
-  permission: 'any',
-  docs: RESET_PASSWORD_DOCS,
-  throttle: 'passwordReset',
-  methods: { POST: resetPassword },
-});
+/** forgot-password/ and reset-password/ under the original's view names (the student app declares the same
+ * two views under its own names: their OPTIONS answers differ only there). */
+export function passwordResetViews(forgotName: string, resetName: string) {
+  return {
+    forgot: apiView({
+      name: forgotName,
+      permission: 'any',
+      docs: FORGOT_PASSWORD_DOCS,
+      throttle: 'passwordReset',
+      methods: { POST: forgotPassword },
+    }),
+    reset: apiView({ name: resetName, permission: 'any', docs: RESET_PASSWORD_DOCS, throttle: 'passwordReset', methods: { POST: resetPassword } }),
+  };
+}
+
+export const { forgot: forgotPasswordView, reset: resetPasswordView } = passwordResetViews('Forgot Password Otpapi', 'Reset Password With Otpapi');
 
 // ---------------------------------------------------------------------------------------------
 // profile/fill/
