@@ -9,8 +9,8 @@
 //   - group_send: prune the group (now-86400) and read its members (one Lua script), bucket by queue
 //     key, one Lua script per send that prunes (now-60), checks capacity (100, full queues are skipped
 //     like Django) and ZADD + EXPIRE 60 per queue. group_add: ZADD + EXPIRE (one Lua script).
-//   - receive: one dedicated connection per process, BZPOPMIN on this process's queue, dispatch to
-//     every local channel listed in `__asgi_channel__`.
+//   - receive: one dedicated connection per process pops this process's queue and dispatches to every
+//     local channel listed in `__asgi_channel__` (how it pops and waits differs, see below).
 //
 // Choices that differ from a Django process but are invisible on the wire:
 //   - Batch draining: a Node process serves thousands of sockets from ONE queue whose capacity is 100
@@ -18,8 +18,22 @@
 //     up to `batchSize` messages per round trip (ZPOPMIN key N, lowest scores first, i.e. in order) and
 //     only blocks (BZPOPMIN) when the queue is empty; dispatch to sockets is synchronous (it only
 //     queues frames), so the queue is emptied every round trip.
-//   - No `$inflight` backup key: pop and dispatch happen in one process; nobody else reads the backup
-//     (docs/compat-notes.md §1.17 item 7 says it is optional).
+//   - Exactly-once receive across connection resets: channels_redis pops with BZPOPMIN and copies the
+//     member to a `$inflight` backup afterwards, so a reset between the pop and its reply loses the
+//     message. Here one Lua script pops a batch AND keeps it in `<queue>$inflight` (a list: batch id, then
+//     the members) until the next pop names that batch id as done; a reply lost to a reset (ioredis
+//     re-sends the command on reconnect) returns the same batch again instead of popping a new one.
+//     Nobody else reads our queue or its backup (docs/compat-notes.md §1.17 item 7), so the shape of the
+//     backup is ours to choose. A blocking pop cannot be made safe this way (BZPOPMIN cannot run inside
+//     a script), so an empty queue is waited on without popping: Redis client-side tracking (CLIENT
+//     TRACKING BCAST on the queue's name, redirected to a small RESP2 subscriber connection) tells us
+//     when a sender wrote to it, and a poll every `blockTimeout` seconds covers a lost notification.
+//     A Redis without tracking (before 6.0) is polled every 50 ms instead.
+//   - Replays are recognisable: the 12 random bytes that prefix a member (docs/compat-notes.md §1.5) are
+//     drawn once per group_send and reused for every queue it writes and for its replay from the outage
+//     buffer, and the receive loop drops a member whose prefix it dispatched recently. A group_send that
+//     timed out may still have reached Redis (a black-holed link delivers its bytes late); its replay then
+//     reaches a csi-chat process once. (A Django receiver has no such check: it may see it twice.)
 //   - Local short cut: members of a group that live in THIS process are delivered in-process from a
 //     local mirror of this process's memberships, not through this process's own Redis queue. The
 //     Redis memberships are still written exactly like Django (so Django senders reach us), our own
@@ -77,8 +91,10 @@ export interface RedisLayerOptions {
   expiry?: number;
   groupExpiry?: number;
   capacity?: number;
-  /** BZPOPMIN timeout in seconds (channels_redis: brpop_timeout = 5). */
+  /** Longest wait (s) for an empty queue before it is polled anyway (channels_redis: brpop_timeout = 5). */
   blockTimeout?: number;
+  /** How many recently dispatched member prefixes the receive loop remembers to drop replays. */
+  dedupeWindow?: number;
   /** Messages popped per round trip by the receive loop. */
   batchSize?: number;
   /** Group sends kept for the other processes while Redis is down. */
@@ -118,11 +134,17 @@ export interface RedisLayerStats {
   maxBatch: number;
   /** Queue keys a group_send could not write because their host was down (several hosts only). */
   hostUnreachable: number;
+  /** Members dropped by the receive loop because their prefix was dispatched already (a replay). */
+  duplicatesDropped: number;
+  /** Batches received again from `$inflight` because the reply of their pop was lost. */
+  inflightRedelivered: number;
 }
 
 interface Buffered {
   group: string;
   message: LayerMessage;
+  /** The member prefix of this group_send (the same on its first try and its replay). */
+  id: Buffer;
   at: number;
 }
 
@@ -174,6 +196,29 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
 return 1
 `;
 
+// The receive loop's pop (see header): KEYS[1] queue, KEYS[2] its `$inflight` backup; ARGV: count, the id of
+// the batch the caller has dispatched ('' at first), the id for a new batch, expiry. A backup the caller
+// has not dispatched (its pop's reply was lost) is returned again; otherwise it is dropped and up to
+// `count` members are popped (lowest scores first, i.e. in order), kept in the backup and returned.
+// Reply: {} when empty, else {batch id, member...}.
+const RECEIVE_LUA = `
+local kept = redis.call('LRANGE', KEYS[2], 0, -1)
+if #kept > 0 then
+  if kept[1] ~= ARGV[2] then return kept end
+  redis.call('DEL', KEYS[2])
+end
+local popped = redis.call('ZPOPMIN', KEYS[1], tonumber(ARGV[1]))
+if #popped == 0 then return {} end
+local out = {ARGV[3]}
+for i = 1, #popped, 2 do out[#out + 1] = popped[i] end
+redis.call('RPUSH', KEYS[2], unpack(out))
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
+return out
+`;
+
+/** Poll interval of an empty queue when Redis has no client-side tracking (before 6.0). */
+const UNTRACKED_POLL_MS = 50;
+
 /** At most this many channels per batched group_add command (Lua's unpack() has a stack limit). */
 const GROUP_ADD_BATCH = 1000;
 
@@ -183,6 +228,10 @@ interface PendingAdd {
   resolve(): void;
   reject(err: unknown): void;
 }
+
+type ReceiveRedis = Redis & {
+  csiReceiveBuffer(queue: string, inflight: string, count: number, doneId: string, newId: string, expiry: number): Promise<Buffer[]>;
+};
 
 type ScriptRedis = Redis & {
   csiGroupAddMany(key: string, expiry: number, ...scoresAndChannels: string[]): Promise<number>;
@@ -217,10 +266,11 @@ function randomPrefix(): Buffer {
   return out;
 }
 
-/** 12 random bytes + msgpack (docs/compat-notes.md §1.5). `undefined` values are left out, as JSON would. */
-export function serialize(message: Record<string, unknown>): Buffer {
+/** 12 random bytes + msgpack (docs/compat-notes.md §1.5). `undefined` values are left out, as JSON would.
+ * `prefix`: the group_send's own random bytes, shared by every queue it writes and by its replay. */
+export function serialize(message: Record<string, unknown>, prefix: Buffer = randomPrefix()): Buffer {
   const body = encode(message, { ignoreUndefined: true });
-  return Buffer.concat([randomPrefix(), body]);
+  return Buffer.concat([prefix, body]);
 }
 
 export function deserialize(member: Uint8Array): Record<string, unknown> {
@@ -292,13 +342,30 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     batches: 0,
     maxBatch: 0,
     hostUnreachable: 0,
+    duplicatesDropped: 0,
+    inflightRedelivered: 0,
   };
 
   private readonly nonLocal: string;
   private readonly shards: Shard[];
   /** The host of this process's queue: consistent_hash("specific.<cp>!"), where Django senders put our messages. */
   private readonly home: Shard;
-  private readonly rx: Redis;
+  private readonly rx: ReceiveRedis;
+  /** This process's queue backup (see RECEIVE_LUA). */
+  private readonly inflightKey: string;
+  /** RESP2 subscriber connection that receives the tracking notifications for our queue. */
+  private readonly wake: Redis;
+  /** CLIENT ID of `wake` while it is subscribed; null while it is not. */
+  private wakeId: number | null = null;
+  /** Tracking is armed on the current receive connection (notifications reach `wake`). */
+  private tracking = false;
+  /** Tracking unsupported by the server: poll instead. */
+  private untracked = false;
+  /** Set by every notification; the receive loop clears it before each pop. */
+  private woken = false;
+  private wakeWaiter: (() => void) | null = null;
+  /** Prefixes of the members dispatched recently (insertion order = age), to drop replays. */
+  private readonly recentIds = new Set<string>();
   private readonly handlers = new Map<string, ChannelHandler>();
   /** This process's memberships: group → channels, and channel → groups. */
   private readonly groups = new Map<string, Set<string>>();
@@ -323,6 +390,7 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     this.capacity = options.capacity ?? 100;
     this.opts = {
       blockTimeout: options.blockTimeout ?? 5,
+      dedupeWindow: options.dedupeWindow ?? 50_000,
       batchSize: options.batchSize ?? 100,
       outageBufferSize: options.outageBufferSize ?? 1000,
       refreshMs: options.refreshMs ?? 3600_000,
@@ -334,6 +402,7 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     this.log = options.log;
     this.nonLocal = `specific.${this.clientPrefix}!`;
     this.queueKey = this.prefix + this.nonLocal;
+    this.inflightKey = `${this.queueKey}$inflight`;
     const maxBackoff = this.opts.maxBackoffMs;
     const base: RedisOptions = {
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxBackoff) + Math.floor(Math.random() * 100),
@@ -364,16 +433,41 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
       return shard;
     });
     this.home = this.shards[consistentHash(this.nonLocal, this.shards.length)];
-    // The receive connection only ever runs ZPOPMIN/BZPOPMIN on the home host; it waits for reconnects itself.
+    // The receive connection only ever pops this process's queue on the home host; it waits for reconnects
+    // itself, and ioredis re-sends a pop whose reply a reset lost (RECEIVE_LUA makes that safe).
     this.rx = new Redis(this.home.url, {
       ...base,
       enableOfflineQueue: true,
       maxRetriesPerRequest: null,
       connectionName: `csi-chat:${this.clientPrefix}:rx`,
-    });
+    }) as ReceiveRedis;
+    this.rx.defineCommand('csiReceive', { numberOfKeys: 2, lua: RECEIVE_LUA });
     this.rx.on('error', (err) => this.log?.debug({ err: String(err) }, 'redis layer: receive connection error'));
-    this.rx.on('close', () => this.updateHealth());
-    this.rx.on('ready', () => this.updateHealth());
+    this.rx.on('close', () => {
+      this.tracking = false;
+      this.updateHealth();
+    });
+    this.rx.on('ready', () => {
+      this.updateHealth();
+      void this.armTracking();
+    });
+    // Tracking notifications arrive as pub/sub messages only under RESP2 (ioredis drops RESP3 'invalidate'
+    // pushes). A new connection has a new CLIENT ID, so it subscribes by hand and re-arms the tracking.
+    this.wake = new Redis(this.home.url, {
+      ...base,
+      protocol: 2,
+      autoResubscribe: false,
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      connectionName: `csi-chat:${this.clientPrefix}:wake`,
+    });
+    this.wake.on('error', (err) => this.log?.debug({ err: String(err) }, 'redis layer: wake-up connection error'));
+    this.wake.on('close', () => {
+      this.wakeId = null;
+      this.tracking = false;
+    });
+    this.wake.on('ready', () => void this.subscribeWake());
+    this.wake.on('messageBuffer', () => this.wakeUp());
   }
 
   /** Connects (waits up to connectWaitMs; starts degraded otherwise) and starts the receive loop. */
@@ -389,7 +483,7 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
           () => undefined,
         );
       });
-    await Promise.all([...this.shards.map((s) => wait(s.cmd)), wait(this.rx)]);
+    await Promise.all([...this.shards.map((s) => wait(s.cmd)), wait(this.rx), wait(this.wake)]);
     this.loop = this.receiveLoop();
     const down = this.shards.filter((s) => s.cmd.status !== 'ready');
     await Promise.all(this.shards.filter((s) => s.cmd.status === 'ready').map((s) => this.resync(s)));
@@ -572,18 +666,21 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     this.stats.groupSends++;
     const shortcut = this.opts.localShortcut;
     const shard = this.shardOfGroup(group);
+    const id = randomPrefix();
     if (!this.sendOk(shard)) {
       this.deliverLocalGroup(group, message);
-      this.bufferSend(shard, group, message);
+      this.bufferSend(shard, group, message, id);
       return;
     }
     if (shortcut) this.deliverLocalGroup(group, message);
     try {
-      await this.remoteGroupSend(shard, group, message, shortcut);
+      await this.remoteGroupSend(shard, group, message, shortcut, id);
     } catch (err) {
+      // Unknown outcome (a timeout may have reached Redis): replayed with the same id, which receivers drop
+      // if they had it already.
       this.onCommandFailure(shard, err);
       if (!shortcut) this.deliverLocalGroup(group, message);
-      this.bufferSend(shard, group, message);
+      this.bufferSend(shard, group, message, id);
     }
   }
 
@@ -645,7 +742,7 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
    * (consistent_hash of the non-local name). A queue host that is down loses that send for the processes
    * on it (they are cut off from every other process until it returns, as with one host); the others get it.
    */
-  private async remoteGroupSend(groupShard: Shard, group: string, message: LayerMessage, excludeSelf: boolean): Promise<void> {
+  private async remoteGroupSend(groupShard: Shard, group: string, message: LayerMessage, excludeSelf: boolean, id: Buffer): Promise<void> {
     const key = this.groupKey(group);
     const nowInt = Math.floor(Date.now() / 1000);
     const members = await groupShard.cmd.csiGroupMembers(key, nowInt - this.groupExpiry);
@@ -669,7 +766,7 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     const score = String(this.score());
     await Promise.all(
       [...byShard].map(async ([s, keys]) => {
-        const payloads = keys.map((k) => serialize({ ...message, __asgi_channel__: buckets.get(k)! }));
+        const payloads = keys.map((k) => serialize({ ...message, __asgi_channel__: buckets.get(k)! }, id));
         const caps = keys.map(() => this.capacity);
         let over: number;
         try {
@@ -690,8 +787,8 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     );
   }
 
-  private bufferSend(shard: Shard, group: string, message: LayerMessage) {
-    shard.buffer.push({ group, message, at: Date.now() });
+  private bufferSend(shard: Shard, group: string, message: LayerMessage, id: Buffer) {
+    shard.buffer.push({ group, message, id, at: Date.now() });
     this.stats.buffered++;
     while (shard.buffer.length > this.opts.outageBufferSize) {
       shard.buffer.shift();
@@ -704,27 +801,30 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
   private async receiveLoop(): Promise<void> {
     const batch = this.opts.batchSize;
     let idleBackoff = 50;
+    // The id of the last batch dispatched: the next pop tells the script it may drop that backup.
+    let doneId = '';
+    let nextId = 0;
     while (!this.closed) {
       try {
         if (this.rx.status !== 'ready' && this.rx.status !== 'connect') {
           await this.waitFor(this.rx, 'ready', 1000);
           continue;
         }
-        const popped = await this.rx.zpopminBuffer(this.queueKey, batch);
-        if (popped.length > 0) {
-          const n = popped.length / 2;
+        this.woken = false;
+        const newId = String(++nextId);
+        const reply = await this.rx.csiReceiveBuffer(this.queueKey, this.inflightKey, batch, doneId, newId, this.expiry);
+        idleBackoff = 50;
+        if (reply.length > 0) {
+          const id = reply[0].toString();
+          if (id !== newId) this.stats.inflightRedelivered++;
+          const n = reply.length - 1;
           this.stats.batches++;
           if (n > this.stats.maxBatch) this.stats.maxBatch = n;
-          for (let i = 0; i < popped.length; i += 2) this.dispatch(popped[i] as Buffer);
-          idleBackoff = 50;
+          for (let i = 1; i < reply.length; i++) this.dispatch(reply[i]);
+          doneId = id;
           continue;
         }
-        const one = await this.rx.bzpopminBuffer(this.queueKey, this.opts.blockTimeout);
-        if (one) {
-          this.stats.batches++;
-          this.dispatch(one[1]);
-        }
-        idleBackoff = 50;
+        if (!this.woken) await this.waitForWrite();
       } catch (err) {
         if (this.closed) break;
         this.log?.debug({ err: String(err) }, 'redis layer: receive failed, retrying');
@@ -732,6 +832,63 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
         idleBackoff = Math.min(idleBackoff * 2, this.opts.maxBackoffMs);
       }
     }
+  }
+
+  /** Until a sender writes to our queue (a tracking notification), or the poll interval passes. */
+  private waitForWrite(): Promise<void> {
+    const ms = this.tracking
+      ? this.opts.blockTimeout * 1000
+      : this.untracked
+        ? UNTRACKED_POLL_MS
+        : Math.min(UNTRACKED_POLL_MS * 4, this.opts.blockTimeout * 1000);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wakeWaiter = null;
+        resolve();
+      }, ms);
+      this.wakeWaiter = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private wakeUp() {
+    this.woken = true;
+    const w = this.wakeWaiter;
+    if (w) {
+      this.wakeWaiter = null;
+      w();
+    }
+  }
+
+  private async subscribeWake(): Promise<void> {
+    try {
+      const id = Number(await this.wake.client('ID'));
+      await this.wake.subscribe('__redis__:invalidate');
+      this.wakeId = id;
+      await this.armTracking();
+    } catch (err) {
+      this.log?.debug({ err: String(err) }, 'redis layer: wake-up subscription failed (polling until it reconnects)');
+    }
+  }
+
+  /** Tracking of our queue's name on the receive connection, notifications redirected to `wake`. Called
+   * whenever either connection is (re)established; then the queue is popped once (writes in between). */
+  private async armTracking(): Promise<void> {
+    if (this.closed || this.untracked || this.wakeId === null || this.rx.status !== 'ready') return;
+    const redirect = String(this.wakeId);
+    try {
+      await this.rx.client('TRACKING', 'OFF');
+      await this.rx.client('TRACKING', 'ON', 'REDIRECT', redirect, 'BCAST', 'PREFIX', this.queueKey, 'NOLOOP');
+      this.tracking = String(this.wakeId) === redirect;
+    } catch (err) {
+      if (/unknown (sub)?command/i.test(String(err))) {
+        this.untracked = true;
+        this.log?.warn({ err: String(err) }, `redis layer: no client-side tracking on this Redis; polling the queue every ${UNTRACKED_POLL_MS} ms`);
+      }
+    }
+    this.wakeUp();
   }
 
   private waitFor(emitter: EventEmitter, event: string, ms: number): Promise<void> {
@@ -748,6 +905,16 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
 
   private dispatch(member: Buffer) {
     this.stats.received++;
+    const id = member.toString('latin1', 0, RANDOM_PREFIX_LENGTH);
+    if (this.recentIds.has(id)) {
+      this.stats.duplicatesDropped++;
+      return;
+    }
+    this.recentIds.add(id);
+    if (this.recentIds.size > this.opts.dedupeWindow) {
+      const oldest = this.recentIds.values().next().value;
+      if (oldest !== undefined) this.recentIds.delete(oldest);
+    }
     let msg: Record<string, unknown>;
     try {
       msg = deserialize(member);
@@ -873,7 +1040,7 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
             if (Date.now() - item.at > this.expiry * 1000) {
               this.stats.droppedBuffered++;
             } else {
-              await this.remoteGroupSend(shard, item.group, item.message, true);
+              await this.remoteGroupSend(shard, item.group, item.message, true, item.id);
               this.stats.replayed++;
             }
             shard.buffer.shift();
@@ -949,9 +1116,12 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     this.healthy = false;
     this.handlers.clear();
     this.groups.clear();
+    this.recentIds.clear();
     this.channelGroups.clear();
     for (const s of this.shards) s.buffer.length = 0;
     this.rx.disconnect();
+    this.wake.disconnect();
+    this.wakeUp();
     await Promise.all(
       this.shards.map(async (s) => {
         await Promise.race([s.cmd.quit().catch(() => undefined), sleep(1000)]);
