@@ -77,7 +77,7 @@ export async function buildContext(config: Config, opts: BuildOptions = {}): Pro
   const online = opts.online ?? createOnlineRegistry(layer.kind === 'memory' ? null : config.redisUrls, log);
   const chatClientIds = opts.chatClientIds ?? createClientIdStore(layer.kind === 'memory' ? null : config.redisUrls, log);
   // Attempt counters are few and small: they live on the first host of the list.
-  const throttles = opts.throttles ?? createCounterStore(layer.kind === 'memory' ? null : (config.redisUrls[0] ?? null), log);
+  const throttles = opts.throttles ?? createCounterStore(layer.kind === 'memory' ? null : config.redisUrls, log);
   const ctx = assembleContext({
     config,
     log,

@@ -1,13 +1,16 @@
 // DRF-style throttles (rest_framework.throttling) and the counters behind every attempt limit of the
 // server: REST throttles per client address (login, OTP, password reset), the OTP attempt counter
 // (src/user/otpGuard.ts) and the admin log-in throttle (src/admin/throttle.ts). The counters live in
-// Redis when REDIS_URL is set — shared by every process, atomic (INCR) — else in the process.
+// Redis when REDIS_URL is set — shared by every process, atomic (INCR), each key on the host it hashes to
+// when REDIS_URL names several (src/layers/ring.ts: losing one host loses only its counters) — else in
+// the process.
 // Fixed windows: a key's count starts at its first hit and expires `windowSeconds` later; DRF keeps a
 // sliding list of timestamps instead, the answer is the same 429 with its text and Retry-After.
 import type { Request } from 'express';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config, ThrottleRate } from '../config.ts';
+import { RedisRing } from '../layers/ring.ts';
 import { ApiError } from './errors.ts';
 
 export interface CounterHit {
@@ -77,51 +80,66 @@ if ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) 
 return {n, ttl}`;
 
 export class RedisCounterStore implements CounterStore {
+  private readonly ring: RedisRing;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis | readonly Redis[],
     private readonly prefix = 'csichat:throttle:',
-  ) {}
+  ) {
+    this.ring = new RedisRing(redis);
+  }
 
   async hit(key: string, windowSeconds: number): Promise<CounterHit> {
-    const [count, ttl] = (await this.redis.eval(HIT_SCRIPT, 1, this.prefix + key, String(windowSeconds))) as [number, number];
+    const k = this.prefix + key;
+    const [count, ttl] = (await this.ring.forKey(k).eval(HIT_SCRIPT, 1, k, String(windowSeconds))) as [number, number];
     return { count: Number(count), ttlSeconds: Number(ttl) };
   }
 
   async peek(key: string): Promise<CounterHit> {
-    const [count, ttl] = await Promise.all([this.redis.get(this.prefix + key), this.redis.ttl(this.prefix + key)]);
+    const k = this.prefix + key;
+    const redis = this.ring.forKey(k);
+    const [count, ttl] = await Promise.all([redis.get(k), redis.ttl(k)]);
     if (count === null || ttl < 0) return { count: 0, ttlSeconds: 0 };
     return { count: Number(count), ttlSeconds: ttl };
   }
 
   async reset(key: string): Promise<void> {
-    await this.redis.del(this.prefix + key);
+    const k = this.prefix + key;
+    await this.ring.forKey(k).del(k);
   }
 
   async clear(): Promise<void> {
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await this.redis.del(...keys);
-    } while (cursor !== '0');
+    for (const redis of this.ring.clients) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 500);
+        cursor = next;
+        if (keys.length) await redis.del(...keys);
+      } while (cursor !== '0');
+    }
   }
 
   async close(): Promise<void> {
-    this.redis.disconnect();
+    this.ring.disconnect();
   }
 }
 
-export function createCounterStore(redisUrl: string | null, log: Logger): CounterStore {
-  if (!redisUrl) return new MemoryCounterStore();
-  const redis = new Redis(redisUrl, {
-    lazyConnect: true,
-    enableOfflineQueue: true,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 5000,
-    retryStrategy: (times) => Math.min(times * 200, 5000),
+/** `redisUrls`: REDIS_URL's hosts (one string: one host); none: this process only. */
+export function createCounterStore(redisUrls: string | readonly string[] | null, log: Logger): CounterStore {
+  const urls = redisUrls === null ? [] : typeof redisUrls === 'string' ? [redisUrls] : redisUrls;
+  if (!urls.length) return new MemoryCounterStore();
+  const clients = urls.map((url) => {
+    const redis = new Redis(url, {
+      lazyConnect: true,
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 5000,
+      retryStrategy: (times) => Math.min(times * 200, 5000),
+    });
+    redis.on('error', (err) => log.debug({ err }, 'throttle store redis error'));
+    return redis;
   });
-  redis.on('error', (err) => log.debug({ err }, 'throttle store redis error'));
-  return new RedisCounterStore(redis);
+  return new RedisCounterStore(clients);
 }
 
 /** DRF's Throttled: 429, "Request was throttled. Expected available in N second(s).", Retry-After: N. */

@@ -13,6 +13,7 @@ import { RedisChannelLayer } from '../../src/layers/redis.ts';
 import { consistentHash, RedisRing } from '../../src/layers/ring.ts';
 import type { LayerMessage } from '../../src/layers/types.ts';
 import { ConfigError, loadConfig, redisHosts } from '../../src/config.ts';
+import { createCounterStore } from '../../src/drf/throttling.ts';
 import { describeNeeding, redisMissing } from '../helpers/suites.ts';
 import { spawnServer } from '../helpers/serverProcess.ts';
 import { RedisServerProcess, freePort, testPrefix, until, sleep, prefixOnHost, groupOnHost } from '../helpers/redis.ts';
@@ -224,6 +225,31 @@ describeNeeding('Several Redis hosts: two redis-servers', [redisMissing], functi
     expect(await until(() => ib.got.some((m) => m.i === 2), 5000)).to.equal(true);
     expect(a.stats.hostUnreachable).to.be.at.least(1);
     expect(a.bufferedCount()).to.equal(0);
+  });
+
+  it('throttle and OTP counters live on the host their key hashes to; losing one host fails only its keys', async () => {
+    const store = createCounterStore(urls, pino({ level: 'silent' }));
+    try {
+      // one key on each host
+      const keys = [0, 1].map((h) => {
+        for (let i = 0; ; i++) if (consistentHash(`csichat:throttle:login:10.0.0.${i}`, 2) === h) return `login:10.0.0.${i}`;
+      });
+      for (const k of keys) {
+        expect((await store.hit(k, 60)).count).to.equal(1);
+        expect((await store.hit(k, 60)).count).to.equal(2);
+      }
+      expect(await raws[0].get(`csichat:throttle:${keys[0]}`)).to.equal('2');
+      expect(await raws[0].exists(`csichat:throttle:${keys[1]}`)).to.equal(0);
+      expect(await raws[1].get(`csichat:throttle:${keys[1]}`)).to.equal('2');
+      await hosts[1].kill();
+      expect((await store.hit(keys[0], 60)).count).to.equal(3);
+      let failed: unknown = null;
+      await store.hit(keys[1], 60).catch((err: unknown) => (failed = err));
+      expect(failed, 'a counter on the lost host').to.be.instanceOf(Error);
+      await store.clear().catch(() => undefined);
+    } finally {
+      await store.close();
+    }
   });
 
   it('one host unreachable at start-up: starts, logs which host, serves the groups on the other, joins it once it is up', async () => {
