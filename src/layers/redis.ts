@@ -879,8 +879,15 @@ export class RedisChannelLayer extends EventEmitter implements ChannelLayer {
     if (this.closed || this.untracked || this.wakeId === null || this.rx.status !== 'ready') return;
     const redirect = String(this.wakeId);
     try {
-      await this.rx.client('TRACKING', 'OFF');
-      await this.rx.client('TRACKING', 'ON', 'REDIRECT', redirect, 'BCAST', 'PREFIX', this.queueKey, 'NOLOOP');
+      // OFF then ON in one transaction: two calls at once (both connections came back) must not interleave
+      // into ON, ON (Redis refuses a prefix registered twice).
+      const replies = await this.rx
+        .multi()
+        .client('TRACKING', 'OFF')
+        .client('TRACKING', 'ON', 'REDIRECT', redirect, 'BCAST', 'PREFIX', this.queueKey, 'NOLOOP')
+        .exec();
+      const failed = replies?.find(([err]) => err)?.[0];
+      if (!replies || failed) throw failed ?? new Error('CLIENT TRACKING transaction aborted');
       this.tracking = String(this.wakeId) === redirect;
     } catch (err) {
       if (/unknown (sub)?command/i.test(String(err))) {
