@@ -408,6 +408,7 @@ class ChatConsumer extends GroupConsumer {
     if (claim.roomId !== this.roomId) throw new FrameError(ERR.clientIdOtherRoom);
     const row = await q.insertClaimedMessage(knex, { ...m, id: claim.id });
     if (row.inserted) return { row };
+    if (!row.claim_issued && row.prior_id === null) throw new FrameError(ERR.clientIdStale);
     // Not stored by this statement: stored before it began, by a concurrent attempt meanwhile, or refused.
     const stored =
       row.prior_id !== null

@@ -208,6 +208,9 @@ export interface ClaimedSocketMessage extends InsertedSocketMessage {
   prior_created_at: string | null;
   /** That row is this sender's message in this room (else the claim is stale: a restored database). */
   prior_ours: boolean | null;
+  /** The reserved id was issued by the sequence as it stands; false after a restore set it back (the claim
+   * is stale, and inserting it would collide with an id the sequence hands out later). */
+  claim_issued: boolean;
 }
 
 /**
@@ -227,12 +230,15 @@ export async function insertClaimedMessage(db: Db, m: NewSocketMessage & { id: n
        WHERE p.id = ?::integer AND p.room_id = ?
      ),
      prior AS (SELECT id, created_at, sender_id, room_id FROM "Chat_message" WHERE id = ?::integer),
+     issued AS (
+       SELECT ?::integer <= coalesce(pg_sequence_last_value(pg_get_serial_sequence('"Chat_message"', 'id')::regclass), 0) AS ok
+     ),
      ins AS (
        INSERT INTO "Chat_message" (id, message_type, content, attachment, reactions, is_deleted, is_edited, status,
          created_at, updated_at, parent_message_id, sender_id, room_id, is_pinned, pinned_at)
        SELECT ?::integer, ?, ?, ?, NULL, false, false, '{}'::jsonb, ?, ?, ?::integer, ?, ?, false, NULL
        WHERE EXISTS (SELECT 1 FROM member) AND (?::integer IS NULL OR EXISTS (SELECT 1 FROM parent))
-         AND NOT EXISTS (SELECT 1 FROM prior)
+         AND NOT EXISTS (SELECT 1 FROM prior) AND (SELECT ok FROM issued)
        ON CONFLICT (id) DO NOTHING
        RETURNING id, created_at
      ),
@@ -246,6 +252,7 @@ export async function insertClaimedMessage(db: Db, m: NewSocketMessage & { id: n
        (SELECT array_agg(user_id ORDER BY user_id) FROM men) AS mentioned,
        prior.id AS prior_id, prior.created_at AS prior_created_at,
        (prior.sender_id = ? AND prior.room_id = ?) AS prior_ours,
+       (SELECT ok FROM issued) AS claim_issued,
        parent.*
      FROM (SELECT 1) one
      LEFT JOIN ins ON true
@@ -257,6 +264,7 @@ export async function insertClaimedMessage(db: Db, m: NewSocketMessage & { id: n
       m.senderId,
       m.parentId,
       m.roomId,
+      m.id,
       m.id,
       m.id,
       m.messageType,

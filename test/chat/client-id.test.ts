@@ -272,6 +272,20 @@ describeServer('send_message with client_id', { env: { WS_RATE_PER_SECOND: '1000
     expect(await messagesAfterSeed(knex())).to.deep.equal([]);
   });
 
+  it('a claim whose id the sequence has not issued (restored database, sequence set back) is refused, and later sends do not collide', async () => {
+    const kabir = await room(KABIR);
+    const cid = fresh('ahead');
+    const last = Number((await knex().raw('SELECT last_value FROM "Chat_message_id_seq"')).rows[0].last_value);
+    // The claim was made before the restore: its id is beyond where the restored sequence stands.
+    await srv.ctx.chatClientIds.claim(3, cid, 1, async () => last + 1);
+    kabir.send({ message: 'after restore', client_id: cid });
+    expect(await kabir.nextJson(5000)).to.deep.equal({ error: ERR.clientIdStale, client_id: cid });
+    expect(await messagesAfterSeed(knex())).to.deep.equal([]);
+    // The sequence hands that id out next: a plain send takes it.
+    kabir.send({ message: 'plain' });
+    expect((await kabir.nextJson(5000)) as Record<string, unknown>).to.deep.include({ message: 'plain', id: last + 1 });
+  });
+
   it('without a client_id: no ack, the original frames', async () => {
     const kabir = await room(KABIR);
     kabir.send({ message: 'plain' });
