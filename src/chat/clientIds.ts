@@ -9,8 +9,8 @@
 // retries on two processes store one row, and a claim whose owner died — before its insert, or after the
 // commit but before answering — needs no expiry or takeover: the next retry inserts that id, or finds it.
 // A claim is kept (24 h) even when its insert was refused, so no second id can ever exist for the pair.
-import { Redis } from 'ioredis';
-import { RedisRing } from '../layers/ring.ts';
+import type { Redis } from 'ioredis';
+import { hostList, RedisRing, ringClients } from '../layers/ring.ts';
 import type { Logger } from 'pino';
 
 /** What a client_id stands for: the message id reserved for it, in the room it was first sent to. */
@@ -153,20 +153,9 @@ function parseClaim(text: string): ClientIdClaim {
 
 /** Redis when the channel layer is (so a retry on another process finds the claim), else this process. */
 export function createClientIdStore(redisUrls: string | readonly string[] | null, log: Logger): ClientIdStore {
-  const urls = redisUrls === null ? [] : typeof redisUrls === 'string' ? [redisUrls] : redisUrls;
+  const urls = hostList(redisUrls);
   if (!urls.length) return new MemoryClientIdStore();
-  const clients = urls.map((url) => {
-    const redis = new Redis(url, {
-      // Connected by the first send with a client_id: a deployment whose clients never send one needs none.
-      lazyConnect: true,
-      // A send with a client_id waits briefly for Redis, then is refused rather than stored without its guard.
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: 1,
-      commandTimeout: 5000,
-      retryStrategy: (times) => Math.min(times * 200, 5000),
-    });
-    redis.on('error', (err) => log.debug({ err }, 'client_id store redis error'));
-    return redis;
-  });
-  return new RedisClientIdStore(clients);
+  // Connected by the first send with a client_id (a deployment whose clients never send one needs none); a
+  // send with a client_id waits briefly for Redis, then is refused rather than stored without its guard.
+  return new RedisClientIdStore(ringClients(urls, 'client_id store', log, { lazyConnect: true, enableOfflineQueue: true, commandTimeout: 5000 }));
 }

@@ -7,10 +7,10 @@
 // Fixed windows: a key's count starts at its first hit and expires `windowSeconds` later; DRF keeps a
 // sliding list of timestamps instead, the answer is the same 429 with its text and Retry-After.
 import type { Request } from 'express';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config, ThrottleRate } from '../config.ts';
-import { RedisRing } from '../layers/ring.ts';
+import { hostList, RedisRing, ringClients } from '../layers/ring.ts';
 import { ApiError } from './errors.ts';
 
 export interface CounterHit {
@@ -126,20 +126,9 @@ export class RedisCounterStore implements CounterStore {
 
 /** `redisUrls`: REDIS_URL's hosts (one string: one host); none: this process only. */
 export function createCounterStore(redisUrls: string | readonly string[] | null, log: Logger): CounterStore {
-  const urls = redisUrls === null ? [] : typeof redisUrls === 'string' ? [redisUrls] : redisUrls;
+  const urls = hostList(redisUrls);
   if (!urls.length) return new MemoryCounterStore();
-  const clients = urls.map((url) => {
-    const redis = new Redis(url, {
-      lazyConnect: true,
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: 1,
-      commandTimeout: 5000,
-      retryStrategy: (times) => Math.min(times * 200, 5000),
-    });
-    redis.on('error', (err) => log.debug({ err }, 'throttle store redis error'));
-    return redis;
-  });
-  return new RedisCounterStore(clients);
+  return new RedisCounterStore(ringClients(urls, 'throttle store', log, { lazyConnect: true, enableOfflineQueue: true, commandTimeout: 5000 }));
 }
 
 /** DRF's Throttled: 429, "Request was throttled. Expected available in N second(s).", Retry-After: N. */

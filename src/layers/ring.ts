@@ -4,7 +4,8 @@
 // src/realtime/online.ts, client_id claims in src/chat/clientIds.ts) are spread with the same hash over
 // the same hosts, so losing one host loses only the keys on it (README: multiple Redis hosts).
 import zlib from 'node:zlib';
-import type { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
 
 /**
  * channels_redis's `_consistent_hash(value, ring_size)` (utils.py, 4.x; docs/compat-notes.md §1.10): 0 for one
@@ -44,4 +45,26 @@ export class RedisRing {
   disconnect(): void {
     for (const c of this.clients) c.disconnect();
   }
+}
+
+/** REDIS_URL's hosts as a list (one string: one host; null: none). */
+export function hostList(redisUrls: string | readonly string[] | null): readonly string[] {
+  return redisUrls === null ? [] : typeof redisUrls === 'string' ? [redisUrls] : redisUrls;
+}
+
+/**
+ * One client per host for csi-chat's own keys, with the options every such store uses: reconnect with a
+ * capped linear backoff, one retry per command, errors logged at debug as `<what> redis error` (a store's
+ * callers decide what an outage means). `options` adds the store's own (offline queue, timeouts).
+ */
+export function ringClients(urls: readonly string[], what: string, log: Logger, options: RedisOptions): Redis[] {
+  return urls.map((url) => {
+    const redis = new Redis(url, {
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times) => Math.min(times * 200, 5000),
+      ...options,
+    });
+    redis.on('error', (err) => log.debug({ err }, `${what} redis error`));
+    return redis;
+  });
 }

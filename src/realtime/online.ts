@@ -4,9 +4,9 @@
 // refreshed on a heartbeat so a crashed process's users expire on their own. With several Redis hosts
 // each user's key lives on the host its name hashes to (src/layers/ring.ts).
 import crypto from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { RedisRing } from '../layers/ring.ts';
+import { hostList, RedisRing, ringClients } from '../layers/ring.ts';
 
 export interface OnlineRegistry {
   connected(userId: number): void;
@@ -174,17 +174,7 @@ export class RedisOnlineRegistry implements OnlineRegistry {
 
 /** `redisUrls`: REDIS_URL's hosts (one string: one host); none: this process only. */
 export function createOnlineRegistry(redisUrls: string | readonly string[] | null, log: Logger): OnlineRegistry {
-  const urls = redisUrls === null ? [] : typeof redisUrls === 'string' ? [redisUrls] : redisUrls;
+  const urls = hostList(redisUrls);
   if (!urls.length) return new MemoryOnlineRegistry();
-  const clients = urls.map((url) => {
-    const redis = new Redis(url, {
-      lazyConnect: false,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      retryStrategy: (times) => Math.min(times * 200, 5000),
-    });
-    redis.on('error', (err) => log.debug({ err }, 'presence redis error'));
-    return redis;
-  });
-  return new RedisOnlineRegistry(clients, log);
+  return new RedisOnlineRegistry(ringClients(urls, 'presence', log, { lazyConnect: false, enableOfflineQueue: false }), log);
 }
