@@ -26,6 +26,13 @@ export interface ClientIdStore {
    * on any process, get the same claim.
    */
   claim(userId: number, clientId: string, roomId: number, reserve: () => Promise<number>): Promise<ClientIdClaim>;
+  /**
+   * Whether the caller is the one attempt of (userId, clientId) that publishes the stored message: true
+   * once per pair, false after. The attempt that stored it asks after its commit; a retry that finds it
+   * stored asks too, and wins only when the storing attempt never got that far (its connection broke
+   * after the commit), so the message reaches the room once.
+   */
+  takePublication(userId: number, clientId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -38,6 +45,7 @@ export const CLIENT_ID_TTL_SECONDS = 24 * 60 * 60;
 interface Entry {
   claim: Promise<ClientIdClaim>;
   expiresAt: number;
+  published?: boolean;
 }
 
 /**
@@ -80,6 +88,15 @@ export class MemoryClientIdStore implements ClientIdStore {
       this.remove(oldestUser, theirs, theirs.keys().next().value!);
     }
     return claim;
+  }
+
+  async takePublication(userId: number, clientId: string): Promise<boolean> {
+    const entry = this.byUser.get(userId)?.get(clientId);
+    // An entry evicted by the bounds: publish (a second broadcast is the lesser harm than none).
+    if (!entry) return true;
+    if (entry.published) return false;
+    entry.published = true;
+    return true;
   }
 
   private dropExpired(mine: Map<string, Entry>, now: number): void {
@@ -138,6 +155,11 @@ export class RedisClientIdStore implements ClientIdStore {
     const won = await redis.get(key);
     if (won === null) throw new Error('client_id claim vanished right after it was made');
     return parseClaim(won);
+  }
+
+  async takePublication(userId: number, clientId: string): Promise<boolean> {
+    const key = `${this.key(userId, clientId)}:published`;
+    return (await this.ring.forKey(key).set(key, '1', 'EX', this.ttlSeconds, 'NX')) === 'OK';
   }
 
   async close(): Promise<void> {

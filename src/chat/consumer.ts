@@ -357,34 +357,70 @@ class ChatConsumer extends GroupConsumer {
     } else {
       const once = await this.storeOnce(clientId, m);
       if ('earlier' in once) {
-        // Stored by an earlier attempt (and broadcast then): acknowledged again, not stored or broadcast twice.
-        return this.reply(messageAckFrame(clientId, once.earlier.id, utcIsoformat(once.earlier.createdAt)!));
+        // Stored by an earlier attempt: acknowledged again, never stored twice. Broadcast only if that attempt
+        // could not (its connection broke after the commit, so it answered "may not have been saved").
+        this.reply(messageAckFrame(clientId, once.earlier.id, utcIsoformat(once.earlier.createdAt)!));
+        if (!(await this.mayPublish(clientId, false))) return;
+        const stored = await q.storedSocketMessage(this.ctx.db.knex, { id: once.earlier.id, roomId: this.roomId });
+        if (stored)
+          await this.broadcastNewMessage(
+            stored,
+            stored,
+            (stored.mentioned ?? []).filter((id) => id !== this.user.id),
+          );
+        return;
       }
       row = once.row;
     }
     if (!row.is_member) throw new FrameError(ERR.notMember);
     if (parentId !== null && !row.parent_found) throw new FrameError(ERR.parentMissing);
     if (row.id === null || row.created_at === null) throw new Error('message insert returned no row');
-    if (clientId !== undefined) this.reply(messageAckFrame(clientId, row.id, utcIsoformat(row.created_at)!));
+    if (clientId !== undefined) {
+      this.reply(messageAckFrame(clientId, row.id, utcIsoformat(row.created_at)!));
+      // A retry that found this row while we were committing may have broadcast it already.
+      if (!(await this.mayPublish(clientId, true))) return;
+    }
+    const members = new Set(row.mentioned ?? []);
+    const notify = mentionIds.filter((id) => id !== this.user.id && members.has(id));
+    await this.broadcastNewMessage(
+      row,
+      { content: message as string, message_type: messageType, attachment: attachment as string | null, parent_message_id: parentId },
+      notify,
+    );
+  }
 
+  /** takePublication of the client_id store; when the store cannot answer, the attempt that stored the
+   * message publishes (as without a client_id) and a retry does not. */
+  private async mayPublish(clientId: string, stored: boolean): Promise<boolean> {
+    try {
+      return await this.ctx.chatClientIds.takePublication(this.user.id, clientId);
+    } catch (err) {
+      this.ctx.log.warn({ err, roomId: this.roomId }, 'client_id store unavailable: publication decided without it');
+      return stored;
+    }
+  }
+
+  /** The chat_message event of a stored message to the room, then the original's mention notifications. */
+  private async broadcastNewMessage(
+    row: q.InsertedSocketMessage,
+    fields: { content: string | null; message_type: string; attachment: string | null; parent_message_id: number | null },
+    notify: number[],
+  ): Promise<void> {
     const parent = row.p_id === null ? null : parentMessageObject(row as q.ParentRow, this.ctx.storage);
     const event: ChatMessageEvent = {
       type: 'chat_message',
-      message: message as string,
+      message: fields.content as string,
       sender: this.sender,
-      message_type: messageType,
-      attachment: attachment as string | null,
-      id: row.id,
+      message_type: fields.message_type,
+      attachment: fields.attachment,
+      id: row.id!,
       created_at: utcIsoformat(row.created_at)!,
       room: this.roomId,
-      parent_message_id: parentId,
+      parent_message_id: fields.parent_message_id,
       // Not read by Django consumers (they look the parent up); spares every csi-chat process the query.
       parent_message: parent,
     };
     await this.publish(event);
-
-    const members = new Set(row.mentioned ?? []);
-    const notify = mentionIds.filter((id) => id !== this.user.id && members.has(id));
     if (notify.length) await this.notifyMentioned(notify, row.room_name ?? '');
   }
 

@@ -286,6 +286,34 @@ export async function insertClaimedMessage(db: Db, m: NewSocketMessage & { id: n
   return found[0];
 }
 
+export interface StoredSocketMessage extends InsertedSocketMessage {
+  content: string | null;
+  message_type: string;
+  attachment: string | null;
+  parent_message_id: number | null;
+}
+
+/**
+ * A message of `roomId` as stored (not deleted), in the shape an insert returns plus its own fields: what a
+ * retry with a client_id publishes when the attempt that stored it could not (src/chat/consumer.ts).
+ */
+export async function storedSocketMessage(db: Db, a: { id: number; roomId: number }): Promise<StoredSocketMessage | null> {
+  const found = await rows<StoredSocketMessage>(
+    db,
+    `SELECT true AS is_member, true AS parent_found, m.id, m.created_at, m.content, m.message_type, m.attachment,
+       m.parent_message_id, r.name AS room_name,
+       (SELECT array_agg(user_id ORDER BY user_id) FROM "Chat_message_mentions" WHERE message_id = m.id) AS mentioned,
+       ${PARENT_COLUMNS}
+     FROM "Chat_message" m
+     JOIN "Chat_room" r ON r.id = m.room_id
+     LEFT JOIN "Chat_message" p ON p.id = m.parent_message_id AND p.room_id = m.room_id
+     LEFT JOIN "User_user" pu ON pu.id = p.sender_id
+     WHERE m.id = ? AND m.room_id = ? AND NOT m.is_deleted`,
+    [a.id, a.roomId],
+  );
+  return found[0] ?? null;
+}
+
 /** A stored message's id, created_at and whether it is `senderId`'s in `roomId` (a fresh read). */
 export async function storedMessage(
   db: Db,

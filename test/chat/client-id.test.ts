@@ -193,7 +193,7 @@ describeServer('send_message with client_id', { env: { WS_RATE_PER_SECOND: '1000
     expect(acks(b)).to.deep.equal(stored.map((m) => m.id));
   });
 
-  it('a claim whose owner died: before its insert, a retry stores it under the reserved id; after its commit, a retry acks it', async () => {
+  it('a claim whose owner died: before its insert, a retry stores it under the reserved id; after its commit, a retry acks it and broadcasts it once', async () => {
     const kabir = await room(KABIR);
     const riya = await room(RIYA);
     // Owner 1 claimed (reserved an id) and died before inserting.
@@ -218,9 +218,16 @@ describeServer('send_message with client_id', { env: { WS_RATE_PER_SECOND: '1000
       createdAt: nowTimestamp(),
     });
     expect(row.inserted).to.equal(true);
+    // The retry acks it and, since nobody broadcast it, broadcasts the stored message once (a retry's own
+    // frame text does not replace what was stored).
+    kabir.send({ message: 'committed (as resent)', client_id: after });
+    expect(await kabir.nextJson(5000)).to.deep.include({ action: 'message_ack', client_id: after, id: c2.id });
+    expect(await kabir.nextJson(5000)).to.deep.include({ id: c2.id, message: 'committed', is_self: true });
+    expect(await riya.nextJson(5000)).to.deep.include({ id: c2.id, message: 'committed', is_self: false });
     kabir.send({ message: 'committed', client_id: after });
     expect(await kabir.nextJson(5000)).to.deep.include({ action: 'message_ack', client_id: after, id: c2.id });
     expect(await riya.silence(300)).to.deep.equal([]);
+    expect(await kabir.silence(100)).to.deep.equal([]);
     expect((await messagesAfterSeed(knex())).map((m) => [m.id, m.content])).to.deep.equal([
       [claimed.id, 'resent'],
       [c2.id, 'committed'],
@@ -329,6 +336,14 @@ describe('MemoryClientIdStore bounds', () => {
       );
     expect(s.entries).to.equal(2);
     expect((await s.claim(1, 'y', 7, reserve)).id).to.be.a('number');
+  });
+
+  it('takePublication: true once per claim, false after', async () => {
+    const store = new MemoryClientIdStore();
+    await store.claim(1, 'x', 1, async () => 40);
+    expect(await store.takePublication(1, 'x')).to.equal(true);
+    expect(await store.takePublication(1, 'x')).to.equal(false);
+    expect(await store.takePublication(2, 'x')).to.equal(true); // no claim (evicted): publish rather than lose it
   });
 
   it('expires after 24 hours, keeps at most perUser per user and total overall (oldest first)', async () => {
@@ -458,6 +473,14 @@ for (const backend of backends()) {
       } finally {
         raw.disconnect();
       }
+    });
+
+    it('one publication per client_id over both processes, however many attempts ask at once', async () => {
+      const cid = fresh('publish');
+      const asks = Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).ctx.chatClientIds.takePublication(9, cid));
+      expect((await Promise.all(asks)).filter(Boolean)).to.have.length(1);
+      expect(await b.ctx.chatClientIds.takePublication(9, cid)).to.equal(false);
+      expect(await a.ctx.chatClientIds.takePublication(9, fresh('other'))).to.equal(true);
     });
   });
 }
