@@ -5,13 +5,15 @@
 import type { WebSocket, RawData } from 'ws';
 import { pythonDumps } from '../python/json.ts';
 import type { SocketHub } from './hub.ts';
+import { WireText } from './wire.ts';
 
 export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 
-/** A frame to write: text now (a Buffer holds UTF-8 text, encoded once for many sockets), or text once a
- * lookup finishes (null = nothing to write). Always sent as a text frame. */
-export type Frame = string | Buffer;
+/** A frame to write: text now (a Buffer holds UTF-8 text, encoded once for many sockets; a WireText is
+ * also framed once, wire.ts), or text once a lookup finishes (null = nothing to write). Always sent as a
+ * text frame. */
+export type Frame = string | Buffer | WireText;
 export type Outgoing = Frame | Promise<Frame | null>;
 
 const TEXT_FRAME = { binary: false } as const;
@@ -70,6 +72,27 @@ function onWsPong(this: WebSocket): void {
 function onWsClose(this: WebSocket): void {
   (this as Tagged)[MANAGED].finish();
 }
+/** The parts of a ws WebSocket that a pre-framed write depends on (ws 8: lib/websocket.js, lib/sender.js). */
+interface WsInternals {
+  _socket?: RawSocket;
+  _extensions?: Record<string, unknown>;
+  /** The sender's state: 0 (DEFAULT) when nothing waits in its queue (only compression or a Blob queue). */
+  _sender?: { _state?: unknown };
+}
+
+interface RawSocket {
+  cork(): void;
+  uncork(): void;
+  write(chunk: Buffer): boolean;
+}
+
+/** Whether pre-framed bytes may go straight to the socket: no extension was negotiated (a frame of
+ * permessage-deflate has RSV1 set and a compressed payload) and ws can tell its queue is empty. */
+function writesRaw(ws: WebSocket): boolean {
+  const w = ws as unknown as WsInternals;
+  return !!w._socket && !!w._extensions && Object.keys(w._extensions).length === 0 && w._sender?._state === 0;
+}
+
 function onWsError(this: WebSocket, err: Error): void {
   const s = (this as Tagged)[MANAGED];
   s.hub.log.debug({ err }, 'websocket error');
@@ -229,7 +252,11 @@ export class ManagedSocket {
     }
     if (!this.corked) this.cork();
     const before = this.ws.bufferedAmount;
-    this.ws.send(text, TEXT_FRAME);
+    if (!(text instanceof WireText)) this.ws.send(text, TEXT_FRAME);
+    // The frame's bytes as ws would write them (wire.ts), in one write; in ws's order, since nothing waits
+    // in its queue. ws.bufferedAmount counts them (the socket's writable length).
+    else if (writesRaw(this.ws)) (this.ws as unknown as WsInternals)._socket!.write(text.wire);
+    else this.ws.send(text.payload, TEXT_FRAME);
     if (this.corked) this.corkedBytes += this.ws.bufferedAmount - before;
     this.hub.stats.framesOut += 1;
   }
@@ -241,7 +268,7 @@ export class ManagedSocket {
   private corkedBytes = 0;
 
   private cork(): void {
-    const raw = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    const raw = (this.ws as unknown as WsInternals)._socket;
     if (!raw) return;
     raw.cork();
     this.corked = true;
@@ -253,7 +280,7 @@ export class ManagedSocket {
     if (!this.corked) return;
     this.corked = false;
     this.corkedBytes = 0;
-    (this.ws as unknown as { _socket?: { uncork(): void } })._socket?.uncork();
+    (this.ws as unknown as WsInternals)._socket?.uncork();
   }
 
   close(code?: number): void {
