@@ -86,12 +86,16 @@ interface RawSocket {
   write(chunk: Buffer): boolean;
 }
 
-/** Whether pre-framed bytes may go straight to the socket: no extension was negotiated (a frame of
- * permessage-deflate has RSV1 set and a compressed payload) and ws can tell its queue is empty. */
-function writesRaw(ws: WebSocket): boolean {
+/** The socket pre-framed bytes may go to: none when an extension was negotiated (with permessage-deflate
+ * ws may hold a frame back while it compresses it), or when this ws does not look like ws 8's. */
+function rawSocketOf(ws: WebSocket): RawSocket | null {
   const w = ws as unknown as WsInternals;
-  return !!w._socket && !!w._extensions && Object.keys(w._extensions).length === 0 && w._sender?._state === 0;
+  if (!w._socket || !w._extensions || Object.keys(w._extensions).length > 0 || w._sender?._state !== 0) return null;
+  return w._socket;
 }
+
+/** Nothing waits in ws's queue (its sender is in its DEFAULT state): a write now keeps ws's order. */
+const senderIdle = (ws: WebSocket) => (ws as unknown as WsInternals)._sender?._state === 0;
 
 function onWsError(this: WebSocket, err: Error): void {
   const s = (this as Tagged)[MANAGED];
@@ -114,6 +118,8 @@ export class ManagedSocket {
   private dequeuedTotal = 0;
   lastActivity = Date.now();
   pingSentAt = 0;
+  /** Where a WireText's bytes are written (null: ws frames its payload, see rawSocketOf). */
+  private readonly raw: RawSocket | null;
   closed = false;
 
   constructor(
@@ -124,6 +130,7 @@ export class ManagedSocket {
     private readonly userId: number | null = null,
   ) {
     (ws as Tagged)[MANAGED] = this;
+    this.raw = rawSocketOf(ws);
     ws.on('message', onWsMessage);
     ws.on('pong', onWsPong);
     ws.on('close', onWsClose);
@@ -241,23 +248,27 @@ export class ManagedSocket {
   }
 
   private write(text: Frame): void {
-    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    const ws = this.ws;
+    if (this.closed || ws.readyState !== ws.OPEN) return;
+    const buffered = ws.bufferedAmount;
     // Bytes written this turn sit in the corked socket until the hub uncorks it: not a backlog.
-    if (this.ws.bufferedAmount - this.corkedBytes > this.hub.limits.sendBufferBytes) {
+    if (buffered - this.corkedBytes > this.hub.limits.sendBufferBytes) {
       // The reader cannot keep up: drop it rather than hold the room's frames in memory.
-      this.hub.log.warn({ buffered: this.ws.bufferedAmount }, 'closing a slow websocket reader');
+      this.hub.log.warn({ buffered }, 'closing a slow websocket reader');
       this.hub.stats.slowClosed += 1;
       this.close(CLOSE_TRY_AGAIN_LATER);
       return;
     }
     if (!this.corked) this.cork();
-    const before = this.ws.bufferedAmount;
-    if (!(text instanceof WireText)) this.ws.send(text, TEXT_FRAME);
-    // The frame's bytes as ws would write them (wire.ts), in one write; in ws's order, since nothing waits
-    // in its queue. ws.bufferedAmount counts them (the socket's writable length).
-    else if (writesRaw(this.ws)) (this.ws as unknown as WsInternals)._socket!.write(text.wire);
-    else this.ws.send(text.payload, TEXT_FRAME);
-    if (this.corked) this.corkedBytes += this.ws.bufferedAmount - before;
+    if (text instanceof WireText && this.raw !== null && senderIdle(ws)) {
+      // The frame's bytes as ws would write them (wire.ts), in one write; in ws's order, since nothing
+      // waits in its queue. ws.bufferedAmount counts them (the socket's writable length).
+      this.raw.write(text.wire);
+      if (this.corked) this.corkedBytes += text.wire.length;
+    } else {
+      ws.send(text instanceof WireText ? text.payload : text, TEXT_FRAME);
+      if (this.corked) this.corkedBytes += ws.bufferedAmount - buffered;
+    }
     this.hub.stats.framesOut += 1;
   }
 
