@@ -1,5 +1,7 @@
 // Top self-time functions of a V8 .cpuprofile (from `node --cpu-prof`, e.g. `bench/run.ts … --prof`).
-//   node --import tsx bench/profile-top.ts bench/out/prof/<tag>/CPU.*.cpuprofile [--top 25]
+//   node --import tsx bench/profile-top.ts bench/out/prof/<tag>/CPU.*.cpuprofile [--top 25] [--from S] [--to S]
+// --from / --to keep the samples between S seconds after the profile's start and S seconds (e.g. leave out the
+// server's start-up: module compilation is a second or two of a short run).
 import fs from 'node:fs';
 import path from 'node:path';
 import { num, parseFlags } from './common.ts';
@@ -13,6 +15,8 @@ interface Node {
 
 const { pos, flags } = parseFlags(process.argv.slice(2));
 const top = num(flags, 'top', 25);
+const fromUs = num(flags, 'from', 0) * 1e6;
+const toUs = num(flags, 'to', Infinity) * 1e6;
 for (const file of pos) {
   const prof = JSON.parse(fs.readFileSync(file, 'utf8')) as {
     nodes: Node[];
@@ -22,7 +26,12 @@ for (const file of pos) {
     endTime: number;
   };
   const self = new Map<number, number>();
-  prof.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)));
+  let at = 0;
+  prof.samples.forEach((id, i) => {
+    const d = prof.timeDeltas[i] ?? 0;
+    at += d;
+    if (at >= fromUs && at <= toUs) self.set(id, (self.get(id) ?? 0) + d);
+  });
   const byFn = new Map<string, number>();
   const byFile = new Map<string, number>();
   let total = 0;
@@ -49,7 +58,8 @@ for (const file of pos) {
   const idle = byFn.get('(idle) ') ?? 0;
   const busy = total - idle;
   const pct = (t: number) => ((100 * t) / busy).toFixed(1).padStart(5) + '%';
-  console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (percentages are of busy time)`);
+  const window = fromUs > 0 || toUs < Infinity ? ` (${fromUs / 1e6}–${toUs === Infinity ? 'end' : toUs / 1e6} s)` : '';
+  console.log(`${file}${window}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (percentages are of busy time)`);
   byFn.delete('(idle) ');
   byFile.delete('(native/V8: (idle))');
   console.log('  by function (self time):');

@@ -4,6 +4,7 @@
 // each member's socket gets (src/realtime/fanout.ts). A new event type is one interface and one entry.
 import type { AppContext } from '../context.ts';
 import { eventType, type EventTable } from '../realtime/fanout.ts';
+import { WireText } from '../realtime/wire.ts';
 import { androidSafe } from '../config.ts';
 import {
   chatMessageFrames,
@@ -82,13 +83,13 @@ export interface ChatMessagePinnedEvent {
 export type ChatEvent =
   ChatMessageEvent | ChatMessageEditedEvent | ChatMessageDeletedEvent | ChatMessageReactedEvent | ChatTypingEvent | ChatMessagePinnedEvent;
 
-/** A chat_message's two frames as UTF-8 bytes, encoded once for every local socket. */
+/** A chat_message's two frames as wire bytes, encoded and framed once for every local socket. */
 interface PreparedChat {
-  self: Buffer;
-  other: Buffer;
+  self: WireText;
+  other: WireText;
 }
 
-const encodeChat = (f: ChatMessageFrames): PreparedChat => ({ self: Buffer.from(f.self), other: Buffer.from(f.other) });
+const encodeChat = (f: ChatMessageFrames): PreparedChat => ({ self: new WireText(f.self), other: new WireText(f.other) });
 
 const fromSelf = (e: { sender: SenderRef }, userId: number) => e.sender.id === userId;
 
@@ -111,9 +112,9 @@ function renderChatMessage(e: ChatMessageEvent, ctx: AppContext): PreparedChat |
 
 /** Events whose frame is the same for every member. */
 const sameForAll = <E extends ChatEvent>(required: readonly (keyof E & string)[], frame: (e: E) => string, doc: { summary: string; frame: object }) =>
-  eventType<E, Buffer>({
+  eventType<E, WireText>({
     required,
-    render: (e) => Buffer.from(frame(e)),
+    render: (e) => new WireText(frame(e)),
     pick: (bytes) => bytes,
     doc: doc as { summary: string; frame: Record<string, unknown> },
   });
@@ -143,10 +144,10 @@ export const CHAT_EVENTS: EventTable = {
     summary: 'A message was pinned or unpinned (pin_message)',
     frame: pinnedFrameSchema,
   }),
-  chat_typing: eventType<ChatTypingEvent, Buffer>({
+  chat_typing: eventType<ChatTypingEvent, WireText>({
     required: ['sender', 'is_typing'],
     objects: ['sender'],
-    render: (e) => Buffer.from(typingFrame(e)),
+    render: (e) => new WireText(typingFrame(e)),
     // The typist's own sockets get nothing, as in the original.
     pick: (bytes, e, to) => (fromSelf(e, to.userId) ? null : bytes),
     doc: { summary: "Someone started or stopped typing (typing / stop_typing), to every socket but the typist's", frame: typingFrameSchema },

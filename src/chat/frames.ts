@@ -52,19 +52,22 @@ export interface ChatMessageFrames {
  * sender is the REST user shape, which has none: its first_name, as socket sends give).
  */
 export function chatMessageFrames(e: ChatMessageEvent, parent: ParentObject | null, appSafe = false): ChatMessageFrames {
-  const frame = (isSelf: boolean) =>
-    pythonDumps({
-      message: appSafe ? (e.message ?? '') : e.message,
-      sender: appSafe ? senderWithName(e.sender) : e.sender,
-      message_type: e.message_type,
-      id: e.id,
-      is_self: isSelf,
-      attachment: e.attachment ?? null,
-      created_at: e.created_at,
-      room: e.room,
-      parent_message: appSafe && parent && parent.content === null ? { ...parent, content: '' } : parent,
-    });
-  return { self: frame(true), other: frame(false) };
+  // The two variants differ only in is_self: the keys before and after it are written once. json.dumps of a
+  // dict is "{" + its items joined by ", " + "}", so the pieces join to exactly the whole dict's text
+  // (neither piece is empty: `message` and `attachment` are always there).
+  const head = pythonDumps({
+    message: appSafe ? (e.message ?? '') : e.message,
+    sender: appSafe ? senderWithName(e.sender) : e.sender,
+    message_type: e.message_type,
+    id: e.id,
+  }).slice(0, -1);
+  const tail = pythonDumps({
+    attachment: e.attachment ?? null,
+    created_at: e.created_at,
+    room: e.room,
+    parent_message: appSafe && parent && parent.content === null ? { ...parent, content: '' } : parent,
+  }).slice(1);
+  return { self: `${head}, "is_self": true, ${tail}`, other: `${head}, "is_self": false, ${tail}` };
 }
 
 /** A sender dict with a `name`: socket senders have one; the upload view's REST shape gets its first_name. */

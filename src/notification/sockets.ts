@@ -5,6 +5,7 @@ import type { UpgradeRequest } from '../realtime/router.ts';
 import { GroupConsumer } from '../realtime/groupConsumer.ts';
 import { authenticateSocket } from '../realtime/handshake.ts';
 import { eventType, type EventTable } from '../realtime/fanout.ts';
+import { WireText } from '../realtime/wire.ts';
 import { pythonDumps } from '../python/json.ts';
 import type { LayerMessage } from '../layers/types.ts';
 import { notificationGroup } from './service.ts';
@@ -16,9 +17,9 @@ interface SendNotificationEvent extends LayerMessage {
 
 /** The consumer's one handler, send_notification: {"notification": …}, the same bytes for every socket. */
 export const NOTIFICATION_EVENTS: EventTable = {
-  send_notification: eventType<SendNotificationEvent, Buffer>({
+  send_notification: eventType<SendNotificationEvent, WireText>({
     required: ['notification'],
-    render: (e) => Buffer.from(pythonDumps({ notification: e.notification })),
+    render: (e) => new WireText(pythonDumps({ notification: e.notification })),
     pick: (bytes) => bytes,
     doc: {
       summary: 'A notification for this user (a chat mention, an event or task notice), as stored',

@@ -5,13 +5,15 @@
 import type { WebSocket, RawData } from 'ws';
 import { pythonDumps } from '../python/json.ts';
 import type { SocketHub } from './hub.ts';
+import { WireText } from './wire.ts';
 
 export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 
-/** A frame to write: text now (a Buffer holds UTF-8 text, encoded once for many sockets), or text once a
- * lookup finishes (null = nothing to write). Always sent as a text frame. */
-export type Frame = string | Buffer;
+/** A frame to write: text now (a Buffer holds UTF-8 text, encoded once for many sockets; a WireText is
+ * also framed once, wire.ts), or text once a lookup finishes (null = nothing to write). Always sent as a
+ * text frame. */
+export type Frame = string | Buffer | WireText;
 export type Outgoing = Frame | Promise<Frame | null>;
 
 const TEXT_FRAME = { binary: false } as const;
@@ -70,6 +72,31 @@ function onWsPong(this: WebSocket): void {
 function onWsClose(this: WebSocket): void {
   (this as Tagged)[MANAGED].finish();
 }
+/** The parts of a ws WebSocket that a pre-framed write depends on (ws 8: lib/websocket.js, lib/sender.js). */
+interface WsInternals {
+  _socket?: RawSocket;
+  _extensions?: Record<string, unknown>;
+  /** The sender's state: 0 (DEFAULT) when nothing waits in its queue (only compression or a Blob queue). */
+  _sender?: { _state?: unknown };
+}
+
+interface RawSocket {
+  cork(): void;
+  uncork(): void;
+  write(chunk: Buffer): boolean;
+}
+
+/** The socket pre-framed bytes may go to: none when an extension was negotiated (with permessage-deflate
+ * ws may hold a frame back while it compresses it), or when this ws does not look like ws 8's. */
+function rawSocketOf(ws: WebSocket): RawSocket | null {
+  const w = ws as unknown as WsInternals;
+  if (!w._socket || !w._extensions || Object.keys(w._extensions).length > 0 || w._sender?._state !== 0) return null;
+  return w._socket;
+}
+
+/** Nothing waits in ws's queue (its sender is in its DEFAULT state): a write now keeps ws's order. */
+const senderIdle = (ws: WebSocket) => (ws as unknown as WsInternals)._sender?._state === 0;
+
 function onWsError(this: WebSocket, err: Error): void {
   const s = (this as Tagged)[MANAGED];
   s.hub.log.debug({ err }, 'websocket error');
@@ -91,6 +118,8 @@ export class ManagedSocket {
   private dequeuedTotal = 0;
   lastActivity = Date.now();
   pingSentAt = 0;
+  /** Where a WireText's bytes are written (null: ws frames its payload, see rawSocketOf). */
+  private readonly raw: RawSocket | null;
   closed = false;
 
   constructor(
@@ -101,6 +130,7 @@ export class ManagedSocket {
     private readonly userId: number | null = null,
   ) {
     (ws as Tagged)[MANAGED] = this;
+    this.raw = rawSocketOf(ws);
     ws.on('message', onWsMessage);
     ws.on('pong', onWsPong);
     ws.on('close', onWsClose);
@@ -218,19 +248,27 @@ export class ManagedSocket {
   }
 
   private write(text: Frame): void {
-    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    const ws = this.ws;
+    if (this.closed || ws.readyState !== ws.OPEN) return;
+    const buffered = ws.bufferedAmount;
     // Bytes written this turn sit in the corked socket until the hub uncorks it: not a backlog.
-    if (this.ws.bufferedAmount - this.corkedBytes > this.hub.limits.sendBufferBytes) {
+    if (buffered - this.corkedBytes > this.hub.limits.sendBufferBytes) {
       // The reader cannot keep up: drop it rather than hold the room's frames in memory.
-      this.hub.log.warn({ buffered: this.ws.bufferedAmount }, 'closing a slow websocket reader');
+      this.hub.log.warn({ buffered }, 'closing a slow websocket reader');
       this.hub.stats.slowClosed += 1;
       this.close(CLOSE_TRY_AGAIN_LATER);
       return;
     }
     if (!this.corked) this.cork();
-    const before = this.ws.bufferedAmount;
-    this.ws.send(text, TEXT_FRAME);
-    if (this.corked) this.corkedBytes += this.ws.bufferedAmount - before;
+    if (text instanceof WireText && this.raw !== null && senderIdle(ws)) {
+      // The frame's bytes as ws would write them (wire.ts), in one write; in ws's order, since nothing
+      // waits in its queue. ws.bufferedAmount counts them (the socket's writable length).
+      this.raw.write(text.wire);
+      if (this.corked) this.corkedBytes += text.wire.length;
+    } else {
+      ws.send(text instanceof WireText ? text.payload : text, TEXT_FRAME);
+      if (this.corked) this.corkedBytes += ws.bufferedAmount - buffered;
+    }
     this.hub.stats.framesOut += 1;
   }
 
@@ -241,7 +279,7 @@ export class ManagedSocket {
   private corkedBytes = 0;
 
   private cork(): void {
-    const raw = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    const raw = (this.ws as unknown as WsInternals)._socket;
     if (!raw) return;
     raw.cork();
     this.corked = true;
@@ -253,7 +291,7 @@ export class ManagedSocket {
     if (!this.corked) return;
     this.corked = false;
     this.corkedBytes = 0;
-    (this.ws as unknown as { _socket?: { uncork(): void } })._socket?.uncork();
+    (this.ws as unknown as WsInternals)._socket?.uncork();
   }
 
   close(code?: number): void {

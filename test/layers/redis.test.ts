@@ -407,6 +407,56 @@ describeNeeding('Redis channel layer (channels_redis 4.x RedisChannelLayer proto
     expect(await raw.ttl(`${prefix}:group:chat_7`)).to.be.within(86000, 86400);
   });
 
+  it("group_send reads only other processes' members from Redis: its own are delivered in-process, not sent back per message", async () => {
+    const a = await layer();
+    const cmd = (a as unknown as { shards: Array<{ cmd: Redis }> }).shards[0].cmd; // one host: one shard
+    const replies: unknown[] = [];
+    const send = cmd.sendCommand.bind(cmd);
+    cmd.sendCommand = ((command: { name: string; promise: Promise<unknown> }, ...rest: unknown[]) => {
+      const out = (send as (...a: unknown[]) => unknown)(command, ...rest);
+      if (command.name === 'evalsha' || command.name === 'eval')
+        command.promise.then(
+          (r) => replies.push(r),
+          () => undefined,
+        );
+      return out;
+    }) as Redis['sendCommand'];
+    const local = Array.from({ length: 200 }, () => a.newChannel());
+    let delivered = 0;
+    for (const ch of local) a.register(ch, () => (delivered += 1));
+    await Promise.all(local.map((ch) => a.groupAdd('chat_9', ch)));
+    await a.groupAdd('chat_9', foreignChannel(1));
+    replies.length = 0;
+    await a.groupSend('chat_9', { type: 'chat_message', n: 1 });
+    expect(await until(() => delivered === 200)).to.equal(true);
+    // The members read answered with the foreign channel only (before: all 201 names, every message).
+    const lists = replies.filter((r): r is string[] => Array.isArray(r));
+    expect(lists).to.deep.equal([[foreignChannel(1)]]);
+    const queued = (await raw.zrangeBuffer(`${prefix}specific.${FOREIGN_CP}!`, '0', '-1')).map((m) => deserialize(m));
+    expect(queued.map((m) => m.__asgi_channel__)).to.deep.equal([[foreignChannel(1)]]);
+    // Without the local short cut every member is read (and this process's own queue written).
+    const b = await layer({ localShortcut: false });
+    const bLocal = b.newChannel();
+    b.register(bLocal, () => undefined);
+    await b.groupAdd('chat_9', bLocal);
+    const bCmd = (b as unknown as { shards: Array<{ cmd: Redis }> }).shards[0].cmd;
+    const bReplies: unknown[] = [];
+    const bSend = bCmd.sendCommand.bind(bCmd);
+    bCmd.sendCommand = ((command: { name: string; promise: Promise<unknown> }, ...rest: unknown[]) => {
+      const out = (bSend as (...a: unknown[]) => unknown)(command, ...rest);
+      if (command.name === 'evalsha' || command.name === 'eval')
+        command.promise.then(
+          (r) => bReplies.push(r),
+          () => undefined,
+        );
+      return out;
+    }) as Redis['sendCommand'];
+    await b.groupSend('chat_9', { type: 'chat_message', n: 2 });
+    const bLists = bReplies.filter((r): r is string[] => Array.isArray(r));
+    expect(bLists).to.have.length(1);
+    expect(new Set(bLists[0])).to.deep.equal(new Set([...local, foreignChannel(1), bLocal]));
+  });
+
   it('createChannelLayer picks the Redis layer when REDIS_URL is set (started, healthy); CHANNEL_LAYER=pubsub is refused', async () => {
     const { createChannelLayer } = await import('../../src/layers/index.ts');
     const { testConfig } = await import('../helpers/harness.ts');

@@ -6,9 +6,10 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import pino from 'pino';
-import { WebSocketServer, type WebSocket } from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import { SocketHub, type SocketLimits } from '../../src/realtime/hub.ts';
 import { BINARY_FRAME_ERROR, ManagedSocket, RATE_LIMIT_ERROR, RateBucket } from '../../src/realtime/socket.ts';
+import { WireText } from '../../src/realtime/wire.ts';
 import { WsClient } from '../helpers/wsclient.ts';
 
 describe('RateBucket', () => {
@@ -31,6 +32,27 @@ describe('RateBucket', () => {
     expect(b.take(0) && b.take(0)).to.equal(true);
     const later = 3_600_000;
     expect([b.take(later), b.take(later), b.take(later)]).to.deep.equal([true, true, false]);
+  });
+});
+
+/** ws's frame builder (exported by ws, not by its type definitions). */
+const { Sender } = WebSocket as unknown as {
+  Sender: { frame(data: Buffer, options: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[] };
+};
+
+describe('WireText (a frame framed once for every socket)', () => {
+  it('holds the bytes ws writes for send(text, { binary: false }) without an extension, at every length form', () => {
+    const texts = ['', 'a', 'x'.repeat(125), 'x'.repeat(126), 'é'.repeat(100), 'y'.repeat(65535), 'z'.repeat(65536), '{"message": "😀 \u0000"}'];
+    for (const text of texts) {
+      const payload = Buffer.from(text);
+      const framed = Sender.frame(payload, { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false });
+      const expected = Buffer.concat(framed);
+      const fromString = new WireText(text);
+      const fromBuffer = new WireText(payload);
+      expect(fromString.wire.equals(expected), `length ${payload.length}`).to.equal(true);
+      expect(fromBuffer.wire.equals(expected), `length ${payload.length}`).to.equal(true);
+      expect(fromString.payload.equals(payload)).to.equal(true);
+    }
   });
 });
 
@@ -144,6 +166,58 @@ describe('ManagedSocket over a real WebSocket pair', () => {
     expect(writes).to.deep.equal({ writev: 1, write: 0 });
     expect((await client.take(10)).map((f) => f.text)).to.deep.equal([...Array(10).keys()].map((i) => `{"i": ${i}}`));
     expect(hub.stats.framesOut).to.equal(10);
+  });
+
+  it('writes a WireText as one chunk (its frame bytes), in queue order with frames ws frames, and counts it as buffered', async () => {
+    const { hub, socket, client } = await pair();
+    const raw = rawSocket(socket.ws);
+    const chunks: number[] = [];
+    const writev = raw._writev.bind(raw);
+    raw._writev = (...a: unknown[]) => (chunks.push((a[0] as unknown[]).length), writev(...a));
+    const shared = new WireText('{"shared": "é"}');
+    socket.send(shared);
+    socket.send('{"plain": 1}');
+    socket.send(Promise.resolve(new WireText('{"later": true}')));
+    socket.send(shared);
+    // written so far (the rest waits behind the lookup): the WireText's bytes as they are, the string framed by ws
+    expect(socket.ws.bufferedAmount).to.equal(shared.wire.length + 2 + '{"plain": 1}'.length);
+    // ws frames a string as two chunks (header, payload); a WireText is one
+    await nextTurn();
+    expect(chunks).to.deep.equal([1 + 2 + 1 + 1]); // one writev; through ws.send it would hold 8 chunks
+    const got = await client.take(4);
+    expect(got.map((f) => [f.text, f.binary])).to.deep.equal([
+      ['{"shared": "é"}', false],
+      ['{"plain": 1}', false],
+      ['{"later": true}', false],
+      ['{"shared": "é"}', false],
+    ]);
+    expect(hub.stats.framesOut).to.equal(4);
+  });
+
+  it('leaves a WireText to ws when permessage-deflate was negotiated: it stays behind a message still being compressed', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: { threshold: 0 } });
+    await once(wss, 'listening');
+    const hub = new SocketHub(defaults, log);
+    const accepted = new Promise<ManagedSocket>((resolve) =>
+      wss.once('connection', (ws: WebSocket) => resolve(new ManagedSocket(ws, hub, { socketText: () => undefined, socketClosed: () => undefined }))),
+    );
+    const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`); // offers permessage-deflate
+    const texts: string[] = [];
+    client.on('message', (d: Buffer) => texts.push(d.toString()));
+    cleanup.push(() => {
+      hub.closeAll();
+      client.terminate();
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+    });
+    await once(client, 'open');
+    const socket = await accepted;
+    expect(client.extensions).to.equal('permessage-deflate');
+    const big = JSON.stringify({ message: 'x'.repeat(200_000) }); // compressed in the background (zlib)
+    socket.send(big);
+    socket.send(new WireText('{"after": "big"}'));
+    for (let i = 0; i < 200 && texts.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(texts).to.deep.equal([big, '{"after": "big"}']);
   });
 
   it('does not count the bytes of the current turn as a backlog: a burst larger than the bound goes out', async () => {
