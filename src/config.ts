@@ -1,6 +1,7 @@
 // Configuration from the environment, using the Django settings' variable names so that one
 // .env file serves both servers during the migration.
 import path from 'node:path';
+import { validOriginPattern } from './realtime/origins.ts';
 
 export interface CloudinaryConfig {
   cloudName: string;
@@ -51,6 +52,8 @@ export interface Config {
   wsPingTimeoutMs: number;
   /** Client frames of one socket received but not handled yet; past it: error frame, then close 1013. */
   wsMaxPendingFrames: number;
+  /** WS_ALLOWED_ORIGINS: Origin patterns a socket handshake may come from (src/realtime/origins.ts); null = any (the original). */
+  wsAllowedOrigins: string[] | null;
   /** Open sockets of one user in this process (and across processes with Redis); past it the handshake is refused. */
   wsMaxSocketsPerUser: number;
   /** Frames of one user across all their sockets (a token bucket, per process). */
@@ -152,6 +155,7 @@ const ENV_VARS = {
   WS_PING_TIMEOUT_MS: { production: false },
   WS_MAX_PENDING_FRAMES: { production: false },
   WS_MAX_SOCKETS_PER_USER: { production: false },
+  WS_ALLOWED_ORIGINS: { production: false },
   WS_USER_RATE_PER_SECOND: { production: false },
   WS_USER_RATE_BURST: { production: false },
   DB_CONNECT_TIMEOUT_MS: { production: false },
@@ -301,6 +305,27 @@ function studentEmailDomains(env: Env): string[] | null {
   return list;
 }
 
+/**
+ * WS_ALLOWED_ORIGINS (csi-chat's, issue 13 #10): comma-separated Origin patterns of Channels'
+ * OriginValidator; unset = no check (the original's asgi.py wraps no validator).
+ */
+function wsAllowedOrigins(env: Env): string[] | null {
+  const raw = str(env, 'WS_ALLOWED_ORIGINS');
+  if (raw === undefined) return null;
+  const list = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const o of list) {
+    if (!validOriginPattern(o))
+      throw new ConfigError(
+        `WS_ALLOWED_ORIGINS entries must be *, scheme://host[:port] or a host (.example.org for its subdomains), got ${JSON.stringify(o)}`,
+      );
+  }
+  if (list.length === 0) throw new ConfigError('WS_ALLOWED_ORIGINS is empty (unset it, or use *, to accept any Origin)');
+  return list;
+}
+
 /** Django's check (4_0.E001): every origin names its scheme. */
 function csrfTrustedOrigins(env: Env): string[] {
   const list = (str(env, 'CSRF_TRUSTED_ORIGINS') ?? '')
@@ -407,6 +432,7 @@ export function loadConfig(env: Env = process.env): Config {
     wsPingTimeoutMs: int(env, 'WS_PING_TIMEOUT_MS', 30_000, 100),
     // Defaults that follow a raised per-socket rate: a socket within WS_RATE_* never meets them alone.
     wsMaxPendingFrames: int(env, 'WS_MAX_PENDING_FRAMES', Math.max(100, 2 * wsRateLimit.burst), 1),
+    wsAllowedOrigins: wsAllowedOrigins(env),
     wsMaxSocketsPerUser: int(env, 'WS_MAX_SOCKETS_PER_USER', 20, 1),
     wsUserRateLimit: {
       perSecond: int(env, 'WS_USER_RATE_PER_SECOND', 2 * wsRateLimit.perSecond, 1),
