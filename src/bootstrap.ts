@@ -108,7 +108,7 @@ function assembleContext(parts: ContextParts): AppContext {
     sessions: new SessionIndex(layer, log),
     groupRenderer: new GroupRenderer(),
     handshakes: new HandshakeLookups(db.knex),
-    chatMessages: new SocketMessageWriter(db.knex),
+    chatMessages: new SocketMessageWriter(db.knex, undefined, { maxWaitMs: config.wsSendMaxWaitMs, maxQueued: config.wsSendMaxQueued }),
     lastSeen: new DbLastSeenWriter(db.knex, log),
     otpGuard: new OtpAttemptGuard(throttles),
     uploads: new UploadBudget(config.upload.maxBytesInFlight),

@@ -56,6 +56,10 @@ export interface Config {
   wsAllowedOrigins: string[] | null;
   /** Open sockets of one user in this process (and across processes with Redis); past it the handshake is refused. */
   wsMaxSocketsPerUser: number;
+  /** The chat message writer's admission bounds (src/chat/socketQueries.ts WriterLimits; 0 = none): a send
+   * that waited this long since its frame arrived, or finds this many sends queued, is refused. */
+  wsSendMaxWaitMs: number;
+  wsSendMaxQueued: number;
   /** Frames of one user across all their sockets (a token bucket, per process). */
   wsUserRateLimit: { perSecond: number; burst: number };
   /** Postgres bounds (src/db/index.ts): connect, one statement, waiting for a pooled connection. */
@@ -156,6 +160,8 @@ const ENV_VARS = {
   WS_MAX_PENDING_FRAMES: { production: false },
   WS_MAX_SOCKETS_PER_USER: { production: false },
   WS_ALLOWED_ORIGINS: { production: false },
+  WS_SEND_MAX_WAIT_MS: { production: false },
+  WS_SEND_MAX_QUEUED: { production: false },
   WS_USER_RATE_PER_SECOND: { production: false },
   WS_USER_RATE_BURST: { production: false },
   DB_CONNECT_TIMEOUT_MS: { production: false },
@@ -434,6 +440,10 @@ export function loadConfig(env: Env = process.env): Config {
     wsMaxPendingFrames: int(env, 'WS_MAX_PENDING_FRAMES', Math.max(100, 2 * wsRateLimit.burst), 1),
     wsAllowedOrigins: wsAllowedOrigins(env),
     wsMaxSocketsPerUser: int(env, 'WS_MAX_SOCKETS_PER_USER', 20, 1),
+    // Far above a send's usual wait (milliseconds): met only when the room is offered more than the
+    // database takes (bench/overload.ts) or the database stalls.
+    wsSendMaxWaitMs: int(env, 'WS_SEND_MAX_WAIT_MS', 2000),
+    wsSendMaxQueued: int(env, 'WS_SEND_MAX_QUEUED', 2000),
     wsUserRateLimit: {
       perSecond: int(env, 'WS_USER_RATE_PER_SECOND', 2 * wsRateLimit.perSecond, 1),
       burst: int(env, 'WS_USER_RATE_BURST', 2 * wsRateLimit.burst, 1),
