@@ -421,8 +421,9 @@ const OUTCOME_DEADLINE_MS = 15_000;
  * The socket's message writer, one per process (a service of the application context).
  *
  * Admission (WriterLimits): a send is refused with WriterBusy — before any statement, so it is never
- * stored — when it has waited maxWaitMs since its frame arrived (checked when it is offered and again when
- * its batch is formed) or when maxQueued sends already wait. Without it, a room offered more than the
+ * stored — when it has waited maxWaitMs since its frame arrived (checked when it is offered, while it is
+ * queued, and when its batch is formed) or when maxQueued sends already wait. A send in a statement is
+ * never refused: its outcome is the statement's. Without it, a room offered more than the
  * database can take queues every send behind the others (in the writer and in each socket's frame
  * chain): every send is acknowledged later and later, sockets hit their backlog bound or look like floods
  * when the stalled process reads their frames in bursts, and delivery collapses (bench/overload.ts). With
@@ -470,7 +471,25 @@ export class SocketMessageWriter {
     return new Promise((resolve, reject) => {
       this.queue.push({ m, receivedAt, resolve, reject });
       if (this.running < MAX_IN_FLIGHT) void this.run();
+      this.armSweep();
     });
+  }
+
+  /** While sends are queued (every statement slot busy: a slow or stalled database), a timer refuses each
+   * one once it has waited maxWaitMs, so its sender hears within the bound instead of when a slot frees. */
+  private sweepTimer: NodeJS.Timeout | null = null;
+
+  private armSweep(): void {
+    if (this.limits.maxWaitMs <= 0 || this.sweepTimer !== null || this.queue.length === 0) return;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const p of this.queue) oldest = Math.min(oldest, p.receivedAt);
+    const delay = Math.max(0, oldest + this.limits.maxWaitMs - performance.now()) + 1;
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = null;
+      this.queue = this.admitted(this.queue);
+      this.armSweep();
+    }, delay);
+    this.sweepTimer.unref();
   }
 
   private async run(): Promise<void> {
