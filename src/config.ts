@@ -54,8 +54,10 @@ export interface Config {
   wsMaxPendingFrames: number;
   /** WS_ALLOWED_ORIGINS: Origin patterns a socket handshake may come from (src/realtime/origins.ts); null = any (the original). */
   wsAllowedOrigins: string[] | null;
-  /** Open sockets of one user in this process (and across processes with Redis); past it the handshake is refused. */
+  /** Open sockets of one user in this process; past it the socket gets an error frame, then 1008. */
   wsMaxSocketsPerUser: number;
+  /** WS_MAX_SOCKETS_PER_USER_SHARED: the bound counts the user's sockets on every process (Redis; src/realtime/socketPlaces.ts). */
+  wsMaxSocketsPerUserShared: boolean;
   /** The chat message writer's admission bounds (src/chat/socketQueries.ts WriterLimits; 0 = none): a send
    * that waited this long since its frame arrived, or finds this many sends queued, is refused. */
   wsSendMaxWaitMs: number;
@@ -159,6 +161,7 @@ const ENV_VARS = {
   WS_PING_TIMEOUT_MS: { production: false },
   WS_MAX_PENDING_FRAMES: { production: false },
   WS_MAX_SOCKETS_PER_USER: { production: false },
+  WS_MAX_SOCKETS_PER_USER_SHARED: { production: false },
   WS_ALLOWED_ORIGINS: { production: false },
   WS_SEND_MAX_WAIT_MS: { production: false },
   WS_SEND_MAX_QUEUED: { production: false },
@@ -390,6 +393,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (webConcurrency > 1 && !databaseUrl) {
     throw new ConfigError(`WEB_CONCURRENCY=${webConcurrency} needs DATABASE_URL: the embedded PGlite database belongs to one process`);
   }
+  const wsMaxSocketsPerUserShared = bool(env, 'WS_MAX_SOCKETS_PER_USER_SHARED', false);
+  if (wsMaxSocketsPerUserShared && !redisUrl) {
+    throw new ConfigError('WS_MAX_SOCKETS_PER_USER_SHARED=true needs REDIS_URL: the processes count their sockets in Redis');
+  }
   const wsRateLimit = { perSecond: int(env, 'WS_RATE_PER_SECOND', 20, 1), burst: int(env, 'WS_RATE_BURST', 40, 1) };
   return {
     port: int(env, 'PORT', 8000, 0, 65535),
@@ -440,6 +447,7 @@ export function loadConfig(env: Env = process.env): Config {
     wsMaxPendingFrames: int(env, 'WS_MAX_PENDING_FRAMES', Math.max(100, 2 * wsRateLimit.burst), 1),
     wsAllowedOrigins: wsAllowedOrigins(env),
     wsMaxSocketsPerUser: int(env, 'WS_MAX_SOCKETS_PER_USER', 20, 1),
+    wsMaxSocketsPerUserShared,
     // Far above a send's usual wait (milliseconds): met only when the room is offered more than the
     // database takes (bench/overload.ts) or the database stalls.
     wsSendMaxWaitMs: int(env, 'WS_SEND_MAX_WAIT_MS', 2000),
