@@ -27,6 +27,7 @@ import { GoogleIdTokenVerifier } from './user/google.ts';
 import { SocketMessageWriter } from './chat/socketQueries.ts';
 import { StoreLoginThrottle } from './admin/throttle.ts';
 import { createClientIdStore, type ClientIdStore } from './chat/clientIds.ts';
+import { createSharedSocketPlaces, type SharedSocketPlaces } from './realtime/socketPlaces.ts';
 
 export function pgliteDirFor(config: Config): string {
   return path.join(config.dataDir, 'pgdata');
@@ -54,6 +55,7 @@ export interface BuildOptions {
   online?: OnlineRegistry;
   chatClientIds?: ClientIdStore;
   throttles?: CounterStore;
+  socketPlaces?: SharedSocketPlaces | null;
 }
 
 export interface Built {
@@ -76,8 +78,13 @@ export async function buildContext(config: Config, opts: BuildOptions = {}): Pro
   const push = opts.push ?? (await createPushSender(config.firebaseCredentials, db.knex, log));
   const online = opts.online ?? createOnlineRegistry(layer.kind === 'memory' ? null : config.redisUrls, log);
   const chatClientIds = opts.chatClientIds ?? createClientIdStore(layer.kind === 'memory' ? null : config.redisUrls, log);
-  // Attempt counters are few and small: they live on the first host of the list.
   const throttles = opts.throttles ?? createCounterStore(layer.kind === 'memory' ? null : config.redisUrls, log);
+  const socketPlaces =
+    opts.socketPlaces !== undefined
+      ? opts.socketPlaces
+      : config.wsMaxSocketsPerUserShared && layer.kind !== 'memory'
+        ? createSharedSocketPlaces(config.redisUrls, log)
+        : null;
   const ctx = assembleContext({
     config,
     log,
@@ -89,12 +96,13 @@ export async function buildContext(config: Config, opts: BuildOptions = {}): Pro
     online,
     chatClientIds,
     throttles,
+    socketPlaces,
   });
   return { ctx, schema, demoLoaded };
 }
 
 type ContextParts = Pick<AppContext, 'config' | 'log' | 'db' | 'layer' | 'storage' | 'mailer' | 'push' | 'online' | 'chatClientIds'> &
-  Partial<Pick<AppContext, 'throttles'>>;
+  Partial<Pick<AppContext, 'throttles' | 'socketPlaces'>>;
 
 /** The context around its connections (database, layer, storage, mail, push, online registry, client_id
  * claims — in memory without Redis): the per-process
@@ -105,10 +113,11 @@ function assembleContext(parts: ContextParts): AppContext {
   return {
     ...parts,
     throttles,
+    socketPlaces: parts.socketPlaces ?? null,
     sessions: new SessionIndex(layer, log),
     groupRenderer: new GroupRenderer(),
     handshakes: new HandshakeLookups(db.knex),
-    chatMessages: new SocketMessageWriter(db.knex),
+    chatMessages: new SocketMessageWriter(db.knex, undefined, { maxWaitMs: config.wsSendMaxWaitMs, maxQueued: config.wsSendMaxQueued }),
     lastSeen: new DbLastSeenWriter(db.knex, log),
     otpGuard: new OtpAttemptGuard(throttles),
     uploads: new UploadBudget(config.upload.maxBytesInFlight),
@@ -120,6 +129,7 @@ function assembleContext(parts: ContextParts): AppContext {
 
 export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.online.close().catch(() => undefined);
+  await ctx.socketPlaces?.close().catch(() => undefined);
   await ctx.chatClientIds.close().catch(() => undefined);
   await ctx.throttles.close().catch(() => undefined);
   await ctx.layer.close().catch(() => undefined);

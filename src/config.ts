@@ -1,6 +1,7 @@
 // Configuration from the environment, using the Django settings' variable names so that one
 // .env file serves both servers during the migration.
 import path from 'node:path';
+import { validOriginPattern } from './realtime/origins.ts';
 
 export interface CloudinaryConfig {
   cloudName: string;
@@ -51,8 +52,16 @@ export interface Config {
   wsPingTimeoutMs: number;
   /** Client frames of one socket received but not handled yet; past it: error frame, then close 1013. */
   wsMaxPendingFrames: number;
-  /** Open sockets of one user in this process (and across processes with Redis); past it the handshake is refused. */
+  /** WS_ALLOWED_ORIGINS: Origin patterns a socket handshake may come from (src/realtime/origins.ts); null = any (the original). */
+  wsAllowedOrigins: string[] | null;
+  /** Open sockets of one user in this process; past it the socket gets an error frame, then 1008. */
   wsMaxSocketsPerUser: number;
+  /** WS_MAX_SOCKETS_PER_USER_SHARED: the bound counts the user's sockets on every process (Redis; src/realtime/socketPlaces.ts). */
+  wsMaxSocketsPerUserShared: boolean;
+  /** The chat message writer's admission bounds (src/chat/socketQueries.ts WriterLimits; 0 = none): a send
+   * that waited this long since its frame arrived, or finds this many sends queued, is refused. */
+  wsSendMaxWaitMs: number;
+  wsSendMaxQueued: number;
   /** Frames of one user across all their sockets (a token bucket, per process). */
   wsUserRateLimit: { perSecond: number; burst: number };
   /** Postgres bounds (src/db/index.ts): connect, one statement, waiting for a pooled connection. */
@@ -152,6 +161,10 @@ const ENV_VARS = {
   WS_PING_TIMEOUT_MS: { production: false },
   WS_MAX_PENDING_FRAMES: { production: false },
   WS_MAX_SOCKETS_PER_USER: { production: false },
+  WS_MAX_SOCKETS_PER_USER_SHARED: { production: false },
+  WS_ALLOWED_ORIGINS: { production: false },
+  WS_SEND_MAX_WAIT_MS: { production: false },
+  WS_SEND_MAX_QUEUED: { production: false },
   WS_USER_RATE_PER_SECOND: { production: false },
   WS_USER_RATE_BURST: { production: false },
   DB_CONNECT_TIMEOUT_MS: { production: false },
@@ -301,6 +314,27 @@ function studentEmailDomains(env: Env): string[] | null {
   return list;
 }
 
+/**
+ * WS_ALLOWED_ORIGINS (csi-chat's, issue 13 #10): comma-separated Origin patterns of Channels'
+ * OriginValidator; unset = no check (the original's asgi.py wraps no validator).
+ */
+function wsAllowedOrigins(env: Env): string[] | null {
+  const raw = str(env, 'WS_ALLOWED_ORIGINS');
+  if (raw === undefined) return null;
+  const list = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const o of list) {
+    if (!validOriginPattern(o))
+      throw new ConfigError(
+        `WS_ALLOWED_ORIGINS entries must be *, scheme://host[:port] or a host (.example.org for its subdomains), got ${JSON.stringify(o)}`,
+      );
+  }
+  if (list.length === 0) throw new ConfigError('WS_ALLOWED_ORIGINS is empty (unset it, or use *, to accept any Origin)');
+  return list;
+}
+
 /** Django's check (4_0.E001): every origin names its scheme. */
 function csrfTrustedOrigins(env: Env): string[] {
   const list = (str(env, 'CSRF_TRUSTED_ORIGINS') ?? '')
@@ -359,6 +393,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (webConcurrency > 1 && !databaseUrl) {
     throw new ConfigError(`WEB_CONCURRENCY=${webConcurrency} needs DATABASE_URL: the embedded PGlite database belongs to one process`);
   }
+  const wsMaxSocketsPerUserShared = bool(env, 'WS_MAX_SOCKETS_PER_USER_SHARED', false);
+  if (wsMaxSocketsPerUserShared && !redisUrl) {
+    throw new ConfigError('WS_MAX_SOCKETS_PER_USER_SHARED=true needs REDIS_URL: the processes count their sockets in Redis');
+  }
   const wsRateLimit = { perSecond: int(env, 'WS_RATE_PER_SECOND', 20, 1), burst: int(env, 'WS_RATE_BURST', 40, 1) };
   return {
     port: int(env, 'PORT', 8000, 0, 65535),
@@ -407,7 +445,13 @@ export function loadConfig(env: Env = process.env): Config {
     wsPingTimeoutMs: int(env, 'WS_PING_TIMEOUT_MS', 30_000, 100),
     // Defaults that follow a raised per-socket rate: a socket within WS_RATE_* never meets them alone.
     wsMaxPendingFrames: int(env, 'WS_MAX_PENDING_FRAMES', Math.max(100, 2 * wsRateLimit.burst), 1),
+    wsAllowedOrigins: wsAllowedOrigins(env),
     wsMaxSocketsPerUser: int(env, 'WS_MAX_SOCKETS_PER_USER', 20, 1),
+    wsMaxSocketsPerUserShared,
+    // Far above a send's usual wait (milliseconds): met only when the room is offered more than the
+    // database takes (bench/overload.ts) or the database stalls.
+    wsSendMaxWaitMs: int(env, 'WS_SEND_MAX_WAIT_MS', 2000),
+    wsSendMaxQueued: int(env, 'WS_SEND_MAX_QUEUED', 2000),
     wsUserRateLimit: {
       perSecond: int(env, 'WS_USER_RATE_PER_SECOND', 2 * wsRateLimit.perSecond, 1),
       burst: int(env, 'WS_USER_RATE_BURST', 2 * wsRateLimit.burst, 1),

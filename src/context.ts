@@ -17,6 +17,7 @@ import type { UploadBudget } from './drf/uploads.ts';
 import type { GoogleIdTokenVerifier } from './user/google.ts';
 import type { SocketMessageWriter } from './chat/socketQueries.ts';
 import type { ClientIdStore } from './chat/clientIds.ts';
+import type { SharedSocketPlaces } from './realtime/socketPlaces.ts';
 
 /** UpdateLastSeenMiddleware: last_seen = now() after an authenticated REST request (src/user/lastSeen.ts). */
 export interface LastSeenWriter {
@@ -52,6 +53,8 @@ export interface AppContext {
   mailer: Mailer;
   /** FCM push to users' devices; a no-op when FIREBASE_CREDENTIALS is unset. */
   push: PushSender;
+  /** Each user's sockets on every process, in Redis (WS_MAX_SOCKETS_PER_USER_SHARED); null: per process only. */
+  socketPlaces: SharedSocketPlaces | null;
   /** Users with an open socket on any process (push only to the others). */
   online: OnlineRegistry;
   /** This process's sockets by user, closed with 4003 when access ends on any process. */

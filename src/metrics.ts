@@ -22,6 +22,21 @@ function renderMetrics(ctx: AppContext, hub: SocketHub): string {
   metric('csichat_sockets_open', 'gauge', 'Open chat and notification sockets on this process.', hub.stats.open);
   metric('csichat_frames_out_total', 'counter', 'Frames written to sockets.', hub.stats.framesOut);
   metric('csichat_slow_readers_closed_total', 'counter', 'Sockets closed (1013) because their send buffer passed the bound.', hub.stats.slowClosed);
+  metric(
+    'csichat_socket_backlog_closed_total',
+    'counter',
+    'Sockets closed (1013) because WS_MAX_PENDING_FRAMES frames waited.',
+    hub.stats.backlogClosed,
+  );
+  metric('csichat_handshakes_origin_refused_total', 'counter', 'Handshakes refused (403) by WS_ALLOWED_ORIGINS.', hub.stats.originRefused);
+  const writer = ctx.chatMessages.stats;
+  metric('csichat_sends_refused_waited_total', 'counter', 'Chat sends refused unsaved after waiting WS_SEND_MAX_WAIT_MS.', writer.refusedWaited);
+  metric(
+    'csichat_sends_refused_queue_total',
+    'counter',
+    'Chat sends refused unsaved because WS_SEND_MAX_QUEUED sends were queued.',
+    writer.refusedQueue,
+  );
   metric('csichat_layer_healthy', 'gauge', `1 when the ${ctx.layer.kind} channel layer reaches the other processes.`, ctx.layer.isHealthy() ? 1 : 0);
   const hosts = ctx.config.redisUrls.length > 1 ? ctx.layer.hostHealth?.() : undefined;
   if (hosts)

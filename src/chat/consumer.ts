@@ -2,6 +2,7 @@
 // layer events and frames, with the handshake and room scope closed (README: divergences). A socket is
 // one channel in the group `chat_<room_id>`; what each layer event becomes is declared in CHAT_EVENTS
 // (events.ts) and rendered once per process by the group fan-out (src/realtime/fanout.ts).
+import { performance } from 'node:perf_hooks';
 import type { AppContext } from '../context.ts';
 import type { UpgradeRequest } from '../realtime/router.ts';
 import type { LayerMessage } from '../layers/types.ts';
@@ -225,9 +226,11 @@ class ChatConsumer extends GroupConsumer {
   private chain: Promise<void> = Promise.resolve();
 
   protected onText(text: string): Promise<void> {
+    // When the frame arrived: a send that waits too long behind others is refused (WS_SEND_MAX_WAIT_MS).
+    const receivedAt = performance.now();
     // A rejection must not end the chain: every later frame would be skipped.
     this.chain = this.chain
-      .then(() => this.turn(text))
+      .then(() => this.turn(text, receivedAt))
       .catch((err: unknown) => this.ctx.log.error({ err, roomId: this.roomId, userId: this.user.id }, 'chat frame handling failed'));
     return this.chain;
   }
@@ -239,21 +242,21 @@ class ChatConsumer extends GroupConsumer {
    * loaded machine); handling them all could outlast SHUTDOWN_GRACE_MS, and the process would be cut
    * with messages stored and not yet fanned out (src/server/lifecycle.ts).
    */
-  private turn(text: string): Promise<void> | void {
+  private turn(text: string, receivedAt: number): Promise<void> | void {
     if (this.socket?.shuttingDown) return this.reply(SHUTTING_DOWN_ERROR);
-    return this.handle(text);
+    return this.handle(text, receivedAt);
   }
 
   /** Frames accepted before a close are still carried out (a send the client made is not lost). */
-  private async handle(text: string): Promise<void> {
+  private async handle(text: string, receivedAt: number): Promise<void> {
     const parsed = parsePythonJson(text);
     if (!parsed.ok) return this.reply(errorFrame(ERR.invalidJson));
     const data = parsed.value;
     if (typeof data !== 'object' || data === null || Array.isArray(data)) return this.reply(errorFrame(ERR.notObject));
-    await this.dispatch(data as Record<string, unknown>);
+    await this.dispatch(data as Record<string, unknown>, receivedAt);
   }
 
-  private async dispatch(data: Record<string, unknown>): Promise<void> {
+  private async dispatch(data: Record<string, unknown>, receivedAt: number): Promise<void> {
     const action = data.action === undefined ? 'send_message' : data.action;
     // A send's client_id (beyond the original) comes back in its error frames, as sent.
     const clientId = action === 'send_message' && data.client_id !== undefined && data.client_id !== null ? data.client_id : undefined;
@@ -261,7 +264,7 @@ class ChatConsumer extends GroupConsumer {
       if (typeof action !== 'string') throw new FrameError(ERR.actionType);
       switch (action) {
         case 'send_message':
-          return await this.sendMessage(data);
+          return await this.sendMessage(data, receivedAt);
         case 'edit_message':
           return await this.editMessage(data);
         case 'delete_message':
@@ -278,6 +281,11 @@ class ChatConsumer extends GroupConsumer {
       }
     } catch (err) {
       if (err instanceof FrameError) return this.reply(errorFrame(err.message, clientId));
+      if (err instanceof q.WriterBusy) {
+        // Refused before any statement (issue 13 #3: shed the excess): nothing was saved, as when the
+        // database is unavailable; the socket stays open and the sender tries again.
+        return this.reply(errorFrame(ERR.unavailable, clientId));
+      }
       if (err instanceof q.SendOutcomeUnknown) {
         // The connection broke during the commit and Postgres stayed away: "nothing was saved" could be false.
         this.ctx.log.warn({ err: err.cause, action, roomId: this.roomId }, 'chat message outcome unknown: database unavailable');
@@ -324,7 +332,7 @@ class ChatConsumer extends GroupConsumer {
     }
   }
 
-  private async sendMessage(data: Record<string, unknown>): Promise<void> {
+  private async sendMessage(data: Record<string, unknown>, receivedAt: number): Promise<void> {
     const clientId = data.client_id === undefined || data.client_id === null ? undefined : data.client_id;
     if (clientId !== undefined && !isClientId(clientId)) throw new FrameError(ERR.clientIdType);
     const message = data.message;
@@ -353,8 +361,10 @@ class ChatConsumer extends GroupConsumer {
     };
     let row: q.InsertedSocketMessage;
     if (clientId === undefined) {
-      row = await this.ctx.chatMessages.insert(m);
+      row = await this.ctx.chatMessages.insert(m, receivedAt);
     } else {
+      // Before the claim: a refused send leaves no claim behind (its retry is a first attempt).
+      this.ctx.chatMessages.admit(receivedAt);
       const once = await this.storeOnce(clientId, m);
       if ('earlier' in once) {
         // Stored by an earlier attempt: acknowledged again, never stored twice. Broadcast only if that attempt

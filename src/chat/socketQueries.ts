@@ -1,5 +1,6 @@
 // SQL of the chat socket (issue #4). Each action is one statement (pins: one short transaction) that
 // also enforces the room scope and membership, so a check and its write cannot drift apart.
+import { performance } from 'node:perf_hooks';
 import type { Knex } from 'knex';
 import { type Db, pgArray, preparedRows, rows } from '../db/sql.ts';
 import { isDatabaseUnavailable } from '../db/errors.ts';
@@ -369,8 +370,33 @@ const BATCH_SQL = `WITH input AS (
 
 interface Pending {
   m: NewSocketMessage;
+  /** performance.now() when the send's frame arrived (the admission bound counts from there). */
+  receivedAt: number;
   resolve(row: InsertedSocketMessage): void;
   reject(err: unknown): void;
+}
+
+/**
+ * The writer's admission bounds (issue 13 #3: under overload, refuse the excess instead of letting every
+ * send wait longer and longer). 0 = no bound.
+ */
+export interface WriterLimits {
+  /** WS_SEND_MAX_WAIT_MS: a send whose statement has not started this long after its frame arrived is refused. */
+  maxWaitMs: number;
+  /** WS_SEND_MAX_QUEUED: sends waiting for a statement; one more is refused at once. */
+  maxQueued: number;
+}
+
+const NO_LIMITS: WriterLimits = { maxWaitMs: 0, maxQueued: 0 };
+
+/**
+ * A send the writer refused without writing it (past WriterLimits): nothing of it reaches the database, so
+ * the sender may be told "nothing was saved".
+ */
+export class WriterBusy extends Error {
+  constructor(readonly reason: 'waited' | 'queue') {
+    super(reason === 'waited' ? 'the send waited too long for the message writer' : 'too many sends wait for the message writer');
+  }
 }
 
 const NO_PARENT = {
@@ -427,32 +453,87 @@ const REREAD_SQL = `WITH input AS (
 /** How long to keep trying to learn a lost batch's outcome before telling the senders it is unknown. */
 const OUTCOME_DEADLINE_MS = 15_000;
 
-/** The socket's message writer, one per process (a service of the application context). */
+/**
+ * The socket's message writer, one per process (a service of the application context).
+ *
+ * Admission (WriterLimits): a send is refused with WriterBusy — before any statement, so it is never
+ * stored — when it has waited maxWaitMs since its frame arrived (checked when it is offered, while it is
+ * queued, and when its batch is formed) or when maxQueued sends already wait. A send in a statement is
+ * never refused: its outcome is the statement's. Without it, a room offered more than the
+ * database can take queues every send behind the others (in the writer and in each socket's frame
+ * chain): every send is acknowledged later and later, sockets hit their backlog bound or look like floods
+ * when the stalled process reads their frames in bursts, and delivery collapses (bench/overload.ts). With
+ * it the excess is refused and what is accepted waits at most maxWaitMs before its statement.
+ */
 export class SocketMessageWriter {
   private queue: Pending[] = [];
   private running = 0;
+  /** Sends refused by the admission bounds, by reason (for the tests and /metrics-style inspection). */
+  readonly stats = { refusedWaited: 0, refusedQueue: 0 };
 
   constructor(
     private readonly knex: Knex,
     /** How long to keep trying to learn a lost batch's outcome (tests shorten it). */
     private readonly outcomeDeadlineMs = OUTCOME_DEADLINE_MS,
+    private readonly limits: WriterLimits = NO_LIMITS,
   ) {}
 
+  /**
+   * Throws WriterBusy when a send whose frame arrived at `receivedAt` (performance.now()) has waited past
+   * maxWaitMs. Sends that are not batched (replies, mentions, client_id claims) call it before their
+   * first statement; batched ones go through insert(), which calls it.
+   */
+  admit(receivedAt: number): void {
+    if (this.limits.maxWaitMs > 0 && performance.now() - receivedAt > this.limits.maxWaitMs) {
+      this.stats.refusedWaited += 1;
+      throw new WriterBusy('waited');
+    }
+  }
+
   /** Plain messages (no reply, no mentions) are batched: one statement and one commit for every message
-   * that arrived while the previous statement ran. */
-  insert(m: NewSocketMessage): Promise<InsertedSocketMessage> {
+   * that arrived while the previous statement ran. `receivedAt`: when the send's frame arrived
+   * (performance.now()); the admission bounds count from it. */
+  insert(m: NewSocketMessage, receivedAt = performance.now()): Promise<InsertedSocketMessage> {
+    try {
+      this.admit(receivedAt);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (m.parentId !== null || m.mentionIds.length > 0) return insertSocketMessage(this.knex, m);
+    if (this.limits.maxQueued > 0 && this.queue.length >= this.limits.maxQueued) {
+      this.stats.refusedQueue += 1;
+      return Promise.reject(new WriterBusy('queue'));
+    }
     return new Promise((resolve, reject) => {
-      this.queue.push({ m, resolve, reject });
+      this.queue.push({ m, receivedAt, resolve, reject });
       if (this.running < MAX_IN_FLIGHT) void this.run();
+      this.armSweep();
     });
+  }
+
+  /** While sends are queued (every statement slot busy: a slow or stalled database), a timer refuses each
+   * one once it has waited maxWaitMs, so its sender hears within the bound instead of when a slot frees. */
+  private sweepTimer: NodeJS.Timeout | null = null;
+
+  private armSweep(): void {
+    if (this.limits.maxWaitMs <= 0 || this.sweepTimer !== null || this.queue.length === 0) return;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const p of this.queue) oldest = Math.min(oldest, p.receivedAt);
+    const delay = Math.max(0, oldest + this.limits.maxWaitMs - performance.now()) + 1;
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = null;
+      this.queue = this.admitted(this.queue);
+      this.armSweep();
+    }, delay);
+    this.sweepTimer.unref();
   }
 
   private async run(): Promise<void> {
     this.running++;
     try {
       while (this.queue.length) {
-        const batch = this.queue.splice(0, BATCH_MAX);
+        const batch = this.admitted(this.queue.splice(0, BATCH_MAX));
+        if (batch.length === 0) continue;
         if (batch.length === 1 && !this.onPostgres()) {
           const [p] = batch;
           await insertSocketMessage(this.knex, p.m).then(p.resolve, p.reject);
@@ -463,6 +544,21 @@ export class SocketMessageWriter {
     } finally {
       this.running--;
     }
+  }
+
+  /** The sends of a batch still within maxWaitMs; the others are refused (they never reach a statement). */
+  private admitted(batch: Pending[]): Pending[] {
+    if (this.limits.maxWaitMs <= 0) return batch;
+    const kept: Pending[] = [];
+    for (const p of batch) {
+      try {
+        this.admit(p.receivedAt);
+        kept.push(p);
+      } catch (err) {
+        p.reject(err);
+      }
+    }
+    return kept;
   }
 
   private onPostgres(): boolean {

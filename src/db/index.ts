@@ -145,6 +145,30 @@ async function openPostgres(databaseUrl: string, poolMax: number, timeouts: Data
   };
 }
 
+/**
+ * PGlite runs a statement synchronously on this thread and settles its promise in a microtask, so
+ * statements awaited one after another (the chat writer's batches, many sockets' frames each waiting on the
+ * previous one) never let the event loop turn: no socket is read or written and no timer fires until all
+ * of them are done (200 awaited inserts: 0 ticks of a 5 ms interval). Under load the embedded server
+ * answered nothing for 20 s, then read every socket's frames at once and cut the senders as floods
+ * (bench/overload.ts, bench/results.md). Each statement first waits for a turn of the event loop, as a
+ * network database's answer does.
+ */
+function yieldingPglite(pglite: PGlite): PGlite {
+  return new Proxy(pglite, {
+    get(target, prop) {
+      if (prop === 'query') {
+        return async (...args: Parameters<PGlite['query']>) => {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          return target.query(...args);
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 async function openPglite(dir: string | null): Promise<Database> {
   if (dir) fs.mkdirSync(dir, { recursive: true });
   const pglite = dir
@@ -154,7 +178,7 @@ async function openPglite(dir: string | null): Promise<Database> {
   await pglite.exec(SESSION_SETUP_SQL);
   const knex = knexFactory({
     client: ClientPgLite as unknown as typeof Knex.Client,
-    connection: (() => ({ pglite })) as unknown as Knex.StaticConnectionConfig,
+    connection: (() => ({ pglite: yieldingPglite(pglite) })) as unknown as Knex.StaticConnectionConfig,
   });
   return {
     knex,

@@ -76,7 +76,7 @@ export abstract class GroupConsumer implements Session, Recipient, SocketHandler
   /** Joins the group, then reads the catch-up (if any), then completes the handshake; a failed read or
    * handshake leaves the group again (a failed read refuses the handshake, as a failed lookup does). */
   async connect(up: UpgradeRequest): Promise<void> {
-    if (!up.hub.claimUserSocket(this.userId)) {
+    if (!(await this.claimPlace(up))) {
       // Past WS_MAX_SOCKETS_PER_USER: opened only to say why, then closed (never joins the group).
       this.closed = true;
       let ws: WebSocket;
@@ -141,6 +141,29 @@ export abstract class GroupConsumer implements Session, Recipient, SocketHandler
     for (const m of early) this.receive(m);
   }
 
+  /** A place for this socket under WS_MAX_SOCKETS_PER_USER: in this process, then (WS_MAX_SOCKETS_PER_USER_SHARED)
+   * on every process; false (nothing kept) past the bound. */
+  private async claimPlace(up: UpgradeRequest): Promise<boolean> {
+    if (!up.hub.claimUserSocket(this.userId)) return false;
+    const shared = this.ctx.socketPlaces;
+    if (shared === null) return true;
+    let ok: boolean;
+    try {
+      ok = await shared.claim(this.userId, up.hub.limits.maxSocketsPerUser);
+    } catch (err) {
+      up.hub.releaseUserSocket(this.userId);
+      throw err;
+    }
+    if (!ok) {
+      up.hub.releaseUserSocket(this.userId);
+      up.hub.stats.userLimitRefused += 1;
+    } else this.sharedPlace = shared;
+    return ok;
+  }
+
+  /** The shared place claimPlace() took, given back when the socket goes. */
+  private sharedPlace: { release(userId: number): void } | null = null;
+
   /** SocketHandlers: a client frame. */
   socketText(text: string): void | Promise<void> {
     return this.onText(text);
@@ -161,6 +184,8 @@ export abstract class GroupConsumer implements Session, Recipient, SocketHandler
     if (this.closed) return;
     this.closed = true;
     this.hub?.releaseUserSocket(this.userId);
+    this.sharedPlace?.release(this.userId);
+    this.sharedPlace = null;
     // group_discard first: it leaves the local mirror at once, so unregister() finds no membership left to
     // discard a second time (one ZREM per socket, not two).
     this.ctx.layer.groupDiscard(this.group, this.channel).catch((err: unknown) => this.ctx.log.debug({ err }, 'group discard failed'));

@@ -26,6 +26,8 @@ export interface SocketStats {
   /** Handshakes refused by the per-user socket bound, sockets closed by the backlog bound. */
   userLimitRefused: number;
   backlogClosed: number;
+  /** Handshakes refused by WS_ALLOWED_ORIGINS. */
+  originRefused: number;
 }
 
 /** One user's sockets in this process and their shared frame budget. */
@@ -37,7 +39,7 @@ interface UserEntry {
 export class SocketHub {
   private readonly sockets = new Set<ManagedSocket>();
   private timer: NodeJS.Timeout | null = null;
-  readonly stats: SocketStats = { open: 0, framesOut: 0, slowClosed: 0, userLimitRefused: 0, backlogClosed: 0 };
+  readonly stats: SocketStats = { open: 0, framesOut: 0, slowClosed: 0, userLimitRefused: 0, backlogClosed: 0, originRefused: 0 };
   private readonly users = new Map<number, UserEntry>();
   private corked: ManagedSocket[] = [];
   /** Set by beginDrain(): new client frames are refused (SHUTTING_DOWN_ERROR), so the sockets go idle. */

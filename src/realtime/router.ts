@@ -8,6 +8,7 @@ import type { AppContext } from '../context.ts';
 import { SocketHub } from './hub.ts';
 import { isDatabaseUnavailable } from '../db/errors.ts';
 import { UrlResolver, type UrlPattern } from '../drf/router.ts';
+import { originAllowed } from './origins.ts';
 
 export interface UpgradeRequest {
   req: IncomingMessage;
@@ -85,6 +86,13 @@ export class WsRouter {
       // Shutting down (src/server/lifecycle.ts): the client reconnects, through the load balancer, to
       // a process that stays.
       socket.end(STATUS_LINES[503]);
+      return;
+    }
+    // Channels' OriginValidator wraps the whole URLRouter: a foreign Origin is denied on every socket
+    // route (and before routing), with the 403 of a handshake closed before accept (WS_ALLOWED_ORIGINS).
+    if (!originAllowed(req.headers.origin, this.ctx.config.wsAllowedOrigins)) {
+      this.hub.stats.originRefused += 1;
+      socket.end(STATUS_LINES[403]);
       return;
     }
     let settled = false;

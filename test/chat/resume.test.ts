@@ -65,7 +65,12 @@ async function bulkInsert(knex: Knex, n: number, text: (i: number) => string, se
   return (res.rows as Array<{ id: number }>).map((r) => r.id).sort((a, b) => a - b);
 }
 
-describeServer('chat resume (?after=)', { timeout: 120000, env: { WS_RATE_PER_SECOND: '1000', WS_RATE_BURST: '500' } }, (srv, { backend }) => {
+// Sends flood far past the default frame rate (150 per socket at once) to race them against the catch-up:
+// every one must be stored, so neither the rate bound nor the writer's wait bound (WS_SEND_MAX_WAIT_MS,
+// test/chat/overload.test.ts) may refuse them.
+const FLOOD_ENV = { WS_RATE_PER_SECOND: '1000', WS_RATE_BURST: '500', WS_SEND_MAX_WAIT_MS: '0' };
+
+describeServer('chat resume (?after=)', { timeout: 120000, env: FLOOD_ENV }, (srv, { backend }) => {
   const open: WsClient[] = [];
   const connect = async (token: string, query = '', room = 1) => {
     const c = await WsClient.connect(`${srv.wsUrl}/ws/chat/${room}/?token=${token}${query}`);
@@ -348,7 +353,7 @@ for (const backend of backends()) {
       const lb = new RedisChannelLayer({ url, prefix, blockTimeout: 1 });
       await la.start();
       await lb.start();
-      const env = { WS_RATE_PER_SECOND: '1000', WS_RATE_BURST: '500' };
+      const env = FLOOD_ENV;
       a = await startServer(backend, { build: { layer: la }, env });
       b = await startServer(backend, { build: { layer: lb }, env, seed: false });
     });

@@ -19,9 +19,16 @@ describe(`faults: a consumer that stops reading [${backend}]`, function () {
   let conv: Conversation | null = null;
 
   before(async () => {
-    // The flood goes faster than the default frame rate bound; the bound under test is the send buffer.
+    // The flood goes faster than the default frame rate bound and than the writer stores (WS_SEND_MAX_WAIT_MS
+    // would refuse some); the bound under test is the send buffer.
     srv = await startServer(backend, {
-      env: { WS_RATE_PER_SECOND: '2000', WS_RATE_BURST: '2000', WS_USER_RATE_PER_SECOND: '4000', WS_USER_RATE_BURST: '4000' },
+      env: {
+        WS_RATE_PER_SECOND: '2000',
+        WS_RATE_BURST: '2000',
+        WS_USER_RATE_PER_SECOND: '4000',
+        WS_USER_RATE_BURST: '4000',
+        WS_SEND_MAX_WAIT_MS: '0',
+      },
     });
   });
 

@@ -111,6 +111,7 @@ export async function startServer(
       // The shared database stays open for the next suite; the layer, the online registry and the
       // client_id store are per server (each holds its own Redis connections when REDIS_URL is set).
       await ctx.online.close().catch(() => undefined);
+      await ctx.socketPlaces?.close().catch(() => undefined);
       await ctx.layer.close().catch(() => undefined);
       await ctx.chatClientIds.close().catch(() => undefined);
       await ctx.throttles.close().catch(() => undefined);

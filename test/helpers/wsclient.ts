@@ -52,10 +52,11 @@ export class WsClient {
   }
 
   /** Resolves with the client when accepted, with the status and body when the handshake was refused;
-   * rejects when the connection failed. */
-  static open(url: string, timeoutMs = 5000): Promise<{ client: WsClient } | Refused> {
+   * rejects when the connection failed. `headers`: more handshake headers (e.g. an Origin, which the ws
+   * client, like the app's OkHttp, does not send by itself). */
+  static open(url: string, timeoutMs = 5000, headers?: Record<string, string>): Promise<{ client: WsClient } | Refused> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+      const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs, headers });
       const client = new WsClient(ws);
       ws.once('open', () => resolve({ client }));
       ws.once('unexpected-response', (_req, res) => {
