@@ -1,7 +1,7 @@
 // SQL of the chat REST API (issue #5), on the Django tables. Every list is one set-based statement
 // (LATERAL joins for last messages, unread counts and mentions), so a request costs a constant number
 // of queries whatever the number of rooms, messages or members.
-import { type Db, containsPattern, pgArray, preparedRows, rows } from '../db/sql.ts';
+import { type Db, ROOM_MESSAGES_PLAN, containsPattern, pgArray, preparedRows, rows } from '../db/sql.ts';
 import type { MemberRow, MessageRow, RoomDetailRow, RoomListRow, RoomRow } from './serializers.ts';
 
 const ROOM_COLUMNS = `r.id, r.name, r.description, r.room_avatar, r.is_active, r.created_at, r.updated_at, r.created_by_id,
@@ -24,7 +24,8 @@ const LAST_MESSAGE_COLUMNS = `lm.id AS lm_id, lm.content AS lm_content, lm.creat
  * last_read_message_id = newest message at or before last_read.
  * The unread count's condition is a range on created_at (every message when never read: > -infinity;
  * created_at is NOT NULL) rather than an OR, so an index on (room_id, created_at) reads only the messages
- * after last_read (`npm run db:indexes`; bench/results.md, REST on churned data).
+ * after last_read (`npm run db:indexes`; bench/results.md, REST on churned data). Planned with index paths
+ * only (ROOM_MESSAGES_PLAN): the counts then mark dead row versions' index entries as they pass them.
  */
 export function joinedRooms(db: Db, userId: number): Promise<RoomDetailRow[]> {
   return preparedRows<RoomDetailRow>(
@@ -47,6 +48,7 @@ export function joinedRooms(db: Db, userId: number): Promise<RoomDetailRow[]> {
      WHERE rm.user_id = ? AND r.is_active
      ORDER BY r.id`,
     [userId, userId, userId],
+    ROOM_MESSAGES_PLAN,
   );
 }
 
@@ -121,7 +123,11 @@ export interface HistoryAccessRow {
   count: number;
 }
 
-/** The messages view's checks and the paginator's count in one statement. */
+/**
+ * The messages view's checks and the paginator's count in one statement. DRF's count is exact, so on a table
+ * autovacuum has not reached it visits every live row of the room; ROOM_MESSAGES_PLAN makes that an index
+ * scan that stops re-visiting dead versions (src/db/sql.ts).
+ */
 export async function historyAccess(db: Db, roomId: number, userId: number): Promise<HistoryAccessRow | null> {
   const found = await preparedRows<HistoryAccessRow>(
     db,
@@ -131,6 +137,7 @@ export async function historyAccess(db: Db, roomId: number, userId: number): Pro
        (SELECT count(*) FROM "Chat_message" m WHERE m.room_id = r.id) AS count
      FROM "Chat_room" r WHERE r.id = ?`,
     [userId, roomId],
+    ROOM_MESSAGES_PLAN,
   );
   return found[0] ?? null;
 }
@@ -155,7 +162,11 @@ const HISTORY_JOINS = `JOIN "User_user" s ON s.id = m.sender_id
        SELECT array_agg(x.user_id ORDER BY x.id) AS ids FROM "Chat_message_mentions" x WHERE x.message_id = m.id
      ) mm ON true`;
 
-/** One history page, newest first, with sender, parent (+ its sender) and mention ids joined in. */
+/**
+ * One history page, newest first, with sender, parent (+ its sender) and mention ids joined in. With the
+ * opt-in index it reads offset + limit entries of it; without, ROOM_MESSAGES_PLAN reads the room through
+ * Django's room_id index instead of a bitmap heap scan over every dead version's page.
+ */
 export function messagePage(db: Db, roomId: number, limit: number, offset: number): Promise<MessageRow[]> {
   return preparedRows<MessageRow>(
     db,
@@ -167,6 +178,7 @@ export function messagePage(db: Db, roomId: number, limit: number, offset: numbe
      ${HISTORY_JOINS}
      ORDER BY m.created_at DESC, m.id DESC`,
     [roomId, limit, offset],
+    ROOM_MESSAGES_PLAN,
   );
 }
 
