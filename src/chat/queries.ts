@@ -22,9 +22,11 @@ const LAST_MESSAGE_COLUMNS = `lm.id AS lm_id, lm.content AS lm_content, lm.creat
  * GET groups/: the user's active rooms with RoomSerializer's method fields, in one statement:
  * unread_count = every message when never read, else others' messages after last_read;
  * last_read_message_id = newest message at or before last_read.
- * The unread count's condition is a range on created_at (every message when never read: > -infinity;
- * created_at is NOT NULL) rather than an OR, so an index on (room_id, created_at) reads only the messages
- * after last_read (`npm run db:indexes`; bench/results.md, REST on churned data). Planned with index paths
+ * The unread count is two counts, only one of which runs per room (CASE evaluates one branch): a read room's
+ * is a range on created_at, which an index on (room_id, created_at) reads from last_read on (`npm run
+ * db:indexes`); a never-read room's is a plain count of the room, which reads no column outside Django's
+ * room_id index, so on a vacuumed table it is index-only (one condition with an OR on sender_id made it
+ * fetch every row of the room even then: bench/results.md, REST on churned data). Planned with index paths
  * only (ROOM_MESSAGES_PLAN): the counts then mark dead row versions' index entries as they pass them.
  */
 export function joinedRooms(db: Db, userId: number): Promise<RoomDetailRow[]> {
@@ -37,8 +39,10 @@ export function joinedRooms(db: Db, userId: number): Promise<RoomDetailRow[]> {
      JOIN "User_user" cb ON cb.id = r.created_by_id
      LEFT JOIN "Chat_userroomstatus" s ON s.room_id = r.id AND s.user_id = ?
      LEFT JOIN LATERAL (
-       SELECT count(*) AS n FROM "Chat_message" m
-       WHERE m.room_id = r.id AND m.created_at > COALESCE(s.last_read, '-infinity') AND (s.last_read IS NULL OR m.sender_id <> ?)
+       SELECT CASE WHEN s.last_read IS NULL
+         THEN (SELECT count(*) FROM "Chat_message" m WHERE m.room_id = r.id)
+         ELSE (SELECT count(*) FROM "Chat_message" m WHERE m.room_id = r.id AND m.created_at > s.last_read AND m.sender_id <> ?)
+       END AS n
      ) uc ON true
      LEFT JOIN LATERAL (
        SELECT m.id FROM "Chat_message" m
