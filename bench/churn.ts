@@ -10,7 +10,8 @@
 //   node --import tsx bench/churn.ts explain [--plan default] [--warm] > explain.txt  (the hot statements, EXPLAIN (ANALYZE, BUFFERS);
 //                                            --plan default: without the query modules' planner settings; --warm: each executed once first)
 //   node --import tsx bench/churn.ts statements [--runs 20]      (server-side ms of each hot statement, min / median: default plan, app plan, default again)
-//   node --import tsx bench/churn.ts rest     [--duration 15] [--only groups,history]  (csi-chat on the bench DB; one line per endpoint)
+//   node --import tsx bench/churn.ts rest     [--duration 15] [--only groups,history] [--index-paths]  (csi-chat on the bench DB; one line per
+//                                            endpoint; --index-paths: with DB_ROOM_INDEX_PATHS=true)
 //   node --import tsx bench/churn.ts stats                       (live / dead tuples of the message table)
 //
 // Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), CHURN_DB (default csi_scale_churn),
@@ -26,6 +27,7 @@ import { openDatabase } from '../src/db/index.ts';
 import { OPT_IN_INDEXES, createSql } from '../src/db/indexes.ts';
 import * as q from '../src/chat/queries.ts';
 import { userForToken } from '../src/auth/tokens.ts';
+import { ROOM_MESSAGES_PLAN } from '../src/db/sql.ts';
 import { nowTimestamp } from '../src/drf/datetime.ts';
 
 const PG = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432';
@@ -180,16 +182,22 @@ function hotCases(): Array<{ title: string; run: (trx: Knex.Transaction) => Prom
       title: 'last_seen (every request, UpdateLastSeenMiddleware)',
       run: (trx) => trx('User_user').where({ id: CHURN_USER }).update({ last_seen: nowTimestamp() }),
     },
-    { title: `GET /api/chat/groups/ as user ${CHURN_USER} (joinedRooms)`, run: (trx) => q.joinedRooms(trx, CHURN_USER) },
-    { title: `GET /api/chat/groups/ as user ${READ_ALL_USER} (every room read)`, run: (trx) => q.joinedRooms(trx, READ_ALL_USER) },
+    { title: `GET /api/chat/groups/ as user ${CHURN_USER} (joinedRooms)`, run: (trx) => q.joinedRooms(trx, CHURN_USER, ROOM_MESSAGES_PLAN) },
+    {
+      title: `GET /api/chat/groups/ as user ${READ_ALL_USER} (every room read)`,
+      run: (trx) => q.joinedRooms(trx, READ_ALL_USER, ROOM_MESSAGES_PLAN),
+    },
     {
       title: `GET …/groups/${HISTORY_ROOM}/messages/?page=1: checks + paginator count (historyAccess)`,
-      run: (trx) => q.historyAccess(trx, HISTORY_ROOM, CHURN_USER),
+      run: (trx) => q.historyAccess(trx, HISTORY_ROOM, CHURN_USER, ROOM_MESSAGES_PLAN),
     },
-    { title: `GET …/groups/${HISTORY_ROOM}/messages/?page=1: the page (messagePage)`, run: (trx) => q.messagePage(trx, HISTORY_ROOM, 20, 0) },
+    {
+      title: `GET …/groups/${HISTORY_ROOM}/messages/?page=1: the page (messagePage)`,
+      run: (trx) => q.messagePage(trx, HISTORY_ROOM, 20, 0, ROOM_MESSAGES_PLAN),
+    },
     {
       title: `GET …/groups/${HISTORY_ROOM}/messages/?page=50: the page (messagePage, OFFSET 980)`,
-      run: (trx) => q.messagePage(trx, HISTORY_ROOM, 20, 980),
+      run: (trx) => q.messagePage(trx, HISTORY_ROOM, 20, 980, ROOM_MESSAGES_PLAN),
     },
   ];
 }
@@ -304,8 +312,12 @@ export async function statementTimes(runs: number): Promise<string> {
   return lines.join('\n');
 }
 
-async function rest(durationS: number, only: string | undefined): Promise<void> {
-  const server = await startServer({ port: PORT, databaseUrl: churnDbUrl(), extraEnv: { LOAD_DEMO_DATA: 'false' } });
+async function rest(durationS: number, only: string | undefined, indexPaths: boolean): Promise<void> {
+  const server = await startServer({
+    port: PORT,
+    databaseUrl: churnDbUrl(),
+    extraEnv: { LOAD_DEMO_DATA: 'false', ...(indexPaths ? { DB_ROOM_INDEX_PATHS: 'true' } : {}) },
+  });
   const cases = [
     { name: 'groups', token: CHURN_TOKEN, path: '/api/chat/groups/', who: `user ${CHURN_USER}: 23 rooms, ${NEVER_READ_ROOMS} never read` },
     {
@@ -339,7 +351,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       case 'stats':
         return console.log(await stats());
       case 'rest':
-        return rest(num(flags, 'duration', 15), flags.only);
+        return rest(num(flags, 'duration', 15), flags.only, flags['index-paths'] === 'true');
       case 'explain':
         return console.log(await explainAll(flags.plan === 'default' ? 'default' : 'app', flags.warm === 'true'));
       case 'statements':

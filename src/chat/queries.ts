@@ -1,7 +1,7 @@
 // SQL of the chat REST API (issue #5), on the Django tables. Every list is one set-based statement
 // (LATERAL joins for last messages, unread counts and mentions), so a request costs a constant number
 // of queries whatever the number of rooms, messages or members.
-import { type Db, ROOM_MESSAGES_PLAN, containsPattern, pgArray, preparedRows, rows } from '../db/sql.ts';
+import { type Db, containsPattern, pgArray, preparedRows, rows } from '../db/sql.ts';
 import type { MemberRow, MessageRow, RoomDetailRow, RoomListRow, RoomRow } from './serializers.ts';
 
 const ROOM_COLUMNS = `r.id, r.name, r.description, r.room_avatar, r.is_active, r.created_at, r.updated_at, r.created_by_id,
@@ -26,10 +26,11 @@ const LAST_MESSAGE_COLUMNS = `lm.id AS lm_id, lm.content AS lm_content, lm.creat
  * is a range on created_at, which an index on (room_id, created_at) reads from last_read on (`npm run
  * db:indexes`); a never-read room's is a plain count of the room, which reads no column outside Django's
  * room_id index, so on a vacuumed table it is index-only (one condition with an OR on sender_id made it
- * fetch every row of the room even then: bench/results.md, REST on churned data). Planned with index paths
- * only (ROOM_MESSAGES_PLAN): the counts then mark dead row versions' index entries as they pass them.
+ * fetch every row of the room even then: bench/results.md, REST on churned data). `plan`: planner settings
+ * for the statement (ROOM_MESSAGES_PLAN with DB_ROOM_INDEX_PATHS: the counts then mark dead row versions'
+ * index entries as they pass them).
  */
-export function joinedRooms(db: Db, userId: number): Promise<RoomDetailRow[]> {
+export function joinedRooms(db: Db, userId: number, plan?: string): Promise<RoomDetailRow[]> {
   return preparedRows<RoomDetailRow>(
     db,
     'csi_chat_joined_rooms',
@@ -52,7 +53,7 @@ export function joinedRooms(db: Db, userId: number): Promise<RoomDetailRow[]> {
      WHERE rm.user_id = ? AND r.is_active
      ORDER BY r.id`,
     [userId, userId, userId],
-    ROOM_MESSAGES_PLAN,
+    plan,
   );
 }
 
@@ -129,10 +130,10 @@ export interface HistoryAccessRow {
 
 /**
  * The messages view's checks and the paginator's count in one statement. DRF's count is exact, so on a table
- * autovacuum has not reached it visits every live row of the room; ROOM_MESSAGES_PLAN makes that an index
- * scan that stops re-visiting dead versions (src/db/sql.ts).
+ * autovacuum has not reached it visits every live row of the room; `plan` = ROOM_MESSAGES_PLAN makes that an
+ * index scan that stops re-visiting dead versions (src/db/sql.ts).
  */
-export async function historyAccess(db: Db, roomId: number, userId: number): Promise<HistoryAccessRow | null> {
+export async function historyAccess(db: Db, roomId: number, userId: number, plan?: string): Promise<HistoryAccessRow | null> {
   const found = await preparedRows<HistoryAccessRow>(
     db,
     'csi_chat_history_access',
@@ -141,7 +142,7 @@ export async function historyAccess(db: Db, roomId: number, userId: number): Pro
        (SELECT count(*) FROM "Chat_message" m WHERE m.room_id = r.id) AS count
      FROM "Chat_room" r WHERE r.id = ?`,
     [userId, roomId],
-    ROOM_MESSAGES_PLAN,
+    plan,
   );
   return found[0] ?? null;
 }
@@ -168,10 +169,10 @@ const HISTORY_JOINS = `JOIN "User_user" s ON s.id = m.sender_id
 
 /**
  * One history page, newest first, with sender, parent (+ its sender) and mention ids joined in. With the
- * opt-in index it reads offset + limit entries of it; without, ROOM_MESSAGES_PLAN reads the room through
- * Django's room_id index instead of a bitmap heap scan over every dead version's page.
+ * opt-in index it reads offset + limit entries of it; without, `plan` = ROOM_MESSAGES_PLAN reads the room
+ * through Django's room_id index instead of a bitmap heap scan over every dead version's page.
  */
-export function messagePage(db: Db, roomId: number, limit: number, offset: number): Promise<MessageRow[]> {
+export function messagePage(db: Db, roomId: number, limit: number, offset: number, plan?: string): Promise<MessageRow[]> {
   return preparedRows<MessageRow>(
     db,
     'csi_chat_message_page',
@@ -182,7 +183,7 @@ export function messagePage(db: Db, roomId: number, limit: number, offset: numbe
      ${HISTORY_JOINS}
      ORDER BY m.created_at DESC, m.id DESC`,
     [roomId, limit, offset],
-    ROOM_MESSAGES_PLAN,
+    plan,
   );
 }
 

@@ -27,7 +27,9 @@ const preparedTexts = new Map<string, string>();
 
 /**
  * Planner settings for the statements that read a room's messages (the groups list, the history checks and
- * count, a history page): index paths only, and no JIT. Same rows: settings change only the plan.
+ * count, a history page), with DB_ROOM_INDEX_PATHS=true: index paths only, and no JIT. Same rows: settings
+ * change only the plan. Opt-in because they cost two more round trips per statement (BEGIN + SET, COMMIT),
+ * which on a vacuumed table buy nothing and slowed the bench's light requests by a fifth on a loaded machine.
  *
  * Why (bench/results.md, "REST on churned data"): on a message table that autovacuum has not reached yet
  * (dead row versions left by updates and deletes, no visibility map), counting a room's messages must visit

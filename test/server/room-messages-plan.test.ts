@@ -94,9 +94,9 @@ describeNeeding('ROOM_MESSAGES_PLAN: room message statements on a churned table 
   }
 
   const statements: Array<[string, (trx: Knex.Transaction) => Promise<unknown>]> = [
-    ['groups list', (trx) => q.joinedRooms(trx, 1)],
-    ['history checks + count', (trx) => q.historyAccess(trx, 1, 1)],
-    ['history page', (trx) => q.messagePage(trx, 1, 20, 40)],
+    ['groups list', (trx) => q.joinedRooms(trx, 1, ROOM_MESSAGES_PLAN)],
+    ['history checks + count', (trx) => q.historyAccess(trx, 1, 1, ROOM_MESSAGES_PLAN)],
+    ['history page', (trx) => q.messagePage(trx, 1, 20, 40, ROOM_MESSAGES_PLAN)],
   ];
 
   for (const withIndex of [false, true]) {
@@ -170,7 +170,7 @@ describeNeeding('ROOM_MESSAGES_PLAN: room message statements on a churned table 
     await db.knex.raw('VACUUM "Chat_message"');
     for (const withIndex of [false, true]) {
       for (const ix of OPT_IN_INDEXES) await db.knex.raw(withIndex ? createSql(ix, false) : dropSql(ix, false));
-      const [plan] = await plans((trx) => q.joinedRooms(trx, 1), 'app', 'EXPLAIN (ANALYZE, BUFFERS)');
+      const [plan] = await plans((trx) => q.joinedRooms(trx, 1), 'default', 'EXPLAIN (ANALYZE, BUFFERS)');
       // room 2 is never read by user 1: its unread count is the room's 400 messages
       expect(plan).to.match(
         /Index Only Scan using \S+ on "Chat_message" m\S*[^\n]*rows=400 loops=1\)\n\s+Index Cond: \(room_id = r\.id\)\n\s+Heap Fetches: 0/,
