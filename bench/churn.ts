@@ -7,8 +7,11 @@
 //
 //   node --import tsx bench/churn.ts setup   [--rooms 20] [--per-room 5000] [--rounds 4] [--indexes]  (drops and rebuilds the bench DB;
 //                                            --indexes: the opt-in indexes exist before the churn, as they would in production)
-//   node --import tsx bench/churn.ts explain  > explain.txt      (the hot statements, EXPLAIN (ANALYZE, BUFFERS))
-//   node --import tsx bench/churn.ts rest     [--duration 15] [--only groups,history]  (csi-chat on the bench DB; one line per endpoint)
+//   node --import tsx bench/churn.ts explain [--plan default] [--warm] > explain.txt  (the hot statements, EXPLAIN (ANALYZE, BUFFERS);
+//                                            --plan default: without the query modules' planner settings; --warm: each executed once first)
+//   node --import tsx bench/churn.ts statements [--runs 20]      (server-side ms of each hot statement, min / median: default plan, app plan, default again)
+//   node --import tsx bench/churn.ts rest     [--duration 15] [--only groups,history] [--index-paths]  (csi-chat on the bench DB; one line per
+//                                            endpoint; --index-paths: with DB_ROOM_INDEX_PATHS=true)
 //   node --import tsx bench/churn.ts stats                       (live / dead tuples of the message table)
 //
 // Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), CHURN_DB (default csi_scale_churn),
@@ -24,6 +27,7 @@ import { openDatabase } from '../src/db/index.ts';
 import { OPT_IN_INDEXES, createSql } from '../src/db/indexes.ts';
 import * as q from '../src/chat/queries.ts';
 import { userForToken } from '../src/auth/tokens.ts';
+import { ROOM_MESSAGES_PLAN } from '../src/db/sql.ts';
 import { nowTimestamp } from '../src/drf/datetime.ts';
 
 const PG = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432';
@@ -170,57 +174,93 @@ interface Captured {
   bindings: unknown[];
 }
 
+/** The hot statements of the two endpoints, as calls of the query modules themselves. */
+function hotCases(): Array<{ title: string; run: (trx: Knex.Transaction) => Promise<unknown> }> {
+  return [
+    { title: 'token → user (every request)', run: (trx) => userForToken(trx, CHURN_TOKEN) },
+    {
+      title: 'last_seen (every request, UpdateLastSeenMiddleware)',
+      run: (trx) => trx('User_user').where({ id: CHURN_USER }).update({ last_seen: nowTimestamp() }),
+    },
+    { title: `GET /api/chat/groups/ as user ${CHURN_USER} (joinedRooms)`, run: (trx) => q.joinedRooms(trx, CHURN_USER, ROOM_MESSAGES_PLAN) },
+    {
+      title: `GET /api/chat/groups/ as user ${READ_ALL_USER} (every room read)`,
+      run: (trx) => q.joinedRooms(trx, READ_ALL_USER, ROOM_MESSAGES_PLAN),
+    },
+    {
+      title: `GET …/groups/${HISTORY_ROOM}/messages/?page=1: checks + paginator count (historyAccess)`,
+      run: (trx) => q.historyAccess(trx, HISTORY_ROOM, CHURN_USER, ROOM_MESSAGES_PLAN),
+    },
+    {
+      title: `GET …/groups/${HISTORY_ROOM}/messages/?page=1: the page (messagePage)`,
+      run: (trx) => q.messagePage(trx, HISTORY_ROOM, 20, 0, ROOM_MESSAGES_PLAN),
+    },
+    {
+      title: `GET …/groups/${HISTORY_ROOM}/messages/?page=50: the page (messagePage, OFFSET 980)`,
+      run: (trx) => q.messagePage(trx, HISTORY_ROOM, 20, 980, ROOM_MESSAGES_PLAN),
+    },
+  ];
+}
+
+/** Captures the statements (SQL with ?s, bindings, and the SET LOCALs before each) `run` issues. */
+async function capture(db: Awaited<ReturnType<typeof openDatabase>>, trx: Knex.Transaction, run: (trx: Knex.Transaction) => Promise<unknown>) {
+  const captured: Array<Captured & { settings: string[] }> = [];
+  let settings: string[] = [];
+  const listener = (data: { sql: string; bindings?: unknown[] }) => {
+    if (/^(BEGIN|COMMIT|ROLLBACK)/i.test(data.sql)) return;
+    if (/^SET /i.test(data.sql)) return void settings.push(data.sql);
+    // knex reports pg's $n placeholders; raw() takes ?s in order.
+    const bindings: unknown[] = [];
+    const sql = data.sql.replace(/\$(\d+)/g, (_m, n: string) => (bindings.push((data.bindings ?? [])[Number(n) - 1]), '?'));
+    captured.push({ sql, bindings, settings });
+    settings = [];
+  };
+  db.knex.on('query', listener);
+  try {
+    await run(trx);
+  } finally {
+    db.knex.off('query', listener);
+  }
+  return captured;
+}
+
+/** Runs fn in a transaction that is always rolled back (the last_seen UPDATE included). */
+async function rolledBack(db: Awaited<ReturnType<typeof openDatabase>>, fn: (trx: Knex.Transaction) => Promise<void>): Promise<void> {
+  await db.knex
+    .transaction(async (trx) => {
+      await fn(trx);
+      await trx.rollback();
+    })
+    .catch((err: unknown) => {
+      if (!(err instanceof Error && err.message.includes('Transaction rejected with non-error: undefined'))) throw err;
+    });
+}
+
 /**
  * EXPLAIN (ANALYZE, BUFFERS) of every statement the two endpoints run, taken from the query modules themselves:
- * each is called inside a transaction (where preparedRows goes through knex), its SQL and bindings are
- * captured, then explained in the same transaction, which is rolled back (the last_seen UPDATE included).
+ * each is called inside a transaction (where preparedRows goes through knex and applies its planner settings
+ * as SET LOCAL), its SQL and bindings are captured, then explained in the same transaction, which is rolled
+ * back. `plan`: 'app' (the settings the query modules use), 'default' (none: the planner's own choice).
+ * `warm`: execute each statement once before explaining it (the steady state: the index entries a plain
+ * index scan marks dead on its first pass are skipped by the next ones).
  */
-export async function explainAll(): Promise<string> {
+export async function explainAll(plan: 'app' | 'default' = 'app', warm = false): Promise<string> {
   const db = await openDatabase({ databaseUrl: churnDbUrl(), pgliteDir: null, poolMax: 2 });
   const out: string[] = [];
   try {
-    const cases: Array<{ title: string; run: (trx: Knex.Transaction) => Promise<unknown> }> = [
-      { title: 'token → user (every request)', run: (trx) => userForToken(trx, CHURN_TOKEN) },
-      {
-        title: 'last_seen (every request, UpdateLastSeenMiddleware)',
-        run: (trx) => trx('User_user').where({ id: CHURN_USER }).update({ last_seen: nowTimestamp() }),
-      },
-      { title: `GET /api/chat/groups/ as user ${CHURN_USER} (joinedRooms)`, run: (trx) => q.joinedRooms(trx, CHURN_USER) },
-      { title: `GET /api/chat/groups/ as user ${READ_ALL_USER} (every room read)`, run: (trx) => q.joinedRooms(trx, READ_ALL_USER) },
-      {
-        title: `GET …/groups/${HISTORY_ROOM}/messages/?page=1: checks + paginator count (historyAccess)`,
-        run: (trx) => q.historyAccess(trx, HISTORY_ROOM, CHURN_USER),
-      },
-      { title: `GET …/groups/${HISTORY_ROOM}/messages/?page=1: the page (messagePage)`, run: (trx) => q.messagePage(trx, HISTORY_ROOM, 20, 0) },
-      {
-        title: `GET …/groups/${HISTORY_ROOM}/messages/?page=50: the page (messagePage, OFFSET 980)`,
-        run: (trx) => q.messagePage(trx, HISTORY_ROOM, 20, 980),
-      },
-    ];
-    for (const c of cases) {
-      await db.knex
-        .transaction(async (trx) => {
-          const captured: Captured[] = [];
-          const listener = (data: { sql: string; bindings?: unknown[] }) => captured.push({ sql: data.sql, bindings: data.bindings ?? [] });
-          db.knex.on('query', listener);
-          try {
-            await c.run(trx);
-          } finally {
-            db.knex.off('query', listener);
-          }
-          for (const st of captured) {
-            if (/^(BEGIN|COMMIT|ROLLBACK)/i.test(st.sql)) continue;
-            // knex reports pg's $n placeholders; raw() takes ?s in order.
-            const bindings: unknown[] = [];
-            const sql = st.sql.replace(/\$(\d+)/g, (_m, n: string) => (bindings.push(st.bindings[Number(n) - 1]), '?'));
-            const res = await trx.raw<{ rows: Array<Record<string, string>> }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, bindings as Knex.RawBinding[]);
-            out.push(`### ${c.title}`, '', '```', res.rows.map((r) => r['QUERY PLAN']).join('\n'), '```', '');
-          }
-          await trx.rollback();
-        })
-        .catch((err: unknown) => {
-          if (!(err instanceof Error && err.message.includes('Transaction rejected with non-error: undefined'))) throw err;
-        });
+    for (const c of hotCases()) {
+      await rolledBack(db, async (trx) => {
+        for (const st of await capture(db, trx, c.run)) {
+          if (plan === 'default') await trx.raw('RESET ALL');
+          if (warm) await trx.raw(st.sql, st.bindings as Knex.RawBinding[]);
+          const res = await trx.raw<{ rows: Array<Record<string, string>> }>(
+            `EXPLAIN (ANALYZE, BUFFERS) ${st.sql}`,
+            st.bindings as Knex.RawBinding[],
+          );
+          const set = plan === 'app' && st.settings.length ? [`-- ${st.settings.join('; ')}`] : [];
+          out.push(`### ${c.title}`, '', '```', ...set, res.rows.map((r) => r['QUERY PLAN']).join('\n'), '```', '');
+        }
+      });
     }
   } finally {
     await db.close();
@@ -228,8 +268,56 @@ export async function explainAll(): Promise<string> {
   return out.join('\n');
 }
 
-async function rest(durationS: number, only: string | undefined): Promise<void> {
-  const server = await startServer({ port: PORT, databaseUrl: churnDbUrl(), extraEnv: { LOAD_DEMO_DATA: 'false' } });
+/**
+ * Server-side time of each hot statement, robust to a loaded machine: `runs` executions per plan, min and
+ * median, in three rounds on the same data: the planner's own plan first (as on a freshly churned table),
+ * then the app's plan (ROOM_MESSAGES_PLAN: index paths; its first execution marks dead index entries), then
+ * the planner's own plan again (which now also skips the entries marked dead). Each execution is its own
+ * rolled-back transaction, timed from the client (one loopback round trip included).
+ */
+export async function statementTimes(runs: number): Promise<string> {
+  const db = await openDatabase({ databaseUrl: churnDbUrl(), pgliteDir: null, poolMax: 2 });
+  const lines: string[] = [];
+  try {
+    const cases: Array<{ title: string; statements: Array<Captured & { settings: string[] }> }> = [];
+    for (const c of hotCases()) await rolledBack(db, async (trx) => void cases.push({ title: c.title, statements: await capture(db, trx, c.run) }));
+    const rounds = ['default (before)', 'app plan', 'default again (after the marks)'] as const;
+    const times = new Map<string, number[]>();
+    for (const round of rounds) {
+      for (const c of cases) {
+        for (let i = 0; i < runs; i++) {
+          await rolledBack(db, async (trx) => {
+            let ms = 0;
+            for (const st of c.statements) {
+              if (round === 'app plan') for (const s of st.settings) await trx.raw(s);
+              const t0 = process.hrtime.bigint();
+              await trx.raw(st.sql, st.bindings as Knex.RawBinding[]);
+              ms += Number(process.hrtime.bigint() - t0) / 1e6;
+            }
+            const key = `${c.title}\t${round}`;
+            times.set(key, [...(times.get(key) ?? []), ms]);
+          });
+        }
+      }
+    }
+    const fmt = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return `${s[0].toFixed(2)} / ${s[s.length >> 1].toFixed(2)}`;
+    };
+    lines.push(`| statement (ms, min / median of ${runs}) | ${rounds.join(' | ')} |`, `|---|${rounds.map(() => '---|').join('')}`);
+    for (const c of cases) lines.push(`| ${c.title} | ${rounds.map((r) => fmt(times.get(`${c.title}\t${r}`)!)).join(' | ')} |`);
+  } finally {
+    await db.close();
+  }
+  return lines.join('\n');
+}
+
+async function rest(durationS: number, only: string | undefined, indexPaths: boolean): Promise<void> {
+  const server = await startServer({
+    port: PORT,
+    databaseUrl: churnDbUrl(),
+    extraEnv: { LOAD_DEMO_DATA: 'false', ...(indexPaths ? { DB_ROOM_INDEX_PATHS: 'true' } : {}) },
+  });
   const cases = [
     { name: 'groups', token: CHURN_TOKEN, path: '/api/chat/groups/', who: `user ${CHURN_USER}: 23 rooms, ${NEVER_READ_ROOMS} never read` },
     {
@@ -263,11 +351,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       case 'stats':
         return console.log(await stats());
       case 'rest':
-        return rest(num(flags, 'duration', 15), flags.only);
+        return rest(num(flags, 'duration', 15), flags.only, flags['index-paths'] === 'true');
       case 'explain':
-        return console.log(await explainAll());
+        return console.log(await explainAll(flags.plan === 'default' ? 'default' : 'app', flags.warm === 'true'));
+      case 'statements':
+        return console.log(await statementTimes(num(flags, 'runs', 20)));
       default:
-        console.error('usage: bench/churn.ts setup|stats|rest|explain');
+        console.error('usage: bench/churn.ts setup|stats|rest|explain|statements');
         process.exit(2);
     }
   };

@@ -66,6 +66,11 @@ export interface Config {
   wsUserRateLimit: { perSecond: number; burst: number };
   /** Postgres bounds (src/db/index.ts): connect, one statement, waiting for a pooled connection. */
   dbTimeouts: { connectMs: number; statementMs: number; poolAcquireMs: number };
+  /**
+   * DB_ROOM_INDEX_PATHS: plan the groups list and history statements with index paths only
+   * (ROOM_MESSAGES_PLAN, src/db/sql.ts) — for a message table that churns faster than autovacuum keeps up.
+   */
+  dbRoomIndexPaths: boolean;
   /** Django's request-body caps (multipart and form bodies). */
   upload: {
     /** DATA_UPLOAD_MAX_NUMBER_FIELDS */
@@ -170,6 +175,7 @@ const ENV_VARS = {
   DB_CONNECT_TIMEOUT_MS: { production: false },
   DB_STATEMENT_TIMEOUT_MS: { production: false },
   DB_POOL_TIMEOUT_MS: { production: false },
+  DB_ROOM_INDEX_PATHS: { production: false },
   DATA_UPLOAD_MAX_NUMBER_FIELDS: { production: false },
   DATA_UPLOAD_MAX_MEMORY_SIZE: { production: false },
   DATA_UPLOAD_MAX_NUMBER_FILES: { production: false },
@@ -461,6 +467,7 @@ export function loadConfig(env: Env = process.env): Config {
       statementMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100),
       poolAcquireMs: int(env, 'DB_POOL_TIMEOUT_MS', 5000, 100),
     },
+    dbRoomIndexPaths: bool(env, 'DB_ROOM_INDEX_PATHS', false),
     // Django's defaults (django/conf/global_settings.py).
     upload: {
       maxNumberFields: int(env, 'DATA_UPLOAD_MAX_NUMBER_FIELDS', 1000, 1),

@@ -22,11 +22,15 @@ const LAST_MESSAGE_COLUMNS = `lm.id AS lm_id, lm.content AS lm_content, lm.creat
  * GET groups/: the user's active rooms with RoomSerializer's method fields, in one statement:
  * unread_count = every message when never read, else others' messages after last_read;
  * last_read_message_id = newest message at or before last_read.
- * The unread count's condition is a range on created_at (every message when never read: > -infinity;
- * created_at is NOT NULL) rather than an OR, so an index on (room_id, created_at) reads only the messages
- * after last_read (`npm run db:indexes`; bench/results.md, REST on churned data).
+ * The unread count is two counts, only one of which runs per room (CASE evaluates one branch): a read room's
+ * is a range on created_at, which an index on (room_id, created_at) reads from last_read on (`npm run
+ * db:indexes`); a never-read room's is a plain count of the room, which reads no column outside Django's
+ * room_id index, so on a vacuumed table it is index-only (one condition with an OR on sender_id made it
+ * fetch every row of the room even then: bench/results.md, REST on churned data). `plan`: planner settings
+ * for the statement (ROOM_MESSAGES_PLAN with DB_ROOM_INDEX_PATHS: the counts then mark dead row versions'
+ * index entries as they pass them).
  */
-export function joinedRooms(db: Db, userId: number): Promise<RoomDetailRow[]> {
+export function joinedRooms(db: Db, userId: number, plan?: string): Promise<RoomDetailRow[]> {
   return preparedRows<RoomDetailRow>(
     db,
     'csi_chat_joined_rooms',
@@ -36,8 +40,10 @@ export function joinedRooms(db: Db, userId: number): Promise<RoomDetailRow[]> {
      JOIN "User_user" cb ON cb.id = r.created_by_id
      LEFT JOIN "Chat_userroomstatus" s ON s.room_id = r.id AND s.user_id = ?
      LEFT JOIN LATERAL (
-       SELECT count(*) AS n FROM "Chat_message" m
-       WHERE m.room_id = r.id AND m.created_at > COALESCE(s.last_read, '-infinity') AND (s.last_read IS NULL OR m.sender_id <> ?)
+       SELECT CASE WHEN s.last_read IS NULL
+         THEN (SELECT count(*) FROM "Chat_message" m WHERE m.room_id = r.id)
+         ELSE (SELECT count(*) FROM "Chat_message" m WHERE m.room_id = r.id AND m.created_at > s.last_read AND m.sender_id <> ?)
+       END AS n
      ) uc ON true
      LEFT JOIN LATERAL (
        SELECT m.id FROM "Chat_message" m
@@ -47,6 +53,7 @@ export function joinedRooms(db: Db, userId: number): Promise<RoomDetailRow[]> {
      WHERE rm.user_id = ? AND r.is_active
      ORDER BY r.id`,
     [userId, userId, userId],
+    plan,
   );
 }
 
@@ -121,8 +128,12 @@ export interface HistoryAccessRow {
   count: number;
 }
 
-/** The messages view's checks and the paginator's count in one statement. */
-export async function historyAccess(db: Db, roomId: number, userId: number): Promise<HistoryAccessRow | null> {
+/**
+ * The messages view's checks and the paginator's count in one statement. DRF's count is exact, so on a table
+ * autovacuum has not reached it visits every live row of the room; `plan` = ROOM_MESSAGES_PLAN makes that an
+ * index scan that stops re-visiting dead versions (src/db/sql.ts).
+ */
+export async function historyAccess(db: Db, roomId: number, userId: number, plan?: string): Promise<HistoryAccessRow | null> {
   const found = await preparedRows<HistoryAccessRow>(
     db,
     'csi_chat_history_access',
@@ -131,6 +142,7 @@ export async function historyAccess(db: Db, roomId: number, userId: number): Pro
        (SELECT count(*) FROM "Chat_message" m WHERE m.room_id = r.id) AS count
      FROM "Chat_room" r WHERE r.id = ?`,
     [userId, roomId],
+    plan,
   );
   return found[0] ?? null;
 }
@@ -155,8 +167,12 @@ const HISTORY_JOINS = `JOIN "User_user" s ON s.id = m.sender_id
        SELECT array_agg(x.user_id ORDER BY x.id) AS ids FROM "Chat_message_mentions" x WHERE x.message_id = m.id
      ) mm ON true`;
 
-/** One history page, newest first, with sender, parent (+ its sender) and mention ids joined in. */
-export function messagePage(db: Db, roomId: number, limit: number, offset: number): Promise<MessageRow[]> {
+/**
+ * One history page, newest first, with sender, parent (+ its sender) and mention ids joined in. With the
+ * opt-in index it reads offset + limit entries of it; without, `plan` = ROOM_MESSAGES_PLAN reads the room
+ * through Django's room_id index instead of a bitmap heap scan over every dead version's page.
+ */
+export function messagePage(db: Db, roomId: number, limit: number, offset: number, plan?: string): Promise<MessageRow[]> {
   return preparedRows<MessageRow>(
     db,
     'csi_chat_message_page',
@@ -167,6 +183,7 @@ export function messagePage(db: Db, roomId: number, limit: number, offset: numbe
      ${HISTORY_JOINS}
      ORDER BY m.created_at DESC, m.id DESC`,
     [roomId, limit, offset],
+    plan,
   );
 }
 

@@ -8,6 +8,7 @@ import { djangoAbsoluteUri, pageBody, planPage, replaceQueryParam } from '../drf
 import type { UserRow } from '../auth/tokens.ts';
 import { chatGroup } from './events.ts';
 import * as q from './queries.ts';
+import { ROOM_MESSAGES_PLAN } from '../db/sql.ts';
 import {
   serializeJoinedRoom,
   serializeMessage,
@@ -53,6 +54,11 @@ function me(req: ApiRequest): UserRow {
   return req.user!;
 }
 
+/** Planner settings of the statements that read a room's messages: index paths with DB_ROOM_INDEX_PATHS. */
+function roomPlan(req: ApiRequest): string | undefined {
+  return req.ctx.config.dbRoomIndexPaths ? ROOM_MESSAGES_PLAN : undefined;
+}
+
 /** The id of an `<int:room_id>` / `<str:room_id>` path segment, null when no row can have it. */
 function roomIdParam(req: ApiRequest): number | null {
   return lookupId(req.params.room_id ?? '');
@@ -75,7 +81,7 @@ export const userRooms = apiView({
   },
   methods: {
     async GET(req) {
-      const rooms = await q.joinedRooms(req.ctx.db.knex, me(req).id);
+      const rooms = await q.joinedRooms(req.ctx.db.knex, me(req).id, roomPlan(req));
       if (rooms.length === 0) return { status: 404, body: { message: 'You have not joined any rooms.' } };
       const c = sctx(req);
       return { body: rooms.map((r) => serializeRoom(r, c, true)) };
@@ -190,11 +196,11 @@ export const roomMessages = apiView({
         if (!room.is_member) throw permissionDenied('You are not a member of this room.');
         return { body: await cursorPage(req, room.id) };
       }
-      const access = id === null ? null : await q.historyAccess(knex, id, me(req).id);
+      const access = id === null ? null : await q.historyAccess(knex, id, me(req).id, roomPlan(req));
       if (!access || !access.is_active) throw noMatch('Room');
       if (!access.is_member) throw permissionDenied('You are not a member of this room.');
       const plan = planPage(access.count, { page: req.query('page'), pageSize: req.query('page_size') }, MESSAGE_PAGINATION);
-      const rows = await q.messagePage(knex, id!, plan.size, plan.offset);
+      const rows = await q.messagePage(knex, id!, plan.size, plan.offset, roomPlan(req));
       const c = sctx(req);
       const viewer = me(req).id;
       return {
