@@ -90,14 +90,3 @@ export function originAllowed(origin: string | undefined, allowed: readonly stri
   const parsed = urlsplit(origin);
   return allowed.some((pattern) => pattern === '*' || matches(parsed, pattern));
 }
-
-/**
- * A WS_ALLOWED_ORIGINS entry the validator can match: `*`, `scheme://host[:port]` or a host alone (`.host`
- * for subdomains). Refused because they would never match: `host:port` without a scheme (urlsplit reads
- * `host` as the scheme) and `*.host` (is_same_domain has no wildcards: write `.host`).
- */
-export function validOriginPattern(pattern: string): boolean {
-  if (pattern === '*') return true;
-  const host = String.raw`(\[[0-9a-f:.]+\]|\.?[^/?#@:[\]\s*]+)`;
-  return new RegExp(String.raw`^([a-z][a-z0-9+.-]*://${host}(:\d{1,5})?/?|${host})$`, 'i').test(pattern);
-}

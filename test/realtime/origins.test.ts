@@ -7,7 +7,8 @@ import { expect } from 'chai';
 import { userToken } from '../helpers/harness.ts';
 import { describeServer } from '../helpers/suites.ts';
 import { WsClient } from '../helpers/wsclient.ts';
-import { originAllowed, validOriginPattern } from '../../src/realtime/origins.ts';
+import { originAllowed } from '../../src/realtime/origins.ts';
+import { validOriginPattern } from '../../src/config.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 
 const RIYA = userToken('Riya'); // rooms 1 2 3
