@@ -2,10 +2,10 @@
 // concurrently, idempotent, an invalid leftover rebuilt, dropped on request; the schema check still passes
 // with it; its name cannot be one Django generates; the history and groups statements can use it.
 import { expect } from 'chai';
-import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { describeNeeding, postgresMissing } from '../helpers/suites.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../helpers/scratchDb.ts';
 import { openDatabase } from '../../src/db/index.ts';
 import { prepareSchema } from '../../src/db/schema.ts';
 import { OPT_IN_INDEXES, applyIndexes, indexStates } from '../../src/db/indexes.ts';
@@ -42,23 +42,16 @@ describe('db:indexes: the opt-in indexes', () => {
 
 describeNeeding('db:indexes on Postgres (npm run db:indexes)', [postgresMissing], function () {
   this.timeout(120000);
-  const name = `csi_idx_${crypto.randomBytes(4).toString('hex')}`;
-  let admin: pg.Client;
+  let scratch: ScratchDatabase;
   let url: string;
 
   before(async () => {
-    const base = new URL(process.env.DATABASE_URL!);
-    base.pathname = '/postgres';
-    admin = new pg.Client({ connectionString: base.toString() });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    base.pathname = `/${name}`;
-    url = base.toString();
+    scratch = await createScratchDatabase('csi_idx');
+    url = scratch.url;
   });
 
   after(async () => {
-    await admin?.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin?.end();
+    await scratch?.drop();
   });
 
   async function states(): Promise<Record<string, boolean>> {

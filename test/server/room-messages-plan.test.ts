@@ -5,10 +5,9 @@
 // the settings hold for the statement only (never left on the pooled connection, failed or not); the rows
 // are the same as under the planner's own plan.
 import { expect } from 'chai';
-import crypto from 'node:crypto';
-import pg from 'pg';
 import type { Knex } from 'knex';
 import { describeNeeding, postgresMissing } from '../helpers/suites.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../helpers/scratchDb.ts';
 import { openDatabase, type Database } from '../../src/db/index.ts';
 import { prepareSchema } from '../../src/db/schema.ts';
 import { OPT_IN_INDEXES, createSql, dropSql } from '../../src/db/indexes.ts';
@@ -40,26 +39,19 @@ UPDATE "Chat_message" SET status = '{"1": "read"}';
 
 describeNeeding('ROOM_MESSAGES_PLAN: room message statements on a churned table (Postgres)', [postgresMissing], function () {
   this.timeout(120000);
-  const name = `csi_plan_${crypto.randomBytes(4).toString('hex')}`;
-  let admin: pg.Client;
+  let scratch: ScratchDatabase;
   let db: Database;
 
   before(async () => {
-    const base = new URL(process.env.DATABASE_URL!);
-    base.pathname = '/postgres';
-    admin = new pg.Client({ connectionString: base.toString() });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    base.pathname = `/${name}`;
-    db = await openDatabase({ databaseUrl: base.toString(), pgliteDir: null, poolMax: 1 });
+    scratch = await createScratchDatabase('csi_plan');
+    db = await openDatabase({ databaseUrl: scratch.url, pgliteDir: null, poolMax: 1 });
     await prepareSchema(db);
     await db.exec(CHURN);
   });
 
   after(async () => {
     await db?.close();
-    await admin?.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin?.end();
+    await scratch?.drop();
   });
 
   /**
