@@ -31,6 +31,7 @@ import {
   detailBody,
   errorBody,
   fieldErrorsBody,
+  inputSchemaOf,
   json,
   messageBody,
   obj,
@@ -299,8 +300,10 @@ interface RoomFields {
   is_active?: boolean;
 }
 
+type Knex = ApiRequest['ctx']['db']['knex'];
+
 /** RoomSerializer (create, with members) / EditRoomSerializer (partial update) fields. */
-function roomFields(knex: ApiRequest['ctx']['db']['knex'], roomId: number | null) {
+function roomFields(knex: Knex, roomId: number | null) {
   return {
     name: char({
       maxLength: 50,
@@ -312,11 +315,11 @@ function roomFields(knex: ApiRequest['ctx']['db']['knex'], roomId: number | null
 
 /** The fields after name and description (RoomSerializer / EditRoomSerializer). */
 const roomTail = () => ({ room_avatar: image({ required: false }), is_active: boolean({ required: false }) });
-const membersField = (knex: ApiRequest['ctx']['db']['knex']) => pkList({ existing: (ids: number[]) => q.existingUserIds(knex, ids) });
+const membersField = (knex: Knex) => pkList({ existing: (ids: number[]) => q.existingUserIds(knex, ids) });
 
 /** The input schemas of create-group/ and edit-group/ (the serializers validateRoom runs; no database needed to describe them). */
-const CREATE_ROOM_INPUT = serializer({ ...roomFields(undefined as never, null), members: membersField(undefined as never), ...roomTail() }).schema;
-const EDIT_ROOM_INPUT = partialBody(serializer({ ...roomFields(undefined as never, null), ...roomTail() }).schema);
+const CREATE_ROOM_INPUT = inputSchemaOf((knex: Knex) => serializer({ ...roomFields(knex, null), members: membersField(knex), ...roomTail() }));
+const EDIT_ROOM_INPUT = partialBody(inputSchemaOf((knex: Knex) => serializer({ ...roomFields(knex, null), ...roomTail() })));
 
 /** RoomSerializer (create) / EditRoomSerializer (partial update) validation. */
 async function validateRoom(
@@ -626,7 +629,7 @@ export const markAsRead = apiView({
 // Upload
 
 /** MessageUploadSerializer's fields. */
-function uploadFields(knex: ApiRequest['ctx']['db']['knex'], roomId: number | null, userId: number) {
+function uploadFields(knex: Knex, roomId: number | null, userId: number) {
   return {
     content: char({ required: false, allowBlank: true }),
     attachment: file(),
@@ -634,7 +637,7 @@ function uploadFields(knex: ApiRequest['ctx']['db']['knex'], roomId: number | nu
     parent_message: pk({ required: false, allowNull: true, exists: (pid: number) => q.parentAllowed(knex, pid, roomId, userId), max: MAX_INT4 }),
   };
 }
-const UPLOAD_INPUT = serializer(uploadFields(undefined as never, 0, 0)).schema;
+const UPLOAD_INPUT = inputSchemaOf((knex: Knex) => serializer(uploadFields(knex, 0, 0)));
 
 /** POST groups/<int:room_id>/messages/upload/ — MessageUploadView (CreateAPIView) */
 export const messageUpload = apiView({

@@ -129,9 +129,10 @@ export const T = {
   urlOrNull: { type: ['string', 'null'], description: 'the media URL' },
 } as const satisfies Record<string, JsonSchema>;
 
-/** The schema of a serializer a view builds per request (its validators close over the request's database handle). */
-export function inputSchemaOf(factory: (knex: never) => { schema: JsonSchema }): JsonSchema {
-  return factory(undefined as never).schema;
+/** The schema of a serializer a view builds per request. Its validators close over the request's database
+ * handle (and user), but describing the fields runs none of them, so the factory is called without any. */
+export function inputSchemaOf<Args extends unknown[]>(factory: (...args: Args) => { schema: JsonSchema }): JsonSchema {
+  return factory(...([] as unknown[] as Args)).schema;
 }
 
 /** The 503 of a view that sends mail and could not. */

@@ -12,10 +12,23 @@ import { insertNotifications, publishNotifications } from '../notification/servi
 import { dictInput } from '../drf/fields/index.ts';
 import * as q from './queries.ts';
 import { bucketTasks, kolkataToday, serializeTask, taskSchema, type TaskSerializeContext } from './serializers.ts';
-import { anyOf, arrayOf, bodyOf, errorBody, fieldErrorsBody, json, messageBody, obj, partialBody, STORAGE_FAILED, T } from '../drf/openapi.ts';
+import {
+  anyOf,
+  arrayOf,
+  bodyOf,
+  errorBody,
+  fieldErrorsBody,
+  inputSchemaOf,
+  json,
+  messageBody,
+  obj,
+  partialBody,
+  STORAGE_FAILED,
+  T,
+} from '../drf/openapi.ts';
 
 /** TaskSerializer's input (groups as a JSON text in a form); no database needed to describe it. */
-const TASK_INPUT = taskSerializer(undefined as never, undefined as never).schema;
+const TASK_INPUT = inputSchemaOf(taskSerializer);
 const TASK_400 = json(
   'Invalid fields, or groups that are not JSON',
   anyOf(fieldErrorsBody(TASK_INPUT), obj({ groups: { const: 'Invalid JSON format for groups.' } })),
