@@ -396,9 +396,25 @@ for (const backend of backends()) {
           },
           { object_id: '5', object_repr: 'Full Stack Development', action_flag: 3, change_message: '', content_type_id: domain, user_id: 1 },
         ]);
-        // History page data: oldest first.
+        // History page data, oldest first; an entry Django's admin wrote before the switch is listed too.
+        await knex()('django_admin_log').insert({
+          action_time: '2025-03-01T10:00:00Z',
+          object_id: '1',
+          object_repr: '2nd_year',
+          action_flag: 2,
+          change_message: '[{"changed": {"fields": ["Is active"]}}]',
+          content_type_id: room,
+          user_id: 2,
+        });
         r = await c.get('/admin/api/resources/Chat.room/records/1/history');
-        expect(r.json().history.map((h: { user: string; action_flag: number }) => [h.user, h.action_flag])).to.deep.equal([[ANAGH.email, 2]]);
+        expect(
+          r.json().history.map((h: { user: string; action_flag: number; change_message: string }) => [h.user, h.action_flag, h.change_message]),
+        ).to.deep.equal([
+          [RIYA.email, 2, '[{"changed": {"fields": ["Is active"]}}]'],
+          [ANAGH.email, 2, '[{"changed": {"fields": ["Description"]}}]'],
+        ]);
+        // Another object's entries stay off it.
+        expect((await c.get('/admin/api/resources/Domain.domain/records/1/history')).json().history).to.deep.equal([]);
         expect((await c.get('/admin/Chat/room/1/history/')).headers.get('location')).to.equal('/admin/resources/Chat.room/records/1/history');
       });
 
