@@ -240,7 +240,10 @@ export function cleanForm(model: ModelDef, payload: Record<string, unknown>, add
         continue;
       }
     }
-    const cleaned = cleanValue(f, has ? payload[f.name] : undefined);
+    let raw = has ? payload[f.name] : undefined;
+    // A file input carries a file or nothing: on add, a text value is no file (Django reads request.FILES).
+    if (adding && f.kind === 'file' && typeof raw === 'string') raw = null;
+    const cleaned = cleanValue(f, raw);
     if ('error' in cleaned) {
       out.errors[f.name] = cleaned.error;
       continue;

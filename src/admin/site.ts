@@ -334,6 +334,20 @@ function safeDecode(s: string): string | null {
   }
 }
 
+/**
+ * The query without filters named like Object.prototype members (`filters.constructor=1`): AdminJS
+ * looks filter names up on a plain object and would call the inherited function (a 500).
+ */
+function withoutPrototypeKeys(query: Request['query']): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(query as Record<string, unknown>)) {
+    const name = k.startsWith('filters.') ? k.slice('filters.'.length).split('~~')[0] : null;
+    if (name !== null && (name in Object.prototype || name === '__proto__')) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
 /** Which permission an AdminJS URL needs, or null for pages without a model (dashboard, assets). */
 function requiredPermission(p: string): { model: ModelDef; action: AdminAction; recordId?: string } | 'unknown' | null {
   const m = /^\/(?:api\/)?resources\/([^/]+)(?:\/(actions|records|bulk|search)(?:\/([^/]+))?(?:\/([^/]+))?)?\/?$/.exec(p);
@@ -658,7 +672,7 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
         ) => Record<string, (r: unknown, res: Response) => Promise<unknown>>;
         const controller = new Controller({ admin }, currentAdmin);
         const result = await controller[route.action](
-          { ...req, params: req.params, query: req.query, payload: req.adminPayload ?? {}, method: req.method.toLowerCase() },
+          { ...req, params: req.params, query: withoutPrototypeKeys(req.query), payload: req.adminPayload ?? {}, method: req.method.toLowerCase() },
           res,
         );
         setNoCache(res);

@@ -570,6 +570,7 @@ for (const backend of backends()) {
         expect(await total('Chat.message/actions/list?filters.id=99999999999')).to.equal(0);
         expect(await total('Chat.message/actions/list?filters.parent_message=2147483648')).to.equal(0);
         expect(await total('Attendance.attendance/actions/list?filters.check_in_latitude~~from=1e400')).to.be.a('number');
+        expect(await total('Chat.room/actions/list?filters.constructor=1&filters.toString~~from=1')).to.equal(rooms);
         expect(await total('Chat.room/actions/list?filters.q=a%00b')).to.equal(0);
         expect(await total('Chat.room/actions/list?filters.name=a%00b')).to.equal(0);
         // JSON columns are searched as their text.
@@ -627,6 +628,22 @@ for (const backend of backends()) {
         const log = (await logRows()).pop();
         expect(log.change_message).to.equal('[{"changed": {"fields": ["Room avatar"]}}]');
         fs.rmSync(onDisk, { force: true });
+        // A file field takes a file, not a path: text other than the current value is ignored (as
+        // Django's file inputs), so no client-chosen name is ever stored.
+        const again = await c.recordParams('Chat.room', 2);
+        expect(again.room_avatar).to.equal(stored);
+        let res = await c.post('/admin/api/resources/Chat.room/records/2/edit', { ...again, room_avatar: 'media/../../../../etc/passwd' });
+        expect(res.json().record.errors).to.deep.equal({});
+        expect((await knex()('Chat_room').where({ id: 2 }).first()).room_avatar).to.equal(stored);
+        res = await c.post('/admin/api/resources/Domain.domain/actions/new', { name: 'FULL_STACK', description: 'x', image: '../../secret.png' });
+        expect(res.json().record.errors).to.deep.equal({});
+        expect((await knex()('Domain_domain').where({ name: 'FULL_STACK' }).first()).image).to.equal(null);
+        res = await c.post('/admin/api/resources/Media.mediafile/actions/new', { file: '/etc/passwd', title: 't' });
+        expect(res.json().record.errors.file.message).to.equal('This field is required.');
+        // Clearing still works.
+        res = await c.post('/admin/api/resources/Chat.room/records/2/edit', { room_avatar: '__FORM_VALUE_NULL__' });
+        expect(res.json().record.errors).to.deep.equal({});
+        expect((await knex()('Chat_room').where({ id: 2 }).first()).room_avatar).to.equal(null);
       });
 
       it("sets a user's password (pbkdf2_sha256), which ends their sessions and works for POST /api/user/login/", async () => {
