@@ -288,6 +288,16 @@ for (const backend of backends()) {
         expect((await c.get('/admin/Domain/domain/')).status).to.equal(403);
         expect((await c.get('/admin/api/resources/Domain.domain/actions/list')).status).to.equal(403);
         expect((await c.get('/admin/api/resources/User.user/records/1/show')).status).to.equal(403);
+        // Every other action needs its own permission too: history, bulk delete, set password, pickers.
+        expect((await c.get('/admin/api/resources/Domain.domain/records/1/history')).status).to.equal(403);
+        expect((await c.get('/admin/Domain/domain/1/history/')).status).to.equal(403);
+        expect((await c.get('/admin/api/resources/Chat.room/records/1/history')).status).to.equal(200);
+        expect((await c.post('/admin/api/resources/Chat.room/bulk/bulkDelete?recordIds=1,2', {})).status).to.equal(403);
+        expect(
+          (await c.post('/admin/api/resources/User.user/records/2/setPassword', { password1: 'Pw!12345x', password2: 'Pw!12345x' })).status,
+        ).to.equal(403);
+        expect((await c.get('/admin/api/resources/User.user/actions/search/kabir')).status).to.equal(403);
+        expect((await c.get('/admin/api/resources/auth.permission/actions/search/view')).status).to.equal(403);
         // Django's URLs are case-sensitive: a case variant is no way around the permission check.
         for (const variant of [
           '/admin/API/resources/Chat.room/records/1/edit',
