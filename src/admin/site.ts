@@ -540,7 +540,8 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
   router.post('/login/', async (req: AdminRequest, res, nextFn) => {
     try {
       const body = req.adminPayload ?? {};
-      const username = typeof body.username === 'string' ? body.username : '';
+      // AuthenticationForm's UsernameField: stripped and NFKC-normalised before the lookup (and the throttle key).
+      const username = typeof body.username === 'string' ? body.username.trim().normalize('NFKC') : '';
       const password = typeof body.password === 'string' ? body.password : '';
       const next = safeNext(body.next ?? req.query.next);
       const key = clientKey(req, username);

@@ -147,6 +147,8 @@ for (const backend of backends()) {
           expect(c.cookies.has('sessionid')).to.equal(false);
         }
         expect(Number((await knex()('django_session').count({ n: '*' }).first())!.n)).to.equal(0);
+        // The e-mail is stripped as Django's UsernameField strips it (and still case-sensitive).
+        expect((await new AdminClient(srv.baseUrl).login(`  ${ANAGH.email} `, ANAGH.password)).status).to.equal(302);
       });
 
       it('throttles repeated failures (429 with Retry-After), even for the right password then', async () => {
