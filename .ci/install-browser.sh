@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs Debian's chromium for the admin's browser test (test/admin-browser.test.ts, driven by
+# Installs Debian's chromium for the admin's browser test (test/admin/browser.test.ts, driven by
 # playwright-core with executablePath /usr/bin/chromium) when it is missing. Called by .ci/run, which
 # carries on if this fails; the browser test then fails in CI (CI=true) with the reason.
 set -uo pipefail

@@ -2,7 +2,8 @@
 // entry point (embedded PGlite, fresh DATA_DIR, demo data) a few times per root and reports the time to
 // the first answered request, the idle RSS, the first /admin/login/ (which loads AdminJS), and the RSS
 // once the admin is loaded and one logged-in page rendered. Pass the root of a checkout without the
-// admin as a second argument to compare; ADMIN_COST_DATABASE_URL=postgres://… measures on Postgres.
+// admin as a second argument to compare (runs alternate between the roots); ADMIN_COST_DATABASE_URL=postgres://…
+// measures on Postgres. The machine's load average is printed with the figures.
 // Loopback only; each run stops itself.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -98,18 +99,24 @@ async function once(root: string, port: number) {
 }
 
 async function main(): Promise<void> {
-  const roots = process.argv.slice(2).length ? process.argv.slice(2) : [process.cwd()];
+  const roots = (process.argv.slice(2).length ? process.argv.slice(2) : [process.cwd()]).map((r) => path.resolve(r));
   let port = 18600;
+  // Runs alternate between the roots, so a change in the machine's load falls on both alike.
+  const runs = new Map(roots.map((r) => [r, [] as Array<Awaited<ReturnType<typeof once>>>]));
+  const loadBefore = os.loadavg();
+  for (let i = 0; i < RUNS; i++) for (const root of roots) runs.get(root)!.push(await once(root, port++));
+  const loadAfter = os.loadavg();
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const root of roots) {
-    const runs = [];
-    for (let i = 0; i < RUNS; i++) runs.push(await once(path.resolve(root), port++));
-    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const rs = runs.get(root)!;
     console.log(
-      `${root}: start ${med(runs.map((r) => r.startMs))} ms, idle RSS ${med(runs.map((r) => r.idle)).toFixed(1)} MiB, ` +
-        `first /admin/login/ ${runs[0].adminStatus} in ${med(runs.map((r) => r.firstAdminMs))} ms, ` +
-        `RSS with the admin loaded ${runs[0].loaded === null ? 'n/a' : med(runs.map((r) => r.loaded!)).toFixed(1) + ' MiB'} (median of ${RUNS})`,
+      `${root}: start ${med(rs.map((r) => r.startMs))} ms (runs ${rs.map((r) => r.startMs).join(', ')}), idle RSS ${med(rs.map((r) => r.idle)).toFixed(1)} MiB, ` +
+        `first /admin/login/ ${rs[0].adminStatus} in ${med(rs.map((r) => r.firstAdminMs))} ms, ` +
+        `RSS with the admin loaded ${rs[0].loaded === null ? 'n/a' : med(rs.map((r) => r.loaded!)).toFixed(1) + ' MiB'} (median of ${RUNS})`,
     );
   }
+  const fmt = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  console.log(`load average (1/5/15 min) before ${fmt(loadBefore)}, after ${fmt(loadAfter)}; ${os.cpus().length} cores`);
 }
 
 main().catch((err) => {

@@ -28,11 +28,12 @@ export interface Mailer {
   send(mail: { to: string; subject: string; text: string; from?: string }): Promise<void>;
 }
 
-/** Admin log-in failures (src/admin/throttle.ts): per key (client address + username). */
+/** Admin log-in attempts (src/admin/throttle.ts): per key (client address + username). */
 export interface LoginThrottle {
-  /** Seconds until the key may try again; 0 when it may now. */
-  retryAfterSeconds(key: string): Promise<number>;
-  failure(key: string): Promise<void>;
+  /** Counts one attempt before the password is checked (so concurrent attempts are each counted);
+   * the seconds to wait when the key is over its limit (the attempt is then refused untried), else 0. */
+  attempt(key: string): Promise<number>;
+  /** A successful log-in forgets the key's attempts. */
   success(key: string): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 // The admin's ModelForm rules: each posted field cleaned as Django's form field for the model field
 // would (required, max_length, choices, e-mail/URL, numbers, dates, JSON), with Django's messages;
 // values compared in canonical form for `changed_data` (the change message lists what changed).
-import type { FieldDef, ModelDef } from './models.ts';
+import { maxPk, modelByKey, type FieldDef, type ModelDef } from './models.ts';
 import { parseTimestamp } from '../drf/datetime.ts';
 
 /** A file part of the admin's multipart form (buffered, bounded by MAX_UPLOAD_BYTES). */
@@ -31,6 +31,8 @@ export const MSG = {
   places: (n: number) => `Ensure that there are no more than ${n} decimal places.`,
   wholeDigits: (n: number) => `Ensure that there are no more than ${n} digits before the decimal point.`,
   file: 'No file was submitted. Check the encoding type on the form.',
+  /** ProhibitNullCharactersValidator (Postgres cannot store U+0000 in text or jsonb). */
+  nullChars: 'Null characters are not allowed.',
 };
 
 const INT_MIN = -2147483648;
@@ -43,7 +45,7 @@ const EMAIL_RE =
 const URL_RE =
   /^(?:https?|ftps?):\/\/(?:[^\s:@/]+(?::[^\s:@/]*)?@)?(?:localhost|\[[0-9a-f:.]+\]|\d{1,3}(?:\.\d{1,3}){3}|(?:[a-z0-9\u00a1-\uffff](?:[a-z0-9\u00a1-\uffff-]{0,61}[a-z0-9\u00a1-\uffff])?\.)+[a-z\u00a1-\uffff-]{2,63}\.?)(?::\d{1,5})?(?:[/?#][^\s]*)?$/i;
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$/;
-const DATETIME_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/;
+const DATETIME_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[+-](\d{2})(?::?(\d{2}))?)?$/;
 
 export interface CleanResult {
   /** column → value for the row (only the fields the form carried). */
@@ -84,6 +86,31 @@ function validDate(y: number, m: number, d: number): boolean {
   return y >= 1 && dt.getUTCFullYear() === y && dt.getUTCMonth() === m - 1 && dt.getUTCDate() === d;
 }
 
+/** parse_datetime's shape with every part in range (Date.parse rolls 2025-02-30 over to March; Postgres refuses it). */
+function validDateTime(text: string): boolean {
+  const m = DATETIME_RE.exec(text);
+  if (!m || !validDate(+m[1], +m[2], +m[3])) return false;
+  if (+m[4] > 23 || +m[5] > 59 || (m[6] !== undefined && +m[6] > 59)) return false;
+  // Postgres takes UTC offsets up to 15:59.
+  return m[7] === undefined || (+m[7] <= 15 && (m[8] === undefined || +m[8] <= 59));
+}
+
+/** A U+0000 in any string or key of a parsed JSON value. */
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(hasNul);
+  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => k.includes('\u0000') || hasNul(v));
+  return false;
+}
+
+/** An id of `target` (the related model of an FK or m2m field) its id column can hold, or null. */
+function relatedId(f: FieldDef, text: string): number | null {
+  if (!/^[+-]?\d{1,19}$/.test(text)) return null;
+  const n = Number(text);
+  const target = f.target ? modelByKey(f.target) : undefined;
+  return Number.isSafeInteger(n) && n > 0 && (!target || n <= maxPk(target)) ? n : null;
+}
+
 export function cleanDecimal(text: string, digits: [number, number]): { value: string } | { error: string } {
   if (!/^[+-]?(\d+\.?\d*|\.\d+)$/.test(text)) return { error: MSG.number };
   const [maxDigits, places] = digits;
@@ -105,10 +132,12 @@ function cleanValue(f: FieldDef, raw: unknown): { value: unknown } | { error: st
     const t = asText(raw);
     if (t === null || t === '') return f.required ? { error: MSG.required } : { value: null };
     if (t.length > (f.maxLength ?? 255)) return { error: MSG.maxLength(f.maxLength ?? 255, t.length) };
+    if (t.includes('\u0000')) return { error: MSG.nullChars };
     return { value: t };
   }
   let text = asText(raw);
   if (text !== null && text.length > MAX_TEXT) return { error: MSG.maxLength(f.maxLength ?? MAX_TEXT, text.length) };
+  if (text !== null && text.includes('\u0000')) return { error: MSG.nullChars };
   // CharField(strip=True); TextField forms strip too.
   if (text !== null && f.kind !== 'json') text = text.trim();
   if (text === null || text === '') {
@@ -124,11 +153,13 @@ function cleanValue(f: FieldDef, raw: unknown): { value: unknown } | { error: st
       if (f.format === 'url' && !URL_RE.test(text)) return { error: MSG.url };
       return { value: text };
     }
-    case 'integer':
     case 'fk': {
-      if (!/^[+-]?\d{1,19}$/.test(text)) return { error: f.kind === 'fk' ? MSG.fkChoice : MSG.integer };
+      const id = relatedId(f, text);
+      return id === null ? { error: MSG.fkChoice } : { value: id };
+    }
+    case 'integer': {
+      if (!/^[+-]?\d{1,19}$/.test(text)) return { error: MSG.integer };
       const n = Number(text);
-      if (f.kind === 'fk') return Number.isSafeInteger(n) && n > 0 ? { value: n } : { error: MSG.fkChoice };
       if (f.min !== undefined && n < f.min) return { error: MSG.min(f.min) };
       if (n < INT_MIN) return { error: MSG.min(INT_MIN) };
       if (n > INT_MAX) return { error: MSG.max(INT_MAX) };
@@ -146,15 +177,18 @@ function cleanValue(f: FieldDef, raw: unknown): { value: unknown } | { error: st
       return { value: `${m[1]}-${m[2]}-${m[3]}` };
     }
     case 'datetime': {
-      if (!DATETIME_RE.test(text) || Number.isNaN(Date.parse(text.replace(' ', 'T')))) return { error: MSG.datetime };
+      if (!validDateTime(text)) return { error: MSG.datetime };
       return { value: text };
     }
     case 'json': {
+      let value: unknown;
       try {
-        return { value: JSON.parse(text) as unknown };
+        value = JSON.parse(text) as unknown;
       } catch {
         return { error: MSG.json };
       }
+      // "\u0000" in the JSON text: jsonb cannot hold it.
+      return hasNul(value) ? { error: MSG.nullChars } : { value };
     }
     default:
       return { error: MSG.required };
@@ -184,11 +218,12 @@ export function cleanForm(model: ModelDef, payload: Record<string, unknown>, add
       for (const v of list) {
         const t = asText(v)?.trim() ?? '';
         if (t === '') continue;
-        if (!/^\d{1,15}$/.test(t) || Number(t) < 1) {
-          out.errors[f.name] = MSG.choice(t.slice(0, 50));
+        const id = /^\d{1,15}$/.test(t) ? relatedId(f, t) : null;
+        if (id === null) {
+          out.errors[f.name] = MSG.choice(t.slice(0, 50).replace(/\u0000/g, ''));
           break;
         }
-        if (!ids.includes(Number(t))) ids.push(Number(t));
+        if (!ids.includes(id)) ids.push(id);
       }
       out.m2m.set(f.name, ids);
       continue;
@@ -205,7 +240,10 @@ export function cleanForm(model: ModelDef, payload: Record<string, unknown>, add
         continue;
       }
     }
-    const cleaned = cleanValue(f, has ? payload[f.name] : undefined);
+    let raw = has ? payload[f.name] : undefined;
+    // A file input carries a file or nothing: on add, a text value is no file (Django reads request.FILES).
+    if (adding && f.kind === 'file' && typeof raw === 'string') raw = null;
+    const cleaned = cleanValue(f, raw);
     if ('error' in cleaned) {
       out.errors[f.name] = cleaned.error;
       continue;
@@ -250,4 +288,20 @@ function safeParse(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/**
+ * A list filter's value as the field's column holds it, or null when the column could not hold it
+ * (the filter then matches nothing or is left out: never a SQL error).
+ */
+export function filterValue(f: FieldDef, text: string): unknown {
+  if (text.includes('\u0000') || text.length > 200) return null;
+  if (f.kind === 'm2m') return relatedId(f, text);
+  if (f.kind === 'json' || f.kind === 'file' || f.kind === 'boolean') return text;
+  if (f.kind === 'float' || f.kind === 'decimal') {
+    const n = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$/.test(text.trim()) ? Number(text) : NaN;
+    return Number.isFinite(n) ? n : null;
+  }
+  const cleaned = cleanValue({ ...f, required: true, choices: undefined }, text);
+  return 'error' in cleaned ? null : cleaned.value;
 }

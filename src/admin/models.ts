@@ -63,6 +63,8 @@ export interface ModelDef {
   /** Primary key column ("id", or "key" for tokens). */
   pk: string;
   pkKind: 'integer' | 'string';
+  /** The integer primary key is a 32-bit `integer` column (AutoField), not a `bigint` (BigAutoField). */
+  int4Pk?: boolean;
   verbose: string;
   verbosePlural: string;
   fields: FieldDef[];
@@ -217,6 +219,7 @@ export const MODELS: ModelDef[] = [
     table: 'Chat_message',
     pk: 'id',
     pkKind: 'integer',
+    int4Pk: true,
     verbose: 'message',
     verbosePlural: 'messages',
     fields: [
@@ -460,6 +463,7 @@ export const MODELS: ModelDef[] = [
     table: 'auth_group',
     pk: 'id',
     pkKind: 'integer',
+    int4Pk: true,
     verbose: 'group',
     verbosePlural: 'groups',
     fields: [str('name', 150, { unique: true }), m2m('permissions', 'auth.permission', 'auth_group_permissions', 'group_id', 'permission_id')],
@@ -492,6 +496,7 @@ export const PERMISSION_MODEL: ModelDef = {
   table: 'auth_permission',
   pk: 'id',
   pkKind: 'integer',
+  int4Pk: true,
   verbose: 'permission',
   verbosePlural: 'permissions',
   fields: [str('name', 255), str('codename', 100)],
@@ -499,6 +504,14 @@ export const PERMISSION_MODEL: ModelDef = {
   ordering: 'id',
   str: (r) => String(r.name),
 };
+
+/** The largest value an `integer` column holds (IntegerField, AutoField). */
+export const INT4_MAX = 2147483647;
+
+/** The largest primary key the model's id column holds (ids beyond it exist nowhere: a 404, never a SQL error). */
+export function maxPk(model: Pick<ModelDef, 'int4Pk'>): number {
+  return model.int4Pk ? INT4_MAX : Number.MAX_SAFE_INTEGER;
+}
 
 export function modelByKey(key: string): ModelDef | undefined {
   return key === PERMISSION_MODEL.key ? PERMISSION_MODEL : MODELS.find((m) => m.key === key);

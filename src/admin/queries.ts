@@ -7,7 +7,8 @@ import { SCHEMA_SQL_PATH } from '../db/schema.ts';
 import type { Db } from '../db/sql.ts';
 import { pythonDumps } from '../python/json.ts';
 import type { FieldDef, ModelDef } from './models.ts';
-import { modelByKey } from './models.ts';
+import { maxPk, modelByKey } from './models.ts';
+import { filterValue } from './forms.ts';
 
 /** Largest page an admin list or picker answers (AdminJS caps lists at 500 too). */
 export const MAX_PAGE = 500;
@@ -53,6 +54,11 @@ function applyFilters(knex: Knex, model: ModelDef, q: Knex.QueryBuilder, spec: P
   const searchFields = model.searchFields ?? defaultSearchFields(model);
   if (spec.search && searchFields.length) {
     for (const term of searchTerms(spec.search)) {
+      // No text column holds U+0000 (Postgres refuses it even in a pattern): the term matches nothing.
+      if (term.includes('\u0000')) {
+        q.whereRaw('false');
+        continue;
+      }
       const pattern = likePattern(term);
       q.where((w) => {
         for (const sf of searchFields) {
@@ -77,12 +83,14 @@ function applyFilters(knex: Knex, model: ModelDef, q: Knex.QueryBuilder, spec: P
   for (const { field, value } of spec.filters) {
     const column = field === 'pk' ? `${t}.${model.pk}` : `${t}.${field.column}`;
     const kind = field === 'pk' ? (model.pkKind === 'integer' ? 'integer' : 'string') : field.kind;
+    // The value as the column holds it, or null when it cannot (out of range, not a date, U+0000, …).
+    const typed = (text: string): unknown => (field === 'pk' ? pkValue(model, text) : filterValue(field, text));
     if (typeof value === 'object') {
       if (kind !== 'date' && kind !== 'datetime' && kind !== 'integer' && kind !== 'float' && kind !== 'decimal') continue;
-      const ok = (v: string | undefined) =>
-        v !== undefined && v !== '' && v.length <= 40 && !Number.isNaN(kind === 'date' || kind === 'datetime' ? Date.parse(v) : Number(v));
-      if (ok(value.from)) q.where(column, '>=', value.from!);
-      if (ok(value.to)) q.where(column, '<=', value.to!);
+      const from = typeof value.from === 'string' && value.from !== '' ? typed(value.from) : null;
+      const to = typeof value.to === 'string' && value.to !== '' ? typed(value.to) : null;
+      if (from !== null) q.where(column, '>=', from as string | number);
+      if (to !== null) q.where(column, '<=', to as string | number);
       continue;
     }
     const v = value.slice(0, MAX_SEARCH);
@@ -92,33 +100,37 @@ function applyFilters(knex: Knex, model: ModelDef, q: Knex.QueryBuilder, spec: P
         break;
       case 'integer':
       case 'fk':
-        if (!/^\d{1,15}$/.test(v)) q.whereRaw('false');
-        else q.where(column, Number(v));
+      case 'float':
+      case 'decimal': {
+        const n = typed(v);
+        if (n === null) q.whereRaw('false');
+        else q.where(column, n as number | string);
         break;
+      }
       case 'm2m': {
         const f = field as FieldDef;
-        if (!/^\d{1,15}$/.test(v)) q.whereRaw('false');
+        const id = typed(v);
+        if (id === null) q.whereRaw('false');
         else
           q.whereExists(
             knex
               .select(knex.raw('1'))
               .from(`${f.through!.table} as m`)
               .whereRaw(`m.?? = ${t}.??`, [f.through!.own, model.pk])
-              .andWhere(`m.${f.through!.other}`, Number(v)),
+              .andWhere(`m.${f.through!.other}`, id as number),
           );
         break;
       }
       case 'date':
-      case 'datetime':
-        if (!Number.isNaN(Date.parse(v))) q.where(column, '>=', v);
+      case 'datetime': {
+        const d = typed(v);
+        if (d !== null) q.where(column, '>=', d as string);
         break;
-      case 'float':
-      case 'decimal':
-        if (Number.isFinite(Number(v))) q.where(column, Number(v));
-        else q.whereRaw('false');
-        break;
+      }
       default:
-        if ((field as FieldDef).choices) q.where(column, v);
+        if (v.includes('\u0000')) q.whereRaw('false');
+        else if (kind === 'json') q.whereRaw('??::text ilike ?', [column, likePattern(v)]);
+        else if (field !== 'pk' && field.choices) q.where(column, v);
         else q.where(column, 'ilike', likePattern(v));
     }
   }
@@ -153,11 +165,12 @@ export async function listRows(knex: Knex, model: ModelDef, spec: ListSpec): Pro
   return q.limit(Math.min(Math.max(spec.limit, 1), MAX_PAGE)).offset(Math.max(0, Math.min(spec.offset, 1e9)));
 }
 
+/** An id the model's pk column can hold, or null (no such row: a 404, never a SQL error). */
 function pkValue(model: ModelDef, id: unknown): string | number | null {
   const text = typeof id === 'number' ? String(id) : typeof id === 'string' ? id : null;
   if (text === null) return null;
-  if (model.pkKind === 'integer') return /^\d{1,15}$/.test(text) ? Number(text) : null;
-  return text.length > 0 && text.length <= 40 ? text : null;
+  if (model.pkKind === 'integer') return /^\d{1,15}$/.test(text) && Number(text) <= maxPk(model) ? Number(text) : null;
+  return text.length > 0 && text.length <= 40 && !text.includes('\u0000') ? text : null;
 }
 
 export async function getRow(db: Db, model: ModelDef, id: unknown): Promise<Record<string, unknown> | null> {

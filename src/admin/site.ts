@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { HtmlBadRequest, parseMultipartBody } from '../drf/uploads.ts';
 import { ApiError } from '../drf/errors.ts';
+import { clientIdent } from '../drf/throttling.ts';
 import AdminJS, {
   NotFoundError,
   populator,
@@ -190,7 +191,8 @@ async function newActionHandler(request: ActionRequest, _response: unknown, cont
   record = await record.create(context);
   const [populated] = await populator([record], context);
   context.record = populated;
-  if (record.isValid()) {
+  // A form-wide error (unique_together, a lost race) is a baseError with no field errors: not a success.
+  if (record.isValid() && !record.baseError) {
     return {
       redirectUrl: h.resourceUrl({ resourceId: resource._decorated?.id() || resource.id() }),
       notice: { message: 'successfullyCreated', type: 'success' },
@@ -208,7 +210,7 @@ async function editActionHandler(request: ActionRequest, _response: unknown, con
   const updated = await record.update(request.payload ?? {}, context);
   const [populated] = await populator([updated], context);
   context.record = populated;
-  if (record.isValid()) {
+  if (record.isValid() && !record.baseError) {
     return {
       redirectUrl: h.resourceUrl({ resourceId: resource._decorated?.id() || resource.id() }),
       notice: { message: 'successfullyUpdated', type: 'success' },
@@ -332,6 +334,20 @@ function safeDecode(s: string): string | null {
   }
 }
 
+/**
+ * The query without filters named like Object.prototype members (`filters.constructor=1`): AdminJS
+ * looks filter names up on a plain object and would call the inherited function (a 500).
+ */
+function withoutPrototypeKeys(query: Request['query']): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(query as Record<string, unknown>)) {
+    const name = k.startsWith('filters.') ? k.slice('filters.'.length).split('~~')[0] : null;
+    if (name !== null && (name in Object.prototype || name === '__proto__')) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
 /** Which permission an AdminJS URL needs, or null for pages without a model (dashboard, assets). */
 function requiredPermission(p: string): { model: ModelDef; action: AdminAction; recordId?: string } | 'unknown' | null {
   const m = /^\/(?:api\/)?resources\/([^/]+)(?:\/(actions|records|bulk|search)(?:\/([^/]+))?(?:\/([^/]+))?)?\/?$/.exec(p);
@@ -433,7 +449,8 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
     ],
   });
 
-  const router = express.Router({ strict: true });
+  // Django's URLs are case-sensitive; so are these (a case variant would skip the permission check below).
+  const router = express.Router({ strict: true, caseSensitive: true });
   // Multipart bodies bounded as the REST API's (src/drf/uploads.ts); files only from a logged-in admin.
   const upload: UploadParser = (req, res) =>
     parseMultipartBody(req, res, {
@@ -510,8 +527,9 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
     return maskSecret(req.csrfSecret!);
   };
 
-  const clientKey = (req: Request, username: string) =>
-    `admin-login:${req.ip ?? req.socket.remoteAddress ?? ''}:${username.toLowerCase().slice(0, 254)}`;
+  // The client address as the REST throttles see it (behind TRUST_PROXY the X-Forwarded-For entry the
+  // proxy appended; express' req.ip would be the first one, which the client writes itself).
+  const clientKey = (req: Request, username: string) => `${clientIdent(req, ctx.config)}:${username.toLowerCase().slice(0, 254)}`;
 
   router.get('/login/', (req: AdminRequest, res) => {
     const next = safeNext(req.query.next);
@@ -522,21 +540,25 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
   router.post('/login/', async (req: AdminRequest, res, nextFn) => {
     try {
       const body = req.adminPayload ?? {};
-      const username = typeof body.username === 'string' ? body.username : '';
+      // AuthenticationForm's UsernameField: stripped and NFKC-normalised before the lookup (and the throttle key).
+      const username = typeof body.username === 'string' ? body.username.trim().normalize('NFKC') : '';
       const password = typeof body.password === 'string' ? body.password : '';
       const next = safeNext(body.next ?? req.query.next);
       const key = clientKey(req, username);
-      const wait = await ctx.admin.loginThrottle.retryAfterSeconds(key);
+      const wait = await ctx.admin.loginThrottle.attempt(key).catch((err: unknown) => {
+        // As the REST throttles: counting fails open (a Redis outage does not lock the organisers out).
+        ctx.log.warn({ err }, 'admin: log-in throttle unavailable; attempt not counted');
+        return 0;
+      });
       if (wait > 0) {
         res.setHeader('Retry-After', String(wait));
         return sendPage(res, 429, throttledPage({ csrfToken: withCsrfCookie(req, res), next, username, seconds: wait }));
       }
       const user = username && password ? await authenticate(ctx.db.knex, username, password) : null;
       if (!user || !isAdminUser(user)) {
-        await ctx.admin.loginThrottle.failure(key);
         return sendPage(res, 200, loginPage({ csrfToken: withCsrfCookie(req, res), next, username, error: INVALID_LOGIN }));
       }
-      await ctx.admin.loginThrottle.success(key);
+      await ctx.admin.loginThrottle.success(key).catch((err: unknown) => ctx.log.warn({ err }, 'admin: log-in throttle unavailable'));
       const cookies = requestCookies(req);
       const sessionKey = await loginSession(ctx.db.knex, ctx.config.secretKey, user, cookies.get(SESSION_COOKIE_NAME) ?? null);
       const secure = isSecureRequest(req, ctx.config);
@@ -651,7 +673,7 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
         ) => Record<string, (r: unknown, res: Response) => Promise<unknown>>;
         const controller = new Controller({ admin }, currentAdmin);
         const result = await controller[route.action](
-          { ...req, params: req.params, query: req.query, payload: req.adminPayload ?? {}, method: req.method.toLowerCase() },
+          { ...req, params: req.params, query: withoutPrototypeKeys(req.query), payload: req.adminPayload ?? {}, method: req.method.toLowerCase() },
           res,
         );
         setNoCache(res);

@@ -215,6 +215,12 @@ export async function updateObject(
       const before = await getRow(trx, model, id);
       if (!before) return { ok: false, notFound: true };
       const pk = before[model.pk] as number | string;
+      // A file field's text is the form echoing the current value back: any other text is ignored, as
+      // Django's file inputs are (only an upload or "clear" changes it; no client-chosen path is stored).
+      for (const f of model.fields) {
+        const v = cleaned.columns[f.column];
+        if (f.kind === 'file' && !cleaned.uploads.has(f.name) && typeof v === 'string' && v !== before[f.column]) delete cleaned.columns[f.column];
+      }
       await validateAgainstDb(trx, model, cleaned.columns, cleaned.m2m, before);
       const changed: string[] = [];
       const previousM2m = new Map<string, number[]>();

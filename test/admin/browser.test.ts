@@ -1,8 +1,8 @@
 // The admin in a real browser (Debian's chromium driven by playwright-core): an organiser logs in,
 // lists and searches rooms, filters messages, adds a domain, edits a room's members, deactivates a
-// room while a member's socket is open (4003), sets a user's password and uses it on the REST API,
-// logs out; a view-only staff user and a non-staff user get what Django would give them. Screenshots
-// of the list and change pages go to test-artifacts/admin/.
+// room while a member's socket is open (4003), reads the room's history, sets a user's password and
+// uses it on the REST API, logs out; a view-only staff user and a non-staff user get what Django would
+// give them. Screenshots of the list and change pages go to test-artifacts/admin/.
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -112,7 +112,11 @@ describeNeeding('admin site in a browser (chromium + playwright-core)', [chromiu
     await page.goto(`${srv.baseUrl}/admin/Chat/room/1/change/`);
     await page.waitForSelector('input#name');
     await page.getByText('tanya.gupta@akgec.ac.in').waitFor();
-    await page.screenshot({ path: path.join(ARTIFACTS, 'room-change.png'), fullPage: true });
+    // AdminJS scrolls inside its own container (fullPage would still cut at the viewport): a tall
+    // viewport for the shot, so the members picker is in it.
+    await page.setViewportSize({ width: 1280, height: 1500 });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'room-change.png') });
+    await page.setViewportSize({ width: 1280, height: 720 });
     // The members picker: each member is a select with a delete button beside it.
     const item = page
       .locator('section[data-testid="property-edit-members"] > div > div > div, [data-testid="property-edit-members"] div')
@@ -134,6 +138,18 @@ describeNeeding('admin site in a browser (chromium + playwright-core)', [chromiu
     await page.waitForURL(/\/admin\/resources\/Chat\.room$/);
     expect((await kabir.waitClosed()).code).to.equal(4003);
     expect((await srv.ctx.db.knex('Chat_room').where({ id: 1 }).first()).is_active).to.equal(false);
+  });
+
+  it("shows the room's history: the member removal and the deactivation, in Django's words", async () => {
+    await page.goto(`${srv.baseUrl}/admin/Chat/room/1/history/`);
+    await page.waitForSelector('[data-testid="history"] tbody tr');
+    const rows = await page.$$eval('[data-testid="history"] tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].slice(1).map((td) => (td.textContent ?? '').trim())),
+    );
+    expect(rows).to.deep.equal([
+      [ANAGH.email, 'Changed Members.'],
+      [ANAGH.email, 'Changed Is active.'],
+    ]);
   });
 
   it("sets a user's password, which then logs in through POST /api/user/login/", async () => {

@@ -8,7 +8,6 @@ import { backends, startServer, userToken, type TestServer } from '../helpers/ha
 import { AdminClient } from '../helpers/adminClient.ts';
 import { WsClient } from '../helpers/wsclient.ts';
 import { authenticateSession, decodeSession, sessionAuthHash } from '../../src/auth/sessions.ts';
-import { MemoryLoginThrottle } from '../../src/admin/throttle.ts';
 
 const ANAGH = { email: 'anagh.jaiswar@akgec.ac.in', password: 'Anagh@4thYear' };
 const RIYA = { email: 'riya.sharma@akgec.ac.in', password: 'Riya#3rdYear' };
@@ -47,10 +46,8 @@ for (const backend of backends()) {
       srv = await startServer(backend, { env: { SECRET_KEY: SECRET } });
     });
     after(async () => srv?.close());
-    beforeEach(async () => {
-      await srv.reset();
-      srv.ctx.admin.loginThrottle = new MemoryLoginThrottle();
-    });
+    // reset() also clears the counter store, so each test starts with the server's own log-in throttle fresh.
+    beforeEach(async () => srv.reset());
 
     describe('log-in, sessions and log-out', () => {
       it('logs the superuser in as Django does: csrftoken, then sessionid (32 [a-z0-9]) and a django_session row Django can read', async () => {
@@ -150,6 +147,8 @@ for (const backend of backends()) {
           expect(c.cookies.has('sessionid')).to.equal(false);
         }
         expect(Number((await knex()('django_session').count({ n: '*' }).first())!.n)).to.equal(0);
+        // The e-mail is stripped as Django's UsernameField strips it (and still case-sensitive).
+        expect((await new AdminClient(srv.baseUrl).login(`  ${ANAGH.email} `, ANAGH.password)).status).to.equal(302);
       });
 
       it('throttles repeated failures (429 with Retry-After), even for the right password then', async () => {
@@ -163,6 +162,52 @@ for (const backend of backends()) {
         // Another account from the same client is not blocked.
         await knex()('User_user').where({ id: 2 }).update({ is_staff: true });
         expect((await new AdminClient(srv.baseUrl).login(RIYA.email, RIYA.password)).status).to.equal(302);
+        // A throttle store outage lets log-ins through (as the REST throttles) instead of a 500.
+        const throttle = srv.ctx.admin.loginThrottle;
+        const down = () => Promise.reject(new Error('store down'));
+        srv.ctx.admin.loginThrottle = { attempt: down, success: down };
+        try {
+          expect((await new AdminClient(srv.baseUrl).login(RIYA.email, RIYA.password)).status).to.equal(302);
+        } finally {
+          srv.ctx.admin.loginThrottle = throttle;
+        }
+      });
+
+      it('counts concurrent log-in attempts each: a burst of guesses gets five tries, the rest 429', async () => {
+        const c = new AdminClient(srv.baseUrl);
+        const token = await c.loginForm();
+        const guess = (i: number) =>
+          c.request('/admin/login/', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({ csrfmiddlewaretoken: token, username: ANAGH.email, password: `guess-${i}`, next: '/admin/' }).toString(),
+          });
+        const statuses = (await Promise.all(Array.from({ length: 12 }, (_, i) => guess(i)))).map((r) => r.status);
+        expect(statuses.filter((s) => s === 200)).to.have.length(5);
+        expect(statuses.filter((s) => s === 429)).to.have.length(7);
+        expect((await c.login(ANAGH.email, ANAGH.password)).status).to.equal(429);
+      });
+
+      it('throttles by the address the proxy saw (TRUST_PROXY), not by an X-Forwarded-For entry the client wrote', async () => {
+        const proxied = await startServer(backend, { env: { SECRET_KEY: SECRET, TRUST_PROXY: 'true' }, seed: false });
+        try {
+          const attempt = async (client: AdminClient, forwardedFor: string, password: string) => {
+            const token = await client.loginForm();
+            return client.request('/admin/login/', {
+              method: 'POST',
+              headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Forwarded-For': forwardedFor },
+              body: new URLSearchParams({ csrfmiddlewaretoken: token, username: ANAGH.email, password, next: '/admin/' }).toString(),
+            });
+          };
+          const c = new AdminClient(proxied.baseUrl);
+          // The client writes a new first entry each time; the proxy appends the address it saw.
+          for (let i = 0; i < 5; i++) expect((await attempt(c, `198.51.100.${i}, 10.1.2.3`, 'wrong')).status).to.equal(200);
+          expect((await attempt(c, '198.51.100.99, 10.1.2.3', ANAGH.password)).status).to.equal(429);
+          // Another client behind the same proxy is not blocked.
+          expect((await attempt(new AdminClient(proxied.baseUrl), '10.1.2.4', ANAGH.password)).status).to.equal(302);
+        } finally {
+          await proxied.close();
+        }
       });
 
       it('refuses a log-in POST without or with a wrong CSRF token (403), and sends no session', async () => {
@@ -254,6 +299,26 @@ for (const backend of backends()) {
         expect((await c.get('/admin/Domain/domain/')).status).to.equal(403);
         expect((await c.get('/admin/api/resources/Domain.domain/actions/list')).status).to.equal(403);
         expect((await c.get('/admin/api/resources/User.user/records/1/show')).status).to.equal(403);
+        // Every other action needs its own permission too: history, bulk delete, set password, pickers.
+        expect((await c.get('/admin/api/resources/Domain.domain/records/1/history')).status).to.equal(403);
+        expect((await c.get('/admin/Domain/domain/1/history/')).status).to.equal(403);
+        expect((await c.get('/admin/api/resources/Chat.room/records/1/history')).status).to.equal(200);
+        expect((await c.post('/admin/api/resources/Chat.room/bulk/bulkDelete?recordIds=1,2', {})).status).to.equal(403);
+        expect(
+          (await c.post('/admin/api/resources/User.user/records/2/setPassword', { password1: 'Pw!12345x', password2: 'Pw!12345x' })).status,
+        ).to.equal(403);
+        expect((await c.get('/admin/api/resources/User.user/actions/search/kabir')).status).to.equal(403);
+        expect((await c.get('/admin/api/resources/auth.permission/actions/search/view')).status).to.equal(403);
+        // Django's URLs are case-sensitive: a case variant is no way around the permission check.
+        for (const variant of [
+          '/admin/API/resources/Chat.room/records/1/edit',
+          '/admin/api/RESOURCES/Chat.room/records/1/edit',
+          '/admin/api/resources/Chat.room/Records/1/edit',
+        ]) {
+          expect((await c.post(variant, { ...params, name: 'renamed' })).status, variant).to.equal(404);
+        }
+        expect((await c.get('/admin/api/Resources/User.user/records/1/show')).status).to.equal(404);
+        expect((await c.get('/admin/API/resources/Domain.domain/actions/list')).status).to.equal(404);
         expect((await knex()('Chat_room').where({ id: 1 }).first()).name).to.equal('2nd_year');
         expect(await logRows()).to.deep.equal([]);
         // The resource list the page gets only links what the user may see.
@@ -352,9 +417,25 @@ for (const backend of backends()) {
           },
           { object_id: '5', object_repr: 'Full Stack Development', action_flag: 3, change_message: '', content_type_id: domain, user_id: 1 },
         ]);
-        // History page data: oldest first.
+        // History page data, oldest first; an entry Django's admin wrote before the switch is listed too.
+        await knex()('django_admin_log').insert({
+          action_time: '2025-03-01T10:00:00Z',
+          object_id: '1',
+          object_repr: '2nd_year',
+          action_flag: 2,
+          change_message: '[{"changed": {"fields": ["Is active"]}}]',
+          content_type_id: room,
+          user_id: 2,
+        });
         r = await c.get('/admin/api/resources/Chat.room/records/1/history');
-        expect(r.json().history.map((h: { user: string; action_flag: number }) => [h.user, h.action_flag])).to.deep.equal([[ANAGH.email, 2]]);
+        expect(
+          r.json().history.map((h: { user: string; action_flag: number; change_message: string }) => [h.user, h.action_flag, h.change_message]),
+        ).to.deep.equal([
+          [RIYA.email, 2, '[{"changed": {"fields": ["Is active"]}}]'],
+          [ANAGH.email, 2, '[{"changed": {"fields": ["Description"]}}]'],
+        ]);
+        // Another object's entries stay off it.
+        expect((await c.get('/admin/api/resources/Domain.domain/records/1/history')).json().history).to.deep.equal([]);
         expect((await c.get('/admin/Chat/room/1/history/')).headers.get('location')).to.equal('/admin/resources/Chat.room/records/1/history');
       });
 
@@ -447,6 +528,108 @@ for (const backend of backends()) {
         expect((await c.get('/admin/resources/Chat.room/records/999/show')).status).to.equal(404);
       });
 
+      it('answers unique_together clashes with the form-wide error (not a success) and writes nothing', async () => {
+        const c = await superuser();
+        const status = await knex()('Chat_userroomstatus').orderBy('id').first();
+        const before = await knex()('Chat_userroomstatus').orderBy('id').select();
+        let r = await c.post('/admin/api/resources/Chat.userroomstatus/actions/new', { user: String(status.user_id), room: String(status.room_id) });
+        expect(r.status).to.equal(200);
+        expect(r.json().notice).to.deep.equal({ message: 'User room status with this User and Room already exists.', type: 'error' });
+        expect(r.json().redirectUrl).to.equal(undefined);
+        // A change into a clash, too.
+        const other = await knex()('Chat_userroomstatus').where('user_id', status.user_id).whereNot('room_id', status.room_id).first();
+        if (other) {
+          r = await c.post(`/admin/api/resources/Chat.userroomstatus/records/${other.id}/edit`, { room: String(status.room_id) });
+          expect(r.json().notice).to.deep.equal({ message: 'User room status with this User and Room already exists.', type: 'error' });
+        }
+        r = await c.post('/admin/api/resources/Attendance.attendance/actions/new', {
+          date: '2025-01-01',
+          check_in_latitude: '28.6',
+          check_in_longitude: '77.4',
+          user: '1',
+        });
+        expect(r.json().notice.type).to.equal('success');
+        r = await c.post('/admin/api/resources/Attendance.attendance/actions/new', {
+          date: '2025-01-01',
+          check_in_latitude: '28.6',
+          check_in_longitude: '77.4',
+          user: '1',
+        });
+        expect(r.json().notice).to.deep.equal({ message: 'Attendance with this User and Date already exists.', type: 'error' });
+        expect(await knex()('Chat_userroomstatus').orderBy('id').select()).to.deep.equal(before);
+        expect(Number((await knex()('Attendance_attendance').where({ user_id: 1, date: '2025-01-01' }).count({ n: '*' }).first())!.n)).to.equal(1);
+        expect((await logRows()).map((l) => l.action_flag)).to.deep.equal([1]);
+      });
+
+      it('answers odd ids, filters and values with 404s, empty lists and form errors, never a 500', async () => {
+        const c = await superuser();
+        // Ids past what the (32-bit) id column holds, and a U+0000 in a string key.
+        for (const p of [
+          '/admin/Chat/message/2147483648/change/',
+          '/admin/Chat/message/99999999999/history/',
+          '/admin/auth/group/2147483648/change/',
+          '/admin/authtoken/tokenproxy/%00/change/',
+          '/admin/api/resources/Chat.message/records/2147483648/show',
+          '/admin/api/resources/authtoken.tokenproxy/records/%00/show',
+        ]) {
+          expect((await c.get(p)).status, p).to.equal(404);
+        }
+        const total = async (p: string) => {
+          const r = await c.get(`/admin/api/resources/${p}`);
+          expect(r.status, `${p}: ${r.text.slice(0, 200)}`).to.equal(200);
+          return r.json().meta.total as number;
+        };
+        const rooms = await total('Chat.room/actions/list');
+        const messages = await total('Chat.message/actions/list');
+        // Values the column cannot hold match nothing, or (dates) leave the filter out.
+        expect(await total('Chat.room/actions/list?filters.created_at=1')).to.equal(rooms);
+        expect(await total('Chat.room/actions/list?filters.created_at=2025-02-30')).to.equal(rooms);
+        expect(await total('Chat.room/actions/list?filters.created_at~~from=2025-02-30&filters.created_at~~to=x')).to.equal(rooms);
+        expect(await total('Task.task/actions/list?filters.start_date=2025-02-30')).to.be.a('number');
+        expect(await total('Task.task/actions/list?filters.current_progress=99999999999')).to.equal(0);
+        expect(await total('Task.task/actions/list?filters.current_progress~~from=1e308')).to.be.a('number');
+        expect(await total('Chat.message/actions/list?filters.id=99999999999')).to.equal(0);
+        expect(await total('Chat.message/actions/list?filters.parent_message=2147483648')).to.equal(0);
+        expect(await total('Attendance.attendance/actions/list?filters.check_in_latitude~~from=1e400')).to.be.a('number');
+        expect(await total('Chat.room/actions/list?filters.constructor=1&filters.toString~~from=1')).to.equal(rooms);
+        expect(await total('Chat.room/actions/list?filters.q=a%00b')).to.equal(0);
+        expect(await total('Chat.room/actions/list?filters.name=a%00b')).to.equal(0);
+        // JSON columns are searched as their text.
+        const liked = await knex()('Chat_message').whereRaw(`reactions::text like '%"%'`).count({ n: '*' }).first();
+        expect(await total('Chat.message/actions/list?filters.reactions=%22')).to.equal(Number(liked!.n));
+        expect(await total('Chat.message/actions/list?filters.status=zzz-none')).to.equal(0);
+        expect(messages).to.be.above(0);
+        // Form values: Django's errors, nothing written.
+        const before = JSON.stringify(await knex()('Chat_message').orderBy('id').select());
+        const cases: Array<[string, Record<string, string>, Record<string, string>]> = [
+          [
+            'Chat.message/records/1/edit',
+            { parent_message: '2147483648' },
+            { parent_message: 'Select a valid choice. That choice is not one of the available choices.' },
+          ],
+          ['Chat.message/records/1/edit', { pinned_at: '2025-02-30T00:00:00Z' }, { pinned_at: 'Enter a valid date/time.' }],
+          ['Chat.message/records/1/edit', { content: 'a\u0000b' }, { content: 'Null characters are not allowed.' }],
+          ['Chat.message/records/1/edit', { reactions: '{"x": "\\u0000"}' }, { reactions: 'Null characters are not allowed.' }],
+          ['Domain.domain/records/1/edit', { description: 'x\u0000' }, { description: 'Null characters are not allowed.' }],
+          [
+            'auth.group/actions/new',
+            { name: 'g', 'permissions.0': '2147483648' },
+            { permissions: 'Select a valid choice. 2147483648 is not one of the available choices.' },
+          ],
+        ];
+        for (const [p, fields, errors] of cases) {
+          const r = await c.post(`/admin/api/resources/${p}`, fields);
+          expect(r.status, `${p}: ${r.text.slice(0, 200)}`).to.equal(200);
+          const got = Object.fromEntries(
+            Object.entries(r.json().record.errors as Record<string, { message: string }>).map(([k, v]) => [k, v.message]),
+          );
+          expect(got, p).to.deep.equal(errors);
+        }
+        expect(JSON.stringify(await knex()('Chat_message').orderBy('id').select())).to.equal(before);
+        expect(await knex()('auth_group').where({ name: 'g' }).first()).to.equal(undefined);
+        expect(await logRows()).to.deep.equal([]);
+      });
+
       it('stores uploads under generated names: a path in the file name never reaches the disk', async () => {
         const c = await superuser();
         const params = await c.recordParams('Chat.room', 2);
@@ -466,6 +649,22 @@ for (const backend of backends()) {
         const log = (await logRows()).pop();
         expect(log.change_message).to.equal('[{"changed": {"fields": ["Room avatar"]}}]');
         fs.rmSync(onDisk, { force: true });
+        // A file field takes a file, not a path: text other than the current value is ignored (as
+        // Django's file inputs), so no client-chosen name is ever stored.
+        const again = await c.recordParams('Chat.room', 2);
+        expect(again.room_avatar).to.equal(stored);
+        let res = await c.post('/admin/api/resources/Chat.room/records/2/edit', { ...again, room_avatar: 'media/../../../../etc/passwd' });
+        expect(res.json().record.errors).to.deep.equal({});
+        expect((await knex()('Chat_room').where({ id: 2 }).first()).room_avatar).to.equal(stored);
+        res = await c.post('/admin/api/resources/Domain.domain/actions/new', { name: 'FULL_STACK', description: 'x', image: '../../secret.png' });
+        expect(res.json().record.errors).to.deep.equal({});
+        expect((await knex()('Domain_domain').where({ name: 'FULL_STACK' }).first()).image).to.equal(null);
+        res = await c.post('/admin/api/resources/Media.mediafile/actions/new', { file: '/etc/passwd', title: 't' });
+        expect(res.json().record.errors.file.message).to.equal('This field is required.');
+        // Clearing still works.
+        res = await c.post('/admin/api/resources/Chat.room/records/2/edit', { room_avatar: '__FORM_VALUE_NULL__' });
+        expect(res.json().record.errors).to.deep.equal({});
+        expect((await knex()('Chat_room').where({ id: 2 }).first()).room_avatar).to.equal(null);
       });
 
       it("sets a user's password (pbkdf2_sha256), which ends their sessions and works for POST /api/user/login/", async () => {
@@ -543,6 +742,13 @@ for (const backend of backends()) {
         expect(body.meta.total).to.equal(1);
         body = await list('Chat.room/actions/list?filters.q=%25');
         expect(body.meta.total).to.equal(0);
+        // Paging: the ordering (-created_at, then -pk) continues across pages.
+        body = await list('Chat.room/actions/list?perPage=2&page=2');
+        expect([body.meta.total, body.meta.page, body.records.map((r: { params: { name: string } }) => r.params.name)]).to.deep.equal([
+          4,
+          2,
+          ['backend_2_3', '2nd_year'],
+        ]);
         body = await list('Chat.message/actions/list?filters.room=2&filters.is_deleted=false&perPage=1000');
         const expected = await knex()('Chat_message').where({ room_id: 2, is_deleted: false }).count({ n: '*' }).first();
         expect(body.meta.total).to.equal(Number(expected!.n));

@@ -1,39 +1,35 @@
-// Small parts of the admin: the log-in throttle, the schema's foreign keys behind Django's delete
+// Small parts of the admin: the log-in throttle (over the counter store), the schema's foreign keys behind Django's delete
 // cascade, Django-style search terms, and the form rules that have no HTTP test of their own.
 import { expect } from 'chai';
-import { MemoryLoginThrottle } from '../../src/admin/throttle.ts';
+import { StoreLoginThrottle } from '../../src/admin/throttle.ts';
+import { MemoryCounterStore } from '../../src/drf/throttling.ts';
 import { schemaForeignKeys, searchTerms } from '../../src/admin/queries.ts';
-import { canonical, cleanDecimal, cleanForm, MSG } from '../../src/admin/forms.ts';
-import { MODELS, modelByKey } from '../../src/admin/models.ts';
-import { expectedTables } from '../../src/db/schema.ts';
+import { canonical, cleanDecimal, cleanForm, filterValue, MSG } from '../../src/admin/forms.ts';
+import fs from 'node:fs';
+import { maxPk, MODELS, modelByKey, PERMISSION_MODEL } from '../../src/admin/models.ts';
+import { expectedTables, SCHEMA_SQL_PATH } from '../../src/db/schema.ts';
 
-describe('admin: log-in throttle (per process)', () => {
-  it('blocks a key after five failures in the window, for the block time; success and time clear it', async () => {
+describe('admin: log-in throttle', () => {
+  it('refuses a key past five attempts in the window until the window ends; success forgets it', async () => {
     let now = 1_000_000;
-    const t = new MemoryLoginThrottle({ maxFailures: 5, windowMs: 60_000, blockMs: 30_000, maxKeys: 3 }, () => now);
-    for (let i = 0; i < 4; i++) await t.failure('a');
-    expect(await t.retryAfterSeconds('a')).to.equal(0);
-    await t.failure('a');
-    expect(await t.retryAfterSeconds('a')).to.equal(30);
-    now += 29_500;
-    expect(await t.retryAfterSeconds('a')).to.equal(1);
+    const t = new StoreLoginThrottle(new MemoryCounterStore(100, () => now), { maxFailures: 5, windowSeconds: 60 });
+    for (let i = 0; i < 5; i++) expect(await t.attempt('a')).to.equal(0);
+    expect(await t.attempt('a')).to.equal(60);
+    now += 59_500;
+    expect(await t.attempt('a')).to.equal(1);
     now += 1_000;
-    expect(await t.retryAfterSeconds('a')).to.equal(0);
-    // Failures spread beyond the window do not add up.
-    for (let i = 0; i < 4; i++) await t.failure('b');
-    now += 61_000;
-    await t.failure('b');
-    expect(await t.retryAfterSeconds('b')).to.equal(0);
-    for (let i = 0; i < 5; i++) await t.failure('c');
+    expect(await t.attempt('a')).to.equal(0);
+    for (let i = 0; i < 5; i++) await t.attempt('c');
     await t.success('c');
-    expect(await t.retryAfterSeconds('c')).to.equal(0);
+    expect(await t.attempt('c')).to.equal(0);
+    // Other keys are not affected.
+    expect(await t.attempt('b')).to.equal(0);
   });
 
-  it('remembers a bounded number of keys (oldest forgotten first)', async () => {
-    const t = new MemoryLoginThrottle({ maxFailures: 1, windowMs: 60_000, blockMs: 60_000, maxKeys: 3 });
-    for (const k of ['k1', 'k2', 'k3', 'k4']) await t.failure(k);
-    expect(await t.retryAfterSeconds('k1')).to.equal(0);
-    expect(await t.retryAfterSeconds('k4')).to.be.above(0);
+  it('counts concurrent attempts each (no check-then-count race)', async () => {
+    const t = new StoreLoginThrottle(new MemoryCounterStore(), { maxFailures: 5, windowSeconds: 60 });
+    const waits = await Promise.all(Array.from({ length: 20 }, () => t.attempt('k')));
+    expect(waits.filter((w) => w === 0)).to.have.length(5);
   });
 });
 
@@ -78,6 +74,15 @@ describe('admin: models and the schema', () => {
       'authtoken.tokenproxy',
     ]);
   });
+  it('knows which primary keys are 32-bit (an id beyond one is a 404, not a SQL error)', () => {
+    const sql = fs.readFileSync(SCHEMA_SQL_PATH, 'utf8');
+    for (const m of [...MODELS, PERMISSION_MODEL]) {
+      if (m.pkKind !== 'integer') continue;
+      const type = new RegExp(`CREATE TABLE public\\.("?)${m.table}\\1 \\(\\n\\s+${m.pk} (\\w+) NOT NULL`).exec(sql)?.[2];
+      expect([m.key, type]).to.deep.equal([m.key, m.int4Pk ? 'integer' : 'bigint']);
+      expect(maxPk(m)).to.equal(m.int4Pk ? 2147483647 : Number.MAX_SAFE_INTEGER);
+    }
+  });
 });
 
 describe('admin: forms', () => {
@@ -107,5 +112,39 @@ describe('admin: forms', () => {
     const members = room.fields.find((f) => f.name === 'members')!;
     expect(canonical(members, [3, 1])).to.equal(canonical(members, [1, 3]));
     expect(cleanForm(room, { 'members.0': '2', 'members.1': 'x' }, false).errors).to.deep.equal({ members: MSG.choice('x') });
+  });
+
+  it('refuses impossible dates and times, U+0000, and related ids their column cannot hold, with the form errors', () => {
+    const message = modelByKey('Chat.message')!;
+    const errors = (payload: Record<string, unknown>) => cleanForm(message, payload, false).errors;
+    expect(errors({ pinned_at: '2025-02-30T00:00:00Z' })).to.deep.equal({ pinned_at: MSG.datetime });
+    expect(errors({ pinned_at: '2025-01-01T24:00:00Z' })).to.deep.equal({ pinned_at: MSG.datetime });
+    expect(errors({ pinned_at: '2025-01-01T10:00:00+16:00' })).to.deep.equal({ pinned_at: MSG.datetime });
+    expect(errors({ pinned_at: '2025-01-01T10:00:00.123Z', content: 'ok' })).to.deep.equal({});
+    expect(errors({ content: 'a\u0000b' })).to.deep.equal({ content: MSG.nullChars });
+    expect(errors({ reactions: '{"\\u0000": 1}' })).to.deep.equal({ reactions: MSG.nullChars });
+    expect(errors({ reactions: '{"a": "\\\\u0000"}' })).to.deep.equal({});
+    // Chat_message.id is an integer column; User_user.id a bigint.
+    expect(errors({ parent_message: '2147483648' })).to.deep.equal({ parent_message: MSG.fkChoice });
+    expect(errors({ parent_message: '2147483647', sender: '2147483648' })).to.deep.equal({});
+    expect(errors({ 'mentions.0': '1', 'mentions.1': '9007199254740993' })).to.deep.equal({ mentions: MSG.choice('9007199254740993') });
+    const group = modelByKey('auth.group')!;
+    expect(cleanForm(group, { 'permissions.0': '2147483648' }, false).errors).to.deep.equal({ permissions: MSG.choice('2147483648') });
+  });
+
+  it('types list filter values as their columns hold them, or null', () => {
+    const field = (model: string, name: string) => modelByKey(model)!.fields.find((f) => f.name === name)!;
+    expect(filterValue(field('Chat.room', 'created_at'), '2025-04-12T00:00:00.000Z')).to.equal('2025-04-12T00:00:00.000Z');
+    for (const bad of ['1', '2025-02-30', 'x', '2025-04-12T00:00:00\u0000'])
+      expect(filterValue(field('Chat.room', 'created_at'), bad), bad).to.equal(null);
+    expect(filterValue(field('Task.task', 'start_date'), '2025-02-28')).to.equal('2025-02-28');
+    expect(filterValue(field('Task.task', 'start_date'), '2025-02-30')).to.equal(null);
+    expect(filterValue(field('Task.task', 'current_progress'), '99999999999')).to.equal(null);
+    expect(filterValue(field('Task.task', 'current_progress'), '-5')).to.equal(-5);
+    expect(filterValue(field('Chat.message', 'parent_message'), '2147483648')).to.equal(null);
+    expect(filterValue(field('Chat.message', 'room'), '2147483648')).to.equal(2147483648);
+    expect(filterValue(field('Attendance.attendance', 'check_in_latitude'), '1e400')).to.equal(null);
+    expect(filterValue(field('Attendance.attendance', 'check_in_latitude'), '-12.5')).to.equal(-12.5);
+    expect(filterValue(field('Chat.room', 'members'), '0')).to.equal(null);
   });
 });

@@ -12,6 +12,7 @@ import { publishNotifications } from '../../src/notification/service.ts';
 import { backends, ROOT, startServer, userToken, type TestServer } from '../helpers/harness.ts';
 import { describeNeeding, redisMissing, redisUrl } from '../helpers/suites.ts';
 import { WsClient } from '../helpers/wsclient.ts';
+import { AdminClient } from '../helpers/adminClient.ts';
 import { deleteByPrefix, testPrefix, until } from '../helpers/redis.ts';
 import { createOnlineRegistry } from '../../src/realtime/online.ts';
 import { createLogger } from '../../src/log.ts';
@@ -208,6 +209,26 @@ for (const backend of backends()) {
       expect(res.status).to.equal(200);
       expect((await tanyaB.waitClosed(5000)).code).to.equal(4003);
       expect(tanyaB3.closed).to.equal(null);
+    });
+
+    it('an admin edit on server A ends access on server B too: a member removed, then the room deactivated (4003)', async function () {
+      const tanyaB = await ws(b, `/ws/chat/1/?token=${TANYA}`);
+      const kabirB = await ws(b, `/ws/chat/1/?token=${KABIR}`);
+      const admin = new AdminClient(a.baseUrl);
+      expect((await admin.login('anagh.jaiswar@akgec.ac.in', 'Anagh@4thYear')).status).to.equal(302);
+      const params = await admin.recordParams('Chat.room', 1);
+      const members = Object.entries(params)
+        .filter(([k, v]) => k.startsWith('members.') && v !== '6')
+        .map(([, v]) => v);
+      for (const k of Object.keys(params)) if (k.startsWith('members.')) delete params[k];
+      members.forEach((v, i) => (params[`members.${i}`] = v));
+      let r = await admin.post('/admin/api/resources/Chat.room/records/1/edit', params);
+      expect(r.json().record.errors).to.deep.equal({});
+      expect((await tanyaB.waitClosed(5000)).code).to.equal(4003);
+      expect(kabirB.closed).to.equal(null);
+      r = await admin.post('/admin/api/resources/Chat.room/records/1/edit', { is_active: 'false' });
+      expect(r.json().record.errors).to.deep.equal({});
+      expect((await kabirB.waitClosed(5000)).code).to.equal(4003);
     });
 
     it('presence crosses servers: a mention pushes only members with no socket on any server', async function () {
