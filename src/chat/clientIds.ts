@@ -125,7 +125,8 @@ export class MemoryClientIdStore implements ClientIdStore {
 
 const CLIENT_ID_KEY_PREFIX = 'csichat:clientid:';
 
-/** Claims in Redis, `<prefix><user id>:<client_id>` → {"id": …, "room": …} with a 24-hour expiry. */
+/** Claims in Redis, `<prefix><user id>:<client_id>` → {"id": …, "room": …} with a 24-hour expiry; publication
+ * marks at `<prefix>published:<user id>:<client_id>`, as long. */
 export class RedisClientIdStore implements ClientIdStore {
   /** Several hosts: each claim on the host its key hashes to (src/layers/ring.ts). */
   private readonly ring: RedisRing;
@@ -157,8 +158,16 @@ export class RedisClientIdStore implements ClientIdStore {
     return parseClaim(won);
   }
 
+  /**
+   * `<prefix>published:<user id>:<client_id>`: no claim key can be it (a claim's user id is digits). The mark
+   * once lived at the claim's key + ':published', which is the claim key of the client_id '<it>:published'.
+   */
+  private publicationKey(userId: number, clientId: string): string {
+    return `${this.prefix}published:${userId}:${clientId}`;
+  }
+
   async takePublication(userId: number, clientId: string): Promise<boolean> {
-    const key = `${this.key(userId, clientId)}:published`;
+    const key = this.publicationKey(userId, clientId);
     return (await this.ring.forKey(key).set(key, '1', 'EX', this.ttlSeconds, 'NX')) === 'OK';
   }
 

@@ -475,6 +475,31 @@ for (const backend of backends()) {
       }
     });
 
+    it("client_ids ending in ':published' are client_ids like any other: each is stored, acked and broadcast once", async () => {
+      // The publication mark of a client_id once lived at its claim's key + ':published', which is the claim
+      // key of the client_id '<it>:published': one of the two was then refused or stored and never broadcast.
+      const kabirA = await ws(a, KABIR);
+      const riyaB = await ws(b, RIYA);
+      const x = fresh('mark');
+      const y = fresh('mark');
+      const sends: Array<[string, string]> = [
+        [x, 'x first'],
+        [`${x}:published`, 'then x:published'],
+        [`${y}:published`, 'y:published first'],
+        [y, 'then y'],
+      ];
+      const acked: number[] = [];
+      for (const [cid, text] of sends) {
+        kabirA.send({ message: text, client_id: cid });
+        const two = (await kabirA.take(2, 5000)).map((f) => f.json as Ack & { error?: string; message?: string });
+        expect(two.map((f) => f.error).filter(Boolean), cid).to.deep.equal([]);
+        acked.push(two.find((f) => f.action === 'message_ack')!.id);
+        expect((await riyaB.nextJson(5000)) as { message: string }, cid).to.deep.include({ message: text });
+      }
+      expect(await riyaB.silence(300)).to.deep.equal([]);
+      expect((await messagesAfterSeed(a.ctx.db.knex)).map((m) => [m.id, m.content])).to.deep.equal(acked.map((id, i) => [id, sends[i][1]]));
+    });
+
     it('one publication per client_id over both processes, however many attempts ask at once', async () => {
       const cid = fresh('publish');
       const asks = Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).ctx.chatClientIds.takePublication(9, cid));
