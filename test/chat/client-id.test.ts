@@ -510,6 +510,44 @@ for (const backend of backends()) {
   });
 }
 
+describeNeeding('RedisClientIdStore bounds', [redisMissing], function () {
+  this.timeout(30000);
+  let raw: Redis;
+  let prefix: string;
+  before(() => {
+    raw = new Redis(redisUrl());
+    prefix = testPrefix();
+  });
+  after(async () => {
+    await deleteByPrefix(raw, prefix);
+    raw.disconnect();
+  });
+  const keys = async (pattern: string) => (await raw.keys(`${prefix}${pattern}`)).map((k) => k.slice(prefix.length)).sort();
+
+  it("keeps at most perUser claims per user (the oldest go, with their publication marks); other users' claims stay", async () => {
+    const store = new RedisClientIdStore(new Redis(redisUrl()), `${prefix}:clientid:`, 86400, 5);
+    try {
+      let next = 100;
+      const reserve = async () => ++next;
+      const other = await store.claim(10, 'theirs', 1, reserve);
+      const ids: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        ids.push((await store.claim(9, `c${i}`, 1, reserve)).id);
+        expect(await store.takePublication(9, `c${i}`)).to.equal(true);
+      }
+      expect(await keys(':clientid:9:*')).to.deep.equal(['c3', 'c4', 'c5', 'c6', 'c7'].map((c) => `:clientid:9:${c}`));
+      expect(await keys(':clientid:published:9:*')).to.deep.equal(['c3', 'c4', 'c5', 'c6', 'c7'].map((c) => `:clientid:published:9:${c}`));
+      expect(await raw.ttl(`${prefix}:clientid:index:9`)).to.be.within(86400 - 5, 86400);
+      // A kept claim stands; an evicted one is claimed afresh (as in the memory store: retries come soon).
+      expect((await store.claim(9, 'c7', 1, reserve)).id).to.equal(ids[7]);
+      expect((await store.claim(9, 'c0', 1, reserve)).id).to.be.greaterThan(ids[7]);
+      expect(await store.claim(10, 'theirs', 1, reserve)).to.deep.equal(other);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describeServer('send_message with client_id, REDIS_URL set (the store a deploy gets)', { redis: true, backend: 'pglite' }, (srv) => {
   it('claims in Redis under csichat:clientid:<user>:<client_id> for 24 hours', async () => {
     expect(srv.ctx.chatClientIds).to.be.instanceOf(RedisClientIdStore);
