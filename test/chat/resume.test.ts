@@ -8,7 +8,8 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { backends, startServer, userToken, type TestServer } from '../helpers/harness.ts';
-import { describeNeeding, describeServer, redisMissing, redisUrl } from '../helpers/suites.ts';
+import { describeNeeding, describeServer, postgresMissing, redisMissing, redisUrl } from '../helpers/suites.ts';
+import { killAll, spawnServer } from '../helpers/serverProcess.ts';
 import { WsClient, type Received } from '../helpers/wsclient.ts';
 import { deleteByPrefix, testPrefix } from '../helpers/redis.ts';
 import { call } from '../helpers/http.ts';
@@ -406,3 +407,64 @@ for (const backend of backends()) {
     });
   });
 }
+
+// The issue's wording taken literally: the senders on another operating-system process (csi-chat as a platform
+// runs it, `node src/main.ts`), sharing Postgres and the Redis channel layer with this one, where the resumers are.
+describeNeeding('chat resume with senders on another OS process (Postgres + Redis)', [postgresMissing, redisMissing], function () {
+  this.timeout(180000);
+  let here: TestServer;
+  let there: number;
+  const open: WsClient[] = [];
+  const connect = async (wsUrl: string, token: string, query = '') => {
+    const c = await WsClient.connect(`${wsUrl}/ws/chat/1/?token=${token}${query}`);
+    open.push(c);
+    return c;
+  };
+
+  before(async () => {
+    here = await startServer('pg', { env: { ...FLOOD_ENV, REDIS_URL: redisUrl() } });
+    const child = spawnServer({ DATABASE_URL: process.env.DATABASE_URL!, REDIS_URL: redisUrl(), ...FLOOD_ENV });
+    there = await child.listening();
+  });
+  after(async () => {
+    for (const c of open.splice(0)) c.close();
+    await killAll();
+    await here?.close();
+  });
+
+  it('resumers here get every message once, in order, while two members send on the other process', async () => {
+    const otherUrl = `ws://127.0.0.1:${there}`;
+    const kabir = await connect(otherUrl, KABIR);
+    const meera = await connect(otherUrl, MEERA);
+    const N = 150;
+    const after = 22;
+    for (let i = 0; i < N; i++) {
+      kabir.send({ message: `k${i}` });
+      meera.send({ message: `m${i}` });
+    }
+    const resumers: WsClient[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = Date.now();
+      while ((await roomIdsAfter(here.ctx.db.knex, after)).length < (i + 1) * 50 && Date.now() - t0 < 10000) await sleep(5);
+      resumers.push(await connect(here.wsUrl, i % 2 ? RIYA : TANYA, `&after=${after}`));
+    }
+    await kabir.take(2 * N, 30000);
+    await meera.take(2 * N, 30000);
+    const stored = await roomIdsAfter(here.ctx.db.knex, after);
+    expect(stored).to.have.length(2 * N);
+    for (const [i, r] of resumers.entries()) {
+      const got = (await r.take(2 * N, 30000)).map(json);
+      expect(await r.silence(300), `resumer ${i}`).to.deep.equal([]);
+      const ids = got.map((f) => f.id);
+      expect(new Set(ids).size, `resumer ${i}: no duplicate`).to.equal(ids.length);
+      expect(
+        [...ids].sort((x, y) => x - y),
+        `resumer ${i}: no gap`,
+      ).to.deep.equal(stored);
+      for (const who of ['k', 'm']) {
+        const mine = got.filter((f) => f.message!.startsWith(who)).map((f) => f.message);
+        expect(mine, `resumer ${i}: ${who} in order`).to.deep.equal(Array.from({ length: N }, (_, k) => `${who}${k}`));
+      }
+    }
+  });
+});
