@@ -273,7 +273,11 @@ describeServer('chat resume (?after=)', { timeout: 120000, env: FLOOD_ENV }, (sr
         const t0 = Date.now();
         const waiting = async () =>
           Number(
-            (await knex().raw(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%newer_bytes%'`)).rows[0].n,
+            (
+              await knex().raw(
+                `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%SELECT id, room_id, is_deleted FROM%'`,
+              )
+            ).rows[0].n,
           ) > 0;
         while (!(await waiting())) {
           if (Date.now() - t0 > 10000) throw new Error('the catch-up never waited on the lock');
