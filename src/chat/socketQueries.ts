@@ -161,8 +161,11 @@ export async function resumeMessages(
          (?::integer = 0 OR EXISTS (SELECT 1 FROM "Chat_message" WHERE id = ?::integer AND room_id = ?)) AS anchor_found
      ),
      newest AS (
+       -- size: the text the frame carries, the reply's parent preview included (a room of short replies to one
+       -- long message would otherwise pass the bound many times over, and the socket's send buffer with it).
        SELECT m.id, m.message_type, m.content, m.attachment, m.created_at, m.sender_id, m.parent_message_id,
-         COALESCE(octet_length(m.content), 0) + COALESCE(octet_length(m.attachment), 0) AS size
+         COALESCE(octet_length(m.content), 0) + COALESCE(octet_length(m.attachment), 0)
+           + COALESCE((SELECT octet_length(pm.content) FROM "Chat_message" pm WHERE pm.id = m.parent_message_id AND pm.room_id = m.room_id), 0) AS size
        FROM "Chat_message" m, access
        WHERE access.is_member AND access.anchor_found AND m.id = ANY(?::integer[]) AND m.room_id = ? AND m.id > ?::integer AND NOT m.is_deleted
        ORDER BY m.id DESC LIMIT ?

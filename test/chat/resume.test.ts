@@ -173,6 +173,26 @@ describeServer('chat resume (?after=)', { timeout: 120000, env: FLOOD_ENV }, (sr
     expect(await riya.silence(200)).to.deep.equal([]);
   });
 
+  it("replies count their parent's text toward the ~1 MiB (each frame carries the parent's preview)", async () => {
+    const big = 'y'.repeat(100 * 1024);
+    const [parent] = await bulkInsert(knex(), 1, () => big);
+    const replies = (
+      await knex().raw(
+        `INSERT INTO "Chat_message" (message_type, content, attachment, reactions, is_deleted, is_edited, status, created_at, updated_at,
+           parent_message_id, sender_id, room_id, is_pinned, pinned_at)
+         SELECT 'text', 'reply ' || g, NULL, NULL, false, false, '{}'::jsonb, now(), now(), ?, 3, 1, false, NULL FROM generate_series(1, 30) g
+         ORDER BY g RETURNING id`,
+        [parent],
+      )
+    ).rows.map((r: { id: number }) => r.id) as number[];
+    const riya = await connect(RIYA, '&after=22');
+    // 11 replies: each frame is ~100 KiB with its parent's preview (30 of them, ~3 MiB, went out before).
+    const frames = (await riya.take(12, 10000)).map(json);
+    expect(frames.slice(0, -1).map((f) => f.id)).to.deep.equal(replies.slice(-11));
+    expect(frames[11]).to.deep.equal({ action: 'resume_truncated', oldest_id: replies[replies.length - 11] });
+    expect(await riya.silence(300)).to.deep.equal([]);
+  });
+
   it('no gap and no duplicate while two members send during the catch-up', async () => {
     const kabir = await connect(KABIR);
     const tanya = await connect(TANYA);
