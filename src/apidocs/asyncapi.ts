@@ -48,8 +48,10 @@ function chatActions(): SocketDoc['actions'] {
 }
 
 const CLOSE_CODES =
-  `Close codes: ${CLOSE_POLICY_VIOLATION} (too many frames: WS_RATE_PER_SECOND / WS_RATE_BURST, after an error frame), ` +
-  `1009 (a frame over WS_MAX_FRAME_BYTES), ${CLOSE_TRY_AGAIN_LATER} (a reader too slow for WS_SEND_BUFFER_BYTES), ` +
+  `Close codes: ${CLOSE_POLICY_VIOLATION} (too many frames: WS_RATE_PER_SECOND / WS_RATE_BURST or WS_USER_RATE_*, after an error ` +
+  `frame; or one socket more than WS_MAX_SOCKETS_PER_USER), ` +
+  `1009 (a frame over WS_MAX_FRAME_BYTES), ${CLOSE_TRY_AGAIN_LATER} (a reader too slow for WS_SEND_BUFFER_BYTES, more than ` +
+  `WS_MAX_PENDING_FRAMES frames waiting, or more live events than a resume's catch-up may hold), ` +
   `${CLOSE_ACCESS_REVOKED} (access revoked: removed from the room, room deleted or deactivated, on every process), ` +
   `1001 (server shutting down), 1011 (the server failed). A refused handshake is an HTTP 403 (no token, a bad token, an ` +
   `inactive user, an unknown or inactive room, not a member) or 404 (no such socket path).`;

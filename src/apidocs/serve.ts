@@ -4,7 +4,9 @@
 //                                    application/vnd.oai.openapi+json / application/json gives JSON
 //   GET /api/schema/asyncapi/        AsyncAPI 3.0 of the sockets, the same negotiation
 //   GET /api/docs/                   Swagger UI (the swagger-ui-dist package, served from here: no CDN)
-// The documents are built once per server from the URL tables.
+// The documents are built and written out (YAML and JSON) once per server from the URL tables: the OpenAPI
+// document is ~360 KB of YAML whose dump takes 60-240 ms of the event loop, which every anonymous GET would
+// otherwise pay again (and every socket of the process with it).
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
@@ -37,9 +39,13 @@ const DOCS_HTML = `<!DOCTYPE html>
 </html>
 `;
 
+// validatorUrl: null — Swagger UI's default shows a badge image fetched from validator.swagger.io with the
+// document's URL in it on every host but localhost: an outside request (and a leak of the server's address)
+// from a page that must work offline.
 const INIT_JS = `window.ui = SwaggerUIBundle({
   url: '${SCHEMA_PATH}?format=json',
   dom_id: '#swagger-ui',
+  validatorUrl: null,
   deepLinking: true,
   presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
   layout: 'StandaloneLayout',
@@ -54,12 +60,22 @@ export function wantsJson(req: Request): boolean {
   return /application\/(vnd\.oai\.openapi\+json|json)/.test(accept) && !/application\/(vnd\.oai\.openapi|yaml)(?![+\w])/.test(accept);
 }
 
-function sendDocument(req: Request, res: Response, doc: object, json: { yaml: string; json: string }): void {
+/** A document written out once, in both formats. */
+interface RenderedDocument {
+  yaml: Buffer;
+  json: Buffer;
+}
+
+function render(doc: object): RenderedDocument {
+  return { yaml: Buffer.from(yamlDump(doc, { noRefs: true, lineWidth: -1 })), json: Buffer.from(JSON.stringify(doc, null, 2)) };
+}
+
+function sendDocument(req: Request, res: Response, doc: RenderedDocument, types: { yaml: string; json: string }): void {
   const asJson = wantsJson(req);
   res.status(200);
-  res.setHeader('Content-Type', asJson ? json.json : json.yaml);
+  res.setHeader('Content-Type', asJson ? types.json : types.yaml);
   res.setHeader('Vary', 'Accept');
-  res.end(asJson ? JSON.stringify(doc, null, 2) : yamlDump(doc, { noRefs: true, lineWidth: -1 }));
+  res.end(asJson ? doc.json : doc.yaml);
 }
 
 export const OPENAPI_TYPES = { yaml: 'application/vnd.oai.openapi; charset=utf-8', json: 'application/vnd.oai.openapi+json; charset=utf-8' };
@@ -68,8 +84,10 @@ export const ASYNCAPI_TYPES = { yaml: 'application/yaml; charset=utf-8', json: '
 /** Express routes of the documents and the page. */
 export function apiDocsRouter(documents: { openapi: object; asyncapi: object }): Router {
   const router = express.Router({ strict: true });
-  router.get(SCHEMA_PATH, (req, res) => sendDocument(req, res, documents.openapi, OPENAPI_TYPES));
-  router.get(ASYNCAPI_PATH, (req, res) => sendDocument(req, res, documents.asyncapi, ASYNCAPI_TYPES));
+  const openapi = render(documents.openapi);
+  const asyncapi = render(documents.asyncapi);
+  router.get(SCHEMA_PATH, (req, res) => sendDocument(req, res, openapi, OPENAPI_TYPES));
+  router.get(ASYNCAPI_PATH, (req, res) => sendDocument(req, res, asyncapi, ASYNCAPI_TYPES));
   router.get(DOCS_PATH, (_req, res) => {
     res.setHeader('Content-Type', 'text/html; charset=utf-8');
     res.end(DOCS_HTML);

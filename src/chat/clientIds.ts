@@ -39,6 +39,9 @@ export interface ClientIdStore {
 /** How long a client_id holds (the issue's 24 hours). */
 export const CLIENT_ID_TTL_SECONDS = 24 * 60 * 60;
 
+/** Live client_ids kept per user (the memory store's bound too): past it the user's oldest claim goes. */
+export const CLIENT_IDS_PER_USER = 1000;
+
 // ---------------------------------------------------------------------------------------------
 // One process (no REDIS_URL)
 
@@ -59,7 +62,7 @@ export class MemoryClientIdStore implements ClientIdStore {
   private size = 0;
 
   constructor(
-    private readonly limits = { perUser: 1000, total: 100_000 },
+    private readonly limits = { perUser: CLIENT_IDS_PER_USER, total: 100_000 },
     private readonly ttlMs = CLIENT_ID_TTL_SECONDS * 1000,
     private readonly now: () => number = Date.now,
   ) {}
@@ -125,15 +128,45 @@ export class MemoryClientIdStore implements ClientIdStore {
 
 const CLIENT_ID_KEY_PREFIX = 'csichat:clientid:';
 
-/** Claims in Redis, `<prefix><user id>:<client_id>` → {"id": …, "room": …} with a 24-hour expiry. */
+/**
+ * A new claim, atomically: SET NX of the claim; when it is made, the client_id joins the user's index (a
+ * sorted set by claim time), entries older than the TTL leave it, and past the per-user bound the oldest
+ * claims are deleted with their publication marks. Answers the standing claim when there was one.
+ *   KEYS[1] the claim, KEYS[2] the user's index
+ *   ARGV: claim value, TTL (s), now (ms), per-user bound, client_id, the user's claim key prefix, the user's mark prefix
+ */
+const CLAIM_SCRIPT = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX') then return redis.call('GET', KEYS[1]) end
+local now = tonumber(ARGV[3])
+redis.call('ZADD', KEYS[2], now, ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[2]) * 1000)
+local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if over > 0 then
+  for _, cid in ipairs(redis.call('ZRANGE', KEYS[2], 0, over - 1)) do
+    redis.call('DEL', ARGV[6] .. cid, ARGV[7] .. cid)
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, over - 1)
+end
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return false
+`;
+
+/**
+ * Claims in Redis, `<prefix><user id>:<client_id>` → {"id": …, "room": …} with a 24-hour expiry; publication
+ * marks at `<prefix>published:<user id>:<client_id>`, as long; at most `perUser` claims per user, indexed by
+ * `<prefix>index:<user id>` (a client sending unique client_ids — each refused for a missing parent, say, so
+ * storing nothing — could otherwise fill Redis, which also carries the channel layer, for 24 hours).
+ */
 export class RedisClientIdStore implements ClientIdStore {
-  /** Several hosts: each claim on the host its key hashes to (src/layers/ring.ts). */
+  /** Several hosts: all of a user's keys on the host the user hashes to (src/layers/ring.ts), so one
+   * script can bound them. */
   private readonly ring: RedisRing;
 
   constructor(
     redis: Redis | readonly Redis[],
     private readonly prefix = CLIENT_ID_KEY_PREFIX,
     private readonly ttlSeconds = CLIENT_ID_TTL_SECONDS,
+    private readonly perUser = CLIENT_IDS_PER_USER,
   ) {
     this.ring = new RedisRing(redis);
   }
@@ -142,24 +175,46 @@ export class RedisClientIdStore implements ClientIdStore {
     return `${this.prefix}${userId}:${clientId}`;
   }
 
+  /**
+   * `<prefix>published:<user id>:<client_id>`: no claim key can be it (a claim's user id is digits). The mark
+   * once lived at the claim's key + ':published', which is the claim key of the client_id '<it>:published'.
+   */
+  private publicationKey(userId: number, clientId: string): string {
+    return `${this.prefix}published:${userId}:${clientId}`;
+  }
+
+  private host(userId: number): Redis {
+    return this.ring.forKey(`${this.prefix}${userId}`);
+  }
+
   async claim(userId: number, clientId: string, roomId: number, reserve: () => Promise<number>): Promise<ClientIdClaim> {
     const key = this.key(userId, clientId);
-    const redis = this.ring.forKey(key);
+    const redis = this.host(userId);
     const found = await redis.get(key);
     if (found !== null) return parseClaim(found);
     const id = await reserve();
-    const set = await redis.set(key, JSON.stringify({ id, room: roomId }), 'EX', this.ttlSeconds, 'NX');
-    if (set === 'OK') return { id, roomId };
-    // Another attempt claimed it between the GET and the SET: its claim stands (the id reserved here is
+    const standing = (await redis.eval(
+      CLAIM_SCRIPT,
+      2,
+      key,
+      `${this.prefix}index:${userId}`,
+      JSON.stringify({ id, room: roomId }),
+      this.ttlSeconds,
+      Date.now(),
+      this.perUser,
+      clientId,
+      this.key(userId, ''),
+      this.publicationKey(userId, ''),
+    )) as string | null;
+    if (standing === null) return { id, roomId };
+    // Another attempt claimed it between the GET and the script: its claim stands (the id reserved here is
     // never used — a gap in the sequence, as a rolled-back insert leaves).
-    const won = await redis.get(key);
-    if (won === null) throw new Error('client_id claim vanished right after it was made');
-    return parseClaim(won);
+    return parseClaim(standing);
   }
 
   async takePublication(userId: number, clientId: string): Promise<boolean> {
-    const key = `${this.key(userId, clientId)}:published`;
-    return (await this.ring.forKey(key).set(key, '1', 'EX', this.ttlSeconds, 'NX')) === 'OK';
+    const key = this.publicationKey(userId, clientId);
+    return (await this.host(userId).set(key, '1', 'EX', this.ttlSeconds, 'NX')) === 'OK';
   }
 
   async close(): Promise<void> {

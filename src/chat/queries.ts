@@ -1,7 +1,7 @@
 // SQL of the chat REST API (issue #5), on the Django tables. Every list is one set-based statement
 // (LATERAL joins for last messages, unread counts and mentions), so a request costs a constant number
 // of queries whatever the number of rooms, messages or members.
-import { type Db, containsPattern, pgArray, preparedRows, rows } from '../db/sql.ts';
+import { type Db, ROOM_MESSAGES_PLAN, containsPattern, pgArray, preparedRows, rows } from '../db/sql.ts';
 import type { MemberRow, MessageRow, RoomDetailRow, RoomListRow, RoomRow } from './serializers.ts';
 
 const ROOM_COLUMNS = `r.id, r.name, r.description, r.room_avatar, r.is_active, r.created_at, r.updated_at, r.created_by_id,
@@ -187,22 +187,70 @@ export function messagePage(db: Db, roomId: number, limit: number, offset: numbe
   );
 }
 
+/** The window step of roomMessageIds reads at most max(min, perRow × limit) of the newest messages of all rooms. */
+export const ROOM_WINDOW = { min: 1000, perRow: 20 } as const;
+
+/**
+ * The ids of a room's newest messages with `above < id < below` (below null: no upper bound), newest first, at
+ * most `limit` — for the cursor page and the resume (?after=), whose `ORDER BY id DESC LIMIT n` on one room
+ * Django's schema can only serve from the primary key (walking every room's messages until n of this room are
+ * found) or from the room_id index (reading all of the room's and sorting). The planner picks between them
+ * from the room's estimated share of the table; for a quiet room outside the column's most-common-values list
+ * the estimate is the average room, it walks the primary key, and one page cost a scan of the whole table
+ * (≈ 280-600 ms on 1,000,000 messages, test/server/room-window-plan.test.ts) where the page-number history of
+ * that room cost 2 ms. So: first a bounded walk of the primary key (the newest `window` messages below
+ * `below`, any room), which finds a busy room's page in a few entries; only when that window is used up
+ * without `limit` of the room, the rest from the room's own index (ROOM_MESSAGES_PLAN: never a scan of the
+ * table) — at worst the room's messages, as the page-number history's count reads.
+ */
+export async function roomMessageIds(
+  db: Db,
+  a: { roomId: number; below: number | null; above: number; limit: number; skipDeleted: boolean },
+): Promise<number[]> {
+  const window = Math.max(ROOM_WINDOW.min, ROOM_WINDOW.perRow * a.limit);
+  const [w] = await preparedRows<{ scanned: number; lowest: number | null; ids: number[] | null }>(
+    db,
+    'csi_chat_room_window',
+    `WITH w AS MATERIALIZED (
+       SELECT id, room_id, is_deleted FROM "Chat_message" WHERE id < ?::bigint AND id > ?::integer ORDER BY id DESC LIMIT ?
+     )
+     SELECT (SELECT count(*) FROM w)::integer AS scanned, (SELECT min(id) FROM w) AS lowest,
+       (SELECT array_agg(x.id ORDER BY x.id DESC) FROM (
+          SELECT id FROM w WHERE room_id = ? AND NOT (is_deleted AND ?::boolean) ORDER BY id DESC LIMIT ?
+        ) x) AS ids`,
+    [a.below ?? 2 ** 31, a.above, window, a.roomId, a.skipDeleted, a.limit],
+  );
+  const ids = (w.ids ?? []).map(Number);
+  if (ids.length >= a.limit || w.scanned < window) return ids;
+  // `id + 0`: neither the order nor the bounds may come from the primary key (that walk is what the window
+  // bounded): the room's index is then the only path left.
+  const older = await preparedRows<{ id: number }>(
+    db,
+    'csi_chat_room_older',
+    `SELECT id FROM "Chat_message" WHERE room_id = ? AND id + 0 < ?::integer AND id + 0 > ?::integer AND NOT (is_deleted AND ?::boolean)
+     ORDER BY id + 0 DESC LIMIT ?`,
+    [a.roomId, w.lowest, a.above, a.skipDeleted, a.limit - ids.length],
+    ROOM_MESSAGES_PLAN,
+  );
+  return [...ids, ...older.map((r) => Number(r.id))];
+}
+
 /**
  * The history's cursor page (`?before=&limit=`, beyond the original): the room's `limit` messages with an id
  * below `before` (every message when null), newest (highest id) first. A keyset on the id: messages stored
  * meanwhile have higher ids, so a page never repeats or skips one.
  */
-export function messagesBefore(db: Db, roomId: number, before: number | null, limit: number): Promise<MessageRow[]> {
+export async function messagesBefore(db: Db, roomId: number, before: number | null, limit: number): Promise<MessageRow[]> {
+  const ids = await roomMessageIds(db, { roomId, below: before, above: 0, limit, skipDeleted: false });
+  if (!ids.length) return [];
   return preparedRows<MessageRow>(
     db,
-    'csi_chat_messages_before',
+    'csi_chat_messages_by_id',
     `SELECT ${HISTORY_COLUMNS}
-     FROM (
-       SELECT * FROM "Chat_message" WHERE room_id = ? AND (?::integer IS NULL OR id < ?::integer) ORDER BY id DESC LIMIT ?
-     ) m
+     FROM (SELECT * FROM "Chat_message" WHERE id = ANY(?::integer[]) AND room_id = ?) m
      ${HISTORY_JOINS}
      ORDER BY m.id DESC`,
-    [roomId, before, before, limit],
+    [pgArray(ids), roomId],
   );
 }
 

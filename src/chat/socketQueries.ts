@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Knex } from 'knex';
 import { type Db, pgArray, preparedRows, rows } from '../db/sql.ts';
 import { isDatabaseUnavailable } from '../db/errors.ts';
+import { roomMessageIds } from './queries.ts';
 
 const IS_MEMBER = `EXISTS (SELECT 1 FROM "Chat_room_members" WHERE room_id = ? AND user_id = ?)`;
 
@@ -149,6 +150,9 @@ export async function resumeMessages(
   db: Db,
   a: { roomId: number; userId: number; after: number; limit: number; maxBytes: number },
 ): Promise<ResumeRead> {
+  // The candidates, newest first (see roomMessageIds: a room's newest without a scan of the table); the
+  // statement below checks access and the anchor, and reads them.
+  const ids = await roomMessageIds(db, { roomId: a.roomId, below: null, above: a.after, limit: a.limit, skipDeleted: true });
   const found = await preparedRows<ResumeRow & { is_member: boolean; anchor_found: boolean; fetched: number; id: number | null }>(
     db,
     'csi_chat_resume',
@@ -157,10 +161,13 @@ export async function resumeMessages(
          (?::integer = 0 OR EXISTS (SELECT 1 FROM "Chat_message" WHERE id = ?::integer AND room_id = ?)) AS anchor_found
      ),
      newest AS (
+       -- size: the text the frame carries, the reply's parent preview included (a room of short replies to one
+       -- long message would otherwise pass the bound many times over, and the socket's send buffer with it).
        SELECT m.id, m.message_type, m.content, m.attachment, m.created_at, m.sender_id, m.parent_message_id,
-         COALESCE(octet_length(m.content), 0) + COALESCE(octet_length(m.attachment), 0) AS size
+         COALESCE(octet_length(m.content), 0) + COALESCE(octet_length(m.attachment), 0)
+           + COALESCE((SELECT octet_length(pm.content) FROM "Chat_message" pm WHERE pm.id = m.parent_message_id AND pm.room_id = m.room_id), 0) AS size
        FROM "Chat_message" m, access
-       WHERE access.is_member AND access.anchor_found AND m.room_id = ? AND m.id > ?::integer AND NOT m.is_deleted
+       WHERE access.is_member AND access.anchor_found AND m.id = ANY(?::integer[]) AND m.room_id = ? AND m.id > ?::integer AND NOT m.is_deleted
        ORDER BY m.id DESC LIMIT ?
      ),
      kept AS (
@@ -177,7 +184,7 @@ export async function resumeMessages(
      LEFT JOIN "Chat_message" p ON p.id = k.parent_message_id AND p.room_id = ?
      LEFT JOIN "User_user" pu ON pu.id = p.sender_id
      ORDER BY k.id`,
-    [a.roomId, a.userId, a.after, a.after, a.roomId, a.roomId, a.after, a.limit, a.maxBytes, a.roomId],
+    [a.roomId, a.userId, a.after, a.after, a.roomId, pgArray(ids), a.roomId, a.after, a.limit, a.maxBytes, a.roomId],
   );
   const head = found[0];
   return {

@@ -3,6 +3,7 @@
 // validates against the schema documented for it, and the documents validate against the official
 // OpenAPI 3.1 and AsyncAPI 3.0 JSON Schemas (offline: the schemas ship in the packages).
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { expect } from 'chai';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -12,7 +13,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import asyncapiSpecs from '@asyncapi/specs';
 import { flattenPatterns, UrlResolver } from '../../src/drf/router.ts';
 import { urlpatterns, websocketUrlpatterns } from '../../src/urls.ts';
-import { buildDocuments, type ApiDocuments } from '../../src/apidocs/index.ts';
+import { buildDocuments, documentFiles, type ApiDocuments } from '../../src/apidocs/index.ts';
 import { openapiPath } from '../../src/apidocs/openapi.ts';
 import { ROOT } from '../helpers/harness.ts';
 
@@ -181,6 +182,24 @@ describe('API documents', function () {
     expect(count(docs.asyncapi)).to.be.greaterThan(5);
     const bare = buildDocuments(urlpatterns, websocketUrlpatterns, null);
     expect(count(bare.openapi) + count(bare.asyncapi)).to.equal(0);
+  });
+
+  it('docs/api/ (linked from the README) holds exactly what `npm run schema` writes from the code', () => {
+    const out = path.join(ROOT, 'data/test/apidocs-schema');
+    fs.rmSync(out, { recursive: true, force: true });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'schema', '--out', out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60000,
+    });
+    expect(run.status, run.stderr).to.equal(0);
+    const expected = documentFiles(docs);
+    expect(fs.readdirSync(out).sort()).to.deep.equal(Object.keys(expected).sort());
+    for (const [name, text] of Object.entries(expected)) {
+      expect(fs.readFileSync(path.join(out, name), 'utf8') === text, `npm run schema: ${name}`).to.equal(true);
+      const committed = path.join(ROOT, 'docs/api', name);
+      expect(fs.existsSync(committed) && fs.readFileSync(committed, 'utf8') === text, `docs/api/${name} is stale: run npm run schema`).to.equal(true);
+    }
   });
 
   it('the golden check can fail: a body with a key the schema does not have, or a wrong type, is refused', () => {

@@ -475,6 +475,31 @@ for (const backend of backends()) {
       }
     });
 
+    it("client_ids ending in ':published' are client_ids like any other: each is stored, acked and broadcast once", async () => {
+      // The publication mark of a client_id once lived at its claim's key + ':published', which is the claim
+      // key of the client_id '<it>:published': one of the two was then refused or stored and never broadcast.
+      const kabirA = await ws(a, KABIR);
+      const riyaB = await ws(b, RIYA);
+      const x = fresh('mark');
+      const y = fresh('mark');
+      const sends: Array<[string, string]> = [
+        [x, 'x first'],
+        [`${x}:published`, 'then x:published'],
+        [`${y}:published`, 'y:published first'],
+        [y, 'then y'],
+      ];
+      const acked: number[] = [];
+      for (const [cid, text] of sends) {
+        kabirA.send({ message: text, client_id: cid });
+        const two = (await kabirA.take(2, 5000)).map((f) => f.json as Ack & { error?: string; message?: string });
+        expect(two.map((f) => f.error).filter(Boolean), cid).to.deep.equal([]);
+        acked.push(two.find((f) => f.action === 'message_ack')!.id);
+        expect((await riyaB.nextJson(5000)) as { message: string }, cid).to.deep.include({ message: text });
+      }
+      expect(await riyaB.silence(300)).to.deep.equal([]);
+      expect((await messagesAfterSeed(a.ctx.db.knex)).map((m) => [m.id, m.content])).to.deep.equal(acked.map((id, i) => [id, sends[i][1]]));
+    });
+
     it('one publication per client_id over both processes, however many attempts ask at once', async () => {
       const cid = fresh('publish');
       const asks = Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).ctx.chatClientIds.takePublication(9, cid));
@@ -484,6 +509,44 @@ for (const backend of backends()) {
     });
   });
 }
+
+describeNeeding('RedisClientIdStore bounds', [redisMissing], function () {
+  this.timeout(30000);
+  let raw: Redis;
+  let prefix: string;
+  before(() => {
+    raw = new Redis(redisUrl());
+    prefix = testPrefix();
+  });
+  after(async () => {
+    await deleteByPrefix(raw, prefix);
+    raw.disconnect();
+  });
+  const keys = async (pattern: string) => (await raw.keys(`${prefix}${pattern}`)).map((k) => k.slice(prefix.length)).sort();
+
+  it("keeps at most perUser claims per user (the oldest go, with their publication marks); other users' claims stay", async () => {
+    const store = new RedisClientIdStore(new Redis(redisUrl()), `${prefix}:clientid:`, 86400, 5);
+    try {
+      let next = 100;
+      const reserve = async () => ++next;
+      const other = await store.claim(10, 'theirs', 1, reserve);
+      const ids: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        ids.push((await store.claim(9, `c${i}`, 1, reserve)).id);
+        expect(await store.takePublication(9, `c${i}`)).to.equal(true);
+      }
+      expect(await keys(':clientid:9:*')).to.deep.equal(['c3', 'c4', 'c5', 'c6', 'c7'].map((c) => `:clientid:9:${c}`));
+      expect(await keys(':clientid:published:9:*')).to.deep.equal(['c3', 'c4', 'c5', 'c6', 'c7'].map((c) => `:clientid:published:9:${c}`));
+      expect(await raw.ttl(`${prefix}:clientid:index:9`)).to.be.within(86400 - 5, 86400);
+      // A kept claim stands; an evicted one is claimed afresh (as in the memory store: retries come soon).
+      expect((await store.claim(9, 'c7', 1, reserve)).id).to.equal(ids[7]);
+      expect((await store.claim(9, 'c0', 1, reserve)).id).to.be.greaterThan(ids[7]);
+      expect(await store.claim(10, 'theirs', 1, reserve)).to.deep.equal(other);
+    } finally {
+      await store.close();
+    }
+  });
+});
 
 describeServer('send_message with client_id, REDIS_URL set (the store a deploy gets)', { redis: true, backend: 'pglite' }, (srv) => {
   it('claims in Redis under csichat:clientid:<user>:<client_id> for 24 hours', async () => {

@@ -17,6 +17,9 @@ import {
   resumeTruncatedFrameSchema,
 } from '../../src/chat/optIns.ts';
 import { CLOSE_BAD_RESUME } from '../../src/chat/consumer.ts';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { buildDocuments } from '../../src/apidocs/index.ts';
+import { urlpatterns, websocketUrlpatterns } from '../../src/urls.ts';
 
 const KABIR = userToken('Kabir');
 const RIYA = userToken('Riya');
@@ -58,6 +61,46 @@ describeServer('opt-in schema fragments', { backend: 'pglite', env: { WS_RATE_PE
     expect(valid(cursorPageSchema({ type: 'object' }), res.json), ajv.errorsText()).to.equal(true);
     const last = await call(srv, 'GET', '/api/chat/groups/1/messages/?before=2', RIYA);
     expect(valid(cursorPageSchema({ type: 'object' }), last.json), ajv.errorsText()).to.equal(true);
+  });
+
+  it('the opt-in answers validate against the served documents too (the OpenAPI history operation, the AsyncAPI chat frames)', async () => {
+    const docs = buildDocuments(urlpatterns, websocketUrlpatterns);
+    const ajv2020 = new Ajv2020({ strict: false });
+    type Json = Record<string, any>;
+    const history = (docs.openapi.paths as Json)['/api/chat/groups/{room_id}/messages/'].get.responses as Json;
+    const documented = (status: number) => ajv2020.compile(history[String(status)].content['application/json'].schema);
+    for (const [query, status] of [
+      ['?limit=3', 200],
+      ['?before=2', 200],
+      ['?before=4&limit=2', 200],
+      ['?limit=0', 400],
+      ['?before=x&limit=x', 400],
+      ['?page=1&limit=5', 400],
+    ] as const) {
+      const res = await call(srv, 'GET', `/api/chat/groups/1/messages/${query}`, RIYA);
+      expect(res.status, query).to.equal(status);
+      const validate = documented(status);
+      expect(validate(res.json), `${query}: ${ajv2020.errorsText(validate.errors)}`).to.equal(true);
+    }
+    const frames = Object.entries(docs.asyncapi.components.messages as Json)
+      .filter(([key]) => key.startsWith('chat_'))
+      .map(([key, m]) => ({ key, validate: ajv2020.compile((m as Json).payload) }));
+    const documentedAs = (frame: unknown) => frames.filter((f) => f.validate(frame)).map((f) => f.key);
+    const kabir = await socket(KABIR);
+    kabir.send({ message: 'documented', client_id: 'doc-1' });
+    const sent = (await kabir.take(2, 5000)).map((f) => f.json as Json);
+    expect(documentedAs(sent.find((f) => f.action === 'message_ack'))).to.include('chat_message_ack');
+    expect(documentedAs(sent.find((f) => f.action !== 'message_ack'))).to.include('chat_chat_message');
+    kabir.send({ message: 'x', client_id: ['not', 'a', 'string'] });
+    expect(documentedAs(await kabir.nextJson(5000))).to.include('chat_client_error');
+    await srv.ctx.db.knex.raw(
+      `INSERT INTO "Chat_message" (message_type, content, reactions, is_deleted, is_edited, status, created_at, updated_at, sender_id, room_id, is_pinned)
+       SELECT 'text', 'bulk', NULL, false, false, '{}', now(), now(), 3, 1, false FROM generate_series(1, 501)`,
+    );
+    const riya = await socket(RIYA, '&after=0');
+    const resumed = await riya.take(501, 10000);
+    expect(documentedAs(resumed[0].json)).to.include('chat_chat_message');
+    expect(documentedAs(resumed[500].json)).to.deep.equal(['chat_resume_truncated']);
   });
 
   it('`after`: schema-valid exactly when the server takes it (a message of the room or 0)', async () => {

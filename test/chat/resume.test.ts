@@ -8,7 +8,8 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { backends, startServer, userToken, type TestServer } from '../helpers/harness.ts';
-import { describeNeeding, describeServer, redisMissing, redisUrl } from '../helpers/suites.ts';
+import { describeNeeding, describeServer, postgresMissing, redisMissing, redisUrl } from '../helpers/suites.ts';
+import { killAll, spawnServer } from '../helpers/serverProcess.ts';
 import { WsClient, type Received } from '../helpers/wsclient.ts';
 import { deleteByPrefix, testPrefix } from '../helpers/redis.ts';
 import { call } from '../helpers/http.ts';
@@ -172,6 +173,26 @@ describeServer('chat resume (?after=)', { timeout: 120000, env: FLOOD_ENV }, (sr
     expect(await riya.silence(200)).to.deep.equal([]);
   });
 
+  it("replies count their parent's text toward the ~1 MiB (each frame carries the parent's preview)", async () => {
+    const big = 'y'.repeat(100 * 1024);
+    const [parent] = await bulkInsert(knex(), 1, () => big);
+    const replies = (
+      await knex().raw(
+        `INSERT INTO "Chat_message" (message_type, content, attachment, reactions, is_deleted, is_edited, status, created_at, updated_at,
+           parent_message_id, sender_id, room_id, is_pinned, pinned_at)
+         SELECT 'text', 'reply ' || g, NULL, NULL, false, false, '{}'::jsonb, now(), now(), ?, 3, 1, false, NULL FROM generate_series(1, 30) g
+         ORDER BY g RETURNING id`,
+        [parent],
+      )
+    ).rows.map((r: { id: number }) => r.id) as number[];
+    const riya = await connect(RIYA, '&after=22');
+    // 11 replies: each frame is ~100 KiB with its parent's preview (30 of them, ~3 MiB, went out before).
+    const frames = (await riya.take(12, 10000)).map(json);
+    expect(frames.slice(0, -1).map((f) => f.id)).to.deep.equal(replies.slice(-11));
+    expect(frames[11]).to.deep.equal({ action: 'resume_truncated', oldest_id: replies[replies.length - 11] });
+    expect(await riya.silence(300)).to.deep.equal([]);
+  });
+
   it('no gap and no duplicate while two members send during the catch-up', async () => {
     const kabir = await connect(KABIR);
     const tanya = await connect(TANYA);
@@ -272,7 +293,11 @@ describeServer('chat resume (?after=)', { timeout: 120000, env: FLOOD_ENV }, (sr
         const t0 = Date.now();
         const waiting = async () =>
           Number(
-            (await knex().raw(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%newer_bytes%'`)).rows[0].n,
+            (
+              await knex().raw(
+                `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%SELECT id, room_id, is_deleted FROM%'`,
+              )
+            ).rows[0].n,
           ) > 0;
         while (!(await waiting())) {
           if (Date.now() - t0 > 10000) throw new Error('the catch-up never waited on the lock');
@@ -406,3 +431,64 @@ for (const backend of backends()) {
     });
   });
 }
+
+// The issue's wording taken literally: the senders on another operating-system process (csi-chat as a platform
+// runs it, `node src/main.ts`), sharing Postgres and the Redis channel layer with this one, where the resumers are.
+describeNeeding('chat resume with senders on another OS process (Postgres + Redis)', [postgresMissing, redisMissing], function () {
+  this.timeout(180000);
+  let here: TestServer;
+  let there: number;
+  const open: WsClient[] = [];
+  const connect = async (wsUrl: string, token: string, query = '') => {
+    const c = await WsClient.connect(`${wsUrl}/ws/chat/1/?token=${token}${query}`);
+    open.push(c);
+    return c;
+  };
+
+  before(async () => {
+    here = await startServer('pg', { env: { ...FLOOD_ENV, REDIS_URL: redisUrl() } });
+    const child = spawnServer({ DATABASE_URL: process.env.DATABASE_URL!, REDIS_URL: redisUrl(), ...FLOOD_ENV });
+    there = await child.listening();
+  });
+  after(async () => {
+    for (const c of open.splice(0)) c.close();
+    await killAll();
+    await here?.close();
+  });
+
+  it('resumers here get every message once, in order, while two members send on the other process', async () => {
+    const otherUrl = `ws://127.0.0.1:${there}`;
+    const kabir = await connect(otherUrl, KABIR);
+    const meera = await connect(otherUrl, MEERA);
+    const N = 150;
+    const after = 22;
+    for (let i = 0; i < N; i++) {
+      kabir.send({ message: `k${i}` });
+      meera.send({ message: `m${i}` });
+    }
+    const resumers: WsClient[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = Date.now();
+      while ((await roomIdsAfter(here.ctx.db.knex, after)).length < (i + 1) * 50 && Date.now() - t0 < 10000) await sleep(5);
+      resumers.push(await connect(here.wsUrl, i % 2 ? RIYA : TANYA, `&after=${after}`));
+    }
+    await kabir.take(2 * N, 30000);
+    await meera.take(2 * N, 30000);
+    const stored = await roomIdsAfter(here.ctx.db.knex, after);
+    expect(stored).to.have.length(2 * N);
+    for (const [i, r] of resumers.entries()) {
+      const got = (await r.take(2 * N, 30000)).map(json);
+      expect(await r.silence(300), `resumer ${i}`).to.deep.equal([]);
+      const ids = got.map((f) => f.id);
+      expect(new Set(ids).size, `resumer ${i}: no duplicate`).to.equal(ids.length);
+      expect(
+        [...ids].sort((x, y) => x - y),
+        `resumer ${i}: no gap`,
+      ).to.deep.equal(stored);
+      for (const who of ['k', 'm']) {
+        const mine = got.filter((f) => f.message!.startsWith(who)).map((f) => f.message);
+        expect(mine, `resumer ${i}: ${who} in order`).to.deep.equal(Array.from({ length: N }, (_, k) => `${who}${k}`));
+      }
+    }
+  });
+});
