@@ -1,12 +1,11 @@
 // The chat's opt-in inputs and outputs beyond the original — resume (`?after=`), idempotent sends
 // (`client_id`, message_ack), cursor paging (`?before=&limit=`) — as JSON Schema fragments for the API
 // documents, built from the constants the code itself checks against (one source of truth). The runtime
-// shapes are typed in frames.ts (MessageAckFrame, ResumeTruncatedFrame, ClientErrorFrame) and views.ts
-// (historyCursorQuery, CursorPageBody).
+// shapes are typed in frames.ts (MessageAckFrame, ResumeTruncatedFrame, ClientErrorFrame); the cursor
+// paging's query and page schemas sit beside the view in views.ts (historyCursorQuery, cursorPageSchema).
 import { MAX_INT4 } from '../python/builtins.ts';
 import { CLIENT_ID_MAX_LENGTH, CLOSE_BAD_RESUME, RESUME_LIMITS } from './consumer.ts';
 import { CLIENT_ID_TTL_SECONDS } from './clientIds.ts';
-import { CURSOR_AND_PAGE, HISTORY_CURSOR } from './views.ts';
 
 const MESSAGE_ID = { type: 'integer', minimum: 1, maximum: Number(MAX_INT4) } as const;
 
@@ -66,30 +65,3 @@ export const clientErrorFrameSchema = {
     client_id: { description: 'As sent (any JSON value when it was not a valid client_id).' },
   },
 } as const;
-
-/** The error texts of the opt-ins (socket). */
-
-/** GET groups/{room_id}/messages/?before=&limit= */
-export const cursorQueryParameters = [
-  { name: 'before', in: 'query', required: false, description: 'Messages with a lower id (a position: any id).', schema: MESSAGE_ID },
-  {
-    name: 'limit',
-    in: 'query',
-    required: false,
-    description: `Page size (default ${HISTORY_CURSOR.defaultLimit}). With page or page_size: 400 "${CURSOR_AND_PAGE}"`,
-    schema: { type: 'integer', minimum: 1, maximum: HISTORY_CURSOR.maxLimit, default: HISTORY_CURSOR.defaultLimit },
-  },
-] as const;
-
-/** The cursor page's body; `results` items are the page-number history's message objects. */
-export function cursorPageSchema(messageSchema: object) {
-  return {
-    type: 'object',
-    required: ['next', 'results'],
-    additionalProperties: false,
-    properties: {
-      next: { type: ['string', 'null'], format: 'uri', description: 'This URL with before=<last id>; null on the last page.' },
-      results: { type: 'array', maxItems: HISTORY_CURSOR.maxLimit, items: messageSchema },
-    },
-  } as const;
-}

@@ -38,6 +38,7 @@ import {
   partialBody,
   STORAGE_FAILED,
   T,
+  type JsonSchema,
   type QueryParamDoc,
 } from '../drf/openapi.ts';
 import { chatUserSchema, joinedRoomSchema, messageSchema, roomListItemSchema, roomSchema, uploadSchema, userForRoomSchema } from './serializers.ts';
@@ -121,7 +122,7 @@ export const roomMembers = apiView({
  */
 export const HISTORY_CURSOR = { defaultLimit: MESSAGE_PAGINATION.pageSize, maxLimit: MESSAGE_PAGINATION.maxPageSize } as const;
 
-const historyCursorQuery = serializer({
+export const historyCursorQuery = serializer({
   before: integer({ required: false, minValue: 1, maxValue: MAX_INT4 }),
   limit: integer({ required: false, minValue: 1, maxValue: HISTORY_CURSOR.maxLimit }),
 });
@@ -131,6 +132,11 @@ export interface CursorPageBody<T> {
   next: string | null;
   results: T[];
 }
+export const cursorPageSchema = (messageSchema: JsonSchema) =>
+  obj({
+    next: { type: ['string', 'null'], description: 'this URL with before=<last id>; null on the last page' },
+    results: { ...arrayOf(messageSchema), maxItems: HISTORY_CURSOR.maxLimit },
+  });
 
 const CURSOR_PARAMS = ['before', 'limit'] as const;
 const PAGE_PARAMS = ['page', 'page_size'] as const;
@@ -172,13 +178,7 @@ export const roomMessages = apiView({
       responses: {
         200: json(
           'A page of messages (page numbers), or with before/limit a cursor page',
-          anyOf(
-            pageSchema(messageSchema),
-            obj({
-              next: { type: ['string', 'null'], description: 'this URL with before=<last id>; null on the last page' },
-              results: arrayOf(messageSchema),
-            }),
-          ),
+          anyOf(pageSchema(messageSchema), cursorPageSchema(messageSchema)),
         ),
         400: json('Bad before/limit, or mixed with page/page_size', anyOf(fieldErrorsBody(historyCursorQuery.schema), detailBody(CURSOR_AND_PAGE))),
         403: json('Not a member', detailBody('You are not a member of this room.')),

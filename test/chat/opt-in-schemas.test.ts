@@ -1,6 +1,7 @@
-// The opt-ins' schema fragments (src/chat/optIns.ts, for the API documents) against what the server does:
-// real ack, resume_truncated, client error frames and cursor pages validate; and a value passes the
-// `after` / `client_id` / `before` / `limit` schemas exactly when the server accepts it.
+// The opt-ins' schema fragments (src/chat/optIns.ts, and the cursor schemas beside the history view in
+// src/chat/views.ts) against what the server does: real ack, resume_truncated, client error frames and
+// cursor pages validate; and a value passes the `after` / `client_id` / `before` / `limit` schemas
+// exactly when the server accepts it.
 import { expect } from 'chai';
 import { Ajv } from 'ajv';
 import { userToken } from '../helpers/harness.ts';
@@ -11,12 +12,11 @@ import {
   afterQueryParameter,
   clientErrorFrameSchema,
   clientIdField,
-  cursorPageSchema,
-  cursorQueryParameters,
   messageAckFrameSchema,
   resumeTruncatedFrameSchema,
 } from '../../src/chat/optIns.ts';
 import { CLOSE_BAD_RESUME } from '../../src/chat/consumer.ts';
+import { cursorPageSchema, historyCursorQuery } from '../../src/chat/views.ts';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { buildDocuments } from '../../src/apidocs/index.ts';
 import { urlpatterns, websocketUrlpatterns } from '../../src/urls.ts';
@@ -131,10 +131,10 @@ describeServer('opt-in schema fragments', { backend: 'pglite', env: { WS_RATE_PE
   });
 
   it('`before` and `limit`: schema-valid exactly when the server takes them', async () => {
-    const [before, limit] = cursorQueryParameters;
+    const { before, limit } = historyCursorQuery.fields;
     for (const [name, schema, values] of [
-      ['before', before.schema, [0, 1, 22, 2147483647, 2147483648]],
-      ['limit', limit.schema, [0, 1, 100, 101]],
+      ['before', before.schema!, [0, 1, 22, 2147483647, 2147483648]],
+      ['limit', limit.schema!, [0, 1, 100, 101]],
     ] as const) {
       for (const v of values) {
         const res = await call(srv, 'GET', `/api/chat/groups/1/messages/?${name}=${v}`, RIYA);
