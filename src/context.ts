@@ -28,13 +28,13 @@ export interface Mailer {
   send(mail: { to: string; subject: string; text: string; from?: string }): Promise<void>;
 }
 
-/** Admin log-in attempts (src/admin/throttle.ts): per key (client address + username). */
+/** Admin log-in attempts (src/admin/throttle.ts): per client address and account, and per address. */
 export interface LoginThrottle {
   /** Counts one attempt before the password is checked (so concurrent attempts are each counted);
-   * the seconds to wait when the key is over its limit (the attempt is then refused untried), else 0. */
-  attempt(key: string): Promise<number>;
-  /** A successful log-in forgets the key's attempts. */
-  success(key: string): Promise<void>;
+   * the seconds to wait when a window is over its limit (the attempt is then refused untried), else 0. */
+  attempt(address: string, username: string): Promise<number>;
+  /** A successful log-in forgets the attempts on this account from this address. */
+  success(address: string, username: string): Promise<void>;
 }
 
 /** The admin site at /admin/: built on its first request, so the chat never loads it. */

@@ -529,7 +529,7 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
 
   // The client address as the REST throttles see it (behind TRUST_PROXY the X-Forwarded-For entry the
   // proxy appended; express' req.ip would be the first one, which the client writes itself).
-  const clientKey = (req: Request, username: string) => `${clientIdent(req, ctx.config)}:${username.toLowerCase().slice(0, 254)}`;
+  const clientAddress = (req: Request) => clientIdent(req, ctx.config);
 
   router.get('/login/', (req: AdminRequest, res) => {
     const next = safeNext(req.query.next);
@@ -544,8 +544,8 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
       const username = typeof body.username === 'string' ? body.username.trim().normalize('NFKC') : '';
       const password = typeof body.password === 'string' ? body.password : '';
       const next = safeNext(body.next ?? req.query.next);
-      const key = clientKey(req, username);
-      const wait = await ctx.admin.loginThrottle.attempt(key).catch((err: unknown) => {
+      const address = clientAddress(req);
+      const wait = await ctx.admin.loginThrottle.attempt(address, username).catch((err: unknown) => {
         // As the REST throttles: counting fails open (a Redis outage does not lock the organisers out).
         ctx.log.warn({ err }, 'admin: log-in throttle unavailable; attempt not counted');
         return 0;
@@ -558,7 +558,7 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
       if (!user || !isAdminUser(user)) {
         return sendPage(res, 200, loginPage({ csrfToken: withCsrfCookie(req, res), next, username, error: INVALID_LOGIN }));
       }
-      await ctx.admin.loginThrottle.success(key).catch((err: unknown) => ctx.log.warn({ err }, 'admin: log-in throttle unavailable'));
+      await ctx.admin.loginThrottle.success(address, username).catch((err: unknown) => ctx.log.warn({ err }, 'admin: log-in throttle unavailable'));
       const cookies = requestCookies(req);
       const sessionKey = await loginSession(ctx.db.knex, ctx.config.secretKey, user, cookies.get(SESSION_COOKIE_NAME) ?? null);
       const secure = isSecureRequest(req, ctx.config);

@@ -10,25 +10,43 @@ import { maxPk, MODELS, modelByKey, PERMISSION_MODEL } from '../../src/admin/mod
 import { expectedTables, SCHEMA_SQL_PATH } from '../../src/db/schema.ts';
 
 describe('admin: log-in throttle', () => {
-  it('refuses a key past five attempts in the window until the window ends; success forgets it', async () => {
+  const policy = { maxFailures: 5, windowSeconds: 60 };
+  const addressPolicy = { maxFailures: 12, windowSeconds: 120 };
+
+  it('refuses an address and account past five attempts in the window until the window ends; success forgets it', async () => {
     let now = 1_000_000;
-    const t = new StoreLoginThrottle(new MemoryCounterStore(100, () => now), { maxFailures: 5, windowSeconds: 60 });
-    for (let i = 0; i < 5; i++) expect(await t.attempt('a')).to.equal(0);
-    expect(await t.attempt('a')).to.equal(60);
+    const t = new StoreLoginThrottle(new MemoryCounterStore(100, () => now), policy, addressPolicy);
+    for (let i = 0; i < 5; i++) expect(await t.attempt('1.2.3.4', 'a')).to.equal(0);
+    expect(await t.attempt('1.2.3.4', 'a')).to.equal(60);
     now += 59_500;
-    expect(await t.attempt('a')).to.equal(1);
+    expect(await t.attempt('1.2.3.4', 'a')).to.equal(1);
     now += 1_000;
-    expect(await t.attempt('a')).to.equal(0);
-    for (let i = 0; i < 5; i++) await t.attempt('c');
-    await t.success('c');
-    expect(await t.attempt('c')).to.equal(0);
-    // Other keys are not affected.
-    expect(await t.attempt('b')).to.equal(0);
+    expect(await t.attempt('1.2.3.4', 'a')).to.equal(0);
+    // The same account from another address, and another account from the same address, are not affected.
+    expect(await t.attempt('5.6.7.8', 'a')).to.equal(0);
+    expect(await t.attempt('1.2.3.4', 'b')).to.equal(0);
+    for (let i = 0; i < 5; i++) await t.attempt('9.9.9.9', 'c');
+    await t.success('9.9.9.9', 'c');
+    expect(await t.attempt('9.9.9.9', 'c')).to.equal(0);
+  });
+
+  it('caps one address across accounts (password spraying), and a success does not reset that cap', async () => {
+    let now = 1_000_000;
+    const t = new StoreLoginThrottle(new MemoryCounterStore(100, () => now), policy, addressPolicy);
+    // Two guesses on each of six accounts: every account stays under its own limit.
+    for (let i = 0; i < 12; i++) expect(await t.attempt('1.2.3.4', `user${i % 6}`)).to.equal(0);
+    await t.success('1.2.3.4', 'user0');
+    expect(await t.attempt('1.2.3.4', 'user7')).to.equal(120);
+    expect(await t.attempt('1.2.3.4', 'user0')).to.equal(120);
+    // Other addresses are not affected; the window ends.
+    expect(await t.attempt('5.6.7.8', 'user7')).to.equal(0);
+    now += 120_500;
+    expect(await t.attempt('1.2.3.4', 'user7')).to.equal(0);
   });
 
   it('counts concurrent attempts each (no check-then-count race)', async () => {
-    const t = new StoreLoginThrottle(new MemoryCounterStore(), { maxFailures: 5, windowSeconds: 60 });
-    const waits = await Promise.all(Array.from({ length: 20 }, () => t.attempt('k')));
+    const t = new StoreLoginThrottle(new MemoryCounterStore(), policy);
+    const waits = await Promise.all(Array.from({ length: 20 }, () => t.attempt('1.2.3.4', 'k')));
     expect(waits.filter((w) => w === 0)).to.have.length(5);
   });
 });
