@@ -52,10 +52,11 @@ const INIT_JS = `window.ui = SwaggerUIBundle({
 });
 `;
 
-/** JSON when asked by ?format=json or the Accept header, else YAML (drf-spectacular's default). */
-export function wantsJson(req: Request): boolean {
+/** JSON when asked by ?format=json or the Accept header, else YAML (drf-spectacular's default); null for a
+ * ?format= no renderer of SpectacularAPIView has (DRF's negotiation then raises Http404). */
+export function wantsJson(req: Request): boolean | null {
   const format = typeof req.query.format === 'string' ? req.query.format : undefined;
-  if (format) return format === 'json';
+  if (format) return format === 'json' ? true : format === 'yaml' ? false : null;
   const accept = req.headers.accept ?? '';
   return /application\/(vnd\.oai\.openapi\+json|json)/.test(accept) && !/application\/(vnd\.oai\.openapi|yaml)(?![+\w])/.test(accept);
 }
@@ -72,6 +73,13 @@ function render(doc: object): RenderedDocument {
 
 function sendDocument(req: Request, res: Response, doc: RenderedDocument, types: { yaml: string; json: string }): void {
   const asJson = wantsJson(req);
+  if (asJson === null) {
+    // DRF renders the 404 with the view's first renderer, the YAML one: `detail: Not found.`
+    res.status(404);
+    res.setHeader('Content-Type', types.yaml);
+    res.end('detail: Not found.\n');
+    return;
+  }
   res.status(200);
   res.setHeader('Content-Type', asJson ? types.json : types.yaml);
   res.setHeader('Vary', 'Accept');

@@ -40,6 +40,17 @@ describeServer('API documents: API_DOCS=true', { backend: 'pglite', resetEachTes
     expect(((await res.json()) as { openapi: string }).openapi).to.equal('3.1.0');
   });
 
+  it('?format=yaml is YAML; a format no renderer has is 404, rendered by the first renderer (YAML), as DRF negotiates', async () => {
+    const y = await call(srv, 'GET', '/api/schema/?format=yaml');
+    expect(y.status).to.equal(200);
+    expect(y.type).to.equal('application/vnd.oai.openapi; charset=utf-8');
+    for (const p of ['/api/schema/?format=xml', '/api/schema/asyncapi/?format=api']) {
+      const r = await call(srv, 'GET', p);
+      expect(r.status, p).to.equal(404);
+      expect(yamlLoad(r.text), p).to.deep.equal({ detail: 'Not found.' });
+    }
+  });
+
   it('GET /api/schema/asyncapi/ is the AsyncAPI document (YAML, JSON with ?format=json)', async () => {
     const y = await call(srv, 'GET', '/api/schema/asyncapi/');
     expect(y.status).to.equal(200);
