@@ -9,8 +9,11 @@ export class MemoryChannelLayer implements ChannelLayer {
   private readonly handlers = new Map<string, ChannelHandler>();
   private readonly groups = new Map<string, Set<string>>();
 
+  /** Channels made: a channel's name is its number within the random prefix (as the Redis layer). */
+  private channelsMade = 0;
+
   newChannel(): string {
-    return `specific.${this.clientPrefix}!${crypto.randomBytes(16).toString('hex')}`;
+    return `specific.${this.clientPrefix}!${(this.channelsMade++).toString(16).padStart(32, '0')}`;
   }
 
   register(channel: string, handler: ChannelHandler): void {

@@ -66,6 +66,21 @@ export class MemoryOnlineRegistry implements OnlineRegistry {
 
 export const ONLINE_KEY_PREFIX = 'csichat:online:';
 
+/** One turn's advertise ('1': ZADD this process at its expiry, then PEXPIRE) and withdraw ('0': ZREM)
+ * operations on one host, one per key in order: one command however many sockets came and went
+ * together (a MULTI of ZADD + PEXPIRE per user cost the process more than the rest of the handshake's
+ * Redis work in a reconnect storm). */
+const PRESENCE_LUA = `for i, key in ipairs(KEYS) do
+  if string.byte(ARGV[4], i) == 49 then
+    redis.call('ZADD', key, ARGV[2], ARGV[1])
+    redis.call('PEXPIRE', key, ARGV[3])
+  else
+    redis.call('ZREM', key, ARGV[1])
+  end
+end
+return #KEYS`;
+const PRESENCE_CHUNK = 1000;
+
 export class RedisOnlineRegistry implements OnlineRegistry {
   private readonly local = new LocalCounts();
   private readonly processId = crypto.randomBytes(8).toString('hex');
@@ -95,8 +110,8 @@ export class RedisOnlineRegistry implements OnlineRegistry {
     if (this.local.down(userId)) this.enqueue(false, userId);
   }
 
-  /** Advertise (true) / withdraw (false) operations of this turn, in order: one transaction per turn, so
-   * a reconnect storm writes one MULTI for every socket that came up together, not one each. */
+  /** Advertise (true) / withdraw (false) operations of this turn, in order: one script per turn and host,
+   * so a reconnect storm writes one command for every socket that came up together, not two each. */
   private pending: Array<[boolean, number]> = [];
 
   private enqueue(up: boolean, userId: number): void {
@@ -110,27 +125,35 @@ export class RedisOnlineRegistry implements OnlineRegistry {
     if (!ops.length) return;
     const expiry = Date.now() + this.ttlMs;
     for (const [redis, hostOps] of this.ring.byHost(ops, ([, id]) => this.key(id))) {
-      const tx = redis.multi();
-      for (const [up, id] of hostOps) {
-        if (up) tx.zadd(this.key(id), expiry, this.processId).pexpire(this.key(id), this.ttlMs);
-        else tx.zrem(this.key(id), this.processId);
-      }
-      tx.exec().catch((err: unknown) =>
+      this.write(redis, hostOps, expiry).catch((err: unknown) =>
         this.log.debug({ err, users: hostOps.length }, 'presence: could not advertise or withdraw (the heartbeat retries; entries expire)'),
       );
     }
   };
+
+  /** PRESENCE_LUA on one host, PRESENCE_CHUNK keys per script (a heartbeat of every user here would
+   * otherwise hold Redis for one long script). */
+  private async write(redis: Redis, ops: ReadonlyArray<readonly [boolean, number]>, expiry: number): Promise<void> {
+    for (let i = 0; i < ops.length; i += PRESENCE_CHUNK) {
+      const chunk = ops.slice(i, i + PRESENCE_CHUNK);
+      const keys = chunk.map(([, id]) => this.key(id));
+      const flags = chunk.map(([up]) => (up ? '1' : '0')).join('');
+      await redis.eval(PRESENCE_LUA, keys.length, ...keys, this.processId, expiry, this.ttlMs, flags);
+    }
+  }
 
   private async heartbeat(): Promise<void> {
     const users = this.local.users();
     if (!users.length) return;
     const expiry = Date.now() + this.ttlMs;
     await Promise.all(
-      [...this.ring.byHost(users, (id) => this.key(id))].map(([redis, ids]) => {
-        const tx = redis.pipeline();
-        for (const id of ids) tx.zadd(this.key(id), expiry, this.processId).pexpire(this.key(id), this.ttlMs);
-        return tx.exec().catch((err: unknown) => this.log.debug({ err }, 'presence heartbeat failed'));
-      }),
+      [...this.ring.byHost(users, (id) => this.key(id))].map(([redis, ids]) =>
+        this.write(
+          redis,
+          ids.map((id) => [true, id] as const),
+          expiry,
+        ).catch((err: unknown) => this.log.debug({ err }, 'presence heartbeat failed')),
+      ),
     );
   }
 

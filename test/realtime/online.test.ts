@@ -50,30 +50,36 @@ describe('online registry', () => {
       await b.close();
     });
 
-    it('a storm of connects in one turn is one transaction, and operations keep their order', async () => {
+    it('a storm of connects in one turn is one script per 1,000 users, and operations keep their order', async () => {
       const c = new Redis(url);
       made.push(c);
-      let transactions = 0;
-      const multi = c.multi.bind(c);
-      c.multi = ((...args: unknown[]) => {
-        transactions += 1;
-        return (multi as (...a: unknown[]) => ReturnType<Redis['multi']>)(...args);
-      }) as Redis['multi'];
+      let scripts = 0;
+      const evalScript = c.eval.bind(c);
+      c.eval = ((...args: unknown[]) => {
+        scripts += 1;
+        return (evalScript as (...a: unknown[]) => ReturnType<Redis['eval']>)(...args);
+      }) as Redis['eval'];
       const a = new RedisOnlineRegistry(c, log);
       const b = registry();
       const users = Array.from({ length: 50 }, (_, i) => 700000 + Math.floor(Math.random() * 1000) * 100 + i);
       for (const u of users) a.connected(u);
       await new Promise((r) => setTimeout(r, 100));
-      expect(transactions).to.equal(1);
+      expect(scripts).to.equal(1);
       expect((await b.onlineAmong(users)).size).to.equal(50);
       // Down and up again in one turn: the user stays advertised (the withdraw runs before the advertise).
       a.disconnected(users[0]);
       a.connected(users[0]);
       a.disconnected(users[1]);
       await new Promise((r) => setTimeout(r, 100));
-      expect(transactions).to.equal(2);
+      expect(scripts).to.equal(2);
       const online = await b.onlineAmong(users.slice(0, 2));
       expect([...online]).to.deep.equal([users[0]]);
+      // 1,500 in one turn: two scripts (at most 1,000 keys each), every user advertised.
+      const many = Array.from({ length: 1500 }, (_, i) => 900000 + i);
+      for (const u of many) a.connected(u);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(scripts).to.equal(4);
+      expect((await b.onlineAmong(many)).size).to.equal(1500);
       await a.close();
       await b.close();
     });
