@@ -2,13 +2,14 @@
 // and on real child processes for the signals (SIGTERM with a message being stored, a second SIGTERM,
 // the grace bound, SIGTERM during start-up).
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { resetToSeed, sharedDatabase, startServer, userToken, type TestServer } from '../helpers/harness.ts';
+import { ROOT, resetToSeed, sharedDatabase, startServer, userToken, type TestServer } from '../helpers/harness.ts';
 import { WsClient } from '../helpers/wsclient.ts';
-import { killAll, spawnServer, type ServerProcess } from '../helpers/serverProcess.ts';
+import { killAll, ServerProcess, spawnServer } from '../helpers/serverProcess.ts';
 import { describeNeeding, postgresMissing } from '../helpers/suites.ts';
 import { openDatabase } from '../../src/db/index.ts';
 import { prepareSchema } from '../../src/db/schema.ts';
@@ -210,6 +211,46 @@ describeNeeding('graceful shutdown of a real process (SIGTERM)', [postgresMissin
     expect(frames.slice(1).map((f) => f.text)).to.deep.equal(Array(4).fill(SHUTTING_DOWN_ERROR));
     const stored = await knex('Chat_message').whereIn('content', texts).select('content');
     expect(stored.map((r: { content: string }) => r.content)).to.deep.equal([texts[0]]);
+  });
+
+  it('npm start passes SIGTERM on: `kill -TERM <npm pid>` drains the server (1001, exit 0) and leaves no node process behind', async () => {
+    // The platform signals the process it started. `npm start` forwards SIGTERM to its script's shell;
+    // sh -c "node …" died of it and left node running, listening, orphaned (issue 15). The script
+    // execs node, so the signal reaches the server itself.
+    const npm = new ServerProcess(
+      spawn('npm', ['start'], {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: '', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', SHUTDOWN_GRACE_MS: '5000' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    let serverPid = 0;
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      const port = await npm.listening();
+      serverPid = npm.logs(/csi-chat listening on/)[0].pid as number;
+      expect(serverPid, 'the server is not npm itself').to.not.equal(npm.pid);
+      const a = await WsClient.connect(`ws://127.0.0.1:${port}/ws/chat/1/?token=${KABIR}`);
+      const signalledAt = Date.now();
+      npm.signal('SIGTERM');
+      const exit = await npm.waitForExit(10000);
+      expect(exit.code, npm.output()).to.equal(0);
+      expect(exit.at - signalledAt).to.be.below(5000);
+      expect(npm.logs(/shut down cleanly/), npm.output()).to.have.length(1);
+      await a.take(1, 1000).catch(() => undefined);
+      expect(a.closed?.code).to.equal(1001);
+      expect(alive(serverPid), `node ${serverPid} still running after npm exited`).to.equal(false);
+    } finally {
+      if (serverPid && alive(serverPid)) process.kill(serverPid, 'SIGKILL');
+      npm.signal('SIGKILL');
+    }
   });
 
   it('a second SIGTERM while draining exits at once (1)', async () => {
