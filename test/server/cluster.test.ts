@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { restartDelayMs } from '../../src/server/cluster.ts';
+import { DUPLICATE_SIGNAL_MS } from '../../src/server/lifecycle.ts';
 import { ROOT, resetToSeed, sharedDatabase, SEED_USERS } from '../helpers/harness.ts';
 import { describeNeeding, postgresMissing, redisMissing, redisUrl as sharedRedisUrl } from '../helpers/suites.ts';
 import { WsClient } from '../helpers/wsclient.ts';
@@ -100,9 +101,11 @@ describeNeeding('WEB_CONCURRENCY=2: two workers on one port', [postgresMissing, 
       const c = await WsClient.connect(`ws://127.0.0.1:${port}/ws/chat/1/?token=${token}`);
       c.send({ message: `stuck in a worker ${port}` });
       await new Promise((r) => setTimeout(r, 300));
+      const first = Date.now();
       primary.signal('SIGTERM');
       await primary.waitForLine(/asking 2 worker\(s\) to drain/);
       await primary.waitForLine(/shut down cleanly/, 10000); // the idle worker is gone; the other one waits on the lock
+      await new Promise((r) => setTimeout(r, Math.max(0, first + DUPLICATE_SIGNAL_MS + 100 - Date.now())));
       const second = Date.now();
       primary.signal('SIGTERM');
       const exit = await primary.waitForExit(3000);
