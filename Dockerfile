@@ -4,14 +4,17 @@
 # Shutdown: SIGTERM drains within SHUTDOWN_GRACE_MS (25 s by default); `docker stop` waits only 10 s
 # before SIGKILL, so stop with `docker stop -t 30` (compose: stop_grace_period: 30s) or set
 # SHUTDOWN_GRACE_MS below the stop timeout.
-# test/deploy-config.test.ts checks this file's structure (no Docker engine needed).
+# test/server/deploy-config.test.ts checks this file's structure and .dockerignore (no Docker engine needed).
 
 # --- build: compile TypeScript to dist/ and bundle the admin's front end into dist/admin-assets/ ---
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# The admin bundle (postinstall) needs the sources: it is built by `npm run build` below instead.
-RUN npm ci --no-audit --no-fund --ignore-scripts && npm rebuild
+# The root's postinstall (the admin bundle) needs scripts/ and src/, not copied yet: `npm run build` below
+# builds it instead. It is deleted from the package.json here, not skipped with --ignore-scripts and an
+# `npm rebuild` after: `npm rebuild` runs the root's postinstall too (the build stopped there). The
+# dependencies' own install scripts (native modules) run as usual.
+RUN npm pkg delete scripts.postinstall && npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
@@ -24,9 +27,8 @@ ENV NODE_ENV=production \
     PORT=8000
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --ignore-scripts skips the root's postinstall (the admin bundle comes from the build stage);
-# npm rebuild then runs the dependencies' own install scripts (native modules).
-RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm rebuild && npm cache clean --force
+# Without the root's postinstall (the admin bundle comes from the build stage; scripts/ is not here).
+RUN npm pkg delete scripts.postinstall && npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY db ./db
 # The API documents (API_DOCS=true) take their examples from the recorded transcripts.

@@ -1,9 +1,11 @@
 // npm run bench:startup — production start (`node dist/main.js`, after `npm run build`) against the
 // development start (`node --import tsx src/main.ts`): time from spawn to the "listening" log line, and
 // resident memory once idle. Needs DATABASE_URL (a Postgres with the Django schema: nothing is written)
-// and `npm run build` first. Runs each start RUNS times (default 5), alternating, and prints medians.
+// and `npm run build` first. Runs each start RUNS times (default 5), alternating, and prints medians with
+// the machine's load average before and after (start-up time on a shared machine means little without it).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { ROOT, rssKiB, sleep } from './common.ts';
@@ -45,10 +47,14 @@ async function main(): Promise<void> {
   if (!fs.existsSync(path.join(ROOT, 'dist/main.js'))) throw new Error('run npm run build first');
   const modes = { 'node dist/main.js': ['dist/main.js'], 'node --import tsx src/main.ts': ['--import', 'tsx', 'src/main.ts'] };
   const samples: Record<string, Sample[]> = {};
+  const loadBefore = os.loadavg();
   for (let i = 0; i < RUNS; i++) {
     for (const [name, args] of Object.entries(modes)) (samples[name] ??= []).push(await once(args));
   }
-  console.log(`node ${process.version}, ${RUNS} runs each, Postgres, idle ${IDLE_MS / 1000} s before reading RSS`);
+  const loadAfter = os.loadavg();
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
+  console.log(`node ${process.version}, ${RUNS} runs each, Postgres, idle ${IDLE_MS / 1000} s before reading RSS; ${os.cpus().length} cores`);
+  console.log(`load average (1 / 5 / 15 min): before ${load(loadBefore)}, after ${load(loadAfter)}`);
   for (const [name, s] of Object.entries(samples)) {
     console.log(
       `${name.padEnd(32)} start ${median(s.map((x) => x.startMs))

@@ -15,7 +15,7 @@ import type { Config } from '../config.ts';
 import { openConfiguredDatabase } from '../bootstrap.ts';
 import { prepareSchema, DEMO_SQL_PATH } from '../db/schema.ts';
 import { loadSqlFile } from '../db/load.ts';
-import { startupFailureLine, type ShutdownController } from './lifecycle.ts';
+import { DUPLICATE_SIGNAL_MS, startupFailureLine, type ShutdownController } from './lifecycle.ts';
 
 /** The primary's message asking a worker to drain and exit. */
 const SHUTDOWN_MESSAGE = { type: 'csi-chat:shutdown' } as const;
@@ -49,6 +49,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   let quickDeaths = 0;
   let stopping = false;
   let signals = 0;
+  let firstSignalAt = 0;
   let preparing = true;
   const restartTimers = new Set<NodeJS.Timeout>();
 
@@ -84,6 +85,9 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   });
 
   const onSignal = (signal: NodeJS.Signals) => {
+    // A repeat within DUPLICATE_SIGNAL_MS is the same request delivered twice (src/server/lifecycle.ts).
+    if (signals > 0 && Date.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) return;
+    if (signals === 0) firstSignalAt = Date.now();
     signals += 1;
     if (preparing) {
       // Start-up: no worker yet; stop once the database check returns (or at once on a second signal).

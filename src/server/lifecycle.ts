@@ -12,7 +12,10 @@
 //   4. The channel layer removes this process's remaining group memberships and quits; the database
 //      pool closes; exit 0.
 // Whatever is still running at the bound is cut, and the process exits 1. A second signal exits at
-// once (1). A signal during start-up stops the start: what was opened is closed, exit 0.
+// once (1) — unless it comes within DUPLICATE_SIGNAL_MS of the first: a signal sent to the whole process
+// group (Ctrl-C in a terminal, `kill -TERM -<pgid>`, a supervisor that signals every process) also
+// reaches `npm start`, which forwards it, so the server gets the same request twice in a few
+// milliseconds. A signal during start-up stops the start: what was opened is closed, exit 0.
 import type http from 'node:http';
 import type { Logger } from 'pino';
 import type { AppContext } from '../context.ts';
@@ -29,6 +32,9 @@ function closeReserveMs(graceMs: number): number {
 const CLOSE_HANDSHAKE_MS = 1000;
 
 const POLL_MS = 20;
+
+/** A repeat of the first stop signal sooner than this is the same request, delivered twice (above). */
+export const DUPLICATE_SIGNAL_MS = 1000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -136,6 +142,7 @@ export type ExitFn = (code: number) => void;
 export class ShutdownController {
   private phase: 'starting' | 'serving' | 'stopping' = 'starting';
   private signals = 0;
+  private firstSignalAt = 0;
   private deadline = 0;
   private target: { ctx: AppContext; running: RunningServer; responses: OpenResponses } | null = null;
   private drainStarted = false;
@@ -174,6 +181,15 @@ export class ShutdownController {
 
   private onSignal(signal: NodeJS.Signals): void {
     this.signals += 1;
+    if (this.signals === 1) this.firstSignalAt = Date.now();
+    else if (Date.now() - this.firstSignalAt < DUPLICATE_SIGNAL_MS) {
+      this.log.info(
+        { signal },
+        `${signal} again within ${DUPLICATE_SIGNAL_MS} ms of the first: the same request (a signal to the process group, forwarded by npm)`,
+      );
+      this.signals = 1;
+      return;
+    }
     if (this.signals > 1 && this.phase === 'stopping') {
       this.log.warn({ signal }, `second ${signal}: exiting now, without finishing what is in flight`);
       this.exit(1);

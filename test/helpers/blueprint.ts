@@ -166,11 +166,73 @@ export function dockerStages(text: string): Instruction[][] {
   return stages;
 }
 
-/** Every problem of a Dockerfile text (empty = valid). */
-export function dockerfileProblems(text: string, nodeMajor: string): string[] {
+/** True when .dockerignore (its text) leaves `file` (a path relative to the build context) out of the
+ * context: the last pattern matching the path or one of its parent directories decides, `!` patterns
+ * put a path back (Docker's rules, with `*`, `?` and `**`). */
+export function dockerIgnored(ignore: string, file: string): boolean {
+  const parts = file.replace(/^\.\//, '').replace(/\/$/, '').split('/');
+  const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+  let ignored = false;
+  for (const raw of ignore.split('\n')) {
+    let pattern = raw.trim();
+    if (!pattern || pattern.startsWith('#')) continue;
+    const negated = pattern.startsWith('!');
+    if (negated) pattern = pattern.slice(1).trim();
+    pattern = pattern.replace(/^\/+/, '').replace(/\/+$/, '');
+    const re = new RegExp(
+      `^${pattern
+        .split(/(\*\*|\*|\?)/)
+        .map((t) => (t === '**' ? '.*' : t === '*' ? '[^/]*' : t === '?' ? '[^/]' : t.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+        .join('')}$`,
+    );
+    if (prefixes.some((p) => re.test(p))) ignored = !negated;
+  }
+  return ignored;
+}
+
+/** The sources of a COPY from the build context (none for COPY --from=<stage>). */
+function contextSources(ins: Instruction): string[] {
+  const words = ins.args.split(/\s+/);
+  if (words.some((w) => w.startsWith('--from='))) return [];
+  const paths = words.filter((w) => !w.startsWith('--'));
+  return paths.slice(0, -1);
+}
+
+/** Every problem of a Dockerfile text (empty = valid); with `dockerignore` (its text), also every COPY
+ * source that the build context leaves out (the build would fail: "not found"). */
+export function dockerfileProblems(text: string, nodeMajor: string, dockerignore?: string): string[] {
   const problems: string[] = [];
   const stages = dockerStages(text);
   if (stages.length < 2) return [`multi-stage build expected, found ${stages.length} stage(s)`];
+  if (dockerignore !== undefined) {
+    for (const ins of stages.flat().filter((i) => i.op === 'COPY' || i.op === 'ADD')) {
+      for (const src of contextSources(ins)) {
+        if (dockerIgnored(dockerignore, src)) problems.push(`line ${ins.line}: ${ins.op} ${src}: .dockerignore leaves it out of the build context`);
+      }
+    }
+  }
+  // The root package's install scripts (postinstall: the admin bundle from scripts/ and src/) run on
+  // `npm ci`/`npm install` without --ignore-scripts and on a bare `npm rebuild`: in a stage that has not
+  // copied what they need, unless the stage deleted them from package.json first.
+  const rootScripts = ['preinstall', 'install', 'postinstall', 'prepare'].filter((k) => readPackageJson().scripts[k]);
+  if (rootScripts.length) {
+    stages.forEach((stage) => {
+      const copied = new Set<string>();
+      let deleted = false;
+      for (const ins of stage) {
+        if (ins.op === 'COPY') for (const src of contextSources(ins)) copied.add(src.replace(/^\.\//, '').replace(/\/$/, ''));
+        if (ins.op !== 'RUN') continue;
+        for (const cmd of ins.args.split(/&&|;/).map((c) => c.trim())) {
+          if (/^npm pkg delete\b/.test(cmd) && rootScripts.every((k) => cmd.includes(`scripts.${k}`))) deleted = true;
+          const runsRoot = (/^npm (ci|install|i)\b/.test(cmd) && !/--ignore-scripts\b/.test(cmd)) || /^npm rebuild\s*(--\S+\s*)*$/.test(cmd);
+          if (runsRoot && !deleted && !(copied.has('src') && copied.has('scripts')))
+            problems.push(
+              `line ${ins.line}: "${cmd}" runs package.json's ${rootScripts.join(', ')}, which needs scripts/ and src/ (not copied in this stage yet)`,
+            );
+        }
+      }
+    });
+  }
   const final = stages[stages.length - 1];
   const all = stages.flat();
   for (const ins of all.filter((i) => i.op === 'FROM')) {

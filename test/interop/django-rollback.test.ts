@@ -4,7 +4,8 @@
 // python3-django — 3.2.x here, where production runs 5.1: model loading, full_clean() and the PBKDF2
 // hasher are the same for these tables) loads every row of every table through models generated from
 // db/schema.sql and runs full_clean() on each; Django's check_password accepts the hashes csi-chat
-// wrote; and csi-chat reads rows Django's ORM writes (login, rooms, messages, notifications, socket).
+// wrote, and Django's session code decodes the admin sessions csi-chat wrote and logs their user in;
+// and csi-chat reads rows Django's ORM writes (login, rooms, messages, notifications, socket).
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +16,7 @@ import { describeNeeding, postgresMissing } from '../helpers/suites.ts';
 import { WsClient } from '../helpers/wsclient.ts';
 import { call as request } from '../helpers/http.ts';
 import { TestSmtp } from '../helpers/smtp.ts';
+import { AdminClient } from '../helpers/adminClient.ts';
 
 /** The calls below name their token and body (JSON, or a form). */
 const call = (base: string, method: string, path: string, o: { token?: string; body?: unknown; form?: FormData } = {}) =>
@@ -28,6 +30,8 @@ import { DEVICE_TYPES } from '../../src/notification/views.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROLLBACK = path.join(HERE, 'rollback', 'rollback.py');
+/** SECRET_KEY of both sides (sessions are signed with it). */
+const SECRET_KEY = 'csi-chat-rollback-test';
 
 const ANAGH = userToken('anagh.jaiswar@akgec.ac.in'); // admin
 const RIYA = userToken('riya.sharma@akgec.ac.in'); // admin
@@ -59,7 +63,7 @@ function rollbackUnavailable(): string | null {
 
 function django<T>(databaseUrl: string, command: string, stdin?: unknown): T & { django: string } {
   const r = spawnSync(INTEROP_PYTHON, [ROLLBACK, command], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, CSI_FIELD_OVERLAYS: JSON.stringify(FIELD_OVERLAYS), PYTHONPATH: '' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, SECRET_KEY, CSI_FIELD_OVERLAYS: JSON.stringify(FIELD_OVERLAYS), PYTHONPATH: '' },
     input: stdin === undefined ? '' : JSON.stringify(stdin),
     encoding: 'utf8',
     timeout: 120000,
@@ -96,7 +100,7 @@ describeNeeding('rollback safety: Django reads what csi-chat writes, and the oth
     smtp = new TestSmtp();
     await smtp.start();
     cloudinary = await startFakeCloudinary();
-    srv = await startServer('pg', { seed: false, env: { ...smtp.env(), ...cloudinary.env() } });
+    srv = await startServer('pg', { seed: false, env: { ...smtp.env(), ...cloudinary.env(), SECRET_KEY } });
   });
   after(async () => {
     await srv?.close();
@@ -261,6 +265,26 @@ describeNeeding('rollback safety: Django reads what csi-chat writes, and the oth
       200,
       'notifications read',
     );
+    // Sessions and the admin's rows: an organiser logs in to /admin/ and adds a domain and a permission group.
+    const admin = new AdminClient(base);
+    ok(await admin.login('anagh.jaiswar@akgec.ac.in', 'Anagh@4thYear'), 302, 'admin log-in');
+    const sessionKey = admin.cookies.get('sessionid');
+    expect(sessionKey, 'sessionid cookie').to.be.a('string');
+    ok(
+      await admin.post('/admin/api/resources/Domain.domain/actions/new', {
+        name: 'FULL_STACK',
+        description: 'Full stack web development.',
+        goals: '',
+      }),
+      200,
+      'admin add',
+    );
+    const permission = (await srv.ctx.db.knex('auth_permission').orderBy('id').first('id')) as { id: number };
+    ok(
+      await admin.post('/admin/api/resources/auth.group/actions/new', { name: 'Rollback organisers', 'permissions.0': String(permission.id) }),
+      200,
+      'admin group',
+    );
     await new Promise((r) => setTimeout(r, 300)); // last_seen writes after the responses
 
     const after = await counts(srv);
@@ -287,6 +311,11 @@ describeNeeding('rollback safety: Django reads what csi-chat writes, and the oth
       'Attendance_attendance',
       'Announcement_announcement',
       'Announcement_announcement_receivers',
+      'Domain_domain',
+      'auth_group',
+      'auth_group_permissions',
+      'django_admin_log',
+      'django_session',
     ]);
 
     const report = django<{ tables: Record<string, { rows: number; invalid: Array<{ pk: string; errors: Record<string, string[]> }> }> }>(
@@ -309,6 +338,18 @@ describeNeeding('rollback safety: Django reads what csi-chat writes, and the oth
       ],
     );
     for (const r of passwords.results) expect(r, r.email).to.deep.equal({ email: r.email, ok: true, wrong_ok: false, algorithm: 'pbkdf2_sha256' });
+
+    // Django decodes the session csi-chat wrote, and django.contrib.auth would log its user in.
+    const sessions = django<{
+      sessions: Array<{ session_key: string; decoded: boolean; user_id: string | null; backend: string | null; user_ok: boolean }>;
+    }>(databaseUrl, 'sessions');
+    expect(sessions.sessions.find((x) => x.session_key === sessionKey)).to.deep.equal({
+      session_key: sessionKey,
+      decoded: true,
+      user_id: '1',
+      backend: 'django.contrib.auth.backends.ModelBackend',
+      user_ok: true,
+    });
   });
 
   it("csi-chat reads the rows Django's ORM writes: login with its hash, its token, room, messages, reply, notification", async () => {

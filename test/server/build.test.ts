@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ROOT, resetToSeed, sharedDatabase, userToken } from '../helpers/harness.ts';
 import { WsClient } from '../helpers/wsclient.ts';
+import { AdminClient } from '../helpers/adminClient.ts';
 import { killAll, spawnServer } from '../helpers/serverProcess.ts';
 import { describeNeeding, postgresMissing } from '../helpers/suites.ts';
 
@@ -65,6 +66,15 @@ describe('production build: npm run build && node dist/main.js', function () {
         expect(rooms.status).to.equal(200);
         expect(((await rooms.json()) as Array<{ name: string }>).map((r) => r.name)).to.include('2nd_year');
         expect((await fetch(`${base}/healthz`)).status).to.equal(200);
+        // The admin site: AdminJS wants its components' sources beside the compiled loader
+        // (dist/admin/components/*.jsx) even though it serves the prebuilt bundle; without them every
+        // /admin/ page answered 503 on the compiled start while the tsx start served it.
+        const admin = new AdminClient(base);
+        expect((await admin.get('/admin/login/')).status).to.equal(200);
+        expect((await admin.login('anagh.jaiswar@akgec.ac.in', 'Anagh@4thYear')).status).to.equal(302);
+        const home = await admin.get('/admin/');
+        expect(home.status, home.text.slice(0, 300)).to.equal(200);
+        expect((await admin.get('/admin/frontend/assets/components.bundle.js')).status).to.equal(200);
         const socket = await WsClient.connect(`ws://127.0.0.1:${port}/ws/chat/1/?token=${userToken('kabir.singh@akgec.ac.in')}`);
         const signalledAt = Date.now();
         proc.signal('SIGTERM');

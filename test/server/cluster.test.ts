@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { restartDelayMs } from '../../src/server/cluster.ts';
+import { DUPLICATE_SIGNAL_MS } from '../../src/server/lifecycle.ts';
 import { ROOT, resetToSeed, sharedDatabase, SEED_USERS } from '../helpers/harness.ts';
 import { describeNeeding, postgresMissing, redisMissing, redisUrl as sharedRedisUrl } from '../helpers/suites.ts';
 import { WsClient } from '../helpers/wsclient.ts';
@@ -76,6 +77,57 @@ describeNeeding('WEB_CONCURRENCY=2: two workers on one port', [postgresMissing, 
     await resetToSeed(await sharedDatabase('pg'));
   });
   after(killAll);
+
+  it('a second SIGTERM to the primary while a worker drains exits at once (1); no worker is left running', async () => {
+    // (The primary SIGKILLs the workers; node's cluster module also ends a worker whose primary is gone.)
+    const port = await freePort();
+    const primary = spawnServer({
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      WEB_CONCURRENCY: '2',
+      PORT: String(port),
+      SHUTDOWN_GRACE_MS: '20000',
+    });
+    const deadline = Date.now() + 60000;
+    while (primary.logs(/csi-chat listening on/).length < 2 && Date.now() < deadline && !primary.exit) await new Promise((r) => setTimeout(r, 50));
+    const pids = primary.logs(/csi-chat listening on/).map((l) => l.pid as number);
+    expect(pids, primary.output()).to.have.length(2);
+    // A message waiting on a table lock keeps its worker draining (up to the 20 s grace).
+    const db = await sharedDatabase('pg');
+    const trx = await db.knex.transaction();
+    try {
+      await trx.raw('LOCK TABLE "Chat_message" IN EXCLUSIVE MODE');
+      const token = SEED_USERS.users.find((u) => u.id === 3)!.token!;
+      const c = await WsClient.connect(`ws://127.0.0.1:${port}/ws/chat/1/?token=${token}`);
+      c.send({ message: `stuck in a worker ${port}` });
+      await new Promise((r) => setTimeout(r, 300));
+      const first = Date.now();
+      primary.signal('SIGTERM');
+      await primary.waitForLine(/asking 2 worker\(s\) to drain/);
+      await primary.waitForLine(/shut down cleanly/, 10000); // the idle worker is gone; the other one waits on the lock
+      await new Promise((r) => setTimeout(r, Math.max(0, first + DUPLICATE_SIGNAL_MS + 100 - Date.now())));
+      const second = Date.now();
+      primary.signal('SIGTERM');
+      const exit = await primary.waitForExit(3000);
+      expect(exit.code).to.equal(1);
+      expect(exit.at - second).to.be.below(1000);
+      expect(primary.logs(/second SIGTERM: killing the workers now/)).to.have.length(1);
+      const alive = (pid: number) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const until = Date.now() + 2000;
+      while (pids.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(pids.filter(alive), 'workers left running').to.deep.equal([]);
+      c.ws.terminate();
+    } finally {
+      await trx.rollback();
+    }
+  });
 
   it("room members on different workers see each other's messages; a killed worker is replaced; SIGTERM drains both and exits 0", async () => {
     const port = await freePort();

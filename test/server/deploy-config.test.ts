@@ -7,10 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ENV_NAMES, PRODUCTION_ENV_NAMES, loadConfig } from '../../src/config.ts';
 import { ROOT } from '../helpers/harness.ts';
-import { blueprintProblems, builtEntry, dockerfileProblems, dockerStages, readPackageJson } from '../helpers/blueprint.ts';
+import { blueprintProblems, builtEntry, dockerIgnored, dockerfileProblems, dockerStages, readPackageJson } from '../helpers/blueprint.ts';
 
 const RENDER_YAML = fs.readFileSync(path.join(ROOT, 'render.yaml'), 'utf8');
 const DOCKERFILE = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+const DOCKERIGNORE = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8');
 const NODE_MAJOR = fs.readFileSync(path.join(ROOT, '.node-version'), 'utf8').trim();
 
 /** render.yaml with one env entry's lines replaced (or removed, with `by` = ''). */
@@ -61,7 +62,10 @@ describe('deployment files', () => {
   describe('render.yaml', () => {
     it('is valid: node runtime, build + start scripts that exist, /healthz, auto-deploy off, env names the server reads, no secret', () => {
       expect(blueprintProblems(RENDER_YAML)).to.deep.equal([]);
-      expect(readPackageJson().scripts.build).to.equal('tsc -p tsconfig.build.json && npm run build:admin');
+      const build = readPackageJson().scripts.build;
+      expect(build).to.match(/^tsc -p tsconfig\.build\.json && /);
+      expect(build).to.contain("cpSync('src/admin/components', 'dist/admin/components'");
+      expect(build).to.match(/&& npm run build:admin$/);
       expect(builtEntry()).to.equal('dist/main.js');
     });
 
@@ -151,10 +155,47 @@ describe('deployment files', () => {
 
   describe('Dockerfile', () => {
     it('is multi-stage, installs production dependencies only, runs node dist/main.js as PID 1 as a non-root user, probes /healthz', () => {
-      expect(dockerfileProblems(DOCKERFILE, NODE_MAJOR)).to.deep.equal([]);
+      expect(dockerfileProblems(DOCKERFILE, NODE_MAJOR, DOCKERIGNORE)).to.deep.equal([]);
       expect(dockerStages(DOCKERFILE)).to.have.length(2);
-      const ignore = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n');
-      expect(ignore).to.include.members(['node_modules', 'dist', 'data', '.env', '.git']);
+      for (const f of ['node_modules', 'dist/main.js', 'data/pgdata', '.env', '.git/HEAD', 'test/server/build.test.ts', 'fixtures/django-seed.sql'])
+        expect(dockerIgnored(DOCKERIGNORE, f), `${f} left out of the build context`).to.equal(true);
+      for (const f of ['src/main.ts', 'db/schema.sql', 'scripts/build-admin.ts', 'package-lock.json', 'fixtures/golden/files/tiny.png'])
+        expect(dockerIgnored(DOCKERIGNORE, f), `${f} in the build context`).to.equal(false);
+    });
+
+    it('every COPY source is in the build context (.dockerignore leaves none out)', () => {
+      // `fixtures` was ignored whole while the final stage copies fixtures/golden: `docker build` stops
+      // there ("not found"), which no check without an engine saw.
+      const problems = dockerfileProblems(DOCKERFILE, NODE_MAJOR, `${DOCKERIGNORE}\nscripts\n`);
+      expect(
+        problems.some((p) => /COPY scripts: \.dockerignore leaves it out/.test(p)),
+        JSON.stringify(problems),
+      ).to.equal(true);
+      expect(dockerIgnored('fixtures\n!fixtures/golden\n', 'fixtures/golden')).to.equal(false);
+      expect(dockerIgnored('fixtures\n!fixtures/golden\n', 'fixtures/other')).to.equal(true);
+      expect(dockerIgnored('*.log\n', 'npm-debug.log')).to.equal(true);
+      expect(dockerIgnored('**/*.map\n', 'dist/a/b.js.map')).to.equal(true);
+      expect(dockerIgnored('dist\n', 'distance')).to.equal(false);
+    });
+
+    it("no stage runs package.json's postinstall before it has the files it needs", () => {
+      // The stages installed with --ignore-scripts and then ran `npm rebuild`, which runs the root's
+      // postinstall too (npm run build:admin): the build stopped on the missing scripts/build-admin.ts.
+      const rebuild = DOCKERFILE.replace(
+        /RUN npm pkg delete scripts\.postinstall && npm ci --omit=dev[^\n]*/,
+        'RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm rebuild && npm cache clean --force',
+      );
+      expect(rebuild).to.not.equal(DOCKERFILE);
+      const problems = dockerfileProblems(rebuild, NODE_MAJOR, DOCKERIGNORE);
+      expect(
+        problems.some((p) => /"npm rebuild" runs package.json's postinstall/.test(p)),
+        JSON.stringify(problems),
+      ).to.equal(true);
+      const plain = DOCKERFILE.replace('RUN npm pkg delete scripts.postinstall && npm ci --no-audit --no-fund', 'RUN npm ci --no-audit --no-fund');
+      expect(plain).to.not.equal(DOCKERFILE);
+      expect(dockerfileProblems(plain, NODE_MAJOR).some((p) => /"npm ci --no-audit --no-fund" runs package.json's postinstall/.test(p))).to.equal(
+        true,
+      );
     });
 
     it('names each problem of a bad Dockerfile', () => {

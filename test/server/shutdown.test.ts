@@ -2,19 +2,21 @@
 // and on real child processes for the signals (SIGTERM with a message being stored, a second SIGTERM,
 // the grace bound, SIGTERM during start-up).
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { resetToSeed, sharedDatabase, startServer, userToken, type TestServer } from '../helpers/harness.ts';
+import { ROOT, resetToSeed, sharedDatabase, startServer, userToken, type TestServer } from '../helpers/harness.ts';
 import { WsClient } from '../helpers/wsclient.ts';
-import { killAll, spawnServer, type ServerProcess } from '../helpers/serverProcess.ts';
+import { killAll, ServerProcess, spawnServer } from '../helpers/serverProcess.ts';
 import { describeNeeding, postgresMissing } from '../helpers/suites.ts';
 import { openDatabase } from '../../src/db/index.ts';
 import { prepareSchema } from '../../src/db/schema.ts';
 import { RedisChannelLayer } from '../../src/layers/redis.ts';
 import { MemoryOnlineRegistry } from '../../src/realtime/online.ts';
 import { SHUTTING_DOWN_ERROR } from '../../src/realtime/socket.ts';
+import { DUPLICATE_SIGNAL_MS } from '../../src/server/lifecycle.ts';
 
 const KABIR = userToken('kabir.singh@akgec.ac.in');
 const MEERA = userToken('meera.nair@akgec.ac.in');
@@ -212,6 +214,62 @@ describeNeeding('graceful shutdown of a real process (SIGTERM)', [postgresMissin
     expect(stored.map((r: { content: string }) => r.content)).to.deep.equal([texts[0]]);
   });
 
+  /** `npm start` with a socket open, stopped by `stop` (given npm's pid): the server drains (1001, exit 0)
+   * and no node process is left behind. */
+  async function npmStartStops(stop: (npmPid: number) => void): Promise<ServerProcess> {
+    const npm = new ServerProcess(
+      spawn('npm', ['start'], {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: '', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', SHUTDOWN_GRACE_MS: '5000' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group (npm leads it), as a terminal's foreground job.
+        detached: true,
+      }),
+    );
+    let serverPid = 0;
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      const port = await npm.listening();
+      serverPid = npm.logs(/csi-chat listening on/)[0].pid as number;
+      expect(serverPid, 'the server is not npm itself').to.not.equal(npm.pid);
+      const a = await WsClient.connect(`ws://127.0.0.1:${port}/ws/chat/1/?token=${KABIR}`);
+      const signalledAt = Date.now();
+      stop(npm.pid);
+      const exit = await npm.waitForExit(10000);
+      expect(exit.code, npm.output()).to.equal(0);
+      expect(exit.at - signalledAt).to.be.below(5000);
+      expect(npm.logs(/shut down cleanly/), npm.output()).to.have.length(1);
+      await a.take(1, 1000).catch(() => undefined);
+      expect(a.closed?.code).to.equal(1001);
+      expect(alive(serverPid), `node ${serverPid} still running after npm exited`).to.equal(false);
+      return npm;
+    } finally {
+      if (serverPid && alive(serverPid)) process.kill(serverPid, 'SIGKILL');
+      npm.signal('SIGKILL');
+    }
+  }
+
+  it('npm start passes SIGTERM on: `kill -TERM <npm pid>` drains the server (1001, exit 0) and leaves no node process behind', async () => {
+    // The platform signals the process it started. `npm start` forwards SIGTERM to its script's shell;
+    // sh -c "node …" died of it and left node running, listening, orphaned (issue 15). The script
+    // execs node, so the signal reaches the server itself.
+    await npmStartStops((pid) => process.kill(pid, 'SIGTERM'));
+  });
+
+  it('Ctrl-C on npm start (SIGINT to the process group: node gets it from the terminal and from npm) drains once', async () => {
+    // Two SIGINTs a few ms apart are one request: taken for a second one, they ended the process at
+    // once without draining (exit 1).
+    const npm = await npmStartStops((pid) => process.kill(-pid, 'SIGINT'));
+    expect(npm.logs(/second SIGINT/)).to.have.length(0);
+  });
+
   it('a second SIGTERM while draining exits at once (1)', async () => {
     const { proc, ws } = await start({ SHUTDOWN_GRACE_MS: '20000' });
     const a = await WsClient.connect(`${ws}/ws/chat/1/?token=${KABIR}`);
@@ -219,8 +277,11 @@ describeNeeding('graceful shutdown of a real process (SIGTERM)', [postgresMissin
     try {
       a.send({ message: `stuck ${process.pid}` });
       await new Promise((r) => setTimeout(r, 300));
+      const first = Date.now();
       proc.signal('SIGTERM');
       await proc.waitForLine(/shutting down: draining/);
+      // Sooner, it would be taken for the same request delivered twice (a signal to the process group).
+      await new Promise((r) => setTimeout(r, Math.max(0, first + DUPLICATE_SIGNAL_MS + 100 - Date.now())));
       const second = Date.now();
       proc.signal('SIGTERM');
       const exit = await proc.waitForExit(3000);

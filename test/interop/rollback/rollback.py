@@ -3,6 +3,8 @@
 back from csi-chat). On the Postgres of DATABASE_URL:
   rollback.py validate          every row of every table loaded through the models, full_clean() on each
   rollback.py check-passwords   stdin [{"email", "password"}]: Django's check_password on the stored hash
+  rollback.py sessions          every django_session row decoded by Django's session code with SECRET_KEY,
+                                and the user it logs in (the _auth_user_hash check of django.contrib.auth)
   rollback.py write             rows written with the ORM (a user with a Django hash, a token, a room
                                 membership, a message and a reply, a mention, a read status, a notification)
 Prints one JSON object on stdout.
@@ -20,9 +22,11 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth.hashers import check_password, identify_hasher, make_password  # noqa: E402
+from django.contrib.sessions.backends.base import SessionBase  # noqa: E402
 from django.core.exceptions import ValidationError  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from django.utils.crypto import constant_time_compare, salted_hmac  # noqa: E402
 
 from csi_rollback.models import MODELS  # noqa: E402
 
@@ -55,6 +59,35 @@ def check_passwords(entries):
             'algorithm': identify_hasher(user.password).algorithm,
         })
     return {'results': results}
+
+
+class SessionStore(SessionBase):
+    """The decoding half of django.contrib.sessions.backends.db.SessionStore: same class name, so the same
+    signing salt ("django.contrib.sessions.SessionStore"); the db backend's model needs the sessions app,
+    which these settings leave out (the table is loaded through the generated models instead)."""
+
+
+def sessions():
+    User = MODELS['UserUser']
+    out = []
+    for row in MODELS['DjangoSession'].objects.order_by('session_key'):
+        data = SessionStore().decode(row.session_data)
+        user_id = data.get('_auth_user_id')
+        user = User.objects.filter(pk=user_id).first() if user_id is not None else None
+        # django.contrib.auth.get_user(): the session's hash must equal AbstractBaseUser.get_session_auth_hash().
+        expected = (
+            salted_hmac('django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash', user.password, algorithm='sha256').hexdigest()
+            if user is not None
+            else None
+        )
+        out.append({
+            'session_key': row.session_key,
+            'decoded': bool(data),
+            'user_id': user_id,
+            'backend': data.get('_auth_user_backend'),
+            'user_ok': expected is not None and constant_time_compare(data.get('_auth_user_hash', ''), expected),
+        })
+    return {'sessions': out}
 
 
 def write():
@@ -101,10 +134,12 @@ def main():
         out = validate()
     elif command == 'check-passwords':
         out = check_passwords(json.load(sys.stdin))
+    elif command == 'sessions':
+        out = sessions()
     elif command == 'write':
         out = write()
     else:
-        print('usage: rollback.py validate | check-passwords | write', file=sys.stderr)
+        print('usage: rollback.py validate | check-passwords | sessions | write', file=sys.stderr)
         sys.exit(2)
     out['django'] = django.get_version()
     json.dump(out, sys.stdout)
