@@ -167,9 +167,25 @@ describeNeeding('Several Redis hosts: two redis-servers', [redisMissing], functi
       await a.groupAdd(g, ia.channel);
       await b.groupAdd(g, ib.channel);
     }
-    for (let i = 0; i < 20; i++) for (const g of groups) await (i % 2 ? a : b).groupSend(g, { type: 'm', g, i });
-    expect(await until(() => ia.got.length === 40 && ib.got.length === 40, 10000)).to.equal(true);
-    for (const box of [ia, ib]) for (const g of groups) expect(box.got.filter((m) => m.g === g).map((m) => m.i)).to.deep.equal([...Array(20).keys()]);
+    const of = (box: { got: LayerMessage[] }, g: string, phase: string) => box.got.filter((m) => m.g === g && m.phase === phase).map((m) => m.i);
+    // A conversation: each message sent once the previous one reached both processes (a reply to what
+    // its sender saw). Every member sees the exact order. (Sends that do not wait are ordered per sender
+    // only — a process's own members get its sends at once, another's after the Redis round trip — as
+    // between Channels processes.)
+    for (let i = 0; i < 20; i++) {
+      for (const g of groups) await (i % 2 ? a : b).groupSend(g, { type: 'm', g, i, phase: 'reply' });
+      expect(await until(() => groups.every((g) => of(ia, g, 'reply').length === i + 1 && of(ib, g, 'reply').length === i + 1), 5000)).to.equal(true);
+    }
+    for (const box of [ia, ib]) for (const g of groups) expect(of(box, g, 'reply')).to.deep.equal([...Array(20).keys()]);
+    // Both processes sending at once, without waiting: each sender's messages in its order at every member.
+    await Promise.all(
+      [a, b].map(async (l, who) => {
+        for (let i = 0; i < 20; i++) for (const g of groups) await l.groupSend(g, { type: 'm', g, i, phase: `burst${who}` });
+      }),
+    );
+    expect(await until(() => ia.got.length === 120 && ib.got.length === 120, 10000)).to.equal(true);
+    for (const box of [ia, ib])
+      for (const g of groups) for (const phase of ['burst0', 'burst1']) expect(of(box, g, phase)).to.deep.equal([...Array(20).keys()]);
   });
 
   it('losing one host: groups on the other host keep working between processes; groups on it go local-only, then replay on its return', async () => {
