@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { describeNeeding, postgresMissing } from '../helpers/suites.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/scratchDb.ts';
+import { replaySent } from '../helpers/sentStatements.ts';
 import { openDatabase, type Database } from '../../src/db/index.ts';
 import { prepareSchema } from '../../src/db/schema.ts';
 import { OPT_IN_INDEXES, createSql, dropSql } from '../../src/db/indexes.ts';
@@ -59,30 +60,16 @@ describeNeeding('ROOM_MESSAGES_PLAN: room message statements on a churned table 
    * applies its settings as SET LOCAL); `plan: 'default'` explains them without the settings.
    */
   async function plans(run: (trx: Knex.Transaction) => Promise<unknown>, plan: 'app' | 'default' = 'app', explain = 'EXPLAIN'): Promise<string[]> {
-    const out: string[] = [];
-    await db.knex
-      .transaction(async (trx) => {
-        const seen: Array<{ sql: string; bindings: unknown[] }> = [];
-        const listener = (d: { sql: string; bindings?: unknown[] }) => seen.push({ sql: d.sql, bindings: d.bindings ?? [] });
-        db.knex.on('query', listener);
-        try {
-          await run(trx);
-        } finally {
-          db.knex.off('query', listener);
-        }
-        if (plan === 'default') await trx.raw('RESET ALL');
-        for (const st of seen.filter((s) => !/^(SET|BEGIN|COMMIT|ROLLBACK)/i.test(s.sql))) {
-          const bindings: unknown[] = [];
-          const sql = st.sql.replace(/\$(\d+)/g, (_m, n: string) => (bindings.push(st.bindings[Number(n) - 1]), '?'));
-          const res = await trx.raw<{ rows: Array<Record<string, string>> }>(`${explain} ${sql}`, bindings as Knex.RawBinding[]);
-          out.push(res.rows.map((r) => r['QUERY PLAN']).join('\n'));
-        }
-        await trx.rollback();
-      })
-      .catch((err: unknown) => {
-        if (!(err instanceof Error && err.message.includes('Transaction rejected with non-error: undefined'))) throw err;
-      });
-    return out;
+    const { replayed } = await replaySent(db.knex, run, async (trx, statements) => {
+      if (plan === 'default') await trx.raw('RESET ALL');
+      const out: string[] = [];
+      for (const st of statements) {
+        const res = await trx.raw<{ rows: Array<Record<string, string>> }>(`${explain} ${st.sql}`, st.bindings);
+        out.push(res.rows.map((r) => r['QUERY PLAN']).join('\n'));
+      }
+      return out;
+    });
+    return replayed;
   }
 
   const statements: Array<[string, (trx: Knex.Transaction) => Promise<unknown>]> = [
@@ -110,28 +97,11 @@ describeNeeding('ROOM_MESSAGES_PLAN: room message statements on a churned table 
   it("answers the same rows as the planner's own plan (prepared statements on the pool against plain statements without the settings)", async () => {
     for (const [what, run] of statements) {
       const mine = await run(db.knex as unknown as Knex.Transaction);
-      let own: unknown = null;
-      await db.knex
-        .transaction(async (trx) => {
-          const seen: Array<{ sql: string; bindings: unknown[] }> = [];
-          const listener = (d: { sql: string; bindings?: unknown[] }) => seen.push({ sql: d.sql, bindings: d.bindings ?? [] });
-          db.knex.on('query', listener);
-          try {
-            await run(trx);
-          } finally {
-            db.knex.off('query', listener);
-          }
-          await trx.raw('RESET ALL');
-          const st = seen.filter((x) => !/^(SET|BEGIN|COMMIT|ROLLBACK)/i.test(x.sql))[0];
-          const bindings: unknown[] = [];
-          const sql = st.sql.replace(/\$(\d+)/g, (_m, n: string) => (bindings.push(st.bindings[Number(n) - 1]), '?'));
-          own = ((await trx.raw(sql, bindings as Knex.RawBinding[])) as { rows: unknown[] }).rows;
-          await trx.rollback();
-        })
-        .catch((err: unknown) => {
-          if (!(err instanceof Error && err.message.includes('Transaction rejected with non-error: undefined'))) throw err;
-        });
-      expect(mine, what).to.deep.equal(what === 'history checks + count' ? (own as unknown[])[0] : own);
+      const { replayed: own } = await replaySent(db.knex, run, async (trx, [st]) => {
+        await trx.raw('RESET ALL');
+        return ((await trx.raw(st.sql, st.bindings)) as { rows: unknown[] }).rows;
+      });
+      expect(mine, what).to.deep.equal(what === 'history checks + count' ? own[0] : own);
     }
     const groups = await q.joinedRooms(db.knex, 1);
     // room 1 read up to 700 s: of the 50 newer messages, user 2's 25; room 2 never read: all 400

@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { describeNeeding, postgresMissing } from '../helpers/suites.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/scratchDb.ts';
+import { replaySent } from '../helpers/sentStatements.ts';
 import { openDatabase, type Database } from '../../src/db/index.ts';
 import { prepareSchema } from '../../src/db/schema.ts';
 import * as q from '../../src/chat/queries.ts';
@@ -74,35 +75,18 @@ describeNeeding('room windows: cursor page and resume of a room the planner take
   /** Rows read from Chat_message by the statements `run` issues, EXPLAIN ANALYZEd in its transaction (with
    * the SET LOCAL settings preparedRows gives them), and what `run` answered. */
   async function measure<T>(run: (trx: Knex.Transaction) => Promise<T>): Promise<{ read: number; statements: number; answer: T }> {
-    let read = 0;
-    let statements = 0;
-    let answer: T | undefined;
-    await db.knex
-      .transaction(async (trx) => {
-        const seen: Array<{ sql: string; bindings: unknown[] }> = [];
-        const listener = (d: { sql: string; bindings?: unknown[] }) => seen.push({ sql: d.sql, bindings: d.bindings ?? [] });
-        db.knex.on('query', listener);
-        try {
-          answer = await run(trx);
-        } finally {
-          db.knex.off('query', listener);
-        }
-        for (const st of seen.filter((s) => !/^(SET|BEGIN|COMMIT|ROLLBACK)/i.test(s.sql))) {
-          const bindings: unknown[] = [];
-          const sql = st.sql.replace(/\$(\d+)/g, (_m, n: string) => (bindings.push(st.bindings[Number(n) - 1]), '?'));
-          const res = await trx.raw<{ rows: Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }> }>(
-            `EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`,
-            bindings as Knex.RawBinding[],
-          );
-          read += rowsRead(res.rows[0]['QUERY PLAN'][0].Plan);
-          statements++;
-        }
-        await trx.rollback();
-      })
-      .catch((err: unknown) => {
-        if (!(err instanceof Error && err.message.includes('Transaction rejected with non-error: undefined'))) throw err;
-      });
-    return { read, statements, answer: answer as T };
+    const { answer, replayed } = await replaySent(db.knex, run, async (trx, statements) => {
+      let read = 0;
+      for (const st of statements) {
+        const res = await trx.raw<{ rows: Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }> }>(
+          `EXPLAIN (ANALYZE, FORMAT JSON) ${st.sql}`,
+          st.bindings,
+        );
+        read += rowsRead(res.rows[0]['QUERY PLAN'][0].Plan);
+      }
+      return { read, statements: statements.length };
+    });
+    return { ...replayed, answer };
   }
 
   const plainIds = async (room: number, below: number | null, above: number, limit: number, skipDeleted: boolean) =>
