@@ -69,6 +69,25 @@ async function bulkInsert(knex: Knex, n: number, text: (i: number) => string, se
 // Sends flood far past the default frame rate (150 per socket at once) to race them against the catch-up:
 // every one must be stored, so neither the rate bound nor the writer's wait bound (WS_SEND_MAX_WAIT_MS,
 // test/chat/overload.test.ts) may refuse them.
+/** Each resumer of a flood got every stored message once (`stored`: their ids in order), then silence, and
+ * each sender's `N` messages (texts `<prefix><k>`) in the order sent. */
+async function expectResumedFlood(resumers: WsClient[], stored: number[], N: number, prefixes: string[]): Promise<void> {
+  for (const [i, r] of resumers.entries()) {
+    const got = (await r.take(stored.length, 30000)).map(json);
+    expect(await r.silence(300), `resumer ${i}`).to.deep.equal([]);
+    const ids = got.map((f) => f.id);
+    expect(new Set(ids).size, `resumer ${i}: no duplicate`).to.equal(ids.length);
+    expect(
+      [...ids].sort((x, y) => x - y),
+      `resumer ${i}: no gap`,
+    ).to.deep.equal(stored);
+    for (const who of prefixes) {
+      const mine = got.filter((f) => f.message!.startsWith(who)).map((f) => f.message);
+      expect(mine, `resumer ${i}: ${who} in order`).to.deep.equal(Array.from({ length: N }, (_, k) => `${who}${k}`));
+    }
+  }
+}
+
 const FLOOD_ENV = { WS_RATE_PER_SECOND: '1000', WS_RATE_BURST: '500', WS_SEND_MAX_WAIT_MS: '0' };
 
 describeServer('chat resume (?after=)', { timeout: 120000, env: FLOOD_ENV }, (srv, { backend }) => {
@@ -414,20 +433,7 @@ for (const backend of backends()) {
       await meeraB.take(2 * N, 30000);
       const stored = await roomIdsAfter(a.ctx.db.knex, after);
       expect(stored).to.have.length(2 * N);
-      for (const [i, r] of resumers.entries()) {
-        const got = (await r.take(2 * N, 30000)).map(json);
-        expect(await r.silence(300), `resumer ${i}`).to.deep.equal([]);
-        const ids = got.map((f) => f.id);
-        expect(new Set(ids).size, `resumer ${i}: no duplicate`).to.equal(ids.length);
-        expect(
-          [...ids].sort((x, y) => x - y),
-          `resumer ${i}: no gap`,
-        ).to.deep.equal(stored);
-        for (const who of ['a', 'b']) {
-          const mine = got.filter((f) => f.message!.startsWith(who)).map((f) => f.message);
-          expect(mine, `resumer ${i}: ${who} in order`).to.deep.equal(Array.from({ length: N }, (_, k) => `${who}${k}`));
-        }
-      }
+      await expectResumedFlood(resumers, stored, N, ['a', 'b']);
     });
   });
 }
@@ -476,19 +482,6 @@ describeNeeding('chat resume with senders on another OS process (Postgres + Redi
     await meera.take(2 * N, 30000);
     const stored = await roomIdsAfter(here.ctx.db.knex, after);
     expect(stored).to.have.length(2 * N);
-    for (const [i, r] of resumers.entries()) {
-      const got = (await r.take(2 * N, 30000)).map(json);
-      expect(await r.silence(300), `resumer ${i}`).to.deep.equal([]);
-      const ids = got.map((f) => f.id);
-      expect(new Set(ids).size, `resumer ${i}: no duplicate`).to.equal(ids.length);
-      expect(
-        [...ids].sort((x, y) => x - y),
-        `resumer ${i}: no gap`,
-      ).to.deep.equal(stored);
-      for (const who of ['k', 'm']) {
-        const mine = got.filter((f) => f.message!.startsWith(who)).map((f) => f.message);
-        expect(mine, `resumer ${i}: ${who} in order`).to.deep.equal(Array.from({ length: N }, (_, k) => `${who}${k}`));
-      }
-    }
+    await expectResumedFlood(resumers, stored, N, ['k', 'm']);
   });
 });
