@@ -527,10 +527,6 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
     return maskSecret(req.csrfSecret!);
   };
 
-  // The client address as the REST throttles see it (behind TRUST_PROXY the X-Forwarded-For entry the
-  // proxy appended; express' req.ip would be the first one, which the client writes itself).
-  const clientAddress = (req: Request) => clientIdent(req, ctx.config);
-
   router.get('/login/', (req: AdminRequest, res) => {
     const next = safeNext(req.query.next);
     if (req.admin) return res.redirect(302, next);
@@ -544,7 +540,9 @@ export async function buildAdminSite(ctx: AppContext): Promise<(req: Request, re
       const username = typeof body.username === 'string' ? body.username.trim().normalize('NFKC') : '';
       const password = typeof body.password === 'string' ? body.password : '';
       const next = safeNext(body.next ?? req.query.next);
-      const address = clientAddress(req);
+      // The client address as the REST throttles see it (behind TRUST_PROXY the X-Forwarded-For entry the
+      // proxy appended; express' req.ip would be the first one, which the client writes itself).
+      const address = clientIdent(req, ctx.config);
       const wait = await ctx.admin.loginThrottle.attempt(address, username).catch((err: unknown) => {
         // As the REST throttles: counting fails open (a Redis outage does not lock the organisers out).
         ctx.log.warn({ err }, 'admin: log-in throttle unavailable; attempt not counted');

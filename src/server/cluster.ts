@@ -15,7 +15,7 @@ import type { Config } from '../config.ts';
 import { openConfiguredDatabase } from '../bootstrap.ts';
 import { prepareSchema, DEMO_SQL_PATH } from '../db/schema.ts';
 import { loadSqlFile } from '../db/load.ts';
-import { DUPLICATE_SIGNAL_MS, startupFailureLine, type ShutdownController } from './lifecycle.ts';
+import { StopRequests, startupFailureLine, type ShutdownController } from './lifecycle.ts';
 
 /** The primary's message asking a worker to drain and exit. */
 const SHUTDOWN_MESSAGE = { type: 'csi-chat:shutdown' } as const;
@@ -48,8 +48,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   const exitCodes: number[] = [];
   let quickDeaths = 0;
   let stopping = false;
-  let signals = 0;
-  let firstSignalAt = 0;
+  const requests = new StopRequests();
   let preparing = true;
   const restartTimers = new Set<NodeJS.Timeout>();
 
@@ -85,18 +84,17 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   });
 
   const onSignal = (signal: NodeJS.Signals) => {
-    // A repeat within DUPLICATE_SIGNAL_MS is the same request delivered twice (src/server/lifecycle.ts).
-    if (signals > 0 && Date.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) return;
-    if (signals === 0) firstSignalAt = Date.now();
-    signals += 1;
+    // 0: a repeat within DUPLICATE_SIGNAL_MS, the same request delivered twice (src/server/lifecycle.ts).
+    const request = requests.receive();
+    if (request === 0) return;
     if (preparing) {
       // Start-up: no worker yet; stop once the database check returns (or at once on a second signal).
-      if (signals > 1) process.exit(1);
+      if (request > 1) process.exit(1);
       stopping = true;
       log.info({ signal }, `${signal} during start-up: stopping once the database check returns`);
       return;
     }
-    if (signals > 1) {
+    if (request > 1) {
       log.warn({ signal }, `second ${signal}: killing the workers now`);
       for (const w of live()) w.process.kill('SIGKILL');
       process.exit(1);

@@ -36,6 +36,19 @@ const POLL_MS = 20;
 /** A repeat of the first stop signal sooner than this is the same request, delivered twice (above). */
 export const DUPLICATE_SIGNAL_MS = 1000;
 
+/** Stop requests of a process (a worker's ShutdownController, the cluster primary): each signal is the
+ * first request (1), a later one (2, 3, …), or 0 — a repeat of the first within DUPLICATE_SIGNAL_MS. */
+export class StopRequests {
+  private count = 0;
+  private firstAt = 0;
+
+  receive(now = Date.now()): number {
+    if (this.count > 0 && now - this.firstAt < DUPLICATE_SIGNAL_MS) return 0;
+    if (this.count === 0) this.firstAt = now;
+    return ++this.count;
+  }
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
@@ -141,8 +154,7 @@ export type ExitFn = (code: number) => void;
  */
 export class ShutdownController {
   private phase: 'starting' | 'serving' | 'stopping' = 'starting';
-  private signals = 0;
-  private firstSignalAt = 0;
+  private readonly requests = new StopRequests();
   private deadline = 0;
   private target: { ctx: AppContext; running: RunningServer; responses: OpenResponses } | null = null;
   private drainStarted = false;
@@ -180,17 +192,15 @@ export class ShutdownController {
   }
 
   private onSignal(signal: NodeJS.Signals): void {
-    this.signals += 1;
-    if (this.signals === 1) this.firstSignalAt = Date.now();
-    else if (Date.now() - this.firstSignalAt < DUPLICATE_SIGNAL_MS) {
+    const request = this.requests.receive();
+    if (request === 0) {
       this.log.info(
         { signal },
         `${signal} again within ${DUPLICATE_SIGNAL_MS} ms of the first: the same request (a signal to the process group, forwarded by npm)`,
       );
-      this.signals = 1;
       return;
     }
-    if (this.signals > 1 && this.phase === 'stopping') {
+    if (request > 1 && this.phase === 'stopping') {
       this.log.warn({ signal }, `second ${signal}: exiting now, without finishing what is in flight`);
       this.exit(1);
       return;
